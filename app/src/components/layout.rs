@@ -1,0 +1,62 @@
+//! The frame of every page: a sidebar of areas and the main column.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <div class="min-h-screen md:flex">
+            <a
+                href="#main"
+                class="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-10 focus:rounded focus:bg-white focus:px-3 focus:py-2"
+            >
+                "Skip to content"
+            </a>
+            <aside class="border-b border-slate-800 bg-slate-900 text-slate-100 md:sticky md:top-0 md:h-screen md:w-60 md:shrink-0 md:border-r md:border-b-0">
+                <div class="flex items-center gap-2 px-5 py-4">
+                    <span aria-hidden="true" class="grid h-8 w-8 place-items-center rounded-md bg-indigo-500 font-bold text-white">
+                        "G"
+                    </span>
+                    <span class="text-lg font-semibold tracking-tight">"Gantry"</span>
+                </div>
+                <nav aria-label="Areas" class="px-3 pb-4">
+                    <p class="px-2 pt-2 pb-1 text-xs font-semibold tracking-wider text-slate-400 uppercase">
+                        "Roadmap"
+                    </p>
+                    <ul class="space-y-1">
+                        <NavItem href="/roadmap" label="Module matrix" />
+                        <NavItem href="/roadmap/board" label="Board by phase" />
+                        <li>
+                            <a
+                                href="/roadmap/export.md"
+                                rel="external"
+                                class="block rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white"
+                            >
+                                "Export markdown"
+                            </a>
+                        </li>
+                    </ul>
+                </nav>
+            </aside>
+            <main id="main" class="min-w-0 flex-1 px-4 py-6 md:px-8">
+                {children()}
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn NavItem(href: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <li>
+            <A
+                href=href
+                exact=true
+                attr:class="block rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:font-medium aria-[current=page]:text-white"
+            >
+                {label}
+            </A>
+        </li>
+    }
+}

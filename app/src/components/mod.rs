@@ -1,0 +1,6 @@
+//! Components shared by every area's pages.
+
+pub mod badge;
+pub mod layout;
+pub mod not_found;
+pub mod page;

@@ -1,0 +1,49 @@
+//! Page furniture: the header and the error panel.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[component]
+pub fn PageHeader(
+    title: String,
+    #[prop(optional, into)] subtitle: Option<String>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <header class="mb-6 flex flex-wrap items-end justify-between gap-4">
+            <div>
+                <h1 class="text-2xl font-semibold tracking-tight">{title}</h1>
+                {subtitle.map(|s| view! { <p class="mt-1 text-sm text-slate-600">{s}</p> })}
+            </div>
+            {children.map(|c| c())}
+        </header>
+    }
+}
+
+/// Shows an error from a server function. On the server it also sets the
+/// response status (404 for a missing module, 500 for an internal error).
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    let heading = match &error {
+        AppError::NotFound(_) => "Not found",
+        AppError::Invalid(_) => "Invalid request",
+        AppError::Internal | AppError::ServerFn(_) => "Something went wrong",
+    };
+    view! {
+        <div role="alert" class="rounded-lg border border-rose-200 bg-rose-50 p-4 text-rose-900">
+            <h1 class="font-semibold">{heading}</h1>
+            <p class="mt-1 text-sm">{error.to_string()}</p>
+        </div>
+    }
+}
+
+/// Loading placeholder for suspended content.
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="text-sm text-slate-500" aria-live="polite">"Loading…"</p> }
+}

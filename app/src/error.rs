@@ -1,0 +1,57 @@
+//! The error every server function returns: a precise message for what the
+//! user can fix, a generic one for what they cannot (details stay in the log).
+
+use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("internal error")]
+    Internal,
+    #[error(transparent)]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value)
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => http::StatusCode::BAD_REQUEST,
+            AppError::Internal | AppError::ServerFn(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<gantry_core::CoreError> for AppError {
+    fn from(err: gantry_core::CoreError) -> Self {
+        use gantry_core::CoreError;
+        let app = match &err {
+            CoreError::NotFound(what) => AppError::NotFound(what.clone()),
+            CoreError::Invalid(_) | CoreError::Import(_) => AppError::Invalid(err.public_message()),
+            CoreError::Database(_) | CoreError::Migration(_) | CoreError::Corrupt(_) => {
+                tracing::error!(error = ?err, "internal error");
+                AppError::Internal
+            }
+        };
+        // The server function's own HTTP response carries the matching status;
+        // a page rendering the error sets its status itself.
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(app.status());
+        }
+        app
+    }
+}

@@ -1,0 +1,74 @@
+//! Gantry's UI: the routes, pages and components, and the server functions the
+//! pages call. Compiled twice: with `ssr` into the server, with `hydrate` into
+//! the WebAssembly. Server-only code sits behind `#[cfg(feature = "ssr")]`.
+
+pub mod components;
+pub mod error;
+pub mod roadmap;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use components::layout::Layout;
+
+/// The HTML document around the app (server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Runs only in the browser, once the page is interactive: lets tests (and
+    // styles) tell a hydrated page from a server-rendered one.
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gantry.css" />
+        <Title formatter=|text| format!("{text} · Gantry") />
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <components::not_found::NotFound /> }>
+                    <Route path=path!("") view=|| view! { <Redirect path="/roadmap" /> } />
+                    <Route path=path!("/roadmap") view=roadmap::matrix::MatrixPage ssr=SsrMode::Async />
+                    <Route path=path!("/roadmap/board") view=roadmap::board::BoardPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/roadmap/modules/:slug")
+                        view=roadmap::detail::ModulePage
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// The core services the server put in the request's context.
+#[cfg(feature = "ssr")]
+pub(crate) fn services() -> Result<gantry_core::Services, error::AppError> {
+    use_context::<gantry_core::Services>().ok_or_else(|| {
+        tracing::error!("gantry_core::Services missing from the request context");
+        error::AppError::Internal
+    })
+}

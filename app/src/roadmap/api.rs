@@ -1,0 +1,240 @@
+//! Roadmap server functions: thin shims over `gantry_core::roadmap::service`.
+
+use leptos::prelude::*;
+
+use super::dto::{BoardView, MatrixView, ModuleDetail};
+use crate::error::AppError;
+
+#[server(prefix = "/api", endpoint = "roadmap/matrix")]
+pub async fn roadmap_matrix() -> Result<MatrixView, AppError> {
+    let services = crate::services()?;
+    let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
+    Ok(convert::matrix(&roadmap))
+}
+
+#[server(prefix = "/api", endpoint = "roadmap/board")]
+pub async fn roadmap_board() -> Result<BoardView, AppError> {
+    let services = crate::services()?;
+    let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
+    Ok(convert::board(&roadmap))
+}
+
+#[server(prefix = "/api", endpoint = "roadmap/module")]
+pub async fn roadmap_module(slug: String) -> Result<ModuleDetail, AppError> {
+    use gantry_core::roadmap::{model::ModuleSlug, service};
+    let services = crate::services()?;
+    let slug = ModuleSlug::parse(&slug)
+        .map_err(|_| gantry_core::CoreError::NotFound(format!("module {slug:?}")))?;
+    let roadmap = service::roadmap(&services.db).await?;
+    let history = service::module_history(&services.db, &slug).await?;
+    convert::detail(&roadmap, &slug, history).ok_or_else(|| {
+        gantry_core::CoreError::NotFound(format!("module {:?}", slug.as_str())).into()
+    })
+}
+
+/// Domain → wire conversions. Server-only.
+#[cfg(feature = "ssr")]
+mod convert {
+    use gantry_core::roadmap::model::{CostRange, Module, ModuleSlug, Phase, Priority, Roadmap};
+    use gantry_core::roadmap::store::HistoryEntry;
+
+    use crate::roadmap::dto::*;
+
+    fn money(c: CostRange) -> Money {
+        Money {
+            low_cents: c.low_cents,
+            high_cents: c.high_cents,
+        }
+    }
+
+    pub fn priority(p: &Priority) -> PriorityView {
+        let mut parts: Vec<String> = p.default.iter().map(|l| l.title().to_owned()).collect();
+        parts.extend(
+            p.per_env
+                .iter()
+                .map(|(env, level)| format!("{} for {env}", level.title())),
+        );
+        PriorityView {
+            level: p.highest().map(|l| l.as_str().to_owned()),
+            text: parts.join(", "),
+        }
+    }
+
+    fn statuses(roadmap: &Roadmap, m: &Module) -> Vec<StatusCell> {
+        roadmap
+            .environments
+            .iter()
+            .map(|env| StatusCell {
+                environment: env.to_string(),
+                status: m
+                    .statuses
+                    .get(env)
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_else(|| "planned".to_owned()),
+            })
+            .collect()
+    }
+
+    fn steps_for(
+        roadmap: &Roadmap,
+        slug: Option<&ModuleSlug>,
+        phase: Option<Phase>,
+    ) -> Vec<StepView> {
+        roadmap
+            .next_steps
+            .iter()
+            .filter(|s| slug.is_none_or(|slug| s.module.as_ref() == Some(slug)))
+            .filter(|s| phase.is_none_or(|p| s.phase == p))
+            .map(|s| StepView {
+                text: s.text.clone(),
+                completed: s.completed,
+                module_slug: s.module.as_ref().map(|m| m.to_string()),
+            })
+            .collect()
+    }
+
+    pub fn matrix(roadmap: &Roadmap) -> MatrixView {
+        let rows = roadmap
+            .modules
+            .iter()
+            .map(|m| MatrixRow {
+                slug: m.slug.to_string(),
+                name: m.name.clone(),
+                section: m.section.as_str().to_owned(),
+                group: m.group.clone(),
+                path: m.path.clone(),
+                priority: priority(&m.priority),
+                phase: m.phase.map(|p| p.as_str().to_owned()),
+                statuses: statuses(roadmap, m),
+                costs: roadmap
+                    .environments
+                    .iter()
+                    .map(|env| roadmap.estimated_cost(&m.slug, env).map(money))
+                    .collect(),
+            })
+            .collect();
+        let estimates = roadmap
+            .costs
+            .iter()
+            .map(|c| CostEstimate {
+                environment: c.environment.to_string(),
+                title: c.title.clone(),
+                projected: c.projected,
+                lines: c
+                    .items
+                    .iter()
+                    .map(|i| CostLine {
+                        component: i.component.clone(),
+                        qualifier: i.qualifier.clone(),
+                        monthly: money(i.monthly),
+                        module_slug: i.module.as_ref().map(|m| m.to_string()),
+                    })
+                    .collect(),
+                stated_total: c.stated_total.map(money),
+                sum_of_lines: c
+                    .items
+                    .iter()
+                    .map(|i| i.monthly)
+                    .reduce(|a, b| a + b)
+                    .map(money),
+            })
+            .collect();
+        MatrixView {
+            title: roadmap.meta.title.clone(),
+            as_of: roadmap.meta.current_date.clone(),
+            environments: roadmap.environments.iter().map(|e| e.to_string()).collect(),
+            rows,
+            estimates,
+        }
+    }
+
+    pub fn board(roadmap: &Roadmap) -> BoardView {
+        let card = |m: &Module| BoardCard {
+            slug: m.slug.to_string(),
+            name: m.name.clone(),
+            section: m.section.as_str().to_owned(),
+            priority: priority(&m.priority),
+            statuses: statuses(roadmap, m),
+        };
+        let mut columns: Vec<BoardColumn> = Phase::ALL
+            .into_iter()
+            .map(|phase| BoardColumn {
+                phase: phase.as_str().to_owned(),
+                title: phase.title().to_owned(),
+                horizon: roadmap.meta.phase_horizons.get(&phase).cloned(),
+                cards: roadmap
+                    .modules
+                    .iter()
+                    .filter(|m| m.phase == Some(phase))
+                    .map(card)
+                    .collect(),
+                steps: steps_for(roadmap, None, Some(phase)),
+            })
+            .collect();
+        columns.push(BoardColumn {
+            phase: "unscheduled".to_owned(),
+            title: "Unscheduled".to_owned(),
+            horizon: None,
+            cards: roadmap
+                .modules
+                .iter()
+                .filter(|m| {
+                    m.phase.is_none()
+                        && m.section != gantry_core::roadmap::model::Section::Implemented
+                })
+                .map(card)
+                .collect(),
+            steps: Vec::new(),
+        });
+        BoardView { columns }
+    }
+
+    pub fn detail(
+        roadmap: &Roadmap,
+        slug: &ModuleSlug,
+        history: Vec<HistoryEntry>,
+    ) -> Option<ModuleDetail> {
+        let m = roadmap.module(slug)?;
+        Some(ModuleDetail {
+            slug: m.slug.to_string(),
+            name: m.name.clone(),
+            section: m.section.as_str().to_owned(),
+            group: m.group.clone(),
+            path: m.path.clone(),
+            path_note: m.path_note.clone(),
+            purpose: m.purpose.clone(),
+            features: m.features.clone(),
+            priority: priority(&m.priority),
+            status_note: m.status_note.clone(),
+            current_note: m.current_note.clone(),
+            config_lang: m.config.as_ref().map(|c| c.lang.clone()),
+            config_body: m.config.as_ref().map(|c| c.body.clone()),
+            statuses: statuses(roadmap, m),
+            phase: m.phase.map(|p| p.as_str().to_owned()),
+            owner: m.owner.clone(),
+            target_date: m.target_date.clone(),
+            notes: m.notes.clone(),
+            dependencies: m.dependencies.iter().map(|d| d.to_string()).collect(),
+            costs: roadmap
+                .environments
+                .iter()
+                .map(|env| EnvCost {
+                    environment: env.to_string(),
+                    monthly: roadmap.estimated_cost(slug, env).map(money),
+                })
+                .collect(),
+            steps: steps_for(roadmap, Some(slug), None),
+            history: history
+                .into_iter()
+                .map(|h| HistoryView {
+                    at: h.at,
+                    actor: h.actor,
+                    source: h.source,
+                    field: h.field,
+                    from: h.from,
+                    to: h.to,
+                })
+                .collect(),
+        })
+    }
+}

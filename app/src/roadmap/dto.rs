@@ -1,0 +1,194 @@
+//! Wire types of the roadmap pages: plain data, no secrets, no server types.
+
+use serde::{Deserialize, Serialize};
+
+/// A monthly amount or range in whole cents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub low_cents: i64,
+    pub high_cents: i64,
+}
+
+impl Money {
+    /// "$15", "$150–200", "$12.50".
+    pub fn display(&self) -> String {
+        fn dollars(cents: i64) -> String {
+            if cents % 100 == 0 {
+                format!("{}", cents / 100)
+            } else {
+                format!("{}.{:02}", cents / 100, (cents % 100).abs())
+            }
+        }
+        if self.low_cents == self.high_cents {
+            format!("${}", dollars(self.low_cents))
+        } else {
+            format!("${}–{}", dollars(self.low_cents), dollars(self.high_cents))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCell {
+    pub environment: String,
+    /// Stored form: "deployed", "in_progress".
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorityView {
+    /// Highest level anywhere: "high", for the badge colour and sorting.
+    pub level: Option<String>,
+    /// As people say it: "High", "Low for dev, High for prod".
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixRow {
+    pub slug: String,
+    pub name: String,
+    pub section: String,
+    pub group: Option<String>,
+    pub path: Option<String>,
+    pub priority: PriorityView,
+    pub phase: Option<String>,
+    pub statuses: Vec<StatusCell>,
+    /// Estimated monthly cost per environment, in `environments` order.
+    pub costs: Vec<Option<Money>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostLine {
+    pub component: String,
+    pub qualifier: Option<String>,
+    pub monthly: Money,
+    pub module_slug: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostEstimate {
+    pub environment: String,
+    pub title: String,
+    pub projected: bool,
+    pub lines: Vec<CostLine>,
+    pub stated_total: Option<Money>,
+    pub sum_of_lines: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatrixView {
+    pub title: String,
+    pub as_of: Option<String>,
+    pub environments: Vec<String>,
+    pub rows: Vec<MatrixRow>,
+    pub estimates: Vec<CostEstimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepView {
+    pub text: String,
+    pub completed: bool,
+    pub module_slug: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardCard {
+    pub slug: String,
+    pub name: String,
+    pub section: String,
+    pub priority: PriorityView,
+    pub statuses: Vec<StatusCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardColumn {
+    /// "immediate" … "long", or "unscheduled".
+    pub phase: String,
+    pub title: String,
+    pub horizon: Option<String>,
+    pub cards: Vec<BoardCard>,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardView {
+    pub columns: Vec<BoardColumn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryView {
+    pub at: String,
+    pub actor: String,
+    pub source: String,
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvCost {
+    pub environment: String,
+    pub monthly: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleDetail {
+    pub slug: String,
+    pub name: String,
+    pub section: String,
+    pub group: Option<String>,
+    pub path: Option<String>,
+    pub path_note: Option<String>,
+    pub purpose: Option<String>,
+    pub features: Vec<String>,
+    pub priority: PriorityView,
+    pub status_note: Option<String>,
+    pub current_note: Option<String>,
+    pub config_lang: Option<String>,
+    pub config_body: Option<String>,
+    pub statuses: Vec<StatusCell>,
+    pub phase: Option<String>,
+    pub owner: Option<String>,
+    pub target_date: Option<String>,
+    pub notes: Option<String>,
+    pub dependencies: Vec<String>,
+    pub costs: Vec<EnvCost>,
+    pub steps: Vec<StepView>,
+    pub history: Vec<HistoryView>,
+}
+
+/// Human label of a section.
+pub fn section_label(section: &str) -> &'static str {
+    match section {
+        "implemented" => "Implemented",
+        "ready" => "Ready, not deployed",
+        "future" => "Future",
+        _ => "Unknown",
+    }
+}
+
+/// Human label of a phase.
+pub fn phase_label(phase: &str) -> &'static str {
+    match phase {
+        "immediate" => "Immediate",
+        "short" => "Short term",
+        "medium" => "Medium term",
+        "long" => "Long term",
+        _ => "Unscheduled",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_formats_ranges_and_cents() {
+        let m = |l, h| Money {
+            low_cents: l,
+            high_cents: h,
+        };
+        assert_eq!(m(1500, 1500).display(), "$15");
+        assert_eq!(m(15000, 20000).display(), "$150–200");
+        assert_eq!(m(1250, 1250).display(), "$12.50");
+    }
+}

@@ -1,0 +1,8 @@
+//! Roadmap pages: the module × environment matrix, the board by phase and the
+//! module detail page.
+
+pub mod api;
+pub mod board;
+pub mod detail;
+pub mod dto;
+pub mod matrix;

@@ -1,0 +1,249 @@
+//! Storage: one pool for SQLite (the embedded default) or PostgreSQL (production,
+//! several replicas), chosen by the database URL.
+//!
+//! Queries are written once with `$1`-style placeholders, which both SQLite and
+//! PostgreSQL understand, and run through sqlx's `Any` driver. Each backend has
+//! its own migrations (`migrations/sqlite`, `migrations/postgres`) because their
+//! DDL differs (identity columns, integer widths).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+use crate::error::{CoreError, CoreResult};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL selects, or a message naming what is accepted.
+    pub fn for_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(format!(
+                "unsupported database URL {}: use sqlite://PATH or postgres://USER@HOST/DB",
+                redact_url(url)
+            ))
+        }
+    }
+}
+
+/// The database handle every area's store takes. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Db {
+    /// Connects (creating a SQLite file and its folder if needed) and applies
+    /// the migrations.
+    pub async fn connect(options: &DbOptions) -> CoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::for_url(&options.url).map_err(CoreError::Invalid)?;
+        let mut url = options.url.clone();
+        if backend == Backend::Sqlite {
+            url = prepare_sqlite_url(&url)?;
+        }
+        let connect_options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| CoreError::Invalid(format!("invalid database URL: {e}")))?
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite {
+                options.max_connections.min(8)
+            } else {
+                options.max_connections
+            })
+            .acquire_timeout(options.connect_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect_options)
+            .await?;
+        let db = Self { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> CoreResult<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `sqlite://data/gantry.db` → creates `data/` and asks SQLite to create the file.
+fn prepare_sqlite_url(url: &str) -> CoreResult<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(CoreError::Invalid(
+            "database.url: SQLite needs a file path (sqlite://data/gantry.db); in-memory databases are not shared between connections".into(),
+        ));
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            CoreError::Invalid(format!(
+                "cannot create the database folder {}: {e}",
+                parent.display()
+            ))
+        })?;
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Fresh databases for tests: a temporary SQLite file, or a new database on the
+/// PostgreSQL server named by `TEST_POSTGRES_URL` (started by `scripts/test.sh`).
+pub mod testing {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use sqlx::Connection;
+
+    use super::{Db, DbOptions};
+
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+    fn unique_name(prefix: &str) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        format!(
+            "{prefix}_{}_{}_{}",
+            std::process::id(),
+            nanos,
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// A migrated database in a new temporary SQLite file.
+    pub async fn sqlite() -> Db {
+        let dir = std::env::temp_dir().join("gantry-tests");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(format!("{}.db", unique_name("t")));
+        Db::connect(&DbOptions::new(format!("sqlite://{}", path.display())))
+            .await
+            .expect("sqlite test database")
+    }
+
+    /// A migrated, brand-new PostgreSQL database.
+    ///
+    /// Panics with instructions when `TEST_POSTGRES_URL` is not set: the storage
+    /// tests must run on both backends, never silently on one.
+    pub async fn postgres() -> Db {
+        sqlx::any::install_default_drivers();
+        let admin_url = std::env::var("TEST_POSTGRES_URL").expect(
+            "TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL",
+        );
+        let name = unique_name("gantry_test");
+        let mut admin = sqlx::AnyConnection::connect(&admin_url)
+            .await
+            .expect("connect to TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        admin.close().await.expect("close admin connection");
+        let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
+        url.set_path(&name);
+        Db::connect(&DbOptions::new(url.to_string()))
+            .await
+            .expect("postgres test database")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(Backend::for_url("sqlite://x.db"), Ok(Backend::Sqlite));
+        assert_eq!(Backend::for_url("postgres://u@h/db"), Ok(Backend::Postgres));
+        let err = Backend::for_url("mysql://u:secret@h/db").unwrap_err();
+        assert!(err.contains("unsupported database URL"), "{err}");
+        assert!(!err.contains("secret"), "password leaked: {err}");
+    }
+
+    #[test]
+    fn sqlite_url_gets_create_mode() {
+        let dir = std::env::temp_dir().join("gantry-url-test");
+        let url = format!("sqlite://{}/a.db", dir.display());
+        assert!(prepare_sqlite_url(&url).unwrap().ends_with("a.db?mode=rwc"));
+        assert!(prepare_sqlite_url("sqlite::memory:").is_err());
+    }
+}

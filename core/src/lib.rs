@@ -1,0 +1,18 @@
+//! Gantry's server-only core: the domain of each area and its storage.
+//!
+//! Nothing here depends on Leptos or compiles to WebAssembly; the `app` crate
+//! reaches it only through its `ssr` feature, the `server` crate directly.
+
+pub mod db;
+pub mod error;
+pub mod roadmap;
+
+pub use db::Db;
+pub use error::{CoreError, CoreResult};
+
+/// Everything a request handler needs from the core, cloned into each request.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: Db,
+    pub roadmap: roadmap::service::RoadmapSettings,
+}

@@ -1,0 +1,8 @@
+//! Roadmap: the infrastructure modules, their status per environment, the
+//! rollout phases and the cost estimates, imported from and exported to the
+//! team's markdown status document.
+
+pub mod markdown;
+pub mod model;
+pub mod service;
+pub mod store;

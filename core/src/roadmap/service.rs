@@ -1,0 +1,84 @@
+//! Roadmap use cases: what the CLI, the pages and (later) the editors call.
+
+use std::path::Path;
+
+use super::markdown::export::render_document;
+use super::markdown::import::{parse_document, ImportOptions};
+use super::model::{EnvName, ModuleSlug, Roadmap};
+use super::store::{self, HistoryEntry, ImportReport};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+
+/// The environments the roadmap tracks and who an import is attributed to.
+#[derive(Debug, Clone)]
+pub struct RoadmapSettings {
+    pub environments: Vec<EnvName>,
+}
+
+/// Parses `text` and applies it in one transaction. A document that does not
+/// parse changes nothing.
+#[tracing::instrument(skip(db, text, settings), fields(bytes = text.len()))]
+pub async fn import_markdown(
+    db: &Db,
+    settings: &RoadmapSettings,
+    text: &str,
+    actor: &str,
+    source: &str,
+) -> CoreResult<ImportReport> {
+    let roadmap = parse_document(
+        text,
+        &ImportOptions {
+            environments: settings.environments.clone(),
+        },
+    )?;
+    let report = store::apply_import(db, &roadmap, actor, source).await?;
+    tracing::info!(
+        created = report.created.len(),
+        updated = report.updated.len(),
+        retired = report.retired.len(),
+        unchanged = report.unchanged,
+        "roadmap imported"
+    );
+    Ok(report)
+}
+
+/// Reads a file and imports it; the file name becomes the history's source.
+pub async fn import_file(
+    db: &Db,
+    settings: &RoadmapSettings,
+    path: &Path,
+    actor: &str,
+) -> CoreResult<ImportReport> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| CoreError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| CoreError::Invalid(format!("{} is not UTF-8 text: {e}", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    import_markdown(db, settings, &text, actor, &format!("import: {name}")).await
+}
+
+/// Imports `seed` when the roadmap is empty (first start). Returns whether it did.
+pub async fn seed_if_empty(db: &Db, settings: &RoadmapSettings, seed: &Path) -> CoreResult<bool> {
+    if !store::is_empty(db).await? {
+        return Ok(false);
+    }
+    import_file(db, settings, seed, "gantry").await?;
+    Ok(true)
+}
+
+pub async fn roadmap(db: &Db) -> CoreResult<Roadmap> {
+    store::load(db).await
+}
+
+/// The current state as the team's markdown document.
+pub async fn export_markdown(db: &Db) -> CoreResult<String> {
+    Ok(render_document(&store::load(db).await?))
+}
+
+pub async fn module_history(db: &Db, slug: &ModuleSlug) -> CoreResult<Vec<HistoryEntry>> {
+    store::history(db, slug).await
+}

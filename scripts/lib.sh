@@ -1,0 +1,442 @@
+# shellcheck shell=bash
+# Shared helpers for Gantry's scripts. Source it; do not run it.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Everything here works as root with no terminal and no standard input (CI=true),
+# and uses only crates.io, npm, PyPI and Debian packages: nothing is downloaded
+# from anywhere else (see /work/shared/TOOLCHAIN.md for why).
+
+if [[ -n "${GANTRY_LIB_SOURCED:-}" ]]; then
+  return 0
+fi
+GANTRY_LIB_SOURCED=1
+
+# --- Paths and pinned versions ------------------------------------------------
+
+GANTRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export GANTRY_ROOT
+
+# Builds are large and slow: keep them outside the clone so they persist.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# cargo-leptos resolves a relative `site-root` ("target/site" in Cargo.toml)
+# against the workspace root (it chdirs there), not against CARGO_TARGET_DIR,
+# so the site lands inside the clone even with an external target dir.
+GANTRY_SITE_ROOT="$GANTRY_ROOT/target/site"
+GANTRY_SITE_PKG_DIR="pkg"
+GANTRY_OUTPUT_NAME="gantry"
+GANTRY_BIN="$CARGO_TARGET_DIR/release/gantry"
+
+CARGO_LEPTOS_VERSION="0.3.10"
+MOTO_VERSION="5.2.5"
+OIDC_MOCK_VERSION="0.3.4"
+CHROMIUM_BIN="/usr/bin/chromium"
+
+# --- Logging ------------------------------------------------------------------
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+warn() { log "WARNING: $*"; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# Seconds since the epoch with milliseconds, as a string (bash 5 EPOCHREALTIME).
+now_s() { printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"; }
+# elapsed START -> "12.3"
+elapsed_since() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Timing lines collected by `step`, printed by `print_step_summary`.
+GANTRY_STEP_LINES=()
+
+# step NAME CMD [ARGS...]: runs CMD, prints a timing line, returns CMD's status.
+# CMD runs in an `if`, so `set -e` does not apply inside it: functions passed
+# here must check their own errors (the ones in this file do).
+step() {
+  local name="$1"
+  shift
+  local start rc=0 secs
+  start="$(now_s)"
+  log "==> $name"
+  if "$@"; then rc=0; else rc=$?; fi
+  secs="$(elapsed_since "$start")"
+  if ((rc == 0)); then
+    GANTRY_STEP_LINES+=("$(printf '%-44s %8ss  ok' "$name" "$secs")")
+    log "<== $name: ok in ${secs}s"
+  else
+    GANTRY_STEP_LINES+=("$(printf '%-44s %8ss  FAILED (exit %d)' "$name" "$secs" "$rc")")
+    log "<== $name: FAILED (exit $rc) after ${secs}s"
+  fi
+  return "$rc"
+}
+
+print_step_summary() {
+  ((${#GANTRY_STEP_LINES[@]} > 0)) || return 0
+  printf '\n%-44s %9s  %s\n' "step" "time" "result" >&2
+  printf '%s\n' "${GANTRY_STEP_LINES[@]}" >&2
+}
+
+# --- Small utilities ----------------------------------------------------------
+
+is_root() { [[ "$(id -u)" == 0 ]]; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+  if is_root; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@"
+  else
+    log "need root for: $*"
+    return 1
+  fi
+}
+
+# port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port PREFERRED: prints PREFERRED if free, else the next free port above it.
+free_port() {
+  local port="$1"
+  while port_in_use "$port"; do
+    port=$((port + 1))
+    if ((port > 65000)); then
+      log "no free port found"
+      return 1
+    fi
+  done
+  printf '%s\n' "$port"
+}
+
+# wait_for_http URL TIMEOUT_SECONDS [PID]: polls URL until it answers 200.
+# Gives up early when PID (e.g. the server) has exited.
+wait_for_http() {
+  local url="$1" timeout="${2:-60}" pid="${3:-}"
+  local start code
+  start="$(now_s)"
+  while :; do
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null || true)"
+    if [[ "$code" == 200 ]]; then
+      log "$url answered 200 after $(elapsed_since "$start")s"
+      return 0
+    fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      log "process $pid exited while waiting for $url"
+      return 1
+    fi
+    if awk -v a="$start" -v b="$(now_s)" -v t="$timeout" 'BEGIN { exit !(b - a >= t) }'; then
+      log "timed out after ${timeout}s waiting for $url (last status: ${code:-none})"
+      return 1
+    fi
+    sleep 0.25
+  done
+}
+
+# --- Installers (each is a no-op when the right version is present) -----------
+
+ensure_wasm_target() {
+  if rustup target list --installed 2>/dev/null | grep -qx 'wasm32-unknown-unknown'; then
+    return 0
+  fi
+  log "installing rustup target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+}
+
+cargo_leptos_version() {
+  cargo leptos --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
+}
+
+ensure_cargo_leptos() {
+  local have
+  have="$(cargo_leptos_version)"
+  if [[ "$have" == "$CARGO_LEPTOS_VERSION" ]]; then
+    return 0
+  fi
+  # Another `cargo install cargo-leptos` (e.g. one started by hand) may be under
+  # way: wait for it instead of compiling the same thing twice.
+  if [[ -z "$have" ]] && pgrep -f 'cargo install cargo-leptos' >/dev/null 2>&1; then
+    log "a 'cargo install cargo-leptos' is already running; waiting for it to finish"
+    while pgrep -f 'cargo install cargo-leptos' >/dev/null 2>&1; do sleep 5; done
+    have="$(cargo_leptos_version)"
+    [[ "$have" == "$CARGO_LEPTOS_VERSION" ]] && return 0
+  fi
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (found: ${have:-none}); about 16 minutes cold"
+  # 0.3.11 needs a newer rustc; no_downloads turns a missing tool into a clear
+  # error instead of a download from GitHub that fails here.
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads || return 1
+  have="$(cargo_leptos_version)"
+  if [[ "$have" != "$CARGO_LEPTOS_VERSION" ]]; then
+    log "cargo-leptos reports '${have:-nothing}' after installing $CARGO_LEPTOS_VERSION"
+    return 1
+  fi
+}
+
+# Prints the version of the `wasm-bindgen` package in Cargo.lock (empty if none).
+locked_wasm_bindgen_version() {
+  local lock="$GANTRY_ROOT/Cargo.lock"
+  [[ -f "$lock" ]] || return 0
+  awk '
+    /^\[\[package\]\]/ { in_wb = 0; next }
+    /^name = "wasm-bindgen"$/ { in_wb = 1; next }
+    in_wb && /^version = / { gsub(/"/, "", $3); print $3; exit }
+  ' "$lock"
+}
+
+# ensure_wasm_bindgen [--required]: wasm-bindgen-cli at exactly Cargo.lock's
+# wasm-bindgen version. Without Cargo.lock it warns (or fails with --required).
+ensure_wasm_bindgen() {
+  local required="${1:-}" want have
+  if [[ ! -f "$GANTRY_ROOT/Cargo.lock" ]]; then
+    if [[ "$required" == --required ]]; then
+      log "Cargo.lock is missing: cannot tell which wasm-bindgen-cli to install (run 'cargo generate-lockfile' or a build first)"
+      return 1
+    fi
+    warn "Cargo.lock is missing: skipping wasm-bindgen-cli for now (a build will need it)"
+    return 0
+  fi
+  want="$(locked_wasm_bindgen_version)"
+  if [[ -z "$want" ]]; then
+    if [[ "$required" == --required ]]; then
+      log "Cargo.lock has no wasm-bindgen package: cannot pick a wasm-bindgen-cli version"
+      return 1
+    fi
+    warn "Cargo.lock has no wasm-bindgen package yet: skipping wasm-bindgen-cli"
+    return 0
+  fi
+  have="$(wasm-bindgen --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)"
+  if [[ "$have" == "$want" ]]; then
+    return 0
+  fi
+  log "installing wasm-bindgen-cli $want (found: ${have:-none}); about 2 minutes"
+  # Not --locked: its lock names a webpki-roots version that is gone.
+  cargo install wasm-bindgen-cli --version "$want" --force || return 1
+  have="$(wasm-bindgen --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)"
+  if [[ "$have" != "$want" ]]; then
+    log "wasm-bindgen reports '${have:-nothing}' after installing $want"
+    return 1
+  fi
+}
+
+# Root node_modules (Tailwind CLI, binaryen's wasm-opt, Playwright).
+ensure_node_modules() {
+  local root="$GANTRY_ROOT"
+  command -v npm >/dev/null 2>&1 || {
+    log "npm is missing (install Debian's nodejs and npm)"
+    return 1
+  }
+  if [[ -f "$root/package-lock.json" ]]; then
+    # npm writes node_modules/.package-lock.json on every install.
+    if [[ -f "$root/node_modules/.package-lock.json" &&
+      ! "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" &&
+      ! "$root/package.json" -nt "$root/node_modules/.package-lock.json" ]]; then
+      return 0
+    fi
+    log "npm ci"
+    (cd "$root" && npm ci --no-audit --no-fund) || return 1
+  else
+    if [[ -d "$root/node_modules" ]]; then
+      return 0
+    fi
+    log "npm install (no package-lock.json)"
+    (cd "$root" && npm install --no-audit --no-fund) || return 1
+  fi
+  # cargo-leptos takes wasm-opt from node_modules/.bin; Debian's would be wrong.
+  [[ -x "$root/node_modules/.bin/wasm-opt" ]] || {
+    log "node_modules/.bin/wasm-opt is missing after npm install (package 'binaryen')"
+    return 1
+  }
+}
+
+# Python venv with the AWS and OIDC stand-ins used by later tests.
+ensure_venv() {
+  local venv="$GANTRY_ROOT/.venv" py
+  py="$venv/bin/python"
+  if [[ -x "$py" ]] && "$py" - "$MOTO_VERSION" "$OIDC_MOCK_VERSION" <<'EOF' 2>/dev/null; then
+import sys
+from importlib.metadata import version
+version("flask")  # part of moto[server]; raises when the extra is missing
+sys.exit(0 if version("moto") == sys.argv[1] and version("oidc-provider-mock") == sys.argv[2] else 1)
+EOF
+    return 0
+  fi
+  if [[ ! -x "$py" ]]; then
+    log "creating Python venv .venv"
+    python3 -m venv "$venv" || return 1
+  fi
+  log "installing moto[server]==$MOTO_VERSION and oidc-provider-mock==$OIDC_MOCK_VERSION into .venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \
+    "moto[server]==$MOTO_VERSION" "oidc-provider-mock==$OIDC_MOCK_VERSION"
+}
+
+# ensure_apt_packages PKG...: installs the Debian packages that are missing.
+ensure_apt_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! as_root apt-get install -y --no-install-recommends "${missing[@]}" </dev/null; then
+    log "apt-get install failed; running apt-get update and retrying"
+    as_root apt-get update </dev/null || return 1
+    as_root apt-get install -y --no-install-recommends "${missing[@]}" </dev/null || return 1
+  fi
+}
+
+# --- Throwaway PostgreSQL -----------------------------------------------------
+
+# Set by start_postgres; read by stop_postgres.
+GANTRY_PG_DIR=""
+GANTRY_PG_BIN=""
+GANTRY_PG_PORT=""
+
+pg_bindir() {
+  local d
+  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  if [[ -z "$d" ]] && command -v pg_config >/dev/null 2>&1; then
+    d="$(pg_config --bindir)"
+  fi
+  [[ -n "$d" && -x "$d/initdb" ]] || return 1
+  printf '%s\n' "$d"
+}
+
+# Runs a command as the `postgres` OS user when we are root (initdb refuses root).
+as_pg_user() {
+  if is_root; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    "$@"
+  fi
+}
+
+# start_postgres [PREFERRED_PORT]: initdb in a fresh temp dir, start on 127.0.0.1,
+# superuser gantry/gantry, export TEST_POSTGRES_URL. Tests create their own
+# databases from it.
+start_postgres() {
+  local want_port="${1:-54329}" port dir
+  GANTRY_PG_BIN="$(pg_bindir)" || {
+    log "PostgreSQL server binaries not found (apt-get install postgresql)"
+    return 1
+  }
+  port="$(free_port "$want_port")" || return 1
+  dir="$(mktemp -d "${TMPDIR:-/tmp}/gantry-pg.XXXXXX")" || return 1
+  GANTRY_PG_DIR="$dir"
+  GANTRY_PG_PORT="$port"
+  printf 'gantry\n' >"$dir/pwfile"
+  mkdir -p "$dir/sock"
+  if is_root; then
+    chown -R postgres: "$dir" || return 1
+  fi
+  log "initdb in $dir/data"
+  as_pg_user "$GANTRY_PG_BIN/initdb" -D "$dir/data" -U gantry --pwfile="$dir/pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
+    >"$dir/initdb.log" 2>&1 || {
+    cat "$dir/initdb.log" >&2
+    return 1
+  }
+  log "starting PostgreSQL on 127.0.0.1:$port"
+  # fsync and friends off: this database lives for one test run.
+  as_pg_user "$GANTRY_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null || {
+    cat "$dir/server.log" >&2
+    return 1
+  }
+  export TEST_POSTGRES_URL="postgres://gantry:gantry@127.0.0.1:$port/postgres"
+  log "TEST_POSTGRES_URL=$TEST_POSTGRES_URL"
+}
+
+stop_postgres() {
+  [[ -n "$GANTRY_PG_DIR" ]] || return 0
+  if [[ -f "$GANTRY_PG_DIR/data/postmaster.pid" ]]; then
+    log "stopping PostgreSQL on port $GANTRY_PG_PORT"
+    as_pg_user "$GANTRY_PG_BIN/pg_ctl" -D "$GANTRY_PG_DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+      as_pg_user "$GANTRY_PG_BIN/pg_ctl" -D "$GANTRY_PG_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
+      warn "could not stop PostgreSQL in $GANTRY_PG_DIR"
+  fi
+  rm -rf "$GANTRY_PG_DIR"
+  GANTRY_PG_DIR=""
+  unset TEST_POSTGRES_URL
+}
+
+# --- The Gantry server --------------------------------------------------------
+
+# Prints `NAME=VALUE` lines of the LEPTOS_* runtime environment for BIND.
+leptos_site_env() {
+  local bind="$1"
+  printf '%s\n' \
+    "LEPTOS_OUTPUT_NAME=$GANTRY_OUTPUT_NAME" \
+    "LEPTOS_SITE_ROOT=$GANTRY_SITE_ROOT" \
+    "LEPTOS_SITE_PKG_DIR=$GANTRY_SITE_PKG_DIR" \
+    "LEPTOS_SITE_ADDR=$bind" \
+    "LEPTOS_ENV=PROD"
+}
+
+check_site_built() {
+  local f
+  for f in "$GANTRY_BIN" \
+    "$GANTRY_SITE_ROOT/$GANTRY_SITE_PKG_DIR/$GANTRY_OUTPUT_NAME.js" \
+    "$GANTRY_SITE_ROOT/$GANTRY_SITE_PKG_DIR/$GANTRY_OUTPUT_NAME.wasm"; do
+    [[ -e "$f" ]] || {
+      log "missing build output: $f (run 'cargo leptos build --release')"
+      return 1
+    }
+  done
+}
+
+# Set by start_server; read by stop_server.
+GANTRY_SERVER_PID=""
+GANTRY_SERVER_LOG=""
+
+# start_server PORT DB_URL LOG_FILE: starts the release binary in the background
+# on 127.0.0.1:PORT with config/dev.toml and the given database.
+start_server() {
+  local port="$1" db_url="$2" logfile="$3" bind
+  bind="127.0.0.1:$port"
+  check_site_built || return 1
+  if port_in_use "$port"; then
+    log "port $port is already in use"
+    return 1
+  fi
+  GANTRY_SERVER_LOG="$logfile"
+  log "starting gantry on http://$bind (log: $logfile)"
+  local -a envs
+  mapfile -t envs < <(leptos_site_env "$bind")
+  (cd "$GANTRY_ROOT" && exec env "${envs[@]}" \
+    GANTRY_SERVER__BIND="$bind" \
+    GANTRY_SERVER__PUBLIC_URL="http://$bind" \
+    GANTRY_SERVER__SITE_ROOT="$GANTRY_SITE_ROOT" \
+    GANTRY_DATABASE__URL="$db_url" \
+    "$GANTRY_BIN" --config config/dev.toml serve) </dev/null >"$logfile" 2>&1 &
+  GANTRY_SERVER_PID=$!
+}
+
+stop_server() {
+  [[ -n "$GANTRY_SERVER_PID" ]] || return 0
+  if kill -0 "$GANTRY_SERVER_PID" 2>/dev/null; then
+    log "stopping gantry (pid $GANTRY_SERVER_PID)"
+    kill -TERM "$GANTRY_SERVER_PID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$GANTRY_SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$GANTRY_SERVER_PID" 2>/dev/null || true
+  fi
+  wait "$GANTRY_SERVER_PID" 2>/dev/null || true
+  GANTRY_SERVER_PID=""
+}
+
+show_server_log() {
+  [[ -n "$GANTRY_SERVER_LOG" && -f "$GANTRY_SERVER_LOG" ]] || return 0
+  log "---- last 200 lines of the server log ($GANTRY_SERVER_LOG) ----"
+  tail -n 200 "$GANTRY_SERVER_LOG" >&2
+  log "---- end of server log ----"
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, clippy (server and WASM), cargo tests against a
+# throwaway PostgreSQL, the release build, and Playwright end-to-end tests in
+# Debian's Chromium against the release server on a fresh SQLite database.
+#
+# Exits non-zero on the first failure; the EXIT trap stops the server and
+# PostgreSQL and removes temp dirs either way. Prints a timing line per step.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$GANTRY_ROOT"
+
+E2E_PORT=3100
+E2E_URL="http://127.0.0.1:$E2E_PORT"
+TEST_TMP=""
+total_start="$(now_s)"
+
+cleanup() {
+  local rc=$?
+  set +e
+  stop_server
+  stop_postgres
+  [[ -n "$TEST_TMP" ]] && rm -rf "$TEST_TMP"
+  print_step_summary
+  if ((rc == 0)); then
+    log "all tests passed in $(elapsed_since "$total_start")s"
+  else
+    log "FAILED (exit $rc) after $(elapsed_since "$total_start")s"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gantry-test.XXXXXX")"
+
+run_e2e_server() {
+  start_server "$E2E_PORT" "sqlite://$TEST_TMP/e2e.db" "$TEST_TMP/server.log" || return 1
+  if ! wait_for_http "$E2E_URL/healthz" 60 "$GANTRY_SERVER_PID"; then
+    show_server_log
+    return 1
+  fi
+}
+
+run_playwright() {
+  GANTRY_E2E_URL="$E2E_URL" node_modules/.bin/playwright test --config end2end/playwright.config.ts || {
+    show_server_log
+    return 1
+  }
+}
+
+step "setup --test" scripts/setup.sh --test
+step "wasm-bindgen-cli (matches Cargo.lock)" ensure_wasm_bindgen --required
+step "cargo fmt --check" cargo fmt --all --check
+step "clippy (workspace, host)" cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+step "clippy (frontend, wasm32)" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+step "start PostgreSQL" start_postgres 54329
+step "cargo test" cargo test --workspace --exclude frontend
+step "stop PostgreSQL" stop_postgres
+step "cargo leptos build --release" cargo leptos build --release
+step "start server (e2e)" run_e2e_server
+step "playwright (no-js, hydrated)" run_playwright

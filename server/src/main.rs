@@ -1,0 +1,108 @@
+//! `gantry`: the server and its administrative commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gantry_core::roadmap::service;
+use gantry_server::config::Config;
+use gantry_server::startup;
+
+#[derive(Parser)]
+#[command(
+    name = "gantry",
+    version,
+    about = "Gantry: a self-service infrastructure portal"
+)]
+struct Cli {
+    /// TOML config file (see config/gantry.example.toml); GANTRY_* variables override it.
+    #[arg(long, short, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Check the configuration and exit.
+    CheckConfig,
+    /// The module rollout roadmap.
+    Roadmap {
+        #[command(subcommand)]
+        command: RoadmapCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RoadmapCommand {
+    /// Import the team's markdown status document (one transaction; idempotent).
+    Import { file: PathBuf },
+    /// Write the current roadmap as markdown (to stdout, or --output FILE).
+    Export {
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    startup::init_tracing(&config);
+    match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => startup::serve(config).await,
+        Command::CheckConfig => {
+            println!("config ok (database {})", config.database_display());
+            Ok(())
+        }
+        Command::Roadmap { command } => {
+            let services = startup::services(&config).await?;
+            match command {
+                RoadmapCommand::Import { file } => {
+                    let actor = std::env::var("USER").unwrap_or_else(|_| "cli".to_owned());
+                    let report =
+                        service::import_file(&services.db, &services.roadmap, &file, &actor)
+                            .await?;
+                    println!(
+                        "imported {}: {} created, {} updated, {} retired, {} unchanged",
+                        file.display(),
+                        report.created.len(),
+                        report.updated.len(),
+                        report.retired.len(),
+                        report.unchanged
+                    );
+                    for (slug, fields) in &report.updated {
+                        println!("  updated {slug}: {}", fields.join(", "));
+                    }
+                }
+                RoadmapCommand::Export { output } => {
+                    let markdown = service::export_markdown(&services.db).await?;
+                    match output {
+                        Some(path) => std::fs::write(&path, markdown)?,
+                        None => print!("{markdown}"),
+                    }
+                }
+            }
+            services.db.close().await;
+            Ok(())
+        }
+    }
+}

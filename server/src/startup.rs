@@ -1,0 +1,110 @@
+//! From a validated config to a running server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use gantry_core::roadmap::service;
+use gantry_core::{Db, Services};
+use leptos::prelude::LeptosOptions;
+
+use crate::config::{Config, LogFormat};
+use crate::http::{router, AppState};
+
+pub fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Opens (and migrates) the configured database, with one clear line on failure.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    Db::connect(&config.db_options()).await.map_err(|e| {
+        let detail = match &e {
+            gantry_core::CoreError::Database(inner) => inner.to_string(),
+            other => other.to_string(),
+        };
+        anyhow::anyhow!(
+            "cannot open database {}: {detail}",
+            config.database_display()
+        )
+    })
+}
+
+pub async fn services(config: &Config) -> anyhow::Result<Services> {
+    let db = open_database(config).await?;
+    Ok(Services {
+        db,
+        roadmap: config.roadmap_settings()?,
+    })
+}
+
+/// Leptos' site options from our config (the site root and address are ours;
+/// the output name is the one cargo-leptos builds).
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let mut options = LeptosOptions::builder()
+        .output_name(Arc::<str>::from("gantry"))
+        .site_root(Arc::<str>::from(
+            config.server.site_root.to_string_lossy().as_ref(),
+        ))
+        .site_pkg_dir(Arc::<str>::from("pkg"))
+        .build();
+    options.site_addr = config.server.bind;
+    options
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let services = services(&config).await?;
+    if let Some(seed) = &config.roadmap.seed_file {
+        if service::seed_if_empty(&services.db, &services.roadmap, seed)
+            .await
+            .with_context(|| format!("importing the seed {}", seed.display()))?
+        {
+            tracing::info!(seed = %seed.display(), "empty roadmap: imported the seed document");
+        }
+    }
+    let state = AppState {
+        leptos_options: leptos_options(&config),
+        services: services.clone(),
+    };
+    let app = router(state);
+    let addr: SocketAddr = config.server.bind;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(url = %config.server.public_url, %addr, database = %config.database_display(), "Gantry is listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    services.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,565 @@
+//! Audit storage: append a record inside the caller's transaction, list records
+//! newest first, and verify the whole chain.
+//!
+//! ## Appending without forks
+//!
+//! A record's id and its predecessor's hash are part of what it hashes, so both
+//! must be known before the insert: the id cannot come from an identity column
+//! (assigned during the insert, and not rolled back on PostgreSQL, which would
+//! leave gaps that look like deleted records). Instead [`append`] first takes a
+//! lock that serializes appends, then reads the newest record and uses its
+//! `id + 1` (`COALESCE(MAX(id), 0) + 1`) and its hash:
+//!
+//! - PostgreSQL: `pg_advisory_xact_lock(AUDIT_LOCK_KEY)`, held until the
+//!   transaction ends. Under READ COMMITTED (the default) the next statement's
+//!   snapshot then sees every append committed before the lock was granted.
+//! - SQLite: a write statement that changes no row, which takes the database's
+//!   single write lock (waiting up to `busy_timeout`) before the read.
+//!
+//! Should the lock ever be bypassed (a REPEATABLE READ transaction whose
+//! snapshot predates the lock, a SQLite transaction that read before it
+//! wrote), the primary key on `id` and the UNIQUE constraint on `prev_hash`
+//! make the second of two competing appends fail: the chain never forks. A
+//! failed append fails the caller's transaction, which may be retried.
+
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::chain::{canonical_json, record_hash, GENESIS_PREV_HASH};
+use super::model::{AuditFilter, AuditPage, AuditRecord, NewAuditEntry, PageRequest, VerifyReport};
+use crate::db::{Backend, Db};
+use crate::error::{CoreError, CoreResult};
+
+/// The PostgreSQL advisory lock key that serializes appends ("GANTRYAU").
+pub const AUDIT_LOCK_KEY: i64 = 0x4741_4E54_5259_4155;
+
+/// Records read per query by [`verify`].
+const VERIFY_PAGE: i64 = 500;
+
+const MAX_TEXT_LEN: usize = 1024;
+const MAX_ACTION_LEN: usize = 128;
+
+const COLUMNS: &str =
+    "id, at, actor, role, action, target, before_json, after_json, request_id, prev_hash, hash";
+
+/// Appends `entry` to the chain on `conn` and returns the stored record.
+///
+/// `conn` is normally the open transaction of the change being recorded
+/// (`&mut *tx`), so the record commits or rolls back with it. On SQLite the
+/// append takes the write lock if the transaction does not hold it yet; a
+/// transaction that *read* before appending should write first (or begin with
+/// `BEGIN IMMEDIATE`), else SQLite may refuse the upgrade with "database is
+/// locked" and the whole transaction must be retried.
+///
+/// Refuses (with [`CoreError::Invalid`]) a blank actor or target, an action that
+/// is not dotted lower case (`roadmap.module.update`), text fields longer than
+/// 1024 characters or containing NUL. `before`/`after` must never hold secrets.
+pub async fn append(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    entry: &NewAuditEntry,
+) -> CoreResult<AuditRecord> {
+    validate_entry(entry)?;
+    take_append_lock(conn, backend).await?;
+
+    let last = sqlx::query("SELECT id, at, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let now = now_millis();
+    let (id, prev_hash, at) = match last {
+        None => (1, GENESIS_PREV_HASH.to_owned(), now),
+        Some(row) => {
+            let last_id: i64 = row.try_get("id")?;
+            let last_at: String = row.try_get("at")?;
+            let id = last_id
+                .checked_add(1)
+                .ok_or_else(|| CoreError::Corrupt("audit_log ids are exhausted".into()))?;
+            // Never earlier than the previous record, so that time order and
+            // chain order agree even when replicas' clocks differ slightly.
+            let at = if is_canonical_timestamp(&last_at) && last_at > now {
+                last_at
+            } else {
+                now
+            };
+            (id, row.try_get("hash")?, at)
+        }
+    };
+
+    let mut record = AuditRecord {
+        id,
+        at,
+        actor: entry.actor.clone(),
+        role: entry.role.clone(),
+        action: entry.action.clone(),
+        target: entry.target.clone(),
+        before: entry
+            .before
+            .as_ref()
+            .filter(|v| !v.is_null())
+            .map(canonical_json),
+        after: entry
+            .after
+            .as_ref()
+            .filter(|v| !v.is_null())
+            .map(canonical_json),
+        request_id: entry.request_id.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    record.hash = record_hash(&record)?;
+
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor, role, action, target, before_json, after_json, \
+         request_id, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(record.id)
+    .bind(&record.at)
+    .bind(&record.actor)
+    .bind(record.role.as_deref())
+    .bind(&record.action)
+    .bind(&record.target)
+    .bind(json_text(record.before.as_ref())?)
+    .bind(json_text(record.after.as_ref())?)
+    .bind(record.request_id.as_deref())
+    .bind(&record.prev_hash)
+    .bind(&record.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(record)
+}
+
+/// [`append`] in a transaction of its own, for actions that change nothing
+/// else in the database (sign-in, sign-out).
+pub async fn append_standalone(db: &Db, entry: &NewAuditEntry) -> CoreResult<AuditRecord> {
+    let mut tx = db.pool().begin().await?;
+    let record = append(&mut tx, db.backend(), entry).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Walks the whole chain in id order, a page at a time, recomputing every hash
+/// and checking that ids run 1, 2, 3, … and that each record's `prev_hash` is
+/// the previous record's hash. Reports the first record that fails.
+///
+/// Removing the newest records leaves a valid, shorter chain: compare
+/// `last_hash` with a copy kept elsewhere to detect that.
+pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
+    let mut expected_id: i64 = 1;
+    let mut last_seen = i64::MIN;
+    let mut prev_hash = GENESIS_PREV_HASH.to_owned();
+    let mut checked: u64 = 0;
+    let broken = |id: i64, reason: String, checked: u64| {
+        Ok(VerifyReport::Broken {
+            id,
+            reason,
+            records_checked: checked,
+        })
+    };
+    loop {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(last_seen)
+        .bind(VERIFY_PAGE)
+        .fetch_all(db.pool())
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            last_seen = id;
+            if id < expected_id {
+                return broken(id, format!("unexpected id {id}: ids start at 1"), checked);
+            }
+            if id > expected_id {
+                let reason = if id == expected_id + 1 {
+                    format!("record {expected_id} is missing")
+                } else {
+                    format!("records {expected_id} to {} are missing", id - 1)
+                };
+                return broken(expected_id, reason, checked);
+            }
+            let record = match record_from_row(row) {
+                Ok(record) => record,
+                Err(CoreError::Corrupt(detail)) => {
+                    return broken(id, format!("{detail}: the record was edited"), checked)
+                }
+                Err(other) => return Err(other),
+            };
+            if record_hash(&record)? != record.hash {
+                return broken(id, "hash mismatch: the record was edited".into(), checked);
+            }
+            if record.prev_hash != prev_hash {
+                let reason = if id == 1 {
+                    "prev_hash of the first record is not 64 zeros".to_owned()
+                } else {
+                    format!("prev_hash does not match record {}", id - 1)
+                };
+                return broken(id, reason, checked);
+            }
+            prev_hash = record.hash;
+            expected_id += 1;
+            checked += 1;
+        }
+    }
+    Ok(VerifyReport::Ok {
+        records: checked,
+        last_hash: prev_hash,
+    })
+}
+
+/// Records matching `filter`, newest first, one page at a time: pass the
+/// returned `next_before_id` as the next request's `before_id`. Keyset
+/// pagination on `id` (never OFFSET), so every page costs the same.
+pub async fn query(db: &Db, filter: &AuditFilter, page: &PageRequest) -> CoreResult<AuditPage> {
+    let conditions = Conditions::parse(filter)?;
+    if let Some(before_id) = page.before_id {
+        if before_id < 1 {
+            return Err(CoreError::Invalid(format!(
+                "before_id must be a record id (1 or more), not {before_id}"
+            )));
+        }
+    }
+    let limit = page.clamped_limit() as usize;
+
+    let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1");
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut condition = |sql: &mut String, clause: &str, value: Bind| {
+        binds.push(value);
+        sql.push_str(&format!(" AND {clause} ${}", binds.len()));
+    };
+    if let Some(actor) = conditions.actor {
+        condition(&mut sql, "actor =", Bind::Text(actor));
+    }
+    match conditions.action {
+        Some(ActionMatch::Exact(action)) => condition(&mut sql, "action =", Bind::Text(action)),
+        Some(ActionMatch::Prefix { from, below }) => {
+            condition(&mut sql, "action >=", Bind::Text(from));
+            if let Some(below) = below {
+                condition(&mut sql, "action <", Bind::Text(below));
+            }
+        }
+        None => {}
+    }
+    if let Some(target) = conditions.target {
+        condition(&mut sql, "target =", Bind::Text(target));
+    }
+    if let Some(from) = conditions.from {
+        condition(&mut sql, "at >=", Bind::Text(from));
+    }
+    if let Some(to) = conditions.to {
+        condition(&mut sql, "at <", Bind::Text(to));
+    }
+    if let Some(before_id) = page.before_id {
+        condition(&mut sql, "id <", Bind::Int(before_id));
+    }
+    binds.push(Bind::Int(limit as i64 + 1));
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len()));
+
+    let mut q = sqlx::query(&sql);
+    for bind in binds {
+        q = match bind {
+            Bind::Text(text) => q.bind(text),
+            Bind::Int(int) => q.bind(int),
+        };
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut records = rows
+        .iter()
+        .map(record_from_row)
+        .collect::<CoreResult<Vec<_>>>()?;
+    let next_before_id = if records.len() > limit {
+        records.truncate(limit);
+        records.last().map(|r| r.id)
+    } else {
+        None
+    };
+    Ok(AuditPage {
+        records,
+        next_before_id,
+    })
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+enum ActionMatch {
+    Exact(String),
+    /// `from <= action < below`: every action starting with `from`, in byte
+    /// order (the columns' collation on both backends), served by the index.
+    Prefix {
+        from: String,
+        below: Option<String>,
+    },
+}
+
+/// A validated, normalized [`AuditFilter`].
+struct Conditions {
+    actor: Option<String>,
+    action: Option<ActionMatch>,
+    target: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl Conditions {
+    fn parse(filter: &AuditFilter) -> CoreResult<Self> {
+        let given = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+        let action = match given(&filter.action) {
+            None => None,
+            Some(action) => Some(match action.find('*') {
+                None => ActionMatch::Exact(action),
+                Some(star) if star == action.len() - 1 => {
+                    let prefix = action[..star].to_owned();
+                    if prefix.is_empty() {
+                        return Err(CoreError::Invalid(
+                            "action filter: give a prefix before `*` (roadmap.*), or no action filter".into(),
+                        ));
+                    }
+                    ActionMatch::Prefix {
+                        below: prefix_upper_bound(&prefix),
+                        from: prefix,
+                    }
+                }
+                Some(_) => {
+                    return Err(CoreError::Invalid(format!(
+                        "action filter {action:?}: `*` is only allowed once, at the end (roadmap.*)"
+                    )))
+                }
+            }),
+        };
+        let from = given(&filter.from)
+            .map(|t| filter_timestamp("from", &t))
+            .transpose()?;
+        let to = given(&filter.to)
+            .map(|t| filter_timestamp("to", &t))
+            .transpose()?;
+        if let (Some(from), Some(to)) = (&from, &to) {
+            if from >= to {
+                return Err(CoreError::Invalid(format!(
+                    "time range: from ({from}) must be earlier than to ({to})"
+                )));
+            }
+        }
+        Ok(Self {
+            actor: given(&filter.actor),
+            action,
+            target: given(&filter.target),
+            from,
+            to,
+        })
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix`, or
+/// `None` when there is none (a prefix made only of `char::MAX`).
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// An RFC 3339 filter bound as stored text (UTC, milliseconds), rounded up to
+/// the next millisecond when it is finer, which keeps both `at >= from` and
+/// `at < to` exact.
+fn filter_timestamp(name: &str, value: &str) -> CoreResult<String> {
+    let parsed = DateTime::parse_from_rfc3339(value).map_err(|e| {
+        CoreError::Invalid(format!(
+            "{name}: {value:?} is not an RFC 3339 timestamp like 2026-11-25T09:30:00Z ({e})"
+        ))
+    })?;
+    let mut utc = parsed.with_timezone(&Utc);
+    let sub_milli = utc.timestamp_subsec_nanos() % 1_000_000;
+    if sub_milli != 0 {
+        utc += chrono::Duration::nanoseconds(i64::from(1_000_000 - sub_milli));
+    }
+    if !(0..=9999).contains(&utc.year()) {
+        return Err(CoreError::Invalid(format!(
+            "{name}: {value:?} is outside the years 0000 to 9999 (in UTC)"
+        )));
+    }
+    Ok(utc.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+fn now_millis() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `2026-11-25T09:30:00.123Z`: the form `append` writes, which sorts as text.
+fn is_canonical_timestamp(text: &str) -> bool {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| {
+            t.with_timezone(&Utc)
+                .to_rfc3339_opts(SecondsFormat::Millis, true)
+                == text
+        })
+        .unwrap_or(false)
+}
+
+async fn take_append_lock(conn: &mut AnyConnection, backend: Backend) -> CoreResult<()> {
+    match backend {
+        Backend::Postgres => {
+            sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock($1)")
+                .bind(AUDIT_LOCK_KEY)
+                .fetch_one(&mut *conn)
+                .await?;
+        }
+        Backend::Sqlite => {
+            // Changes no row (so the append-only trigger never fires), but as a
+            // write it takes SQLite's write lock now, waiting for busy_timeout,
+            // instead of failing when the INSERT below would upgrade a read.
+            sqlx::query("UPDATE audit_log SET id = id WHERE 1 = 0")
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_entry(entry: &NewAuditEntry) -> CoreResult<()> {
+    let text = |name: &str, value: &str, required: bool| -> CoreResult<()> {
+        if required && value.trim().is_empty() {
+            return Err(CoreError::Invalid(format!("audit {name} is empty")));
+        }
+        if value.chars().count() > MAX_TEXT_LEN {
+            return Err(CoreError::Invalid(format!(
+                "audit {name} is longer than {MAX_TEXT_LEN} characters"
+            )));
+        }
+        if value.contains('\0') {
+            return Err(CoreError::Invalid(format!(
+                "audit {name} contains a NUL character"
+            )));
+        }
+        Ok(())
+    };
+    text("actor", &entry.actor, true)?;
+    text("target", &entry.target, true)?;
+    if let Some(role) = &entry.role {
+        text("role", role, false)?;
+    }
+    if let Some(request_id) = &entry.request_id {
+        text("request_id", request_id, false)?;
+    }
+    let action = &entry.action;
+    let well_formed = !action.is_empty()
+        && action.len() <= MAX_ACTION_LEN
+        && action.split('.').all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        });
+    if !well_formed {
+        return Err(CoreError::Invalid(format!(
+            "audit action {action:?}: use dotted lower-case words (roadmap.module.update), at most {MAX_ACTION_LEN} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn json_text(value: Option<&serde_json::Value>) -> CoreResult<Option<String>> {
+    value
+        .map(|v| serde_json::to_string(&canonical_json(v)))
+        .transpose()
+        .map_err(|e| CoreError::Corrupt(format!("audit JSON: {e}")))
+}
+
+fn json_column(row: &AnyRow, column: &str) -> CoreResult<Option<serde_json::Value>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| CoreError::Corrupt(format!("{column} is not valid JSON ({e})")))
+    })
+    .transpose()
+}
+
+fn record_from_row(row: &AnyRow) -> CoreResult<AuditRecord> {
+    Ok(AuditRecord {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        role: row.try_get("role")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        before: json_column(row, "before_json")?,
+        after: json_column(row, "after_json")?,
+        request_id: row.try_get("request_id")?,
+        prev_hash: row.try_get("prev_hash")?,
+        hash: row.try_get("hash")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_upper_bounds() {
+        assert_eq!(prefix_upper_bound("roadmap.").as_deref(), Some("roadmap/"));
+        assert_eq!(
+            prefix_upper_bound("a\u{d7ff}").as_deref(),
+            Some("a\u{e000}")
+        );
+        assert_eq!(
+            prefix_upper_bound(&format!("a{}", char::MAX)).as_deref(),
+            Some("b")
+        );
+        assert_eq!(prefix_upper_bound(&char::MAX.to_string()), None);
+    }
+
+    #[test]
+    fn filter_timestamps_normalize_to_stored_form() {
+        assert_eq!(
+            filter_timestamp("from", "2026-11-25T10:30:00+01:00").unwrap(),
+            "2026-11-25T09:30:00.000Z"
+        );
+        assert_eq!(
+            filter_timestamp("to", "2026-11-25T09:30:00.1234Z").unwrap(),
+            "2026-11-25T09:30:00.124Z"
+        );
+        let err = filter_timestamp("from", "yesterday")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("from: \"yesterday\" is not an RFC 3339"),
+            "{err}"
+        );
+        assert!(filter_timestamp("to", "9999-12-31T23:00:00-05:00").is_err());
+    }
+
+    #[test]
+    fn actions_are_validated() {
+        let ok = NewAuditEntry::new("alice", "roadmap.module.update", "module:waf");
+        assert!(validate_entry(&ok).is_ok());
+        for bad in [
+            "",
+            "Roadmap.import",
+            "roadmap..import",
+            "roadmap.*",
+            ".x",
+            "x.",
+        ] {
+            let entry = NewAuditEntry::new("alice", bad, "roadmap");
+            assert!(validate_entry(&entry).is_err(), "{bad:?} accepted");
+        }
+        assert!(validate_entry(&NewAuditEntry::new(" ", "auth.sign_in", "user:a")).is_err());
+        assert!(validate_entry(&NewAuditEntry::new("a\0", "auth.sign_in", "user:a")).is_err());
+    }
+
+    #[test]
+    fn only_the_stored_timestamp_form_is_canonical() {
+        assert!(is_canonical_timestamp("2026-11-25T09:30:00.123Z"));
+        assert!(!is_canonical_timestamp("2026-11-25T09:30:00Z"));
+        assert!(!is_canonical_timestamp("garbage"));
+    }
+}

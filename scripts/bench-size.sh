@@ -14,7 +14,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$GANTRY_ROOT"
+cd "$REPO_ROOT"
 
 BENCH_PORT=3200
 BUDGET="${BENCH_WASM_BROTLI_BUDGET:-300000}"
@@ -50,10 +50,10 @@ if ((build)); then
 fi
 check_site_built
 
-pkg="$GANTRY_SITE_ROOT/$GANTRY_SITE_PKG_DIR"
-wasm="$pkg/$GANTRY_OUTPUT_NAME.wasm"
-js="$pkg/$GANTRY_OUTPUT_NAME.js"
-css="$pkg/$GANTRY_OUTPUT_NAME.css"
+pkg="$SITE_ROOT/$SITE_PKG_DIR"
+wasm="$pkg/$OUTPUT_NAME.wasm"
+js="$pkg/$OUTPUT_NAME.js"
+css="$pkg/$OUTPUT_NAME.css"
 
 # sizes FILE -> "raw gzip brotli"
 sizes() {
@@ -88,7 +88,7 @@ done
 
 echo
 step "start server (bench)" start_server "$BENCH_PORT" "sqlite://$BENCH_TMP/bench.db" "$BENCH_TMP/server.log"
-if ! wait_for_http "http://127.0.0.1:$BENCH_PORT/healthz" 60 "$GANTRY_SERVER_PID"; then
+if ! wait_for_http "http://127.0.0.1:$BENCH_PORT/healthz" 60 "$SERVER_PID"; then
   show_server_log
   exit 1
 fi

@@ -7,15 +7,15 @@
 # and uses only crates.io, npm, PyPI and Debian packages: nothing is downloaded
 # from anywhere else (see /work/shared/TOOLCHAIN.md for why).
 
-if [[ -n "${GANTRY_LIB_SOURCED:-}" ]]; then
+if [[ -n "${_GANTRY_LIB_SH_LOADED:-}" ]]; then
   return 0
 fi
-GANTRY_LIB_SOURCED=1
+_GANTRY_LIB_SH_LOADED=1
 
 # --- Paths and pinned versions ------------------------------------------------
 
-GANTRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export GANTRY_ROOT
+# Not exported, and no GANTRY_ prefix: the server rejects unknown GANTRY_* variables.
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Builds are large and slow: keep them outside the clone so they persist.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
@@ -24,15 +24,14 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # cargo-leptos resolves a relative `site-root` ("target/site" in Cargo.toml)
 # against the workspace root (it chdirs there), not against CARGO_TARGET_DIR,
 # so the site lands inside the clone even with an external target dir.
-GANTRY_SITE_ROOT="$GANTRY_ROOT/target/site"
-GANTRY_SITE_PKG_DIR="pkg"
-GANTRY_OUTPUT_NAME="gantry"
-GANTRY_BIN="$CARGO_TARGET_DIR/release/gantry"
+SITE_ROOT="$REPO_ROOT/target/site"
+SITE_PKG_DIR="pkg"
+OUTPUT_NAME="gantry"
+SERVER_BIN="$CARGO_TARGET_DIR/release/gantry"
 
 CARGO_LEPTOS_VERSION="0.3.10"
 MOTO_VERSION="5.2.5"
 OIDC_MOCK_VERSION="0.3.4"
-CHROMIUM_BIN="/usr/bin/chromium"
 
 # --- Logging ------------------------------------------------------------------
 
@@ -44,12 +43,15 @@ die() {
 }
 
 # Seconds since the epoch with milliseconds, as a string (bash 5 EPOCHREALTIME).
-now_s() { printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"; }
+now_s() {
+  local t="${EPOCHREALTIME:-$(date +%s.%N)}"
+  printf '%s' "${t/,/.}" # some locales use a decimal comma
+}
 # elapsed START -> "12.3"
 elapsed_since() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # Timing lines collected by `step`, printed by `print_step_summary`.
-GANTRY_STEP_LINES=()
+STEP_LINES=()
 
 # step NAME CMD [ARGS...]: runs CMD, prints a timing line, returns CMD's status.
 # CMD runs in an `if`, so `set -e` does not apply inside it: functions passed
@@ -63,19 +65,19 @@ step() {
   if "$@"; then rc=0; else rc=$?; fi
   secs="$(elapsed_since "$start")"
   if ((rc == 0)); then
-    GANTRY_STEP_LINES+=("$(printf '%-44s %8ss  ok' "$name" "$secs")")
+    STEP_LINES+=("$(printf '%-44s %8ss  ok' "$name" "$secs")")
     log "<== $name: ok in ${secs}s"
   else
-    GANTRY_STEP_LINES+=("$(printf '%-44s %8ss  FAILED (exit %d)' "$name" "$secs" "$rc")")
+    STEP_LINES+=("$(printf '%-44s %8ss  FAILED (exit %d)' "$name" "$secs" "$rc")")
     log "<== $name: FAILED (exit $rc) after ${secs}s"
   fi
   return "$rc"
 }
 
 print_step_summary() {
-  ((${#GANTRY_STEP_LINES[@]} > 0)) || return 0
+  ((${#STEP_LINES[@]} > 0)) || return 0
   printf '\n%-44s %9s  %s\n' "step" "time" "result" >&2
-  printf '%s\n' "${GANTRY_STEP_LINES[@]}" >&2
+  printf '%s\n' "${STEP_LINES[@]}" >&2
 }
 
 # --- Small utilities ----------------------------------------------------------
@@ -158,9 +160,10 @@ ensure_cargo_leptos() {
   fi
   # Another `cargo install cargo-leptos` (e.g. one started by hand) may be under
   # way: wait for it instead of compiling the same thing twice.
-  if [[ -z "$have" ]] && pgrep -f 'cargo install cargo-leptos' >/dev/null 2>&1; then
+  local running='(^|/)cargo install (.* )?cargo-leptos( |$)'
+  if [[ -z "$have" ]] && pgrep -f "$running" >/dev/null 2>&1; then
     log "a 'cargo install cargo-leptos' is already running; waiting for it to finish"
-    while pgrep -f 'cargo install cargo-leptos' >/dev/null 2>&1; do sleep 5; done
+    while pgrep -f "$running" >/dev/null 2>&1; do sleep 5; done
     have="$(cargo_leptos_version)"
     [[ "$have" == "$CARGO_LEPTOS_VERSION" ]] && return 0
   fi
@@ -177,7 +180,7 @@ ensure_cargo_leptos() {
 
 # Prints the version of the `wasm-bindgen` package in Cargo.lock (empty if none).
 locked_wasm_bindgen_version() {
-  local lock="$GANTRY_ROOT/Cargo.lock"
+  local lock="$REPO_ROOT/Cargo.lock"
   [[ -f "$lock" ]] || return 0
   awk '
     /^\[\[package\]\]/ { in_wb = 0; next }
@@ -190,7 +193,7 @@ locked_wasm_bindgen_version() {
 # wasm-bindgen version. Without Cargo.lock it warns (or fails with --required).
 ensure_wasm_bindgen() {
   local required="${1:-}" want have
-  if [[ ! -f "$GANTRY_ROOT/Cargo.lock" ]]; then
+  if [[ ! -f "$REPO_ROOT/Cargo.lock" ]]; then
     if [[ "$required" == --required ]]; then
       log "Cargo.lock is missing: cannot tell which wasm-bindgen-cli to install (run 'cargo generate-lockfile' or a build first)"
       return 1
@@ -223,7 +226,7 @@ ensure_wasm_bindgen() {
 
 # Root node_modules (Tailwind CLI, binaryen's wasm-opt, Playwright).
 ensure_node_modules() {
-  local root="$GANTRY_ROOT"
+  local root="$REPO_ROOT"
   command -v npm >/dev/null 2>&1 || {
     log "npm is missing (install Debian's nodejs and npm)"
     return 1
@@ -253,7 +256,7 @@ ensure_node_modules() {
 
 # Python venv with the AWS and OIDC stand-ins used by later tests.
 ensure_venv() {
-  local venv="$GANTRY_ROOT/.venv" py
+  local venv="$REPO_ROOT/.venv" py
   py="$venv/bin/python"
   if [[ -x "$py" ]] && "$py" - "$MOTO_VERSION" "$OIDC_MOCK_VERSION" <<'EOF' 2>/dev/null; then
 import sys
@@ -293,13 +296,19 @@ ensure_apt_packages() {
 # --- Throwaway PostgreSQL -----------------------------------------------------
 
 # Set by start_postgres; read by stop_postgres.
-GANTRY_PG_DIR=""
-GANTRY_PG_BIN=""
-GANTRY_PG_PORT=""
+PG_TMP_DIR=""
+PG_BIN_DIR=""
+PG_TMP_PORT=""
 
 pg_bindir() {
-  local d
-  d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  local d="" candidate
+  # The newest installed major version (Debian's layout).
+  for candidate in /usr/lib/postgresql/*/bin; do
+    [[ -x "$candidate/initdb" ]] || continue
+    if [[ -z "$d" ]] || [[ "$(printf '%s\n%s\n' "$d" "$candidate" | sort -V | tail -n1)" == "$candidate" ]]; then
+      d="$candidate"
+    fi
+  done
   if [[ -z "$d" ]] && command -v pg_config >/dev/null 2>&1; then
     d="$(pg_config --bindir)"
   fi
@@ -321,21 +330,21 @@ as_pg_user() {
 # databases from it.
 start_postgres() {
   local want_port="${1:-54329}" port dir
-  GANTRY_PG_BIN="$(pg_bindir)" || {
+  PG_BIN_DIR="$(pg_bindir)" || {
     log "PostgreSQL server binaries not found (apt-get install postgresql)"
     return 1
   }
   port="$(free_port "$want_port")" || return 1
   dir="$(mktemp -d "${TMPDIR:-/tmp}/gantry-pg.XXXXXX")" || return 1
-  GANTRY_PG_DIR="$dir"
-  GANTRY_PG_PORT="$port"
+  PG_TMP_DIR="$dir"
+  PG_TMP_PORT="$port"
   printf 'gantry\n' >"$dir/pwfile"
   mkdir -p "$dir/sock"
   if is_root; then
     chown -R postgres: "$dir" || return 1
   fi
   log "initdb in $dir/data"
-  as_pg_user "$GANTRY_PG_BIN/initdb" -D "$dir/data" -U gantry --pwfile="$dir/pwfile" \
+  as_pg_user "$PG_BIN_DIR/initdb" -D "$dir/data" -U gantry --pwfile="$dir/pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
     >"$dir/initdb.log" 2>&1 || {
     cat "$dir/initdb.log" >&2
@@ -343,7 +352,7 @@ start_postgres() {
   }
   log "starting PostgreSQL on 127.0.0.1:$port"
   # fsync and friends off: this database lives for one test run.
-  as_pg_user "$GANTRY_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+  as_pg_user "$PG_BIN_DIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir/sock -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
     start >/dev/null || {
     cat "$dir/server.log" >&2
@@ -354,15 +363,15 @@ start_postgres() {
 }
 
 stop_postgres() {
-  [[ -n "$GANTRY_PG_DIR" ]] || return 0
-  if [[ -f "$GANTRY_PG_DIR/data/postmaster.pid" ]]; then
-    log "stopping PostgreSQL on port $GANTRY_PG_PORT"
-    as_pg_user "$GANTRY_PG_BIN/pg_ctl" -D "$GANTRY_PG_DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-      as_pg_user "$GANTRY_PG_BIN/pg_ctl" -D "$GANTRY_PG_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
-      warn "could not stop PostgreSQL in $GANTRY_PG_DIR"
+  [[ -n "$PG_TMP_DIR" ]] || return 0
+  if [[ -f "$PG_TMP_DIR/data/postmaster.pid" ]]; then
+    log "stopping PostgreSQL on port $PG_TMP_PORT"
+    as_pg_user "$PG_BIN_DIR/pg_ctl" -D "$PG_TMP_DIR/data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+      as_pg_user "$PG_BIN_DIR/pg_ctl" -D "$PG_TMP_DIR/data" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
+      warn "could not stop PostgreSQL in $PG_TMP_DIR"
   fi
-  rm -rf "$GANTRY_PG_DIR"
-  GANTRY_PG_DIR=""
+  rm -rf "$PG_TMP_DIR"
+  PG_TMP_DIR=""
   unset TEST_POSTGRES_URL
 }
 
@@ -372,18 +381,28 @@ stop_postgres() {
 leptos_site_env() {
   local bind="$1"
   printf '%s\n' \
-    "LEPTOS_OUTPUT_NAME=$GANTRY_OUTPUT_NAME" \
-    "LEPTOS_SITE_ROOT=$GANTRY_SITE_ROOT" \
-    "LEPTOS_SITE_PKG_DIR=$GANTRY_SITE_PKG_DIR" \
+    "LEPTOS_OUTPUT_NAME=$OUTPUT_NAME" \
+    "LEPTOS_SITE_ROOT=$SITE_ROOT" \
+    "LEPTOS_SITE_PKG_DIR=$SITE_PKG_DIR" \
     "LEPTOS_SITE_ADDR=$bind" \
     "LEPTOS_ENV=PROD"
 }
 
+# The server rejects GANTRY_* variables it does not know: prints `-u NAME` lines
+# (for `env`) dropping every GANTRY_* variable inherited from the caller.
+inherited_gantry_env_unset_args() {
+  local name
+  while IFS= read -r name; do
+    [[ "$name" == GANTRY_* ]] && printf -- '-u\n%s\n' "$name"
+  done < <(compgen -e)
+  return 0
+}
+
 check_site_built() {
   local f
-  for f in "$GANTRY_BIN" \
-    "$GANTRY_SITE_ROOT/$GANTRY_SITE_PKG_DIR/$GANTRY_OUTPUT_NAME.js" \
-    "$GANTRY_SITE_ROOT/$GANTRY_SITE_PKG_DIR/$GANTRY_OUTPUT_NAME.wasm"; do
+  for f in "$SERVER_BIN" \
+    "$SITE_ROOT/$SITE_PKG_DIR/$OUTPUT_NAME.js" \
+    "$SITE_ROOT/$SITE_PKG_DIR/$OUTPUT_NAME.wasm"; do
     [[ -e "$f" ]] || {
       log "missing build output: $f (run 'cargo leptos build --release')"
       return 1
@@ -392,8 +411,8 @@ check_site_built() {
 }
 
 # Set by start_server; read by stop_server.
-GANTRY_SERVER_PID=""
-GANTRY_SERVER_LOG=""
+SERVER_PID=""
+SERVER_LOG=""
 
 # start_server PORT DB_URL LOG_FILE: starts the release binary in the background
 # on 127.0.0.1:PORT with config/dev.toml and the given database.
@@ -405,38 +424,39 @@ start_server() {
     log "port $port is already in use"
     return 1
   fi
-  GANTRY_SERVER_LOG="$logfile"
+  SERVER_LOG="$logfile"
   log "starting gantry on http://$bind (log: $logfile)"
-  local -a envs
+  local -a envs unset_args
   mapfile -t envs < <(leptos_site_env "$bind")
-  (cd "$GANTRY_ROOT" && exec env "${envs[@]}" \
+  mapfile -t unset_args < <(inherited_gantry_env_unset_args)
+  (cd "$REPO_ROOT" && exec env "${unset_args[@]}" "${envs[@]}" \
     GANTRY_SERVER__BIND="$bind" \
     GANTRY_SERVER__PUBLIC_URL="http://$bind" \
-    GANTRY_SERVER__SITE_ROOT="$GANTRY_SITE_ROOT" \
+    GANTRY_SERVER__SITE_ROOT="$SITE_ROOT" \
     GANTRY_DATABASE__URL="$db_url" \
-    "$GANTRY_BIN" --config config/dev.toml serve) </dev/null >"$logfile" 2>&1 &
-  GANTRY_SERVER_PID=$!
+    "$SERVER_BIN" --config config/dev.toml serve) </dev/null >"$logfile" 2>&1 &
+  SERVER_PID=$!
 }
 
 stop_server() {
-  [[ -n "$GANTRY_SERVER_PID" ]] || return 0
-  if kill -0 "$GANTRY_SERVER_PID" 2>/dev/null; then
-    log "stopping gantry (pid $GANTRY_SERVER_PID)"
-    kill -TERM "$GANTRY_SERVER_PID" 2>/dev/null || true
+  [[ -n "$SERVER_PID" ]] || return 0
+  if kill -0 "$SERVER_PID" 2>/dev/null; then
+    log "stopping gantry (pid $SERVER_PID)"
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
     local i
     for ((i = 0; i < 50; i++)); do
-      kill -0 "$GANTRY_SERVER_PID" 2>/dev/null || break
+      kill -0 "$SERVER_PID" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$GANTRY_SERVER_PID" 2>/dev/null || true
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
   fi
-  wait "$GANTRY_SERVER_PID" 2>/dev/null || true
-  GANTRY_SERVER_PID=""
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
 }
 
 show_server_log() {
-  [[ -n "$GANTRY_SERVER_LOG" && -f "$GANTRY_SERVER_LOG" ]] || return 0
-  log "---- last 200 lines of the server log ($GANTRY_SERVER_LOG) ----"
-  tail -n 200 "$GANTRY_SERVER_LOG" >&2
+  [[ -n "$SERVER_LOG" && -f "$SERVER_LOG" ]] || return 0
+  log "---- last 200 lines of the server log ($SERVER_LOG) ----"
+  tail -n 200 "$SERVER_LOG" >&2
   log "---- end of server log ----"
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$GANTRY_ROOT"
+cd "$REPO_ROOT"
 
 step "setup" scripts/setup.sh || exit 1
 ensure_wasm_bindgen --required || die "wasm-bindgen-cli is needed to build the site"
@@ -15,9 +15,9 @@ check_site_built || exit 1
 
 bind="127.0.0.1:3000"
 mapfile -t site_env < <(leptos_site_env "$bind")
-export "${site_env[@]}"
-export GANTRY_SERVER__SITE_ROOT="$GANTRY_SITE_ROOT"
+mapfile -t unset_args < <(inherited_gantry_env_unset_args)
 mkdir -p data
 
 log "Gantry: http://$bind  (Ctrl-C to stop)"
-exec "$GANTRY_BIN" --config config/dev.toml serve
+exec env "${unset_args[@]}" "${site_env[@]}" GANTRY_SERVER__SITE_ROOT="$SITE_ROOT" \
+  "$SERVER_BIN" --config config/dev.toml serve

@@ -24,7 +24,7 @@ for arg in "$@"; do
   esac
 done
 
-cd "$GANTRY_ROOT"
+cd "$REPO_ROOT"
 start="$(now_s)"
 
 if ((with_test)); then

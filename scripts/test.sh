@@ -9,7 +9,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$GANTRY_ROOT"
+cd "$REPO_ROOT"
 
 E2E_PORT=3100
 E2E_URL="http://127.0.0.1:$E2E_PORT"
@@ -38,7 +38,7 @@ TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gantry-test.XXXXXX")"
 
 run_e2e_server() {
   start_server "$E2E_PORT" "sqlite://$TEST_TMP/e2e.db" "$TEST_TMP/server.log" || return 1
-  if ! wait_for_http "$E2E_URL/healthz" 60 "$GANTRY_SERVER_PID"; then
+  if ! wait_for_http "$E2E_URL/healthz" 60 "$SERVER_PID"; then
     show_server_log
     return 1
   fi

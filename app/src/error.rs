@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {
+    #[error("sign in required")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
@@ -28,6 +32,8 @@ impl FromServerFnError for AppError {
 impl AppError {
     pub fn status(&self) -> http::StatusCode {
         match self {
+            AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => http::StatusCode::FORBIDDEN,
             AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
             AppError::Invalid(_) => http::StatusCode::BAD_REQUEST,
             AppError::Internal | AppError::ServerFn(_) => http::StatusCode::INTERNAL_SERVER_ERROR,

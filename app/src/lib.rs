@@ -1,7 +1,9 @@
+#![recursion_limit = "256"]
 //! Gantry's UI: the routes, pages and components, and the server functions the
 //! pages call. Compiled twice: with `ssr` into the server, with `hydrate` into
 //! the WebAssembly. Server-only code sits behind `#[cfg(feature = "ssr")]`.
 
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod roadmap;

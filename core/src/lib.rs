@@ -4,6 +4,7 @@
 //! reaches it only through its `ssr` feature, the `server` crate directly.
 
 pub mod audit;
+pub mod auth;
 pub mod db;
 pub mod error;
 pub mod roadmap;

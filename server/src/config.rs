@@ -21,7 +21,99 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     pub roadmap: RoadmapConfig,
+    pub auth: AuthConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Minutes without a request after which a session ends.
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in at which a session ends regardless of activity.
+    pub session_absolute_hours: u32,
+    /// OpenID Connect sign-in; absent = off.
+    pub oidc: Option<OidcConfig>,
+    /// Which identity-provider groups confer which role.
+    pub roles: RolesConfig,
+    /// Local development sign-in ("sign in as"), loopback only.
+    pub dev: DevAuthConfig,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 60,
+            session_absolute_hours: 12,
+            oidc: None,
+            roles: RolesConfig::default(),
+            dev: DevAuthConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The issuer; discovery reads `<issuer>/.well-known/openid-configuration`.
+    pub issuer_url: String,
+    pub client_id: String,
+    /// A secret: never logged, never sent to the browser.
+    pub client_secret: SecretString,
+    /// Defaults to `<server.public_url>/auth/callback`.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// The claim that lists the user's groups (ID token, else userinfo).
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+}
+
+fn default_scopes() -> Vec<String> {
+    ["openid", "email", "profile"].map(str::to_owned).to_vec()
+}
+
+fn default_groups_claim() -> String {
+    "groups".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RolesConfig {
+    pub viewer: Vec<String>,
+    pub operator: Vec<String>,
+    pub approver: Vec<String>,
+    pub admin: Vec<String>,
+}
+
+impl Default for RolesConfig {
+    fn default() -> Self {
+        Self {
+            viewer: vec!["gantry-viewers".to_owned()],
+            operator: vec!["gantry-operators".to_owned()],
+            approver: vec!["gantry-approvers".to_owned()],
+            admin: vec!["gantry-admins".to_owned()],
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DevAuthConfig {
+    /// Offer "sign in as" one of `users`. Refused unless the server binds to loopback.
+    pub enabled: bool,
+    pub users: Vec<DevUser>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevUser {
+    pub subject: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,9 +275,79 @@ impl Config {
                 ));
             }
         }
+        self.validate_auth()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| invalid("log.filter", e.to_string()))?;
         Ok(())
+    }
+
+    fn validate_auth(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.session_idle_minutes == 0 {
+            return Err(invalid("auth.session_idle_minutes", "must be at least 1"));
+        }
+        if auth.session_absolute_hours == 0 {
+            return Err(invalid("auth.session_absolute_hours", "must be at least 1"));
+        }
+        if auth.dev.enabled && !self.server.bind.ip().is_loopback() {
+            return Err(invalid(
+                "auth.dev.enabled",
+                format!(
+                    "the development sign-in is only allowed on a loopback address, not {}",
+                    self.server.bind
+                ),
+            ));
+        }
+        if auth.dev.enabled && auth.dev.users.is_empty() {
+            return Err(invalid(
+                "auth.dev.users",
+                "list at least one user to sign in as",
+            ));
+        }
+        if let Some(oidc) = &auth.oidc {
+            let issuer = url::Url::parse(&oidc.issuer_url)
+                .map_err(|e| invalid("auth.oidc.issuer_url", format!("not a URL: {e}")))?;
+            if issuer.scheme() != "https" && !issuer.host_str().is_some_and(is_loopback_host) {
+                return Err(invalid(
+                    "auth.oidc.issuer_url",
+                    "must be https:// (plain http only on loopback)",
+                ));
+            }
+            if oidc.client_id.trim().is_empty() {
+                return Err(invalid("auth.oidc.client_id", "must not be empty"));
+            }
+            if let Some(redirect) = &oidc.redirect_url {
+                url::Url::parse(redirect)
+                    .map_err(|e| invalid("auth.oidc.redirect_url", format!("not a URL: {e}")))?;
+            }
+            if !oidc.scopes.iter().any(|s| s == "openid") {
+                return Err(invalid("auth.oidc.scopes", "must include \"openid\""));
+            }
+        }
+        Ok(())
+    }
+
+    /// The server needs a way to sign in; the command-line tools do not.
+    pub fn require_sign_in(&self) -> Result<(), ConfigError> {
+        if !self.auth.dev.enabled && self.auth.oidc.is_none() {
+            return Err(invalid(
+                "auth.oidc",
+                "configure an OpenID Connect provider (or, on loopback, auth.dev.enabled = true): otherwise nobody can sign in",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether cookies get the Secure flag: whenever users reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    /// `scheme://host[:port]` of the public URL, for the Origin check.
+    pub fn public_origin(&self) -> String {
+        url::Url::parse(&self.server.public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
     }
 
     pub fn roadmap_settings(&self) -> Result<RoadmapSettings, ConfigError> {
@@ -223,6 +385,14 @@ impl Config {
     }
 }
 
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn describe_figment_error(e: figment::Error) -> String {
     let key = e.path.join(".");
     let origin = e
@@ -241,9 +411,11 @@ fn describe_figment_error(e: figment::Error) -> String {
 mod tests {
     use super::*;
 
+    const DEV_AUTH: &str = "[auth.dev]\nenabled = true\nusers = [{ subject = \"a\", name = \"A\", groups = [\"gantry-admins\"] }]\n";
+
     #[test]
     fn defaults_are_valid() {
-        let config = Config::from_toml("").expect("defaults");
+        let config = Config::from_toml(DEV_AUTH).expect("defaults");
         assert_eq!(config.server.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(
             config.database.url.expose_secret(),
@@ -287,6 +459,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("roadmap.seed_file"), "{err}");
+    }
+
+    #[test]
+    fn dev_sign_in_only_on_loopback_and_some_sign_in_required() {
+        let err = Config::from_toml(&format!("[server]\nbind = \"0.0.0.0:3000\"\n{DEV_AUTH}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config: auth.dev.enabled:"), "{err}");
+        assert!(err.contains("loopback"), "{err}");
+        let err = Config::from_toml("")
+            .unwrap()
+            .require_sign_in()
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config: auth.oidc:"), "{err}");
+        let err = Config::from_toml(
+            "[auth.oidc]\nissuer_url = \"http://idp.example.com\"\nclient_id = \"g\"\nclient_secret = \"s\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("config: auth.oidc.issuer_url:"), "{err}");
     }
 
     #[test]

@@ -68,8 +68,12 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve => startup::serve(config).await,
+        Command::Serve => {
+            config.require_sign_in()?;
+            startup::serve(config).await
+        }
         Command::CheckConfig => {
+            config.require_sign_in()?;
             println!("config ok (database {})", config.database_display());
             Ok(())
         }

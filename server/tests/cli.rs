@@ -1,12 +1,18 @@
 //! The `gantry` binary as a user runs it: import, export, and the one-line
 //! errors for bad config and an unreachable database.
 
-#![expect(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/infrastructure-status.md");
+const SEED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../fixtures/infrastructure-status.md"
+);
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("gantry-cli-{}-{name}", std::process::id()));
@@ -40,20 +46,35 @@ fn import_is_idempotent_and_export_round_trips() {
     let dir = temp_dir("roundtrip");
     let first = gantry(&dir, &["roadmap", "import", SEED]);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("23 created, 0 updated, 0 retired, 0 unchanged"), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("23 created, 0 updated, 0 retired, 0 unchanged"),
+        "{}",
+        stdout(&first)
+    );
 
     let second = gantry(&dir, &["roadmap", "import", SEED]);
-    assert!(stdout(&second).contains("0 created, 0 updated, 0 retired, 23 unchanged"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains("0 created, 0 updated, 0 retired, 23 unchanged"),
+        "{}",
+        stdout(&second)
+    );
 
     let exported = dir.join("exported.md");
-    let export = gantry(&dir, &["roadmap", "export", "--output", exported.to_str().unwrap()]);
+    let export = gantry(
+        &dir,
+        &["roadmap", "export", "--output", exported.to_str().unwrap()],
+    );
     assert!(export.status.success(), "{}", stderr(&export));
     let text = std::fs::read_to_string(&exported).unwrap();
     assert!(text.starts_with("# Infrastructure Status & Future Modules\n"));
 
     // The exported document is the same roadmap: importing it changes nothing.
     let third = gantry(&dir, &["roadmap", "import", exported.to_str().unwrap()]);
-    assert!(stdout(&third).contains("23 unchanged"), "{}", stdout(&third));
+    assert!(
+        stdout(&third).contains("23 unchanged"),
+        "{}",
+        stdout(&third)
+    );
 }
 
 #[test]
@@ -75,19 +96,32 @@ fn malformed_document_is_refused_with_its_line() {
 fn unknown_config_key_stops_with_one_line() {
     let dir = temp_dir("badconfig");
     let config = dir.join("gantry.toml");
-    std::fs::write(&config, "[server]\nbind = \"127.0.0.1:3999\"\nlisten = true\n").unwrap();
-    let out = gantry(&dir, &["--config", config.to_str().unwrap(), "check-config"]);
+    std::fs::write(
+        &config,
+        "[server]\nbind = \"127.0.0.1:3999\"\nlisten = true\n",
+    )
+    .unwrap();
+    let out = gantry(
+        &dir,
+        &["--config", config.to_str().unwrap(), "check-config"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: config: server.listen: unknown field"), "{err}");
+    assert!(
+        err.starts_with("error: config: server.listen: unknown field"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unreachable_database_stops_with_one_line_and_no_password() {
     let out = Command::new(env!("CARGO_BIN_EXE_gantry"))
         .args(["roadmap", "export"])
-        .env("GANTRY_DATABASE__URL", "postgres://gantry:hunter2@127.0.0.1:9/gantry")
+        .env(
+            "GANTRY_DATABASE__URL",
+            "postgres://gantry:hunter2@127.0.0.1:9/gantry",
+        )
         .env("GANTRY_DATABASE__CONNECT_TIMEOUT_SECS", "2")
         .env("GANTRY_LOG__FILTER", "off")
         .output()
@@ -95,6 +129,9 @@ fn unreachable_database_stops_with_one_line_and_no_password() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: cannot open database postgres://gantry:***@127.0.0.1:9/gantry"), "{err}");
+    assert!(
+        err.starts_with("error: cannot open database postgres://gantry:***@127.0.0.1:9/gantry"),
+        "{err}"
+    );
     assert!(!err.contains("hunter2"), "{err}");
 }

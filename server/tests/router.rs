@@ -30,7 +30,10 @@ async fn app() -> Router {
     service::import_markdown(&db, &roadmap, SEED, "test", "seed")
         .await
         .unwrap();
-    let config = Config::from_toml("").unwrap();
+    let config = Config::from_toml(
+        "[auth.dev]\nenabled = true\nusers = [{ subject = \"a\", name = \"A\", groups = [\"gantry-admins\"] }]\n",
+    )
+    .unwrap();
     router(AppState {
         leptos_options: leptos_options(&config),
         services: Services { db, roadmap },

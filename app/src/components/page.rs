@@ -30,6 +30,8 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         response.set_status(error.status());
     }
     let heading = match &error {
+        AppError::Unauthorized => "Sign in required",
+        AppError::Forbidden(_) => "Not allowed",
         AppError::NotFound(_) => "Not found",
         AppError::Invalid(_) => "Invalid request",
         AppError::Internal | AppError::ServerFn(_) => "Something went wrong",

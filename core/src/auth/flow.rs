@@ -1,0 +1,68 @@
+//! Sign-ins in progress. Between the redirect to the identity provider and its
+//! callback, the server keeps the `state`, `nonce` and PKCE verifier; the
+//! browser keeps only a random flow id in a short-lived cookie, which binds the
+//! callback to the browser that started it. A flow is consumed on first use, so
+//! a replayed callback finds nothing.
+
+use chrono::{Duration, SecondsFormat, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::Row;
+
+use super::{random_token, token_hash};
+use crate::db::Db;
+use crate::error::CoreResult;
+
+/// How long a user has to complete the sign-in at the provider.
+pub const FLOW_LIFETIME_MINUTES: i64 = 10;
+
+#[derive(Debug)]
+pub struct PendingFlow {
+    pub state: String,
+    pub nonce: SecretString,
+    pub pkce_verifier: SecretString,
+    /// A local path to return to after sign-in ("/roadmap").
+    pub return_to: String,
+}
+
+/// Stores a flow; returns the flow id for the browser's cookie.
+pub async fn start(db: &Db, flow: &PendingFlow) -> CoreResult<SecretString> {
+    let id = random_token()?;
+    let expires = Utc::now() + Duration::minutes(FLOW_LIFETIME_MINUTES);
+    sqlx::query(
+        "INSERT INTO auth_flows (id_hash, state, nonce, pkce_verifier, return_to, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token_hash(&id))
+    .bind(&flow.state)
+    .bind(flow.nonce.expose_secret())
+    .bind(flow.pkce_verifier.expose_secret())
+    .bind(&flow.return_to)
+    .bind(expires.to_rfc3339_opts(SecondsFormat::Millis, true))
+    .execute(db.pool())
+    .await?;
+    Ok(SecretString::from(id))
+}
+
+/// Takes (deletes and returns) the unexpired flow for a cookie's flow id.
+pub async fn take(db: &Db, flow_id: &str) -> CoreResult<Option<PendingFlow>> {
+    // One statement: consuming is atomic, so two racing callbacks cannot both
+    // get the flow.
+    let row = sqlx::query(
+        "DELETE FROM auth_flows WHERE id_hash = $1 \
+         RETURNING state, nonce, pkce_verifier, return_to, expires_at",
+    )
+    .bind(token_hash(flow_id))
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let expires: String = row.try_get("expires_at")?;
+    if expires <= Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true) {
+        return Ok(None);
+    }
+    Ok(Some(PendingFlow {
+        state: row.try_get("state")?,
+        nonce: SecretString::from(row.try_get::<String, _>("nonce")?),
+        pkce_verifier: SecretString::from(row.try_get::<String, _>("pkce_verifier")?),
+        return_to: row.try_get("return_to")?,
+    }))
+}

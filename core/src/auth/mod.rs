@@ -1,0 +1,31 @@
+//! Authentication and authorization: who the user is (a [`Principal`] from an
+//! OpenID Connect sign-in or the local development sign-in), what their roles
+//! let them do ([`Permission`]), and server-side sessions.
+//!
+//! The OpenID Connect protocol itself (discovery, PKCE, ID token verification)
+//! lives in the server crate, on the `openidconnect` crate; this module only
+//! stores what a sign-in produced.
+
+pub mod flow;
+pub mod principal;
+pub mod role;
+pub mod session;
+
+pub use principal::Principal;
+pub use role::{Permission, Role, RoleMapping};
+pub use session::{Session, SessionSettings, SessionToken};
+
+/// 32 bytes from the operating system's CSPRNG, base64url without padding.
+pub(crate) fn random_token() -> crate::CoreResult<String> {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| crate::CoreError::Corrupt(format!("no randomness available: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// SHA-256 hex of a secret token: what the database stores instead of it.
+pub(crate) fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

@@ -1,0 +1,179 @@
+//! Server-side sessions. The browser holds a random 256-bit id in an HttpOnly
+//! cookie; the database holds only its SHA-256, so a leaked database cannot be
+//! replayed as cookies. Sessions end on sign-out, after an idle period, and at
+//! an absolute lifetime, whichever comes first.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::Row;
+
+use super::principal::Principal;
+use super::{random_token, token_hash};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+
+/// The secret session id as the cookie carries it. Never `Serialize`, never logged.
+pub struct SessionToken(SecretString);
+
+impl SessionToken {
+    pub fn from_cookie(value: &str) -> Self {
+        Self(SecretString::from(value.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(***)")
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+/// A live session: the user and, for RP-initiated logout, the ID token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub principal: Principal,
+    /// "oidc" or "dev".
+    pub provider: String,
+    /// Kept server-side only, for the provider's logout `id_token_hint`.
+    pub id_token: Option<SecretString>,
+    pub absolute_expires_at: DateTime<Utc>,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(raw: &str) -> CoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| CoreError::Corrupt(format!("bad timestamp {raw:?}: {e}")))
+}
+
+/// Starts a session and returns its token (to put in the cookie). A new id at
+/// every sign-in: an id planted before sign-in is never promoted.
+pub async fn create(
+    db: &Db,
+    settings: &SessionSettings,
+    principal: &Principal,
+    provider: &str,
+    id_token: Option<&str>,
+) -> CoreResult<SessionToken> {
+    let token = random_token()?;
+    let now = Utc::now();
+    let principal_json =
+        serde_json::to_string(principal).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO auth_sessions (id_hash, subject, principal, provider, id_token, created_at, \
+         last_seen_at, idle_expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
+    )
+    .bind(token_hash(&token))
+    .bind(&principal.subject)
+    .bind(principal_json)
+    .bind(provider)
+    .bind(id_token)
+    .bind(ts(now))
+    .bind(ts(now + settings.idle))
+    .bind(ts(now + settings.absolute))
+    .execute(db.pool())
+    .await?;
+    Ok(SessionToken(SecretString::from(token)))
+}
+
+/// The live session for a cookie value, or `None` (unknown, expired, signed out).
+/// Extends the idle expiry, writing at most once a minute per session.
+pub async fn lookup(
+    db: &Db,
+    settings: &SessionSettings,
+    token: &SessionToken,
+) -> CoreResult<Option<Session>> {
+    let hash = token_hash(token.expose());
+    let Some(row) = sqlx::query(
+        "SELECT principal, provider, id_token, last_seen_at, idle_expires_at, absolute_expires_at \
+         FROM auth_sessions WHERE id_hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let idle_expires = parse_ts(&row.try_get::<String, _>("idle_expires_at")?)?;
+    let absolute_expires = parse_ts(&row.try_get::<String, _>("absolute_expires_at")?)?;
+    if now >= idle_expires || now >= absolute_expires {
+        sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
+            .bind(&hash)
+            .execute(db.pool())
+            .await?;
+        return Ok(None);
+    }
+    let last_seen = parse_ts(&row.try_get::<String, _>("last_seen_at")?)?;
+    if now - last_seen > Duration::minutes(1) {
+        sqlx::query(
+            "UPDATE auth_sessions SET last_seen_at = $2, idle_expires_at = $3 WHERE id_hash = $1",
+        )
+        .bind(&hash)
+        .bind(ts(now))
+        .bind(ts((now + settings.idle).min(absolute_expires)))
+        .execute(db.pool())
+        .await?;
+    }
+    let principal: Principal = serde_json::from_str(&row.try_get::<String, _>("principal")?)
+        .map_err(|e| CoreError::Corrupt(format!("session principal: {e}")))?;
+    Ok(Some(Session {
+        principal,
+        provider: row.try_get("provider")?,
+        id_token: row
+            .try_get::<Option<String>, _>("id_token")?
+            .map(SecretString::from),
+        absolute_expires_at: absolute_expires,
+    }))
+}
+
+/// Ends a session (sign-out). Unknown tokens are fine: nothing to end.
+pub async fn revoke(db: &Db, token: &SessionToken) -> CoreResult<()> {
+    sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
+        .bind(token_hash(token.expose()))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Deletes expired sessions and sign-in flows; returns how many sessions went.
+pub async fn purge_expired(db: &Db) -> CoreResult<u64> {
+    let now = ts(Utc::now());
+    let done = sqlx::query(
+        "DELETE FROM auth_sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
+    )
+    .bind(&now)
+    .execute(db.pool())
+    .await?;
+    sqlx::query("DELETE FROM auth_flows WHERE expires_at <= $1")
+        .bind(&now)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Test support: moves a session's expiry into the past.
+#[doc(hidden)]
+pub async fn expire_for_tests(db: &Db, token: &SessionToken) -> CoreResult<()> {
+    let past = ts(Utc::now() - Duration::seconds(1));
+    sqlx::query("UPDATE auth_sessions SET idle_expires_at = $2 WHERE id_hash = $1")
+        .bind(token_hash(token.expose()))
+        .bind(past)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

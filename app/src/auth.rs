@@ -27,6 +27,24 @@ mod server {
             .and_then(|parts| parts.extensions.get::<Principal>().cloned())
     }
 
+    /// The history and audit identity of `user` acting with `permission` in
+    /// this request.
+    pub fn actor(user: &Principal, permission: Permission) -> gantry_core::roadmap::edit::Actor {
+        let request_id = use_context::<http::request::Parts>().and_then(|parts| {
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+        gantry_core::roadmap::edit::Actor {
+            name: user.actor(),
+            role: user.role_for(permission).map(|r| r.as_str().to_owned()),
+            request_id,
+            source: "ui".to_owned(),
+        }
+    }
+
     /// The signed-in user if they hold `permission`; 401 when signed out, 403
     /// when their roles do not grant it.
     pub fn require(permission: Permission) -> Result<Principal, AppError> {
@@ -39,4 +57,32 @@ mod server {
             ))))
         }
     }
+}
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the UI sees them (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    pub subject: String,
+    pub roles: Vec<String>,
+    pub can_edit_roadmap: bool,
+    pub can_read_audit: bool,
+}
+
+/// Who is signed in: for the header, and to show only the actions the user may take
+/// (the server checks again on every action).
+#[server(prefix = "/api", endpoint = "auth/me")]
+pub async fn whoami() -> Result<Me, crate::error::AppError> {
+    use gantry_core::auth::Permission;
+    let user = require(Permission::Read)?;
+    Ok(Me {
+        name: user.name.clone(),
+        subject: user.subject.clone(),
+        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        can_edit_roadmap: user.can(Permission::EditRoadmap),
+        can_read_audit: user.can(Permission::ReadAudit),
+    })
 }

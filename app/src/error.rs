@@ -25,7 +25,13 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::ServerFn(value)
+        let error = AppError::ServerFn(value);
+        // Bad arguments are the client's fault: answer 400, not 500.
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(error.status());
+        }
+        error
     }
 }
 
@@ -36,6 +42,11 @@ impl AppError {
             AppError::Forbidden(_) => http::StatusCode::FORBIDDEN,
             AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
             AppError::Invalid(_) => http::StatusCode::BAD_REQUEST,
+            AppError::ServerFn(
+                ServerFnErrorErr::Args(_)
+                | ServerFnErrorErr::MissingArg(_)
+                | ServerFnErrorErr::Deserialization(_),
+            ) => http::StatusCode::BAD_REQUEST,
             AppError::Internal | AppError::ServerFn(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -3,6 +3,7 @@
 //! pages call. Compiled twice: with `ssr` into the server, with `hydrate` into
 //! the WebAssembly. Server-only code sits behind `#[cfg(feature = "ssr")]`.
 
+pub mod audit;
 pub mod auth;
 pub mod components;
 pub mod error;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/roadmap" /> } />
                     <Route path=path!("/roadmap") view=roadmap::matrix::MatrixPage ssr=SsrMode::Async />
                     <Route path=path!("/roadmap/board") view=roadmap::board::BoardPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=audit::page::AuditPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/roadmap/modules/:slug")
                         view=roadmap::detail::ModulePage

@@ -5,6 +5,7 @@
     reason = "test code: a panic is the failure report"
 )]
 
+use gantry_core::roadmap::edit::Actor;
 use gantry_core::roadmap::markdown::export::render_document;
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
 use gantry_core::roadmap::model::{EnvName, ModuleSlug, ModuleStatus, PriorityLevel};
@@ -23,6 +24,15 @@ fn settings() -> RoadmapSettings {
     }
 }
 
+fn actor(name: &str, source: &str) -> Actor {
+    Actor {
+        name: name.to_owned(),
+        role: Some("operator".to_owned()),
+        request_id: None,
+        source: source.to_owned(),
+    }
+}
+
 fn slug(s: &str) -> ModuleSlug {
     ModuleSlug::parse(s).unwrap()
 }
@@ -38,7 +48,7 @@ async fn history_len(db: &Db) -> usize {
 
 async fn stored_roadmap_equals_the_parsed_document(db: Db) {
     assert!(store::is_empty(&db).await.unwrap());
-    let report = service::import_markdown(&db, &settings(), SEED, "alice", "import: seed")
+    let report = service::import_markdown(&db, &settings(), SEED, &actor("alice", "import: seed"))
         .await
         .unwrap();
     assert_eq!(report.created.len(), 23);
@@ -67,13 +77,13 @@ async fn stored_roadmap_equals_the_parsed_document(db: Db) {
 }
 
 async fn reimport_is_idempotent(db: Db) {
-    service::import_markdown(&db, &settings(), SEED, "alice", "seed")
+    service::import_markdown(&db, &settings(), SEED, &actor("alice", "seed"))
         .await
         .unwrap();
     let before = store::load(&db).await.unwrap();
     let history_before = history_len(&db).await;
 
-    let report = service::import_markdown(&db, &settings(), SEED, "bob", "seed again")
+    let report = service::import_markdown(&db, &settings(), SEED, &actor("bob", "seed again"))
         .await
         .unwrap();
     assert!(report.is_noop(), "{report:?}");
@@ -87,14 +97,14 @@ async fn reimport_is_idempotent(db: Db) {
 
     // The exported document imports back to the same state, too.
     let exported = service::export_markdown(&db).await.unwrap();
-    let report = service::import_markdown(&db, &settings(), &exported, "carol", "export")
+    let report = service::import_markdown(&db, &settings(), &exported, &actor("carol", "export"))
         .await
         .unwrap();
     assert!(report.is_noop(), "{report:?}");
 }
 
 async fn changed_document_updates_and_records_history(db: Db) {
-    service::import_markdown(&db, &settings(), SEED, "alice", "seed")
+    service::import_markdown(&db, &settings(), SEED, &actor("alice", "seed"))
         .await
         .unwrap();
     let changed = SEED
@@ -111,7 +121,7 @@ async fn changed_document_updates_and_records_history(db: Db) {
             "",
         );
     assert_ne!(changed, SEED, "the edits must apply to the fixture");
-    let report = service::import_markdown(&db, &settings(), &changed, "bob", "import: v2")
+    let report = service::import_markdown(&db, &settings(), &changed, &actor("bob", "import: v2"))
         .await
         .unwrap();
     assert_eq!(report.created.len(), 0);
@@ -162,7 +172,7 @@ async fn changed_document_updates_and_records_history(db: Db) {
 }
 
 async fn bad_document_changes_nothing(db: Db) {
-    service::import_markdown(&db, &settings(), SEED, "alice", "seed")
+    service::import_markdown(&db, &settings(), SEED, &actor("alice", "seed"))
         .await
         .unwrap();
     let before = store::load(&db).await.unwrap();
@@ -173,7 +183,7 @@ async fn bad_document_changes_nothing(db: Db) {
         "Installation guide",
     );
     assert_ne!(broken, SEED);
-    let err = service::import_markdown(&db, &settings(), &broken, "mallory", "broken")
+    let err = service::import_markdown(&db, &settings(), &broken, &actor("mallory", "broken"))
         .await
         .unwrap_err();
     match &err {
@@ -182,7 +192,7 @@ async fn bad_document_changes_nothing(db: Db) {
     }
     let unrelated = "# My project\n\nSome text.\n\n## Installation\n\nRun it.\n";
     assert!(matches!(
-        service::import_markdown(&db, &settings(), unrelated, "mallory", "readme").await,
+        service::import_markdown(&db, &settings(), unrelated, &actor("mallory", "readme")).await,
         Err(CoreError::Import(_))
     ));
     assert_eq!(store::load(&db).await.unwrap(), before);

@@ -1,8 +1,8 @@
-//! The HTTP surface: Leptos pages and server functions, plus plain routes
-//! (health, markdown export), and the layers around them.
+//! The HTTP surface: Leptos pages and server functions, the `/auth/*` routes,
+//! plain routes (health, exports), and the layers around them.
 
-use axum::extract::{FromRef, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::FromRef;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -10,43 +10,73 @@ use gantry_core::Services;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{self, AuthState};
+use crate::routes;
+use crate::security::{self, CspNonce, SecurityPolicy};
+
 /// Largest request body accepted (server-function arguments, later uploads).
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    pub auth: AuthState,
+}
+
+/// What every Leptos render and server function gets in its context: the core
+/// services, and this request's CSP nonce for the hydration scripts.
+fn leptos_context(services: Services) -> impl Fn() + Clone + Send + 'static {
+    move || {
+        provide_context(services.clone());
+        if let Some(parts) = use_context::<axum::http::request::Parts>() {
+            if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+            }
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
-    let context_services = state.services.clone();
+    let policy = SecurityPolicy {
+        public_origin: state.auth.public_origin.clone(),
+        extra_form_action: state.auth.oidc.as_ref().and_then(|p| p.origin()),
+    };
+    let session_state = (state.auth.clone(), state.services.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/roadmap/export.md", get(export_markdown))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_services.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .route("/roadmap/export.md", get(routes::roadmap::export_markdown))
+        .route("/audit/{file}", get(routes::audit::export))
+        .merge(auth::routes::router())
+        .leptos_routes_with_context(&state, routes, leptos_context(state.services.clone()), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(
-            {
-                let services = state.services.clone();
-                move || provide_context(services.clone())
-            },
-            app::shell,
+        >(leptos_context(state.services.clone()), app::shell))
+        // Innermost first: who is asking, then the body limit, the origin
+        // check and the security headers, then request ids, compression, logs.
+        .layer(axum::middleware::from_fn_with_state(
+            session_state,
+            auth::middleware::authenticate,
         ))
         .layer(axum::middleware::from_fn(limit_body))
+        .layer(axum::middleware::from_fn_with_state(
+            policy.clone(),
+            security::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            security::security_headers,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -70,29 +100,5 @@ async fn limit_body(request: axum::extract::Request, next: axum::middleware::Nex
             format!("request body larger than {MAX_BODY_BYTES} bytes"),
         )
             .into_response(),
-    }
-}
-
-/// The roadmap as the team's markdown document, always current.
-async fn export_markdown(State(services): State<Services>) -> Response {
-    match gantry_core::roadmap::service::export_markdown(&services.db).await {
-        Ok(markdown) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/markdown; charset=utf-8"),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    HeaderValue::from_static("inline; filename=\"infrastructure-status.md\""),
-                ),
-            ],
-            markdown,
-        )
-            .into_response(),
-        Err(err) => {
-            tracing::error!(error = ?err, "markdown export failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, err.public_message()).into_response()
-        }
     }
 }

@@ -33,6 +33,17 @@ enum Command {
         #[command(subcommand)]
         command: RoadmapCommand,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the SHA-256 chain and name the first broken record, if any.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -81,10 +92,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let services = startup::services(&config).await?;
             match command {
                 RoadmapCommand::Import { file } => {
-                    let actor = std::env::var("USER").unwrap_or_else(|_| "cli".to_owned());
-                    let report =
-                        service::import_file(&services.db, &services.roadmap, &file, &actor)
-                            .await?;
+                    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+                    let report = service::import_file(
+                        &services.db,
+                        &services.roadmap,
+                        &file,
+                        &format!("cli:{user}"),
+                        Some("cli".to_owned()),
+                    )
+                    .await?;
                     println!(
                         "imported {}: {} created, {} updated, {} retired, {} unchanged",
                         file.display(),
@@ -107,6 +123,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             services.db.close().await;
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = startup::open_database(&config).await?;
+            let report = gantry_core::audit::store::verify(&db).await?;
+            db.close().await;
+            match report {
+                gantry_core::audit::VerifyReport::Ok { records, last_hash } => {
+                    println!("audit chain ok: {records} records, last hash {last_hash}");
+                    Ok(())
+                }
+                gantry_core::audit::VerifyReport::Broken {
+                    id,
+                    reason,
+                    records_checked,
+                } => Err(anyhow::anyhow!(
+                    "audit chain broken at record {id}: {reason} ({records_checked} records checked before it)"
+                )),
+            }
         }
     }
 }

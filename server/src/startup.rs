@@ -8,6 +8,7 @@ use gantry_core::roadmap::service;
 use gantry_core::{Db, Services};
 use leptos::prelude::LeptosOptions;
 
+use crate::auth::AuthState;
 use crate::config::{Config, LogFormat};
 use crate::http::{router, AppState};
 
@@ -69,9 +70,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::info!(seed = %seed.display(), "empty roadmap: imported the seed document");
         }
     }
+    let auth = AuthState::from_config(&config).await?;
+    spawn_session_purge(services.clone());
     let state = AppState {
         leptos_options: leptos_options(&config),
         services: services.clone(),
+        auth,
     };
     let app = router(state);
     let addr: SocketAddr = config.server.bind;
@@ -85,6 +89,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .context("server error")?;
     services.db.close().await;
     Ok(())
+}
+
+/// Deletes expired sessions and sign-in flows every ten minutes.
+fn spawn_session_purge(services: Services) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            match gantry_core::auth::session::purge_expired(&services.db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
+                Err(e) => tracing::warn!(error = ?e, "session purge failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -5,67 +5,39 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
-use axum::Router;
-use gantry_core::roadmap::model::EnvName;
-use gantry_core::roadmap::service::{self, RoadmapSettings};
-use gantry_core::Services;
-use gantry_server::config::Config;
-use gantry_server::http::{router, AppState};
-use gantry_server::startup::leptos_options;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+mod common;
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+use axum::http::{header, StatusCode};
+use common::TestApp;
 
-async fn app() -> Router {
-    let db = gantry_core::db::testing::sqlite().await;
-    let roadmap = RoadmapSettings {
-        environments: vec![
-            EnvName::parse("dev").unwrap(),
-            EnvName::parse("prod").unwrap(),
-        ],
-    };
-    service::import_markdown(&db, &roadmap, SEED, "test", "seed")
-        .await
-        .unwrap();
-    let config = Config::from_toml(
-        "[auth.dev]\nenabled = true\nusers = [{ subject = \"a\", name = \"A\", groups = [\"gantry-admins\"] }]\n",
-    )
-    .unwrap();
-    router(AppState {
-        leptos_options: leptos_options(&config),
-        services: Services { db, roadmap },
-    })
+struct Signed {
+    app: TestApp,
+    cookie: String,
 }
 
-async fn get(app: &Router, uri: &str) -> (StatusCode, String, String) {
-    let response = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
+/// The app with a viewer signed in.
+async fn app() -> Signed {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    Signed { app, cookie }
+}
+
+async fn get(s: &Signed, uri: &str) -> (StatusCode, String, String) {
+    let reply = s.app.get(uri, Some(&s.cookie)).await;
+    let content_type = reply
+        .headers
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(body.to_vec()).unwrap(),
-    )
+    (reply.status, content_type, reply.body)
 }
 
 #[tokio::test]
 async fn health_answers() {
-    let app = app().await;
-    let (status, _, body) = get(&app, "/healthz").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, "ok");
+    let app = TestApp::new().await;
+    let reply = app.get("/healthz", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "ok");
 }
 
 #[tokio::test]
@@ -140,48 +112,43 @@ async fn export_returns_the_document() {
 
 #[tokio::test]
 async fn server_function_returns_json_and_404_for_unknown_module() {
-    let app = app().await;
-    let response = app
-        .clone()
-        .oneshot(
-            Request::post("/api/roadmap/module")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from("slug=waf"))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let s = app().await;
+    let reply = s
+        .app
+        .call("/api/roadmap/module", "slug=waf", Some(&s.cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     assert_eq!(json["name"], "WAF Module");
     assert_eq!(json["priority"]["text"], "Low for dev, High for prod");
 
-    let response = app
-        .clone()
-        .oneshot(
-            Request::post("/api/roadmap/module")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from("slug=nope"))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let reply = s
+        .app
+        .call("/api/roadmap/module", "slug=nope", Some(&s.cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
-async fn oversized_body_is_refused() {
-    let app = app().await;
-    let response = app
-        .clone()
-        .oneshot(
-            Request::post("/api/roadmap/module")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(format!("slug={}", "a".repeat(2 * 1024 * 1024))))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+async fn oversized_and_malformed_bodies_get_4xx() {
+    let s = app().await;
+    let big = format!("slug={}", "a".repeat(2 * 1024 * 1024));
+    let reply = s
+        .app
+        .call("/api/roadmap/module", &big, Some(&s.cookie))
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Missing argument, wrong shapes: refused, never a panic or a 500.
+    for body in ["", "slug", "%%%", "slug[]=1&slug[]=2"] {
+        let reply = s
+            .app
+            .call("/api/roadmap/module", body, Some(&s.cookie))
+            .await;
+        assert!(
+            reply.status.is_client_error(),
+            "{body:?} -> {} {}",
+            reply.status,
+            reply.body
+        );
+    }
 }

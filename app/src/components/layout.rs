@@ -1,10 +1,20 @@
-//! The frame of every page: a sidebar of areas and the main column.
+//! The frame of every page: a sidebar of areas, who is signed in, and the
+//! main column.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::auth::{whoami, Me};
+use crate::error::AppError;
+
+/// The signed-in user, fetched once per page load by the layout and shared
+/// with the pages through context.
+pub type MeResource = Resource<Result<Me, AppError>>;
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let me: MeResource = Resource::new(|| (), |_| whoami());
+    provide_context(me);
     view! {
         <div class="min-h-screen md:flex">
             <a
@@ -13,14 +23,14 @@ pub fn Layout(children: Children) -> impl IntoView {
             >
                 "Skip to content"
             </a>
-            <aside class="border-b border-slate-800 bg-slate-900 text-slate-100 md:sticky md:top-0 md:h-screen md:w-60 md:shrink-0 md:border-r md:border-b-0">
+            <aside class="flex flex-col border-b border-slate-800 bg-slate-900 text-slate-100 md:sticky md:top-0 md:h-screen md:w-60 md:shrink-0 md:border-r md:border-b-0">
                 <div class="flex items-center gap-2 px-5 py-4">
                     <span aria-hidden="true" class="grid h-8 w-8 place-items-center rounded-md bg-indigo-500 font-bold text-white">
                         "G"
                     </span>
                     <span class="text-lg font-semibold tracking-tight">"Gantry"</span>
                 </div>
-                <nav aria-label="Areas" class="px-3 pb-4">
+                <nav aria-label="Areas" class="flex-1 px-3 pb-4">
                     <p class="px-2 pt-2 pb-1 text-xs font-semibold tracking-wider text-slate-400 uppercase">
                         "Roadmap"
                     </p>
@@ -37,11 +47,45 @@ pub fn Layout(children: Children) -> impl IntoView {
                             </a>
                         </li>
                     </ul>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            let can_audit = me.await.map(|m| m.can_read_audit).unwrap_or(false);
+                            can_audit
+                                .then(|| {
+                                    view! {
+                                        <p class="px-2 pt-4 pb-1 text-xs font-semibold tracking-wider text-slate-400 uppercase">
+                                            "Governance"
+                                        </p>
+                                        <ul class="space-y-1">
+                                            <NavItem href="/audit" label="Audit log" />
+                                        </ul>
+                                    }
+                                })
+                        })}
+                    </Suspense>
                 </nav>
+                <Suspense>
+                    {move || Suspend::new(async move { me.await.ok().map(|me| view! { <UserPanel me /> }) })}
+                </Suspense>
             </aside>
             <main id="main" class="min-w-0 flex-1 px-4 py-6 md:px-8">
                 {children()}
             </main>
+        </div>
+    }
+}
+
+#[component]
+fn UserPanel(me: Me) -> impl IntoView {
+    view! {
+        <div class="border-t border-slate-800 px-5 py-4 text-sm" data-testid="user-panel">
+            <p class="font-medium" data-testid="user-name">{me.name}</p>
+            <p class="text-xs text-slate-400" data-testid="user-roles">{me.roles.join(", ")}</p>
+            <form method="post" action="/auth/logout" class="mt-2">
+                <button type="submit" data-testid="sign-out" class="text-xs text-slate-300 underline hover:text-white">
+                    "Sign out"
+                </button>
+            </form>
         </div>
     }
 }

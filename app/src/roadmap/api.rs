@@ -7,6 +7,7 @@ use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "roadmap/matrix")]
 pub async fn roadmap_matrix() -> Result<MatrixView, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
     Ok(convert::matrix(&roadmap))
@@ -14,6 +15,7 @@ pub async fn roadmap_matrix() -> Result<MatrixView, AppError> {
 
 #[server(prefix = "/api", endpoint = "roadmap/board")]
 pub async fn roadmap_board() -> Result<BoardView, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
     Ok(convert::board(&roadmap))
@@ -21,6 +23,7 @@ pub async fn roadmap_board() -> Result<BoardView, AppError> {
 
 #[server(prefix = "/api", endpoint = "roadmap/module")]
 pub async fn roadmap_module(slug: String) -> Result<ModuleDetail, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
     use gantry_core::roadmap::{model::ModuleSlug, service};
     let services = crate::services()?;
     let slug = ModuleSlug::parse(&slug)
@@ -57,6 +60,12 @@ mod convert {
         PriorityView {
             level: p.highest().map(|l| l.as_str().to_owned()),
             text: parts.join(", "),
+            default: p.default.map(|l| l.as_str().to_owned()),
+            per_env: p
+                .per_env
+                .iter()
+                .map(|(env, l)| (env.to_string(), l.as_str().to_owned()))
+                .collect(),
         }
     }
 

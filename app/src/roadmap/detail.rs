@@ -7,21 +7,39 @@ use leptos_router::hooks::use_params_map;
 
 use super::api::roadmap_module;
 use super::dto::{phase_label, section_label, ModuleDetail};
+use super::edit::{EditPanel, RetireRoadmapModule, UpdateRoadmapModule};
 use crate::components::badge::{PriorityBadge, StatusBadge};
+use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading};
 
 #[component]
 pub fn ModulePage() -> impl IntoView {
     let params = use_params_map();
+    let update = ServerAction::<UpdateRoadmapModule>::new();
+    let retire = ServerAction::<RetireRoadmapModule>::new();
     let data = Resource::new(
-        move || params.read().get("slug").unwrap_or_default(),
-        roadmap_module,
+        move || {
+            (
+                params.read().get("slug").unwrap_or_default(),
+                update.version().get(),
+                retire.version().get(),
+            )
+        },
+        |(slug, _, _)| roadmap_module(slug),
     );
+    let me = use_context::<MeResource>();
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
+                let can_edit = match me {
+                    Some(me) => me.await.map(|m| m.can_edit_roadmap).unwrap_or(false),
+                    None => false,
+                };
                 match data.await {
-                    Ok(module) => view! { <Detail module /> }.into_any(),
+                    Ok(module) => {
+                        let editor = can_edit.then_some((update, retire));
+                        view! { <Detail module editor /> }.into_any()
+                    }
                     Err(error) => view! { <Title text="Not found" /> <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -40,7 +58,17 @@ fn Fact(label: &'static str, children: Children) -> impl IntoView {
 }
 
 #[component]
-fn Detail(module: ModuleDetail) -> impl IntoView {
+fn Detail(
+    module: ModuleDetail,
+    editor: Option<(
+        ServerAction<UpdateRoadmapModule>,
+        ServerAction<RetireRoadmapModule>,
+    )>,
+) -> impl IntoView {
+    let edit_panel = editor.map(|(update, retire)| {
+        let module = module.clone();
+        view! { <EditPanel module update retire /> }
+    });
     let ModuleDetail {
         name,
         section,
@@ -106,6 +134,7 @@ fn Detail(module: ModuleDetail) -> impl IntoView {
                     {status_note.map(|n| view! { <p class="mt-3 text-sm text-slate-600">{n}</p> })}
                     {current_note.map(|n| view! { <p class="mt-1 text-sm text-slate-600">{n}</p> })}
                 </section>
+                {edit_panel}
                 {(!features.is_empty())
                     .then(|| {
                         view! {

@@ -40,6 +40,9 @@ pub struct PriorityView {
     pub level: Option<String>,
     /// As people say it: "High", "Low for dev, High for prod".
     pub text: String,
+    /// The structured value, for the edit form.
+    pub default: Option<String>,
+    pub per_env: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

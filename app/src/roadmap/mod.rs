@@ -5,4 +5,5 @@ pub mod api;
 pub mod board;
 pub mod detail;
 pub mod dto;
+pub mod edit;
 pub mod matrix;

@@ -405,6 +405,14 @@ fn is_canonical_timestamp(text: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Serializes writers that will append to the audit log: on PostgreSQL an
+/// advisory transaction lock; on SQLite the write lock, taken now so that a
+/// transaction that reads before it writes cannot fail on the upgrade. Call it
+/// first in a transaction that reads, then changes data and appends a record.
+pub async fn lock_for_write(conn: &mut AnyConnection, backend: Backend) -> CoreResult<()> {
+    take_append_lock(conn, backend).await
+}
+
 async fn take_append_lock(conn: &mut AnyConnection, backend: Backend) -> CoreResult<()> {
     match backend {
         Backend::Postgres => {

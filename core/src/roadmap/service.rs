@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::edit::Actor;
 use super::markdown::export::render_document;
 use super::markdown::import::{parse_document, ImportOptions};
 use super::model::{EnvName, ModuleSlug, Roadmap};
@@ -17,13 +18,12 @@ pub struct RoadmapSettings {
 
 /// Parses `text` and applies it in one transaction. A document that does not
 /// parse changes nothing.
-#[tracing::instrument(skip(db, text, settings), fields(bytes = text.len()))]
+#[tracing::instrument(skip(db, text, settings, actor), fields(bytes = text.len(), actor = %actor.name))]
 pub async fn import_markdown(
     db: &Db,
     settings: &RoadmapSettings,
     text: &str,
-    actor: &str,
-    source: &str,
+    actor: &Actor,
 ) -> CoreResult<ImportReport> {
     let roadmap = parse_document(
         text,
@@ -31,7 +31,7 @@ pub async fn import_markdown(
             environments: settings.environments.clone(),
         },
     )?;
-    let report = store::apply_import(db, &roadmap, actor, source).await?;
+    let report = store::apply_import(db, &roadmap, actor).await?;
     tracing::info!(
         created = report.created.len(),
         updated = report.updated.len(),
@@ -48,6 +48,7 @@ pub async fn import_file(
     settings: &RoadmapSettings,
     path: &Path,
     actor: &str,
+    role: Option<String>,
 ) -> CoreResult<ImportReport> {
     let bytes = tokio::fs::read(path)
         .await
@@ -58,7 +59,13 @@ pub async fn import_file(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
-    import_markdown(db, settings, &text, actor, &format!("import: {name}")).await
+    let actor = Actor {
+        name: actor.to_owned(),
+        role,
+        request_id: None,
+        source: format!("import: {name}"),
+    };
+    import_markdown(db, settings, &text, &actor).await
 }
 
 /// Imports `seed` when the roadmap is empty (first start). Returns whether it did.
@@ -66,7 +73,7 @@ pub async fn seed_if_empty(db: &Db, settings: &RoadmapSettings, seed: &Path) -> 
     if !store::is_empty(db).await? {
         return Ok(false);
     }
-    import_file(db, settings, seed, "gantry").await?;
+    import_file(db, settings, seed, "gantry (first start)", None).await?;
     Ok(true)
 }
 

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::edit::Actor;
 use super::model::{
     ConfigBlock, CostItem, CostRange, CostSection, DocumentMeta, EnvName, Module, ModuleSlug,
     ModuleStatus, NextStep, Phase, Priority, Roadmap, Section,
 };
+use crate::audit::{self, NewAuditEntry};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 
@@ -82,13 +84,10 @@ pub async fn history(db: &Db, slug: &ModuleSlug) -> CoreResult<Vec<HistoryEntry>
 /// created, changed ones updated field by field (each change in the module's
 /// history), modules absent from `incoming` retired. Next steps, costs and the
 /// document's prose are replaced. Applying the same roadmap twice changes nothing.
-pub async fn apply_import(
-    db: &Db,
-    incoming: &Roadmap,
-    actor: &str,
-    source: &str,
-) -> CoreResult<ImportReport> {
+pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResult<ImportReport> {
+    let (actor, source) = (who.name.as_str(), who.source.as_str());
     let mut tx = db.pool().begin().await?;
+    audit::store::lock_for_write(&mut tx, db.backend()).await?;
     let current = load_with(&mut tx).await?;
     let now = now();
     let mut report = ImportReport::default();
@@ -175,8 +174,107 @@ pub async fn apply_import(
     }
 
     replace_document(&mut tx, incoming).await?;
+    let mut entry = NewAuditEntry::new(actor, "roadmap.import", "roadmap");
+    entry.role = who.role.clone();
+    entry.request_id = who.request_id.clone();
+    entry.after = Some(serde_json::json!({
+        "source": source,
+        "created": report.created,
+        "updated": report.updated.iter().map(|(slug, fields)| serde_json::json!({ "module": slug, "fields": fields })).collect::<Vec<_>>(),
+        "retired": report.retired,
+        "unchanged": report.unchanged,
+    }));
+    audit::store::append(&mut tx, db.backend(), &entry).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// One module, read inside a transaction.
+pub(crate) async fn load_module_with(
+    conn: &mut AnyConnection,
+    slug: &ModuleSlug,
+) -> CoreResult<Option<Module>> {
+    let Some(row) = sqlx::query("SELECT * FROM roadmap_modules WHERE slug = $1")
+        .bind(slug.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut statuses: HashMap<String, BTreeMap<EnvName, ModuleStatus>> = HashMap::new();
+    for status_row in sqlx::query(
+        "SELECT module_slug, environment, status FROM roadmap_module_statuses WHERE module_slug = $1",
+    )
+    .bind(slug.as_str())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let env: String = status_row.try_get("environment")?;
+        let status: String = status_row.try_get("status")?;
+        statuses.entry(slug.to_string()).or_default().insert(
+            EnvName::parse(&env).map_err(CoreError::Corrupt)?,
+            ModuleStatus::parse(&status)
+                .ok_or_else(|| CoreError::Corrupt(format!("unknown status {status:?}")))?,
+        );
+    }
+    module_from_row(&row, &mut statuses).map(Some)
+}
+
+/// Writes a changed module and one history row per changed field.
+pub(crate) async fn write_change(
+    conn: &mut AnyConnection,
+    module: &Module,
+    changes: &[(String, Option<String>, Option<String>)],
+    actor: &str,
+    source: &str,
+) -> CoreResult<()> {
+    let now = now();
+    update_module(conn, module, &now).await?;
+    for (field, from, to) in changes {
+        record(
+            conn,
+            &module.slug,
+            &now,
+            actor,
+            source,
+            field,
+            from.as_deref(),
+            to.as_deref(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a new module with its "created" history row.
+pub(crate) async fn create(
+    conn: &mut AnyConnection,
+    module: &Module,
+    actor: &str,
+    source: &str,
+) -> CoreResult<()> {
+    let now = now();
+    insert_module(conn, module, &now).await?;
+    record(
+        conn,
+        &module.slug,
+        &now,
+        actor,
+        source,
+        "created",
+        None,
+        Some(&module.name),
+    )
+    .await
+}
+
+/// The position after the last module.
+pub(crate) async fn next_position(conn: &mut AnyConnection) -> CoreResult<u32> {
+    let row = sqlx::query("SELECT COALESCE(MAX(position), -1) + 1 AS next FROM roadmap_modules")
+        .fetch_one(&mut *conn)
+        .await?;
+    let next: i64 = row.try_get("next")?;
+    u32::try_from(next).map_err(|e| CoreError::Corrupt(e.to_string()))
 }
 
 fn now() -> String {
@@ -184,7 +282,7 @@ fn now() -> String {
 }
 
 /// Field-by-field differences, as display text, for the history.
-fn diff(old: &Module, new: &Module) -> Vec<(String, Option<String>, Option<String>)> {
+pub(crate) fn diff(old: &Module, new: &Module) -> Vec<(String, Option<String>, Option<String>)> {
     let before = describe(old);
     let mut after = describe(new);
     let mut changes = Vec::new();

@@ -13,7 +13,8 @@ use openidconnect::core::{
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenVerifier, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, UserInfoClaims,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    UserInfoClaims,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -148,7 +149,12 @@ impl OidcProvider {
             CsrfToken::new_random,
             Nonce::new_random,
         );
-        for scope in self.settings.scopes.iter().filter(|s| s.as_str() != "openid") {
+        for scope in self
+            .settings
+            .scopes
+            .iter()
+            .filter(|s| s.as_str() != "openid")
+        {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
@@ -201,7 +207,17 @@ impl OidcProvider {
             .request_async(&self.http)
             .await
             .map_err(|e| OidcError::UserInfo(error_chain(&e)))?;
-        Ok(groups_from(&claims.additional_claims().other, &self.settings.groups_claim))
+        Ok(groups_from(
+            &claims.additional_claims().other,
+            &self.settings.groups_claim,
+        ))
+    }
+
+    /// The origin sign-out forms may lead to (the provider's logout endpoint).
+    pub fn origin(&self) -> Option<String> {
+        self.end_session
+            .as_ref()
+            .map(|u| u.origin().ascii_serialization())
     }
 
     /// The provider's logout URL (RP-initiated logout) when it advertises one.

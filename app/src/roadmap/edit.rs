@@ -1,0 +1,304 @@
+//! Roadmap editing (operators and admins): the edit panel on a module's page,
+//! the add-module form on the matrix, and their server functions.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use super::dto::ModuleDetail;
+use crate::error::AppError;
+
+#[server(prefix = "/api", endpoint = "roadmap/module/update")]
+pub async fn update_roadmap_module(
+    slug: String,
+    status: HashMap<String, String>,
+    priority: HashMap<String, String>,
+    phase: String,
+    owner: String,
+    target_date: String,
+    notes: String,
+) -> Result<(), AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::EditRoadmap)?;
+    let services = crate::services()?;
+    let slug = parse::slug(&slug)?;
+    let edit = parse::edit(
+        &services.roadmap.environments,
+        status,
+        priority,
+        &phase,
+        owner,
+        target_date,
+        notes,
+    )?;
+    gantry_core::roadmap::edit::update_module(
+        &services.db,
+        &services.roadmap.environments,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
+        &slug,
+        edit,
+    )
+    .await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "roadmap/module/add")]
+pub async fn add_roadmap_module(
+    name: String,
+    section: String,
+    path: String,
+    purpose: String,
+    priority: String,
+) -> Result<String, AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::EditRoadmap)?;
+    let services = crate::services()?;
+    let new = parse::new_module(name, &section, path, purpose, &priority)?;
+    let module = gantry_core::roadmap::edit::add_module(
+        &services.db,
+        &services.roadmap.environments,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
+        new,
+    )
+    .await?;
+    Ok(module.slug.to_string())
+}
+
+#[server(prefix = "/api", endpoint = "roadmap/module/retire")]
+pub async fn retire_roadmap_module(slug: String) -> Result<(), AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::EditRoadmap)?;
+    let services = crate::services()?;
+    let slug = parse::slug(&slug)?;
+    gantry_core::roadmap::edit::retire_module(
+        &services.db,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
+        &slug,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Form fields → typed domain values, with a precise message per bad field.
+#[cfg(feature = "ssr")]
+mod parse {
+    use std::collections::{BTreeMap, HashMap};
+
+    use gantry_core::roadmap::edit::{ModuleEdit, NewModule};
+    use gantry_core::roadmap::model::{
+        EnvName, ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section,
+    };
+
+    use crate::error::AppError;
+
+    fn invalid(message: String) -> AppError {
+        AppError::Invalid(message)
+    }
+
+    pub fn slug(raw: &str) -> Result<ModuleSlug, AppError> {
+        ModuleSlug::parse(raw).map_err(|_| AppError::NotFound(format!("module {raw:?}")))
+    }
+
+    fn optional(text: String) -> Option<String> {
+        let t = text.trim();
+        (!t.is_empty()).then(|| t.to_owned())
+    }
+
+    fn level(raw: &str, field: &str) -> Result<Option<PriorityLevel>, AppError> {
+        if raw.trim().is_empty() {
+            return Ok(None);
+        }
+        PriorityLevel::parse(raw)
+            .map(Some)
+            .ok_or_else(|| invalid(format!("{field}: {raw:?} is not low, medium or high")))
+    }
+
+    pub fn edit(
+        environments: &[EnvName],
+        status: HashMap<String, String>,
+        priority: HashMap<String, String>,
+        phase: &str,
+        owner: String,
+        target_date: String,
+        notes: String,
+    ) -> Result<ModuleEdit, AppError> {
+        let mut statuses = BTreeMap::new();
+        for (env, value) in status {
+            let env = EnvName::parse(&env).map_err(invalid)?;
+            let value = ModuleStatus::parse(&value)
+                .ok_or_else(|| invalid(format!("status for {env}: {value:?} is not a status")))?;
+            statuses.insert(env, value);
+        }
+        let mut parsed = Priority::default();
+        for (key, value) in priority {
+            if key == "default" {
+                parsed.default = level(&value, "priority")?;
+            } else {
+                let env = EnvName::parse(&key).map_err(invalid)?;
+                if let Some(l) = level(&value, &format!("priority for {env}"))? {
+                    parsed.per_env.insert(env, l);
+                }
+            }
+        }
+        let phase = match phase.trim() {
+            "" | "none" => None,
+            other => Some(
+                Phase::parse(other)
+                    .ok_or_else(|| invalid(format!("phase: {other:?} is not a phase")))?,
+            ),
+        };
+        let _ = environments;
+        Ok(ModuleEdit {
+            statuses,
+            priority: parsed,
+            phase,
+            owner: optional(owner),
+            target_date: optional(target_date),
+            notes: optional(notes),
+        })
+    }
+
+    pub fn new_module(
+        name: String,
+        section: &str,
+        path: String,
+        purpose: String,
+        priority: &str,
+    ) -> Result<NewModule, AppError> {
+        Ok(NewModule {
+            name,
+            section: Section::parse(section).ok_or_else(|| {
+                invalid(format!(
+                    "stage: {section:?} is not implemented, ready or future"
+                ))
+            })?,
+            path: optional(path),
+            purpose: optional(purpose),
+            priority: level(priority, "priority")?,
+        })
+    }
+}
+
+const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
+
+/// The edit panel of a module's page. The actions belong to the page, whose
+/// data refreshes when they complete.
+#[component]
+pub fn EditPanel(
+    module: ModuleDetail,
+    update: ServerAction<UpdateRoadmapModule>,
+    retire: ServerAction<RetireRoadmapModule>,
+) -> impl IntoView {
+    let environments: Vec<String> = module
+        .statuses
+        .iter()
+        .map(|s| s.environment.clone())
+        .collect();
+    let result = move || {
+        update.value().get().map(|r| match r {
+            Ok(()) => {
+                view! { <p role="status" class="text-sm text-emerald-700">"Saved."</p> }.into_any()
+            }
+            Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }
+                .into_any(),
+        })
+    };
+    let status_selects = module
+        .statuses
+        .iter()
+        .map(|cell| {
+            let env = cell.environment.clone();
+            let current = cell.status.clone();
+            view! {
+                <label class="text-sm">
+                    {format!("Status in {env}")}
+                    <select name=format!("status[{env}]") class=INPUT>
+                        {["planned", "ready", "in_progress", "deployed", "retired"]
+                            .into_iter()
+                            .map(|s| view! { <option value=s selected=current == s>{s.replace('_', " ")}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            }
+        })
+        .collect_view();
+    let default_priority = module.priority.default.clone().unwrap_or_default();
+    let env_priority_selects = environments
+        .iter()
+        .map(|env| {
+            let current = module
+                .priority
+                .per_env
+                .iter()
+                .find(|(e, _)| e == env)
+                .map(|(_, l)| l.clone())
+                .unwrap_or_default();
+            view! {
+                <label class="text-sm">
+                    {format!("Priority in {env}")}
+                    <select name=format!("priority[{env}]") class=INPUT>
+                        {["", "low", "medium", "high"]
+                            .into_iter()
+                            .map(|p| view! { <option value=p selected=current == p>{if p.is_empty() { "as default" } else { p }}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            }
+        })
+        .collect_view();
+    let phase = module.phase.clone().unwrap_or_else(|| "none".to_owned());
+    let slug = module.slug.clone();
+    let retire_slug = module.slug.clone();
+    view! {
+        <section class="rounded-lg border border-indigo-200 bg-white p-4 shadow-sm" aria-labelledby="edit-heading">
+            <h2 id="edit-heading" class="mb-3 font-semibold">"Edit"</h2>
+            <ActionForm action=update attr:data-testid="edit-module">
+                <input type="hidden" name="slug" value=slug />
+                <div class="grid gap-3 sm:grid-cols-2">
+                    {status_selects}
+                    <label class="text-sm">
+                        "Priority"
+                        <select name="priority[default]" class=INPUT>
+                            {["", "low", "medium", "high"]
+                                .into_iter()
+                                .map(|p| {
+                                    let selected = default_priority == p;
+                                    view! { <option value=p selected=selected>{if p.is_empty() { "—" } else { p }}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    {env_priority_selects}
+                    <label class="text-sm">
+                        "Phase"
+                        <select name="phase" class=INPUT>
+                            {[("none", "—"), ("immediate", "Immediate"), ("short", "Short term"), ("medium", "Medium term"), ("long", "Long term")]
+                                .into_iter()
+                                .map(|(v, l)| view! { <option value=v selected=phase == v>{l}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label class="text-sm">
+                        "Owner"
+                        <input name="owner" maxlength="100" value=module.owner.clone().unwrap_or_default() class=INPUT />
+                    </label>
+                    <label class="text-sm">
+                        "Target date"
+                        <input name="target_date" type="date" value=module.target_date.clone().unwrap_or_default() class=INPUT />
+                    </label>
+                    <label class="text-sm sm:col-span-2">
+                        "Notes"
+                        <textarea name="notes" rows="3" maxlength="4000" class=INPUT>{module.notes.clone().unwrap_or_default()}</textarea>
+                    </label>
+                </div>
+                <div class="mt-3 flex items-center gap-3">
+                    <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+                        "Save changes"
+                    </button>
+                    {result}
+                </div>
+            </ActionForm>
+            <ActionForm action=retire attr:class="mt-4 border-t border-slate-100 pt-3">
+                <input type="hidden" name="slug" value=retire_slug />
+                <button type="submit" class="text-sm text-rose-700 underline">"Retire this module everywhere"</button>
+            </ActionForm>
+        </section>
+    }
+}

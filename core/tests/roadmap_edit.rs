@@ -1,0 +1,249 @@
+//! Hand edits of the roadmap: each change, its history and its audit record in
+//! one transaction; invalid edits change nothing. On SQLite and PostgreSQL.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::collections::BTreeMap;
+
+use gantry_core::audit::{self, AuditFilter, PageRequest};
+use gantry_core::roadmap::edit::{self, Actor, ModuleEdit, NewModule};
+use gantry_core::roadmap::markdown::export::render_document;
+use gantry_core::roadmap::model::{
+    EnvName, ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section,
+};
+use gantry_core::roadmap::service::{self, RoadmapSettings};
+use gantry_core::roadmap::store;
+use gantry_core::{CoreError, Db};
+
+const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+
+fn env(name: &str) -> EnvName {
+    EnvName::parse(name).unwrap()
+}
+
+fn envs() -> Vec<EnvName> {
+    vec![env("dev"), env("prod")]
+}
+
+fn oscar() -> Actor {
+    Actor {
+        name: "Oscar Operator <oscar>".to_owned(),
+        role: Some("operator".to_owned()),
+        request_id: Some("req-1".to_owned()),
+        source: "ui".to_owned(),
+    }
+}
+
+async fn seeded(db: &Db) {
+    let settings = RoadmapSettings {
+        environments: envs(),
+    };
+    let importer = Actor {
+        source: "import: seed".to_owned(),
+        ..oscar()
+    };
+    service::import_markdown(db, &settings, SEED, &importer)
+        .await
+        .unwrap();
+}
+
+async fn audit_actions(db: &Db) -> Vec<String> {
+    audit::store::query(db, &AuditFilter::default(), &PageRequest::first(200))
+        .await
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|r| r.action)
+        .collect()
+}
+
+fn waf_edit() -> ModuleEdit {
+    ModuleEdit {
+        statuses: BTreeMap::from([(env("prod"), ModuleStatus::InProgress)]),
+        priority: Priority {
+            default: None,
+            per_env: BTreeMap::from([
+                (env("dev"), PriorityLevel::Low),
+                (env("prod"), PriorityLevel::High),
+            ]),
+        },
+        phase: Some(Phase::Short),
+        owner: Some("  Platform team ".to_owned()),
+        target_date: Some("2026-12-15".to_owned()),
+        notes: Some("Needs the ALB ARN".to_owned()),
+    }
+}
+
+async fn edit_writes_history_audit_and_export(db: Db) {
+    seeded(&db).await;
+    assert_eq!(audit_actions(&db).await, vec!["roadmap.import"]);
+    let waf = ModuleSlug::parse("waf").unwrap();
+    let updated = edit::update_module(&db, &envs(), &oscar(), &waf, waf_edit())
+        .await
+        .unwrap();
+    assert_eq!(updated.owner.as_deref(), Some("Platform team"));
+    assert_eq!(updated.statuses[&env("prod")], ModuleStatus::InProgress);
+
+    let history = store::history(&db, &waf).await.unwrap();
+    let fields: Vec<&str> = history.iter().map(|h| h.field.as_str()).collect();
+    for f in ["status.prod", "phase", "owner", "target_date", "notes"] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    let status = history.iter().find(|h| h.field == "status.prod").unwrap();
+    assert_eq!(
+        (status.from.as_deref(), status.to.as_deref()),
+        (Some("planned"), Some("in_progress"))
+    );
+    assert_eq!(status.actor, "Oscar Operator <oscar>");
+
+    let records = audit::store::query(&db, &AuditFilter::default(), &PageRequest::first(10))
+        .await
+        .unwrap()
+        .records;
+    let last = &records[0];
+    assert_eq!(last.action, "roadmap.module.update");
+    assert_eq!(last.target, "module:waf");
+    assert_eq!(last.request_id.as_deref(), Some("req-1"));
+    assert_eq!(last.after.as_ref().unwrap()["status.prod"], "in_progress");
+    assert!(audit::store::verify(&db).await.unwrap().is_ok());
+
+    // The markdown export reflects the edit, and re-imports to the same state.
+    let markdown = service::export_markdown(&db).await.unwrap();
+    assert!(markdown.contains("Platform team"), "owner exported");
+    assert!(markdown.contains("2026-12-15"), "target date exported");
+    let roadmap = store::load(&db).await.unwrap();
+    assert_eq!(render_document(&roadmap), markdown);
+
+    // Saving the same values again changes nothing and records nothing.
+    edit::update_module(&db, &envs(), &oscar(), &waf, waf_edit())
+        .await
+        .unwrap();
+    assert_eq!(
+        store::history(&db, &waf).await.unwrap().len(),
+        history.len()
+    );
+    assert_eq!(audit_actions(&db).await.len(), 2);
+}
+
+async fn invalid_edits_change_nothing(db: Db) {
+    seeded(&db).await;
+    let before = store::load(&db).await.unwrap();
+    let waf = ModuleSlug::parse("waf").unwrap();
+    let cases = [
+        (
+            ModuleEdit {
+                target_date: Some("2026-13-40".into()),
+                ..waf_edit()
+            },
+            "target date",
+        ),
+        (
+            ModuleEdit {
+                owner: Some("x".repeat(101)),
+                ..waf_edit()
+            },
+            "owner",
+        ),
+        (
+            ModuleEdit {
+                statuses: BTreeMap::from([(env("staging"), ModuleStatus::Deployed)]),
+                ..waf_edit()
+            },
+            "staging",
+        ),
+    ];
+    for (bad, needle) in cases {
+        match edit::update_module(&db, &envs(), &oscar(), &waf, bad).await {
+            Err(CoreError::Invalid(message)) => assert!(message.contains(needle), "{message}"),
+            other => panic!("expected Invalid mentioning {needle}, got {other:?}"),
+        }
+    }
+    let missing = ModuleSlug::parse("no-such-module").unwrap();
+    assert!(matches!(
+        edit::update_module(&db, &envs(), &oscar(), &missing, waf_edit()).await,
+        Err(CoreError::NotFound(_))
+    ));
+    assert_eq!(store::load(&db).await.unwrap(), before);
+    assert_eq!(audit_actions(&db).await, vec!["roadmap.import"]);
+}
+
+async fn add_and_retire(db: Db) {
+    seeded(&db).await;
+    let new = NewModule {
+        name: "Bastion Host Module".to_owned(),
+        section: Section::Future,
+        path: Some("modules/bastion/".to_owned()),
+        purpose: Some("Break-glass SSH".to_owned()),
+        priority: Some(PriorityLevel::Low),
+    };
+    let module = edit::add_module(&db, &envs(), &oscar(), new.clone())
+        .await
+        .unwrap();
+    assert_eq!(module.slug.as_str(), "bastion");
+    assert_eq!(module.statuses[&env("prod")], ModuleStatus::Planned);
+    match edit::add_module(&db, &envs(), &oscar(), new).await {
+        Err(CoreError::Invalid(m)) => assert!(m.contains("already exists"), "{m}"),
+        other => panic!("duplicate accepted: {other:?}"),
+    }
+    let retired = edit::retire_module(&db, &oscar(), &module.slug)
+        .await
+        .unwrap();
+    assert!(retired
+        .statuses
+        .values()
+        .all(|s| *s == ModuleStatus::Retired));
+    assert!(service::export_markdown(&db)
+        .await
+        .unwrap()
+        .contains("Bastion Host Module"));
+    assert_eq!(
+        audit_actions(&db).await,
+        vec![
+            "roadmap.module.retire",
+            "roadmap.module.create",
+            "roadmap.import"
+        ]
+    );
+    assert!(audit::store::verify(&db).await.unwrap().is_ok());
+}
+
+async fn failed_import_writes_no_audit_record(db: Db) {
+    seeded(&db).await;
+    let settings = RoadmapSettings {
+        environments: envs(),
+    };
+    let err = service::import_markdown(&db, &settings, "# Notes\n\n## Lunch\n", &oscar()).await;
+    assert!(matches!(err, Err(CoreError::Import(_))));
+    assert_eq!(audit_actions(&db).await, vec!["roadmap.import"]);
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(gantry_core::db::testing::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(gantry_core::db::testing::postgres().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    edit_writes_history_audit_and_export,
+    invalid_edits_change_nothing,
+    add_and_retire,
+    failed_import_writes_no_audit_record,
+);

@@ -1,0 +1,162 @@
+//! The test harness: the real router on a seeded SQLite database, with the
+//! development sign-in configured for one user per role.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the harness"
+)]
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use gantry_core::roadmap::edit::Actor;
+use gantry_core::roadmap::service;
+use gantry_core::Services;
+use gantry_server::auth::AuthState;
+use gantry_server::config::Config;
+use gantry_server::http::{router, AppState};
+use gantry_server::startup::leptos_options;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+
+pub const CONFIG: &str = r#"
+[auth.dev]
+enabled = true
+users = [
+  { subject = "vera", name = "Vera Viewer", groups = ["gantry-viewers"] },
+  { subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] },
+  { subject = "april", name = "April Approver", groups = ["gantry-approvers"] },
+  { subject = "ada", name = "Ada Admin", groups = ["gantry-admins"] },
+  { subject = "nora", name = "Nora Nogroup", groups = ["sales"] },
+]
+"#;
+
+pub struct TestApp {
+    pub router: Router,
+    pub services: Services,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let db = gantry_core::db::testing::sqlite().await;
+        let config = Config::from_toml(CONFIG).expect("test config");
+        let roadmap = config.roadmap_settings().expect("roadmap settings");
+        let seeder = Actor {
+            name: "seed".to_owned(),
+            role: None,
+            request_id: None,
+            source: "import: seed".to_owned(),
+        };
+        service::import_markdown(&db, &roadmap, SEED, &seeder)
+            .await
+            .expect("seed");
+        let services = Services { db, roadmap };
+        let auth = AuthState::from_config(&config).await.expect("auth state");
+        let router = router(AppState {
+            leptos_options: leptos_options(&config),
+            services: services.clone(),
+            auth,
+        });
+        Self { router, services }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Signs in through the development sign-in form; returns the cookie header value.
+    pub async fn sign_in(&self, subject: &str) -> String {
+        let reply = self
+            .send(
+                Request::post("/auth/dev")
+                    .header(header::ORIGIN, ORIGIN)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(format!("subject={subject}&return_to=/roadmap")))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "sign-in as {subject}: {}",
+            reply.body
+        );
+        session_cookie(&reply.headers).expect("session cookie")
+    }
+
+    pub async fn get(&self, uri: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(uri).header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// Calls a server function the way the browser does (same-origin POST).
+    pub async fn call(&self, path: &str, form: &str, cookie: Option<&str>) -> Reply {
+        self.request(Method::POST, path, form, cookie, Some(ORIGIN))
+            .await
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        form: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        if let Some(o) = origin {
+            request = request.header(header::ORIGIN, o);
+        }
+        self.send(request.body(Body::from(form.to_owned())).expect("request"))
+            .await
+    }
+}
+
+/// `gantry_session=…` from a Set-Cookie header, ready for a Cookie header.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gantry_session=") && !v.starts_with("gantry_session=;"))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}

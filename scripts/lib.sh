@@ -414,10 +414,14 @@ check_site_built() {
 SERVER_PID=""
 SERVER_LOG=""
 
-# start_server PORT DB_URL LOG_FILE: starts the release binary in the background
-# on 127.0.0.1:PORT with config/dev.toml and the given database.
+# start_server PORT DB_URL LOG_FILE [NAME=VALUE...]: starts the release binary in
+# the background on 127.0.0.1:PORT with config/dev.toml and the given database.
+# Inherited GANTRY_* variables are dropped; extra NAME=VALUE arguments (e.g.
+# GANTRY_AUTH__OIDC__ISSUER_URL=...) are passed to the server's environment.
 start_server() {
   local port="$1" db_url="$2" logfile="$3" bind
+  shift 3
+  local -a extra_env=("$@")
   bind="127.0.0.1:$port"
   check_site_built || return 1
   if port_in_use "$port"; then
@@ -434,6 +438,7 @@ start_server() {
     GANTRY_SERVER__PUBLIC_URL="http://$bind" \
     GANTRY_SERVER__SITE_ROOT="$SITE_ROOT" \
     GANTRY_DATABASE__URL="$db_url" \
+    "${extra_env[@]}" \
     "$SERVER_BIN" --config config/dev.toml serve) </dev/null >"$logfile" 2>&1 &
   SERVER_PID=$!
 }
@@ -459,4 +464,63 @@ show_server_log() {
   log "---- last 200 lines of the server log ($SERVER_LOG) ----"
   tail -n 200 "$SERVER_LOG" >&2
   log "---- end of server log ----"
+}
+
+# --- OpenID Connect provider for tests (oidc-provider-mock) ---------------------
+
+# Set by start_oidc_provider; read by stop_oidc_provider.
+OIDC_PID=""
+OIDC_LOG=""
+
+# start_oidc_provider [PREFERRED_PORT]: starts .venv's oidc-provider-mock on
+# 127.0.0.1 (PREFERRED_PORT, else the next free port above it) with no preset
+# users: tests add theirs with `PUT /users/<sub>`. Waits for its discovery
+# document, then exports OIDC_TEST_ISSUER=http://127.0.0.1:PORT (deliberately
+# not a GANTRY_* name: the server rejects unknown GANTRY_* variables).
+start_oidc_provider() {
+  local want_port="${1:-9400}" port bin="$REPO_ROOT/.venv/bin/oidc-provider-mock"
+  [[ -x "$bin" ]] || {
+    log "$bin is missing (run scripts/setup.sh to create .venv)"
+    return 1
+  }
+  port="$(free_port "$want_port")" || return 1
+  OIDC_LOG="$(mktemp "${TMPDIR:-/tmp}/gantry-oidc.XXXXXX")" || return 1
+  log "starting oidc-provider-mock on http://127.0.0.1:$port (log: $OIDC_LOG)"
+  # NO_COLOR: plain log lines in the file.
+  NO_COLOR=1 "$bin" -H 127.0.0.1 -p "$port" </dev/null >"$OIDC_LOG" 2>&1 &
+  OIDC_PID=$!
+  if ! wait_for_http "http://127.0.0.1:$port/.well-known/openid-configuration" 30 "$OIDC_PID"; then
+    show_oidc_provider_log
+    stop_oidc_provider
+    return 1
+  fi
+  export OIDC_TEST_ISSUER="http://127.0.0.1:$port"
+  log "OIDC_TEST_ISSUER=$OIDC_TEST_ISSUER"
+}
+
+show_oidc_provider_log() {
+  [[ -n "$OIDC_LOG" && -f "$OIDC_LOG" ]] || return 0
+  log "---- last 100 lines of the OIDC provider log ($OIDC_LOG) ----"
+  tail -n 100 "$OIDC_LOG" >&2
+  log "---- end of OIDC provider log ----"
+}
+
+stop_oidc_provider() {
+  if [[ -n "$OIDC_PID" ]]; then
+    if kill -0 "$OIDC_PID" 2>/dev/null; then
+      log "stopping oidc-provider-mock (pid $OIDC_PID)"
+      kill -TERM "$OIDC_PID" 2>/dev/null || true
+      local i
+      for ((i = 0; i < 50; i++)); do
+        kill -0 "$OIDC_PID" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL "$OIDC_PID" 2>/dev/null || true
+    fi
+    wait "$OIDC_PID" 2>/dev/null || true
+    OIDC_PID=""
+  fi
+  [[ -n "$OIDC_LOG" ]] && rm -f "$OIDC_LOG"
+  OIDC_LOG=""
+  unset OIDC_TEST_ISSUER
 }

@@ -2,9 +2,13 @@
 # Runs every test: formatting, clippy (server and WASM), cargo tests against a
 # throwaway PostgreSQL, the release build, and Playwright end-to-end tests in
 # Debian's Chromium against the release server on a fresh SQLite database.
+# A mock OpenID Connect provider (oidc-provider-mock) runs from before the cargo
+# tests to the end: the SSO tests use it (OIDC_TEST_ISSUER) and the e2e server
+# offers SSO through it besides the development sign-in.
 #
-# Exits non-zero on the first failure; the EXIT trap stops the server and
-# PostgreSQL and removes temp dirs either way. Prints a timing line per step.
+# Exits non-zero on the first failure; the EXIT trap stops the server, the OIDC
+# provider and PostgreSQL and removes temp dirs either way. Prints a timing line
+# per step.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -20,6 +24,7 @@ cleanup() {
   local rc=$?
   set +e
   stop_server
+  stop_oidc_provider
   stop_postgres
   [[ -n "$TEST_TMP" ]] && rm -rf "$TEST_TMP"
   print_step_summary
@@ -37,7 +42,12 @@ trap 'exit 143' TERM
 TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gantry-test.XXXXXX")"
 
 run_e2e_server() {
-  start_server "$E2E_PORT" "sqlite://$TEST_TMP/e2e.db" "$TEST_TMP/server.log" || return 1
+  # SSO through the mock provider (redirect URL: public URL + /auth/callback);
+  # config/dev.toml keeps the development sign-in on as well.
+  start_server "$E2E_PORT" "sqlite://$TEST_TMP/e2e.db" "$TEST_TMP/server.log" \
+    GANTRY_AUTH__OIDC__ISSUER_URL="$OIDC_TEST_ISSUER" \
+    GANTRY_AUTH__OIDC__CLIENT_ID=gantry-e2e \
+    GANTRY_AUTH__OIDC__CLIENT_SECRET=e2e-secret || return 1
   if ! wait_for_http "$E2E_URL/healthz" 60 "$SERVER_PID"; then
     show_server_log
     return 1
@@ -45,8 +55,17 @@ run_e2e_server() {
 }
 
 run_playwright() {
-  GANTRY_E2E_URL="$E2E_URL" node_modules/.bin/playwright test --config end2end/playwright.config.ts || {
+  GANTRY_E2E_URL="$E2E_URL" GANTRY_E2E_OIDC_ISSUER="$OIDC_TEST_ISSUER" \
+    node_modules/.bin/playwright test --config end2end/playwright.config.ts || {
     show_server_log
+    show_oidc_provider_log
+    return 1
+  }
+}
+
+run_cargo_test() {
+  cargo test --workspace --exclude frontend || {
+    show_oidc_provider_log
     return 1
   }
 }
@@ -57,7 +76,8 @@ step "cargo fmt --check" cargo fmt --all --check
 step "clippy (workspace, host)" cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 step "clippy (frontend, wasm32)" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "start PostgreSQL" start_postgres 54329
-step "cargo test" cargo test --workspace --exclude frontend
+step "start OIDC provider" start_oidc_provider 9400
+step "cargo test" run_cargo_test
 step "stop PostgreSQL" stop_postgres
 step "cargo leptos build --release" cargo leptos build --release
 step "start server (e2e)" run_e2e_server

@@ -1,8 +1,13 @@
-import { test, expect } from './fixtures';
+import { test, expect, signIn } from './fixtures';
 
 const PHASES = ['immediate', 'short', 'medium', 'long', 'unscheduled'] as const;
 
 test.describe('roadmap board /roadmap/board', () => {
+  // The portal requires sign-in: read the roadmap as Vera, the viewer.
+  test.beforeEach(async ({ page }) => {
+    await signIn(page, 'vera');
+  });
+
   test('has one section per phase', async ({ page, visit }) => {
     const response = await visit('/roadmap/board');
     expect(response?.status()).toBe(200);

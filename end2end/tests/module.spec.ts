@@ -1,6 +1,11 @@
-import { test, expect } from './fixtures';
+import { test, expect, signIn } from './fixtures';
 
 test.describe('module detail /roadmap/modules/:slug', () => {
+  // The portal requires sign-in: read the roadmap as Vera, the viewer.
+  test.beforeEach(async ({ page }) => {
+    await signIn(page, 'vera');
+  });
+
   test('networking shows its name, path and features', async ({ page, visit }) => {
     const response = await visit('/roadmap/modules/networking');
     expect(response?.status()).toBe(200);

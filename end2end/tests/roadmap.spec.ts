@@ -1,9 +1,14 @@
-import { test, expect, SEED_MODULE_COUNT, STATUSES } from './fixtures';
+import { test, expect, signIn, SEED_MODULE_COUNT, STATUSES } from './fixtures';
 
 const MATRIX = 'table[data-testid="roadmap-matrix"]';
 const ROWS = `${MATRIX} tr[data-module]`;
 
 test.describe('roadmap matrix /roadmap', () => {
+  // The portal requires sign-in: read the roadmap as Vera, the viewer.
+  test.beforeEach(async ({ page }) => {
+    await signIn(page, 'vera');
+  });
+
   test('has a heading and one row per module', async ({ page, visit }) => {
     const response = await visit('/roadmap');
     expect(response?.status()).toBe(200);

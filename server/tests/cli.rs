@@ -135,3 +135,53 @@ fn unreachable_database_stops_with_one_line_and_no_password() {
     );
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn audit_verify_passes_then_names_a_hand_edited_record() {
+    let dir = temp_dir("audit");
+    assert!(gantry(&dir, &["roadmap", "import", SEED]).status.success());
+    let changed = dir.join("changed.md");
+    let text = std::fs::read_to_string(SEED).unwrap().replace(
+        "**Priority**: Low for Dev, High for Prod",
+        "**Priority**: High",
+    );
+    std::fs::write(&changed, text).unwrap();
+    assert!(
+        gantry(&dir, &["roadmap", "import", changed.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let ok = gantry(&dir, &["audit", "verify"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stdout(&ok).starts_with("audit chain ok: 2 records"),
+        "{}",
+        stdout(&ok)
+    );
+
+    // Someone with raw database access edits the first record's actor.
+    let db = dir.join("gantry.db");
+    let edit = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             c.execute('DROP TRIGGER audit_log_no_update')\n\
+             c.execute(\"UPDATE audit_log SET actor = 'someone-else' WHERE id = 1\")\n\
+             c.commit()\n",
+        )
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        edit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edit.stderr)
+    );
+    let broken = gantry(&dir, &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = stderr(&broken);
+    assert!(err.contains("audit chain broken at record 1"), "{err}");
+    assert!(err.contains("edited"), "{err}");
+}

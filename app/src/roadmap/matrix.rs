@@ -6,18 +6,32 @@ use leptos_meta::Title;
 
 use super::api::roadmap_matrix;
 use super::dto::{phase_label, section_label, CostEstimate, MatrixRow, MatrixView};
+use super::edit::AddRoadmapModule;
 use crate::components::badge::{PriorityBadge, StatusBadge};
+use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
 #[component]
 pub fn MatrixPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| roadmap_matrix());
+    let add = ServerAction::<AddRoadmapModule>::new();
+    let data = Resource::new(move || add.version().get(), |_| roadmap_matrix());
+    let me = use_context::<MeResource>();
     view! {
         <Title text="Roadmap" />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
+                let can_edit = match me {
+                    Some(me) => me.await.map(|m| m.can_edit_roadmap).unwrap_or(false),
+                    None => false,
+                };
                 match data.await {
-                    Ok(matrix) => view! { <Matrix matrix /> }.into_any(),
+                    Ok(matrix) => {
+                        view! {
+                            <Matrix matrix />
+                            {can_edit.then(|| view! { <AddModule add /> })}
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -245,5 +259,58 @@ fn CostEstimates(estimates: Vec<CostEstimate>) -> impl IntoView {
                     .collect_view()}
             </div>
         </section>
+    }
+}
+
+/// Adding a module by hand (operators and admins).
+#[component]
+fn AddModule(add: ServerAction<AddRoadmapModule>) -> impl IntoView {
+    let input = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
+    let result = move || {
+        add.value().get().map(|r| match r {
+            Ok(slug) => view! {
+                <p role="status" class="text-sm text-emerald-700">
+                    "Added "
+                    <a class="underline" href=format!("/roadmap/modules/{slug}")>{slug.clone()}</a>
+                    "."
+                </p>
+            }
+            .into_any(),
+            Err(e) => view! { <p role="alert" class="text-sm text-rose-700">{e.to_string()}</p> }
+                .into_any(),
+        })
+    };
+    view! {
+        <details class="mt-8 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <summary class="cursor-pointer font-semibold">"Add a module"</summary>
+            <ActionForm action=add attr:data-testid="add-module" attr:class="mt-3 grid gap-3 sm:grid-cols-2">
+                <label class="text-sm">"Name" <input name="name" required maxlength="120" class=input /></label>
+                <label class="text-sm">
+                    "Stage"
+                    <select name="section" class=input>
+                        <option value="future">"Future"</option>
+                        <option value="ready">"Ready, not deployed"</option>
+                        <option value="implemented">"Implemented"</option>
+                    </select>
+                </label>
+                <label class="text-sm">"Terraform path" <input name="path" placeholder="modules/example/" class=input /></label>
+                <label class="text-sm">
+                    "Priority"
+                    <select name="priority" class=input>
+                        <option value="">"—"</option>
+                        <option value="low">"low"</option>
+                        <option value="medium">"medium"</option>
+                        <option value="high">"high"</option>
+                    </select>
+                </label>
+                <label class="text-sm sm:col-span-2">"Purpose" <input name="purpose" maxlength="500" class=input /></label>
+                <div class="flex items-center gap-3 sm:col-span-2">
+                    <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+                        "Add module"
+                    </button>
+                    {result}
+                </div>
+            </ActionForm>
+        </details>
     }
 }

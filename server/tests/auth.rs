@@ -1,0 +1,387 @@
+//! Authorization at the edge, through the real router: anonymous requests are
+//! refused everywhere, each role can do exactly what the permission table
+//! says, cross-site requests are refused, sessions end when they should, and
+//! every response carries the security headers.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::http::{header, Method, StatusCode};
+use common::{session_cookie, TestApp, ORIGIN};
+use gantry_core::audit::{self, AuditFilter, PageRequest};
+use gantry_core::auth::{session, SessionSettings, SessionToken};
+
+const ROLES: [&str; 4] = ["vera", "oscar", "april", "ada"];
+
+/// Every server function and API route, with a valid request body and the
+/// status each role gets (viewer, operator, approver, admin). The test below
+/// fails when a server function exists that this table does not list, so a
+/// new endpoint cannot ship without its authorization being tested.
+fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
+    let ok = [200, 200, 200, 200];
+    let editors = [403, 200, 403, 200];
+    let auditors = [403, 403, 200, 200];
+    vec![
+        (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
+        (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
+        (Method::POST, "/api/roadmap/module".into(), "slug=waf".into(), ok),
+        (Method::POST, "/api/auth/me".into(), String::new(), ok),
+        (
+            Method::POST,
+            "/api/roadmap/module/update".into(),
+            "slug=waf&status[prod]=in_progress&priority[default]=&priority[dev]=low&priority[prod]=high&phase=medium&owner=Platform&target_date=2026-12-01&notes=".into(),
+            editors,
+        ),
+        (
+            Method::POST,
+            "/api/roadmap/module/add".into(),
+            format!("name=Bastion {suffix}&section=future&path=&purpose=&priority=low"),
+            editors,
+        ),
+        (
+            Method::POST,
+            "/api/roadmap/module/retire".into(),
+            "slug=backup".into(),
+            editors,
+        ),
+        (
+            Method::POST,
+            "/api/audit/page".into(),
+            "actor=&action=&target=&from=&to=".into(),
+            auditors,
+        ),
+        (Method::GET, "/roadmap/export.md".into(), String::new(), ok),
+        (Method::GET, "/audit/export.csv".into(), String::new(), auditors),
+        (Method::GET, "/audit/export.jsonl".into(), String::new(), auditors),
+    ]
+}
+
+fn registered_server_functions() -> BTreeSet<String> {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_table_lists_every_server_function() {
+    let listed: BTreeSet<String> = endpoint_table("x")
+        .into_iter()
+        .filter(|(_, path, _, _)| path.starts_with("/api/"))
+        .map(|(_, path, _, _)| path)
+        .collect();
+    let registered = registered_server_functions();
+    assert!(registered.len() >= 8, "{registered:?}");
+    assert_eq!(
+        listed, registered,
+        "every server function must be in the authorization table"
+    );
+}
+
+#[tokio::test]
+async fn anonymous_requests_are_refused_everywhere() {
+    let app = TestApp::new().await;
+    for path in registered_server_functions() {
+        let reply = app.call(&path, "", None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}: {}",
+            reply.body
+        );
+    }
+    for (method, path, body, _) in endpoint_table("anon") {
+        let reply = app.request(method, &path, &body, None, Some(ORIGIN)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // Pages send the browser to the sign-in page, remembering where it was going.
+    for page in [
+        "/roadmap",
+        "/roadmap/board",
+        "/roadmap/modules/waf",
+        "/audit",
+        "/",
+    ] {
+        let reply = app.get(page, None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{page}");
+        let location = reply.headers[header::LOCATION].to_str().unwrap();
+        assert!(
+            location.starts_with("/auth/sign-in?return_to="),
+            "{page} -> {location}"
+        );
+    }
+    // The sign-in page, health check and assets stay public.
+    assert_eq!(app.get("/auth/sign-in", None).await.status, StatusCode::OK);
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn each_role_gets_exactly_its_permissions() {
+    let app = TestApp::new().await;
+    for (i, subject) in ROLES.iter().enumerate() {
+        let cookie = app.sign_in(subject).await;
+        for (method, path, body, expected) in endpoint_table(subject) {
+            let reply = app
+                .request(method.clone(), &path, &body, Some(&cookie), Some(ORIGIN))
+                .await;
+            assert_eq!(
+                reply.status.as_u16(),
+                expected[i],
+                "{subject} {method} {path}: {}",
+                reply.body
+            );
+        }
+    }
+    // Refused attempts changed nothing: only the two editors' changes exist.
+    let records = audit::store::query(
+        &app.services.db,
+        &AuditFilter::default(),
+        &PageRequest::first(200),
+    )
+    .await
+    .unwrap()
+    .records;
+    let edits: Vec<&str> = records
+        .iter()
+        .filter(|r| r.action.starts_with("roadmap.module."))
+        .map(|r| r.actor.as_str())
+        .collect();
+    assert!(
+        edits
+            .iter()
+            .all(|a| a.contains("<oscar>") || a.contains("<ada>")),
+        "{edits:?}"
+    );
+    assert!(audit::store::verify(&app.services.db)
+        .await
+        .unwrap()
+        .is_ok());
+}
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("oscar").await;
+    let body = "slug=waf&status[prod]=deployed&priority[default]=high&phase=none&owner=&target_date=&notes=";
+    let path = "/api/roadmap/module/update";
+    let evil = app
+        .request(
+            Method::POST,
+            path,
+            body,
+            Some(&cookie),
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(evil.status, StatusCode::FORBIDDEN);
+    assert!(evil.body.contains("cross-site"), "{}", evil.body);
+    let none = app
+        .request(Method::POST, path, body, Some(&cookie), None)
+        .await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+
+    let mut cross = axum::http::Request::post(path)
+        .header(header::COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    cross = cross.header(header::ACCEPT, "application/json");
+    let reply = app
+        .send(cross.body(axum::body::Body::from(body)).unwrap())
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    // Nothing changed.
+    let module = app
+        .call("/api/roadmap/module", "slug=waf", Some(&cookie))
+        .await;
+    assert!(
+        module.body.contains("\"status\":\"planned\""),
+        "{}",
+        module.body
+    );
+    assert!(!module.body.contains("\"status\":\"deployed\""));
+}
+
+#[tokio::test]
+async fn security_headers_and_csp_nonce_on_pages() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    let reply = app.get("/roadmap", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let csp = reply.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    assert!(nonce.len() >= 16);
+    assert!(
+        reply.body.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration scripts carry this response's nonce"
+    );
+    assert_eq!(reply.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(reply.headers[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(reply.headers[header::REFERRER_POLICY], "same-origin");
+    assert!(reply.headers.contains_key("x-request-id"));
+    // A second response has a different nonce.
+    let again = app.get("/roadmap", Some(&cookie)).await;
+    assert_ne!(
+        again.headers[header::CONTENT_SECURITY_POLICY],
+        reply.headers[header::CONTENT_SECURITY_POLICY]
+    );
+}
+
+#[tokio::test]
+async fn sessions_end_on_sign_out_expiry_and_forgery() {
+    let app = TestApp::new().await;
+    let sign_in = app
+        .request(
+            Method::POST,
+            "/auth/dev",
+            "subject=vera&return_to=/roadmap",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
+    let set_cookie = sign_in.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain http: no Secure flag: {set_cookie}"
+    );
+    let cookie = session_cookie(&sign_in.headers).unwrap();
+    assert_eq!(
+        app.call("/api/auth/me", "", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+
+    // Forged: a well-formed but unknown session id.
+    let forged = "gantry_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    assert_eq!(
+        app.call("/api/auth/me", "", Some(forged)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Signed out.
+    let out = app
+        .request(
+            Method::POST,
+            "/auth/logout",
+            "",
+            Some(&cookie),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.call("/api/auth/me", "", Some(&cookie)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Expired.
+    let cookie = app.sign_in("vera").await;
+    let token = SessionToken::from_cookie(cookie.trim_start_matches("gantry_session="));
+    session::expire_for_tests(&app.services.db, &token)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.call("/api/auth/me", "", Some(&cookie)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let settings = SessionSettings {
+        idle: chrono::Duration::minutes(60),
+        absolute: chrono::Duration::hours(12),
+    };
+    assert!(session::lookup(&app.services.db, &settings, &token)
+        .await
+        .unwrap()
+        .is_none());
+
+    // A new id at every sign-in.
+    let first = app.sign_in("ada").await;
+    let second = app.sign_in("ada").await;
+    assert_ne!(first, second);
+
+    let actions: Vec<String> = audit::store::query(
+        &app.services.db,
+        &AuditFilter::default(),
+        &PageRequest::first(50),
+    )
+    .await
+    .unwrap()
+    .records
+    .into_iter()
+    .map(|r| r.action)
+    .collect();
+    assert!(actions.contains(&"auth.sign_in".to_owned()));
+    assert!(actions.contains(&"auth.sign_out".to_owned()));
+}
+
+#[tokio::test]
+async fn a_user_without_a_mapped_group_is_refused() {
+    let app = TestApp::new().await;
+    let reply = app
+        .request(
+            Method::POST,
+            "/auth/dev",
+            "subject=nora&return_to=/roadmap",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.body.contains("No access to Gantry"));
+    assert!(
+        session_cookie(&reply.headers).is_none(),
+        "no session for a user without a role"
+    );
+    let refused = audit::store::query(
+        &app.services.db,
+        &AuditFilter {
+            action: Some("auth.sign_in_refused".to_owned()),
+            ..AuditFilter::default()
+        },
+        &PageRequest::first(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.records.len(), 1);
+    assert_eq!(refused.records[0].target, "user:nora");
+
+    // Unknown dev users, and return_to pointing elsewhere, are not honoured.
+    let unknown = app
+        .request(
+            Method::POST,
+            "/auth/dev",
+            "subject=mallory",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let offsite = app
+        .request(
+            Method::POST,
+            "/auth/dev",
+            "subject=vera&return_to=//evil.example",
+            None,
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(offsite.headers[header::LOCATION], "/roadmap");
+}

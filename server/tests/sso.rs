@@ -1,0 +1,918 @@
+//! The OpenID Connect sign-in end to end: our real router (on a seeded SQLite
+//! database) against a real provider process, `oidc-provider-mock`, driven the
+//! way a browser would: `/auth/login` → the provider's authorize endpoint →
+//! `/auth/callback` → a session → the API, then sign-out. And every way the
+//! callback must refuse, each with an error page and no session.
+//!
+//! Needs the provider: `scripts/test.sh` starts it and sets OIDC_TEST_ISSUER.
+//! By hand: `.venv/bin/oidc-provider-mock -H 127.0.0.1 -p 9400 &` and
+//! `OIDC_TEST_ISSUER=http://127.0.0.1:9400 cargo test -p server --test sso`.
+//!
+//! Users are created at the provider with `PUT /users/<sub>`, each with a sub
+//! unique to this test run, so parallel tests (and runs) never share one.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use gantry_core::audit::{store, AuditFilter, AuditRecord, PageRequest};
+use gantry_core::roadmap::edit::Actor;
+use gantry_core::roadmap::service;
+use gantry_core::Services;
+use gantry_server::auth::AuthState;
+use gantry_server::config::Config;
+use gantry_server::http::{router, AppState};
+use gantry_server::startup::leptos_options;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use url::Url;
+
+const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+const PUBLIC_URL: &str = "http://127.0.0.1:3000";
+const REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/callback";
+const CLIENT_ID: &str = "gantry-sso-test";
+
+// --- The harness ------------------------------------------------------------
+
+/// The provider's issuer URL; a clear failure (never a silent skip) without it.
+fn issuer() -> String {
+    match std::env::var("OIDC_TEST_ISSUER") {
+        Ok(issuer) if !issuer.trim().is_empty() => issuer.trim_end_matches('/').to_owned(),
+        _ => panic!(
+            "OIDC_TEST_ISSUER is not set: the SSO tests need the mock OpenID Connect provider. \
+             Run scripts/test.sh (it starts one), or start `.venv/bin/oidc-provider-mock -H 127.0.0.1 -p 9400` \
+             and run with OIDC_TEST_ISSUER=http://127.0.0.1:9400"
+        ),
+    }
+}
+
+/// A sub no other test (or earlier run against the same provider) uses.
+fn unique_sub(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .unwrap_or_else(|| panic!("no Location ({}): {}", self.status, self.body))
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The Set-Cookie header for `name`, if any.
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+
+    /// `name=value` of a cookie being set (not removed), for a Cookie header.
+    fn cookie_pair(&self, name: &str) -> Option<String> {
+        self.set_cookie(name)
+            .filter(|c| !c.starts_with(&format!("{name}=;")))
+            .map(|c| c.split(';').next().unwrap().to_owned())
+    }
+}
+
+/// The router with `[auth.oidc]` pointing at the mock provider, on a fresh
+/// seeded SQLite database; plus an HTTP client for the provider.
+struct SsoApp {
+    router: Router,
+    services: Services,
+    issuer: String,
+    discovery: Value,
+    http: reqwest::Client,
+}
+
+impl SsoApp {
+    async fn new() -> Self {
+        let issuer = issuer();
+        let config = Config::from_toml(&format!(
+            r#"
+[server]
+public_url = "{PUBLIC_URL}"
+
+[auth.oidc]
+issuer_url = "{issuer}"
+client_id = "{CLIENT_ID}"
+client_secret = "sso-test-secret"
+"#
+        ))
+        .expect("test config");
+        let db = gantry_core::db::testing::sqlite().await;
+        let roadmap = config.roadmap_settings().expect("roadmap settings");
+        let seeder = Actor {
+            name: "seed".to_owned(),
+            role: None,
+            request_id: None,
+            source: "import: seed".to_owned(),
+        };
+        service::import_markdown(&db, &roadmap, SEED, &seeder)
+            .await
+            .expect("seed");
+        let services = Services { db, roadmap };
+        let auth = AuthState::from_config(&config).await.unwrap_or_else(|e| {
+            panic!("discovery at {issuer} failed (is the provider running?): {e:#}")
+        });
+        let router = router(AppState {
+            leptos_options: leptos_options(&config),
+            services: services.clone(),
+            auth,
+        });
+        // A browser, minus the redirects: each hop is checked by hand.
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let discovery: Value = http
+            .get(format!("{issuer}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            router,
+            services,
+            issuer,
+            discovery,
+            http,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// A browser navigation (GET, Accept: text/html).
+    async fn get(&self, uri: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::get(uri).header(header::ACCEPT, "text/html");
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// A same-origin form POST, as the app's server functions and forms send.
+    async fn post(&self, uri: &str, form: &str, cookie: Option<&str>) -> Reply {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::ORIGIN, PUBLIC_URL)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = cookie {
+            request = request.header(header::COOKIE, c);
+        }
+        self.send(request.body(Body::from(form.to_owned())).unwrap())
+            .await
+    }
+
+    /// Creates (or replaces) a user at the provider.
+    async fn put_user(&self, sub: &str, claims: Value) {
+        let response = self
+            .http
+            .put(format!("{}/users/{sub}", self.issuer))
+            .json(&claims)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::NO_CONTENT,
+            "PUT /users/{sub}"
+        );
+    }
+
+    /// A user named after `sub` with `groups`.
+    async fn user(&self, prefix: &str, name: &str, groups: &[&str]) -> String {
+        let sub = unique_sub(prefix);
+        self.put_user(
+            &sub,
+            json!({ "name": name, "email": format!("{sub}@example.test"), "groups": groups }),
+        )
+        .await;
+        sub
+    }
+
+    /// `GET /auth/login?return_to=…`: checks the redirect to the provider.
+    async fn login(&self, return_to: &str) -> Login {
+        let reply = self
+            .get(
+                &format!("/auth/login?return_to={}", urlencode(return_to)),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let authorize = Url::parse(&reply.location()).unwrap();
+        let endpoint = self.discovery["authorization_endpoint"].as_str().unwrap();
+        assert_eq!(
+            &authorize.as_str()[..authorize.as_str().find('?').unwrap()],
+            endpoint,
+            "redirects to the provider's authorization endpoint"
+        );
+        let query = |name: &str| {
+            authorize
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_else(|| panic!("no {name} in {authorize}"))
+        };
+        assert_eq!(query("response_type"), "code");
+        assert_eq!(query("client_id"), CLIENT_ID);
+        assert_eq!(query("redirect_uri"), REDIRECT_URI);
+        let scopes = query("scope");
+        for scope in ["openid", "email", "profile"] {
+            assert!(scopes.split(' ').any(|s| s == scope), "{scopes}");
+        }
+        assert_eq!(query("code_challenge_method"), "S256");
+        assert_eq!(query("code_challenge").len(), 43, "a SHA-256 challenge");
+        let state = query("state");
+        let nonce = query("nonce");
+        assert!(
+            state.len() >= 16 && nonce.len() >= 16,
+            "random state, nonce"
+        );
+
+        let flow = reply.set_cookie("gantry_flow").expect("flow cookie");
+        assert_cookie_attributes(&flow, "/auth");
+        assert!(flow.contains("Max-Age=600"), "{flow}");
+        Login {
+            authorize,
+            state,
+            nonce,
+            flow_cookie: reply.cookie_pair("gantry_flow").unwrap(),
+        }
+    }
+
+    /// POSTs the provider's authorize form as `sub` would ("Authorize").
+    async fn authorize(&self, login: &Login, form: &[(&str, &str)]) -> Url {
+        let response = self
+            .http
+            .post(login.authorize.clone())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::FOUND,
+            "authorize {form:?}: {}",
+            response.text().await.unwrap_or_default()
+        );
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(location.starts_with(REDIRECT_URI), "{location}");
+        let url = Url::parse(&location).unwrap();
+        assert_eq!(
+            query_param(&url, "state").as_deref(),
+            Some(login.state.as_str()),
+            "the provider echoes our state"
+        );
+        url
+    }
+
+    /// Signs `sub` in at the provider; returns the `/auth/callback?…` path.
+    async fn provider_sign_in(&self, login: &Login, sub: &str) -> String {
+        let url = self.authorize(login, &[("sub", sub)]).await;
+        assert!(query_param(&url, "code").is_some(), "{url}");
+        path_and_query(&url)
+    }
+
+    async fn callback(&self, path: &str, flow_cookie: Option<&str>) -> Reply {
+        self.get(path, flow_cookie).await
+    }
+
+    /// The whole sign-in; returns the session cookie (`gantry_session=…`).
+    async fn sign_in(&self, sub: &str) -> String {
+        let login = self.login("/roadmap/board").await;
+        let path = self.provider_sign_in(&login, sub).await;
+        let reply = self.callback(&path, Some(&login.flow_cookie)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        assert_eq!(reply.location(), "/roadmap/board");
+        let session = reply.set_cookie("gantry_session").expect("session cookie");
+        assert_cookie_attributes(&session, "/");
+        let flow = reply
+            .set_cookie("gantry_flow")
+            .expect("flow cookie removed");
+        assert!(flow.starts_with("gantry_flow=;"), "{flow}");
+        assert!(flow.contains("Max-Age=0"), "{flow}");
+        reply.cookie_pair("gantry_session").unwrap()
+    }
+
+    async fn me(&self, cookie: &str) -> Reply {
+        self.post("/api/auth/me", "", Some(cookie)).await
+    }
+
+    async fn audit(&self, action: &str, target: &str) -> Vec<AuditRecord> {
+        let filter = AuditFilter {
+            action: Some(action.to_owned()),
+            target: Some(target.to_owned()),
+            ..AuditFilter::default()
+        };
+        store::query(&self.services.db, &filter, &PageRequest::first(50))
+            .await
+            .unwrap()
+            .records
+    }
+}
+
+/// A sign-in started at `/auth/login`.
+struct Login {
+    authorize: Url,
+    state: String,
+    nonce: String,
+    flow_cookie: String,
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn query_param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn path_and_query(url: &Url) -> String {
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+/// Replaces (or adds, or with `None` removes) one query parameter.
+fn with_param(path: &str, name: &str, value: Option<&str>) -> String {
+    let url = Url::parse(&format!("{PUBLIC_URL}{path}")).unwrap();
+    let mut out = url.clone();
+    {
+        let mut pairs = out.query_pairs_mut();
+        pairs.clear();
+        for (k, v) in url.query_pairs().filter(|(k, _)| k != name) {
+            pairs.append_pair(&k, &v);
+        }
+        if let Some(v) = value {
+            pairs.append_pair(name, v);
+        }
+    }
+    path_and_query(&out)
+}
+
+/// HttpOnly, SameSite=Lax, the path; no Secure over http.
+fn assert_cookie_attributes(cookie: &str, path: &str) {
+    let attributes: Vec<String> = cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    assert!(attributes.iter().any(|a| a == "httponly"), "{cookie}");
+    assert!(attributes.iter().any(|a| a == "samesite=lax"), "{cookie}");
+    assert!(
+        attributes.iter().any(|a| *a == format!("path={path}")),
+        "{cookie}"
+    );
+    assert!(
+        !attributes.iter().any(|a| a == "secure"),
+        "no Secure on http: {cookie}"
+    );
+}
+
+/// A refusal: the status, an HTML error page saying `text`, no session
+/// cookie, and the flow cookie cleared.
+fn assert_refused(reply: &Reply, status: StatusCode, text: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    let content_type = reply
+        .headers
+        .get(header::CONTENT_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(reply.body.contains("<h1"), "an error page: {}", reply.body);
+    assert!(reply.body.contains(text), "{text:?} in: {}", reply.body);
+    assert!(
+        reply.body.contains("href=\"/auth/sign-in\""),
+        "a way back to sign-in"
+    );
+    assert_eq!(
+        reply.set_cookie("gantry_session"),
+        None,
+        "no session cookie on a refusal"
+    );
+    let flow = reply
+        .set_cookie("gantry_flow")
+        .expect("flow cookie removed");
+    assert!(flow.starts_with("gantry_flow=;"), "{flow}");
+}
+
+/// The JSON body of a successful reply.
+fn json_of(reply: &Reply) -> Value {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    serde_json::from_str(&reply.body).unwrap()
+}
+
+/// The form of the module edit panel (app/src/roadmap/edit.rs) for waf.
+fn waf_update(owner: &str) -> String {
+    format!(
+        "slug=waf&status%5Bdev%5D=deployed&status%5Bprod%5D=in_progress\
+         &priority%5Bdefault%5D=high&phase=short&owner={}&target_date=2031-01-31&notes=",
+        urlencode(owner)
+    )
+}
+
+const AUDIT_PAGE: &str = "actor=&action=&target=&from=&to=";
+
+/// Signs a user in with `groups`, checks who `/api/auth/me` says they are and
+/// the `auth.sign_in` audit record; returns (app, sub, session cookie).
+async fn signed_in(
+    prefix: &str,
+    name: &str,
+    groups: &[&str],
+    roles: &[&str],
+) -> (SsoApp, String, String) {
+    let app = SsoApp::new().await;
+    let sub = app.user(prefix, name, groups).await;
+    let cookie = app.sign_in(&sub).await;
+
+    let me = json_of(&app.me(&cookie).await);
+    assert_eq!(me["name"], name);
+    assert_eq!(me["subject"], sub.as_str());
+    assert_eq!(me["roles"], json!(roles));
+
+    let records = app.audit("auth.sign_in", &format!("user:{sub}")).await;
+    assert_eq!(records.len(), 1, "one auth.sign_in record: {records:?}");
+    let record = &records[0];
+    assert_eq!(record.actor, format!("{name} <{sub}>"));
+    assert_eq!(record.role.as_deref(), Some(roles.join(",").as_str()));
+    let after = record.after.as_ref().unwrap();
+    assert_eq!(after["provider"], "oidc");
+    assert_eq!(after["groups"], json!(groups));
+    assert!(record.request_id.is_some(), "the request id is recorded");
+    (app, sub, cookie)
+}
+
+// --- Sign-in per role -------------------------------------------------------
+
+#[tokio::test]
+async fn viewer_signs_in_and_may_only_read() {
+    let (app, _, cookie) =
+        signed_in("viewer", "Vic Viewer", &["gantry-viewers"], &["viewer"]).await;
+    let me = json_of(&app.me(&cookie).await);
+    assert_eq!(me["can_edit_roadmap"], false);
+    assert_eq!(me["can_read_audit"], false);
+
+    // The page the sign-in returned to renders for them.
+    let page = app.get("/roadmap/board", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-phase=\"immediate\""));
+    let module = json_of(
+        &app.post("/api/roadmap/module", "slug=waf", Some(&cookie))
+            .await,
+    );
+    assert_eq!(module["name"], "WAF Module");
+
+    let reply = app
+        .post(
+            "/api/roadmap/module/update",
+            &waf_update("vic"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let reply = app.post("/api/audit/page", AUDIT_PAGE, Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn operator_signs_in_and_may_edit_the_roadmap() {
+    let (app, sub, cookie) = signed_in(
+        "operator",
+        "Olga Operator",
+        &["gantry-operators"],
+        &["operator"],
+    )
+    .await;
+    let reply = app
+        .post(
+            "/api/roadmap/module/update",
+            &waf_update("olga"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let module = json_of(
+        &app.post("/api/roadmap/module", "slug=waf", Some(&cookie))
+            .await,
+    );
+    assert_eq!(module["owner"], "olga", "{module}");
+    // The edit is attributed to the SSO identity.
+    let filter = AuditFilter {
+        action: Some("roadmap.*".to_owned()),
+        actor: Some(format!("Olga Operator <{sub}>")),
+        ..AuditFilter::default()
+    };
+    let records = store::query(&app.services.db, &filter, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .records;
+    assert!(
+        !records.is_empty(),
+        "the edit is audited under the SSO user"
+    );
+    assert_eq!(records[0].role.as_deref(), Some("operator"));
+
+    let reply = app.post("/api/audit/page", AUDIT_PAGE, Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn approver_signs_in_and_may_read_the_audit_but_not_edit() {
+    let (app, sub, cookie) = signed_in(
+        "approver",
+        "Abe Approver",
+        &["gantry-approvers"],
+        &["approver"],
+    )
+    .await;
+    let reply = app
+        .post(
+            "/api/roadmap/module/update",
+            &waf_update("abe"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    let page = json_of(&app.post("/api/audit/page", AUDIT_PAGE, Some(&cookie)).await);
+    let rows = page["rows"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["action"] == "auth.sign_in" && r["target"] == format!("user:{sub}")),
+        "their own sign-in is in the audit log: {page}"
+    );
+}
+
+#[tokio::test]
+async fn admin_signs_in_with_every_permission() {
+    // Groups beyond the mapped one are kept but grant nothing more.
+    let (app, _, cookie) = signed_in(
+        "admin",
+        "Ada Admin",
+        &["gantry-admins", "everyone"],
+        &["admin"],
+    )
+    .await;
+    let me = json_of(&app.me(&cookie).await);
+    assert_eq!(me["can_edit_roadmap"], true);
+    assert_eq!(me["can_read_audit"], true);
+    let reply = app
+        .post(
+            "/api/roadmap/module/update",
+            &waf_update("ada"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = app.post("/api/audit/page", AUDIT_PAGE, Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_hostile_return_to_becomes_the_roadmap() {
+    let app = SsoApp::new().await;
+    let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
+    for hostile in ["//evil.example", "https://evil.example/x", "/auth/logout"] {
+        let login = app.login(hostile).await;
+        let path = app.provider_sign_in(&login, &sub).await;
+        let reply = app.callback(&path, Some(&login.flow_cookie)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        assert_eq!(reply.location(), "/roadmap", "{hostile}");
+    }
+}
+
+// --- Refusals -----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_user_whose_groups_map_to_no_role_is_refused() {
+    let app = SsoApp::new().await;
+    let sub = app
+        .user("nogroup", "Ned Nogroup", &["sales", "marketing"])
+        .await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &sub).await;
+    let reply = app.callback(&path, Some(&login.flow_cookie)).await;
+    assert_refused(&reply, StatusCode::FORBIDDEN, "No access to Gantry");
+    assert!(reply.body.contains("Ned Nogroup"), "{}", reply.body);
+
+    let records = app
+        .audit("auth.sign_in_refused", &format!("user:{sub}"))
+        .await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        records[0].after.as_ref().unwrap()["groups"],
+        json!(["sales", "marketing"])
+    );
+    assert!(app
+        .audit("auth.sign_in", &format!("user:{sub}"))
+        .await
+        .is_empty());
+
+    // No groups claim at all (ID token and userinfo alike): refused the same way.
+    let bare = unique_sub("bare");
+    app.put_user(&bare, json!({ "name": "Bea Bare" })).await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &bare).await;
+    let reply = app.callback(&path, Some(&login.flow_cookie)).await;
+    assert_refused(&reply, StatusCode::FORBIDDEN, "No access to Gantry");
+}
+
+#[tokio::test]
+async fn a_callback_without_the_flow_cookie_is_refused() {
+    let app = SsoApp::new().await;
+    let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &sub).await;
+    let reply = app.callback(&path, None).await;
+    assert_refused(&reply, StatusCode::BAD_REQUEST, "Sign-in expired");
+    // A flow cookie that was never issued: the same.
+    let reply = app
+        .callback(&path, Some("gantry_flow=not-a-flow-we-started"))
+        .await;
+    assert_refused(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "already used or has expired",
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_state_is_refused() {
+    let app = SsoApp::new().await;
+    let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &sub).await;
+    let forged = with_param(&path, "state", Some("an-attackers-state"));
+    let reply = app.callback(&forged, Some(&login.flow_cookie)).await;
+    assert_refused(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "The state parameter is missing or does not match this sign-in.",
+    );
+    // The flow was consumed by the attempt: the genuine callback now fails too.
+    let reply = app.callback(&path, Some(&login.flow_cookie)).await;
+    assert_refused(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "already used or has expired",
+    );
+}
+
+#[tokio::test]
+async fn a_missing_state_is_refused() {
+    let app = SsoApp::new().await;
+    let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &sub).await;
+    let stripped = with_param(&path, "state", None);
+    assert!(!stripped.contains("state="), "{stripped}");
+    let reply = app.callback(&stripped, Some(&login.flow_cookie)).await;
+    assert_refused(
+        &reply,
+        StatusCode::BAD_REQUEST,
+        "The state parameter is missing or does not match this sign-in.",
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_callback_is_refused() {
+    let app = SsoApp::new().await;
+    let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &sub).await;
+    let first = app.callback(&path, Some(&login.flow_cookie)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    assert!(first.cookie_pair("gantry_session").is_some());
+
+    // The same URL and the same flow cookie again (a back button, a leaked URL).
+    let replay = app.callback(&path, Some(&login.flow_cookie)).await;
+    assert_refused(
+        &replay,
+        StatusCode::BAD_REQUEST,
+        "already used or has expired",
+    );
+    assert_eq!(
+        app.audit("auth.sign_in", &format!("user:{sub}"))
+            .await
+            .len(),
+        1,
+        "one sign-in, not two"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_authorization_code_in_a_fresh_flow_is_refused() {
+    let app = SsoApp::new().await;
+    let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &sub).await;
+    let old_code =
+        query_param(&Url::parse(&format!("{PUBLIC_URL}{path}")).unwrap(), "code").unwrap();
+    let first = app.callback(&path, Some(&login.flow_cookie)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+
+    // A new sign-in, whose callback carries its own state but the old, spent code.
+    let fresh = app.login("/roadmap").await;
+    let replay = format!(
+        "/auth/callback?code={}&state={}",
+        urlencode(&old_code),
+        urlencode(&fresh.state)
+    );
+    let reply = app.callback(&replay, Some(&fresh.flow_cookie)).await;
+    // The provider refuses the spent code (invalid_grant) at the token endpoint.
+    assert_refused(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        "the identity provider refused the authorization code",
+    );
+    assert!(reply.body.contains("invalid_grant"), "{}", reply.body);
+    assert_eq!(
+        app.audit("auth.sign_in", &format!("user:{sub}"))
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_unspent_code_injected_into_another_flow_is_refused_by_the_nonce() {
+    // A code intercepted before its owner used it, redeemed through a flow the
+    // attacker started. PKCE should refuse it at the provider, but the mock
+    // does not check PKCE: the nonce bound to the code is what refuses it here.
+    let app = SsoApp::new().await;
+    let sub = app.user("victim", "Val Victim", &["gantry-admins"]).await;
+    let victim = app.login("/roadmap").await;
+    let stolen = app.provider_sign_in(&victim, &sub).await;
+    let code = query_param(
+        &Url::parse(&format!("{PUBLIC_URL}{stolen}")).unwrap(),
+        "code",
+    )
+    .unwrap();
+
+    let attacker = app.login("/roadmap").await;
+    assert_ne!(attacker.nonce, victim.nonce);
+    let injected = format!(
+        "/auth/callback?code={}&state={}",
+        urlencode(&code),
+        urlencode(&attacker.state)
+    );
+    let reply = app.callback(&injected, Some(&attacker.flow_cookie)).await;
+    assert_refused(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        "the ID token was rejected",
+    );
+    assert!(reply.body.contains("nonce mismatch"), "{}", reply.body);
+    assert!(app
+        .audit("auth.sign_in", &format!("user:{sub}"))
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_provider_denial_is_refused() {
+    let app = SsoApp::new().await;
+    let login = app.login("/roadmap").await;
+    // The "Deny" button of the provider's consent page.
+    let url = app.authorize(&login, &[("action", "deny")]).await;
+    assert_eq!(query_param(&url, "error").as_deref(), Some("access_denied"));
+    let reply = app
+        .callback(&path_and_query(&url), Some(&login.flow_cookie))
+        .await;
+    assert_refused(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        "The identity provider refused the sign-in: access_denied",
+    );
+}
+
+// --- Sign-out -----------------------------------------------------------------
+
+#[tokio::test]
+async fn sign_out_ends_the_session_and_the_provider_session() {
+    let (app, sub, cookie) = signed_in(
+        "operator",
+        "Olga Operator",
+        &["gantry-operators"],
+        &["operator"],
+    )
+    .await;
+
+    let reply = app.post("/auth/logout", "", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let removed = reply
+        .set_cookie("gantry_session")
+        .expect("session cookie removed");
+    assert!(removed.starts_with("gantry_session=;"), "{removed}");
+    assert!(removed.contains("Max-Age=0"), "{removed}");
+
+    // The session is gone server-side, whatever the browser keeps.
+    let me = app.me(&cookie).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.body);
+    let page = app.get("/roadmap", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.location().starts_with("/auth/sign-in"),
+        "{}",
+        page.location()
+    );
+
+    // RP-initiated logout at the provider, which advertises an end_session_endpoint.
+    let end_session = app.discovery["end_session_endpoint"]
+        .as_str()
+        .expect("the mock advertises end_session_endpoint");
+    let location = Url::parse(&reply.location()).unwrap();
+    assert_eq!(
+        &location.as_str()[..location.as_str().find('?').unwrap()],
+        end_session
+    );
+    assert_eq!(
+        query_param(&location, "post_logout_redirect_uri").as_deref(),
+        Some("http://127.0.0.1:3000/auth/sign-in")
+    );
+    assert_eq!(
+        query_param(&location, "client_id").as_deref(),
+        Some(CLIENT_ID)
+    );
+    let hint = query_param(&location, "id_token_hint").expect("id_token_hint");
+    let payload: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(hint.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        payload["sub"],
+        sub.as_str(),
+        "the hint is this user's ID token"
+    );
+    assert_eq!(payload["aud"], CLIENT_ID);
+
+    // The provider accepts it and offers the way back to our sign-in page.
+    let response = app.http.get(location).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("http://127.0.0.1:3000/auth/sign-in"),
+        "{page}"
+    );
+
+    let records = app.audit("auth.sign_out", &format!("user:{sub}")).await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].role.as_deref(), Some("operator"));
+
+    // Signing out again (the old cookie) is harmless: back to our sign-in page.
+    let again = app.post("/auth/logout", "", Some(&cookie)).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.location(), "/auth/sign-in");
+}

@@ -3,11 +3,6 @@
 //! says, cross-site requests are refused, sessions end when they should, and
 //! every response carries the security headers.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 mod common;
 
 use std::collections::BTreeSet;

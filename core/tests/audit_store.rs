@@ -673,28 +673,7 @@ async fn concurrent_appends_keep_one_chain(db: Db) {
     }
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(gantry_core::db::testing::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(gantry_core::db::testing::postgres().await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+gantry_core::on_both_backends!(
     appended_records_form_a_verified_chain,
     rolled_back_transaction_leaves_no_record,
     database_refuses_updates_and_deletes,

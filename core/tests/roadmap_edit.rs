@@ -220,28 +220,7 @@ async fn failed_import_writes_no_audit_record(db: Db) {
     assert_eq!(audit_actions(&db).await, vec!["roadmap.import"]);
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(gantry_core::db::testing::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(gantry_core::db::testing::postgres().await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+gantry_core::on_both_backends!(
     edit_writes_history_audit_and_export,
     invalid_edits_change_nothing,
     add_and_retire,

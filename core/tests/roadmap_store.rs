@@ -215,28 +215,7 @@ async fn seed_only_into_an_empty_roadmap(db: Db) {
     assert_eq!(history[0].source, "import: infrastructure-status.md");
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(gantry_core::db::testing::sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(gantry_core::db::testing::postgres().await).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+gantry_core::on_both_backends!(
     stored_roadmap_equals_the_parsed_document,
     reimport_is_idempotent,
     changed_document_updates_and_records_history,

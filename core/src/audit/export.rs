@@ -125,6 +125,18 @@ fn write_csv_header(out: &mut CsvOut) -> CoreResult<()> {
     Ok(())
 }
 
+/// Free text from users (names, targets) could start with `=`, `+`, `-` or
+/// `@` and run as a formula when the CSV is opened in a spreadsheet; such a
+/// cell gets a leading `'` (OWASP's advice). The JSON Lines export and the
+/// hash chain keep the value as recorded.
+fn spreadsheet_safe(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
 fn write_csv_rows(out: &mut CsvOut, records: &[AuditRecord]) -> CoreResult<()> {
     write_csv_header(out)?;
     for r in records {
@@ -132,10 +144,10 @@ fn write_csv_rows(out: &mut CsvOut, records: &[AuditRecord]) -> CoreResult<()> {
             .write_record([
                 r.id.to_string(),
                 r.at.clone(),
-                r.actor.clone(),
-                r.role.clone().unwrap_or_default(),
+                spreadsheet_safe(&r.actor),
+                spreadsheet_safe(r.role.as_deref().unwrap_or_default()),
                 r.action.clone(),
-                r.target.clone(),
+                spreadsheet_safe(&r.target),
                 compact_json(r.before.as_ref())?,
                 compact_json(r.after.as_ref())?,
                 r.request_id.clone().unwrap_or_default(),
@@ -169,6 +181,18 @@ fn write_json_lines(out: &mut String, records: &[AuditRecord]) -> CoreResult<()>
         out.push('\n');
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod formula_tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("Ada Admin <ada>"), "Ada Admin <ada>");
+    }
 }
 
 #[cfg(test)]

@@ -216,10 +216,7 @@ pub async fn retire_module(db: &Db, actor: &Actor, slug: &ModuleSlug) -> CoreRes
     let current = store::load_module_with(&mut tx, slug)
         .await?
         .ok_or_else(|| CoreError::NotFound(format!("module {:?}", slug.as_str())))?;
-    let mut retired = current.clone();
-    for status in retired.statuses.values_mut() {
-        *status = ModuleStatus::Retired;
-    }
+    let retired = store::retired(&current);
     let changes = store::diff(&current, &retired);
     if changes.is_empty() {
         return Ok(current);

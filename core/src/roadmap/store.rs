@@ -97,47 +97,23 @@ pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResul
     for module in &incoming.modules {
         match existing.get(&module.slug) {
             None => {
-                insert_module(&mut tx, module, &now).await?;
-                record(
-                    &mut tx,
-                    &module.slug,
-                    &now,
-                    actor,
-                    source,
-                    "created",
-                    None,
-                    Some(&module.name),
-                )
-                .await?;
+                create(&mut tx, module, actor, source).await?;
                 report.created.push(module.slug.clone());
             }
             Some(old) => {
                 let changes = diff(old, module);
-                if changes.is_empty() {
+                if !changes.is_empty() {
+                    write_change(&mut tx, module, &changes, actor, source).await?;
+                    report.updated.push((
+                        module.slug.clone(),
+                        changes.into_iter().map(|c| c.0).collect(),
+                    ));
+                } else {
                     if old.position != module.position {
                         update_module(&mut tx, module, &now).await?;
                     }
                     report.unchanged += 1;
-                    continue;
                 }
-                update_module(&mut tx, module, &now).await?;
-                for (field, from, to) in &changes {
-                    record(
-                        &mut tx,
-                        &module.slug,
-                        &now,
-                        actor,
-                        source,
-                        field,
-                        from.as_deref(),
-                        to.as_deref(),
-                    )
-                    .await?;
-                }
-                report.updated.push((
-                    module.slug.clone(),
-                    changes.into_iter().map(|c| c.0).collect(),
-                ));
             }
         }
     }
@@ -148,29 +124,12 @@ pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResul
         .iter()
         .filter(|m| !incoming_slugs.contains(&&m.slug))
     {
-        let mut retired = old.clone();
-        for status in retired.statuses.values_mut() {
-            *status = ModuleStatus::Retired;
-        }
+        let retired = retired(old);
         let changes = diff(old, &retired);
-        if changes.is_empty() {
-            continue;
+        if !changes.is_empty() {
+            write_change(&mut tx, &retired, &changes, actor, source).await?;
+            report.retired.push(old.slug.clone());
         }
-        update_module(&mut tx, &retired, &now).await?;
-        for (field, from, to) in &changes {
-            record(
-                &mut tx,
-                &old.slug,
-                &now,
-                actor,
-                source,
-                field,
-                from.as_deref(),
-                to.as_deref(),
-            )
-            .await?;
-        }
-        report.retired.push(old.slug.clone());
     }
 
     replace_document(&mut tx, incoming).await?;
@@ -187,6 +146,15 @@ pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResul
     audit::store::append(&mut tx, db.backend(), &entry).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// The module with every environment's status set to retired.
+pub(crate) fn retired(module: &Module) -> Module {
+    let mut retired = module.clone();
+    for status in retired.statuses.values_mut() {
+        *status = ModuleStatus::Retired;
+    }
+    retired
 }
 
 /// One module, read inside a transaction.

@@ -6,7 +6,9 @@
 pub mod audit;
 pub mod auth;
 pub mod db;
+pub mod environments;
 pub mod error;
+pub mod health;
 pub mod roadmap;
 
 pub use db::Db;

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod components;
+pub mod environments;
 pub mod error;
 pub mod roadmap;
 
@@ -57,6 +58,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/roadmap") view=roadmap::matrix::MatrixPage ssr=SsrMode::Async />
                     <Route path=path!("/roadmap/board") view=roadmap::board::BoardPage ssr=SsrMode::Async />
                     <Route path=path!("/audit") view=audit::page::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/environments") view=environments::list::EnvironmentsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/environments/:name")
+                        view=environments::detail::EnvironmentPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/roadmap/modules/:slug")
                         view=roadmap::detail::ModulePage

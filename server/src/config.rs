@@ -10,6 +10,7 @@ use std::time::Duration;
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use gantry_core::db::{redact_url, Backend, DbOptions};
+use gantry_core::environments::EnvironmentInput;
 use gantry_core::roadmap::model::EnvName;
 use gantry_core::roadmap::service::RoadmapSettings;
 use secrecy::{ExposeSecret, SecretString};
@@ -23,6 +24,9 @@ pub struct Config {
     pub roadmap: RoadmapConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
+    /// Environments created at start-up when they do not exist yet
+    /// (`[[environments]]` tables); admins edit them in the UI afterwards.
+    pub environments: Vec<EnvironmentInput>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,6 +280,10 @@ impl Config {
             }
         }
         self.validate_auth()?;
+        for env in &self.environments {
+            env.validate()
+                .map_err(|e| ConfigError::Load(e.public_message()))?;
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| invalid("log.filter", e.to_string()))?;
         Ok(())

@@ -70,6 +70,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::info!(seed = %seed.display(), "empty roadmap: imported the seed document");
         }
     }
+    let seeded = gantry_core::environments::service::seed_from(&services.db, &config.environments)
+        .await
+        .context("creating the configured environments")?;
+    if !seeded.created.is_empty() {
+        tracing::info!(created = ?seeded.created, "created environments from config");
+    }
     let auth = AuthState::from_config(&config).await?;
     spawn_session_purge(services.clone());
     let state = AppState {

@@ -27,6 +27,8 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/module".into(), "slug=waf".into(), ok),
         (Method::POST, "/api/auth/me".into(), String::new(), ok),
+        (Method::POST, "/api/environments/list".into(), String::new(), ok),
+        (Method::POST, "/api/environments/get".into(), "name=prod".into(), ok),
         (
             Method::POST,
             "/api/roadmap/module/update".into(),

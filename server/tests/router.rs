@@ -152,3 +152,24 @@ async fn oversized_and_malformed_bodies_get_4xx() {
         );
     }
 }
+
+#[tokio::test]
+async fn environment_pages_show_the_configured_environments() {
+    let s = app().await;
+    let (status, _, html) = get(&s, "/environments").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-environment=\"dev\""));
+    assert!(html.contains("data-environment=\"prod\""));
+    assert!(html.contains("$475"), "budget shown");
+
+    let (status, _, html) = get(&s, "/environments/prod").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("2 approvals from gantry-approvers, valid 24 h, reason required"));
+    assert!(html.contains("/backend-booking/prod/"));
+    assert!(html.contains("https://booking.example.com/health/"));
+
+    let (status, _, _) = get(&s, "/environments/staging").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = get(&s, "/environments/Not%20A%20Name").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

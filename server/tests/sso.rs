@@ -223,7 +223,7 @@ client_secret = "sso-test-secret"
         );
     }
 
-    /// A user named after `sub` with `groups`.
+    /// Creates a user with a fresh sub, `name` and `groups`; returns the sub.
     async fn user(&self, prefix: &str, name: &str, groups: &[&str]) -> String {
         let sub = unique_sub(prefix);
         self.put_user(
@@ -453,6 +453,16 @@ fn assert_refusal_page(reply: &Reply, status: StatusCode, text: &str) {
     );
 }
 
+/// A 403 from the permission check (not from the origin check).
+fn assert_forbidden(reply: &Reply) {
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert!(
+        reply.body.contains("your roles do not allow this"),
+        "{}",
+        reply.body
+    );
+}
+
 /// The JSON body of a successful reply.
 fn json_of(reply: &Reply) -> Value {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -526,9 +536,9 @@ async fn viewer_signs_in_and_may_only_read() {
             Some(&cookie),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_forbidden(&reply);
     let reply = app.post("/api/audit/page", AUDIT_PAGE, Some(&cookie)).await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_forbidden(&reply);
 }
 
 #[tokio::test]
@@ -570,7 +580,7 @@ async fn operator_signs_in_and_may_edit_the_roadmap() {
     assert_eq!(records[0].role.as_deref(), Some("operator"));
 
     let reply = app.post("/api/audit/page", AUDIT_PAGE, Some(&cookie)).await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_forbidden(&reply);
 }
 
 #[tokio::test]
@@ -589,7 +599,7 @@ async fn approver_signs_in_and_may_read_the_audit_but_not_edit() {
             Some(&cookie),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_forbidden(&reply);
     let page = json_of(&app.post("/api/audit/page", AUDIT_PAGE, Some(&cookie)).await);
     let rows = page["rows"].as_array().unwrap();
     assert!(
@@ -837,10 +847,12 @@ async fn a_provider_denial_is_refused() {
     assert_eq!(query_param(&url, "code"), None);
     let denied = path_and_query(&url);
     let reply = app.callback(&denied, Some(&login.flow_cookie)).await;
+    // Without `state` the response cannot be tied to this sign-in: only the
+    // standard error code is shown, never the provider's free text.
     assert_refused(
         &reply,
         StatusCode::UNAUTHORIZED,
-        "The identity provider refused the sign-in: access_denied",
+        "The identity provider refused the sign-in (access_denied).",
     );
 
     let login = app.login("/roadmap").await;
@@ -851,6 +863,26 @@ async fn a_provider_denial_is_refused() {
         StatusCode::UNAUTHORIZED,
         "The identity provider refused the sign-in: access_denied",
     );
+}
+
+#[tokio::test]
+async fn a_forged_error_link_shows_none_of_its_text_and_ends_the_pending_sign_in() {
+    let app = SsoApp::new().await;
+    let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
+    let login = app.login("/roadmap").await;
+    let genuine = app.provider_sign_in(&login, &sub).await;
+    let forged = "/auth/callback?error=Call%20+1-555-0100%20now&error_description=Your%20account%20is%20locked";
+    let reply = app.callback(forged, Some(&login.flow_cookie)).await;
+    assert_refused(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        "The identity provider refused the sign-in.",
+    );
+    assert!(!reply.body.contains("555-0100"), "{}", reply.body);
+    assert!(!reply.body.contains("locked"), "{}", reply.body);
+    // The pending sign-in was consumed: its genuine callback no longer works.
+    let reply = app.callback(&genuine, Some(&login.flow_cookie)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
 }
 
 // --- Sign-out -----------------------------------------------------------------

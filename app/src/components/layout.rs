@@ -47,6 +47,12 @@ pub fn Layout(children: Children) -> impl IntoView {
                             </a>
                         </li>
                     </ul>
+                    <p class="px-2 pt-4 pb-1 text-xs font-semibold tracking-wider text-slate-400 uppercase">
+                        "Platform"
+                    </p>
+                    <ul class="space-y-1">
+                        <NavItem href="/environments" label="Environments" />
+                    </ul>
                     <Suspense>
                         {move || Suspend::new(async move {
                             let can_audit = me.await.map(|m| m.can_read_audit).unwrap_or(false);

@@ -5,6 +5,8 @@
 //! or, when absent there, from userinfo.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJweContentEncryptionAlgorithm,
@@ -13,8 +15,8 @@ use openidconnect::core::{
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenVerifier, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
-    UserInfoClaims,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -93,11 +95,17 @@ pub struct AuthorizationRequest {
 }
 
 pub struct OidcProvider {
-    client: DiscoveredClient,
+    /// Replaced when the provider rotates its signing keys (see `refresh_keys`).
+    client: RwLock<Arc<DiscoveredClient>>,
     http: openidconnect::reqwest::Client,
     settings: OidcSettings,
     end_session: Option<Url>,
+    /// When the keys were last re-read, to re-read at most once a minute.
+    last_refresh: Mutex<Option<Instant>>,
 }
+
+/// Shortest time between two re-reads of the provider's keys.
+const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for OidcProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,32 +127,56 @@ impl OidcProvider {
             .map_err(|e| OidcError::Discovery(e.to_string()))?;
         let issuer = IssuerUrl::new(settings.issuer_url.clone())
             .map_err(|e| OidcError::Discovery(format!("issuer URL: {e}")))?;
-        let metadata = CoreProviderMetadata::discover_async(issuer.clone(), &http)
-            .await
-            .map_err(|e| OidcError::Discovery(error_chain(&e)))?;
+        let client = build_client(&http, &settings).await?;
         let end_session = discover_end_session(&http, &issuer).await;
-        let redirect = RedirectUrl::new(settings.redirect_url.clone())
-            .map_err(|e| OidcError::Discovery(format!("redirect URL: {e}")))?;
-        let client = CoreClient::from_provider_metadata(
-            metadata,
-            ClientId::new(settings.client_id.clone()),
-            Some(ClientSecret::new(
-                settings.client_secret.expose_secret().to_owned(),
-            )),
-        )
-        .set_redirect_uri(redirect);
         Ok(Self {
-            client,
+            client: RwLock::new(Arc::new(client)),
             http,
             settings,
             end_session,
+            last_refresh: Mutex::new(None),
         })
+    }
+
+    fn client(&self) -> Arc<DiscoveredClient> {
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Re-reads the discovery document and keys after a token signed with an
+    /// unknown key (the provider rotated its keys). At most once a minute, so a
+    /// stream of forged tokens cannot make Gantry hammer the provider.
+    async fn refresh_keys(&self) -> bool {
+        {
+            let mut last = self
+                .last_refresh
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if last.is_some_and(|at| at.elapsed() < KEY_REFRESH_INTERVAL) {
+                return false;
+            }
+            *last = Some(Instant::now());
+        }
+        match build_client(&self.http, &self.settings).await {
+            Ok(client) => {
+                *self.client.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(client);
+                tracing::info!("re-read the identity provider's signing keys");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not re-read the identity provider's keys");
+                false
+            }
+        }
     }
 
     /// The provider's authorization URL with fresh state, nonce and PKCE (S256).
     pub fn authorization_request(&self) -> AuthorizationRequest {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut request = self.client.authorize_url(
+        let client = self.client();
+        let mut request = client.authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
             CsrfToken::new_random,
             Nonce::new_random,
@@ -174,8 +206,8 @@ impl OidcProvider {
         pkce_verifier: &SecretString,
         nonce: &SecretString,
     ) -> Result<VerifiedUser, OidcError> {
-        let response = self
-            .client
+        let client = self.client();
+        let response = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| OidcError::CodeExchange(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(
@@ -185,20 +217,41 @@ impl OidcProvider {
             .await
             .map_err(|e| OidcError::CodeExchange(error_chain(&e)))?;
         let raw = response.id_token().ok_or(OidcError::NoIdToken)?.to_string();
-        let mut user = verify_id_token(
-            &self.client.id_token_verifier(),
-            &raw,
-            nonce,
-            &self.settings.groups_claim,
-        )?;
+        let verify = |client: &DiscoveredClient| {
+            verify_id_token(
+                &client.id_token_verifier(),
+                &raw,
+                nonce,
+                &self.settings.groups_claim,
+            )
+        };
+        let mut user = match verify(&client) {
+            Err(OidcError::IdToken(reason))
+                if reason.contains("No matching key") && self.refresh_keys().await =>
+            {
+                verify(&self.client())?
+            }
+            other => other?,
+        };
         if user.groups.is_empty() {
-            user.groups = self.userinfo_groups(response.access_token()).await?;
+            user.groups = self
+                .userinfo_groups(response.access_token(), &user.subject)
+                .await?;
         }
         Ok(user)
     }
 
-    async fn userinfo_groups(&self, access_token: &AccessToken) -> Result<Vec<String>, OidcError> {
-        let request = match self.client.user_info(access_token.clone(), None) {
+    /// Groups from userinfo, whose `sub` must be the ID token's (OIDC Core 5.3.2).
+    async fn userinfo_groups(
+        &self,
+        access_token: &AccessToken,
+        subject: &str,
+    ) -> Result<Vec<String>, OidcError> {
+        let client = self.client();
+        let request = match client.user_info(
+            access_token.clone(),
+            Some(SubjectIdentifier::new(subject.to_owned())),
+        ) {
             Ok(request) => request,
             // No userinfo endpoint: the ID token was all there is.
             Err(_) => return Ok(Vec::new()),
@@ -236,6 +289,28 @@ impl OidcProvider {
         }
         Some(url)
     }
+}
+
+/// Discovery (metadata and signing keys) and the client built from it.
+async fn build_client(
+    http: &openidconnect::reqwest::Client,
+    settings: &OidcSettings,
+) -> Result<DiscoveredClient, OidcError> {
+    let issuer = IssuerUrl::new(settings.issuer_url.clone())
+        .map_err(|e| OidcError::Discovery(format!("issuer URL: {e}")))?;
+    let metadata = CoreProviderMetadata::discover_async(issuer, http)
+        .await
+        .map_err(|e| OidcError::Discovery(error_chain(&e)))?;
+    let redirect = RedirectUrl::new(settings.redirect_url.clone())
+        .map_err(|e| OidcError::Discovery(format!("redirect URL: {e}")))?;
+    Ok(CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(settings.client_id.clone()),
+        Some(ClientSecret::new(
+            settings.client_secret.expose_secret().to_owned(),
+        )),
+    )
+    .set_redirect_uri(redirect))
 }
 
 /// `end_session_endpoint` is not part of the core metadata type; read it from

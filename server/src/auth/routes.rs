@@ -123,12 +123,27 @@ async fn callback(
             .into_response()
     };
     if let Some(error) = &query.error {
-        let detail = query.error_description.as_deref().unwrap_or_default();
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            "Sign-in failed",
-            &format!("The identity provider refused the sign-in: {error} {detail}"),
-        );
+        // Anyone can link to this URL: the provider's words are shown only when
+        // the response belongs to the sign-in this browser started.
+        let pending = match jar.get(FLOW_COOKIE) {
+            Some(cookie) => flow::take(&services.db, cookie.value())
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        let ours = pending.is_some_and(|p| query.state.as_deref() == Some(p.state.as_str()));
+        let is_code =
+            |e: &str| e.len() <= 64 && e.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        let reason = if ours {
+            let detail = query.error_description.as_deref().unwrap_or_default();
+            format!("The identity provider refused the sign-in: {error}. {detail}")
+        } else if is_code(error) {
+            format!("The identity provider refused the sign-in ({error}).")
+        } else {
+            "The identity provider refused the sign-in.".to_owned()
+        };
+        return refuse(StatusCode::UNAUTHORIZED, "Sign-in failed", &reason);
     }
     let Some(provider) = auth.oidc.as_ref() else {
         return refuse(

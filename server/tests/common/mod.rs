@@ -32,6 +32,27 @@ users = [
   { subject = "ada", name = "Ada Admin", groups = ["gantry-admins"] },
   { subject = "nora", name = "Nora Nogroup", groups = ["sales"] },
 ]
+
+[[environments]]
+name = "dev"
+region = "us-east-1"
+account_id = "123456789012"
+cluster = "backend-booking-dev"
+services = [{ name = "backend-booking-api", container = "django" }]
+ssm_prefix = "/backend-booking/dev/"
+monthly_budget_usd = 80
+
+[[environments]]
+name = "prod"
+production = true
+region = "us-east-1"
+account_id = "123456789012"
+cluster = "backend-booking-prod"
+services = [{ name = "backend-booking-api", container = "django", health_url = "https://booking.example.com/health/" }]
+ssm_prefix = "/backend-booking/prod/"
+monthly_budget_usd = 475
+approvals_required = 2
+approver_groups = ["gantry-approvers"]
 "#;
 
 pub struct TestApp {
@@ -59,6 +80,9 @@ impl TestApp {
         service::import_markdown(&db, &roadmap, SEED, &seeder)
             .await
             .expect("seed");
+        gantry_core::environments::service::seed_from(&db, &config.environments)
+            .await
+            .expect("environments");
         let services = Services { db, roadmap };
         let auth = AuthState::from_config(&config).await.expect("auth state");
         let router = router(AppState {

@@ -1,0 +1,130 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::api::get_environment;
+use super::dto::EnvironmentView;
+use crate::components::page::{ErrorPanel, Loading, PageHeader};
+use crate::roadmap::dto::Money;
+
+#[component]
+pub fn EnvironmentPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(
+        move || params.read().get("name").unwrap_or_default(),
+        get_environment,
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(env) => view! { <Settings env /> }.into_any(),
+                    Err(error) => view! { <Title text="Not found" /> <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Row(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="grid grid-cols-3 gap-4 py-2">
+            <dt class="text-sm font-medium text-slate-600">{label}</dt>
+            <dd class="col-span-2 text-sm">{children()}</dd>
+        </div>
+    }
+}
+
+#[component]
+fn Settings(env: EnvironmentView) -> impl IntoView {
+    let summary = env.approval_summary();
+    let subtitle = if env.production {
+        "Production environment".to_owned()
+    } else {
+        "Non-production environment".to_owned()
+    };
+    let budget = env
+        .monthly_budget_cents
+        .map(|c| {
+            Money {
+                low_cents: c,
+                high_cents: c,
+            }
+            .display()
+        })
+        .unwrap_or_else(|| "—".to_owned());
+    view! {
+        <Title text=format!("Environment {}", env.name) />
+        <PageHeader title=env.name.clone() subtitle />
+        <div class="grid gap-6 lg:grid-cols-2">
+            <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="aws-heading">
+                <h2 id="aws-heading" class="mb-2 font-semibold">"AWS"</h2>
+                <dl class="divide-y divide-slate-100">
+                    <Row label="Account">{env.account_id.clone()}</Row>
+                    <Row label="Region">{env.region.clone()}</Row>
+                    <Row label="Role">{env.role_arn.clone().unwrap_or_else(|| "Gantry's own credentials".into())}</Row>
+                    <Row label="ECS cluster">{env.cluster.clone()}</Row>
+                    <Row label="SSM prefix">{env.ssm_prefix.clone()}</Row>
+                    <Row label="Cost tag">{env.cost_tag.clone().unwrap_or_else(|| "—".into())}</Row>
+                    <Row label="Monthly budget">{budget}</Row>
+                    <Row label="Expires">{env.expires_at.clone().unwrap_or_else(|| "never".into())}</Row>
+                </dl>
+            </section>
+            <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="approval-heading">
+                <h2 id="approval-heading" class="mb-2 font-semibold">"Change rules"</h2>
+                <p class="text-sm" data-testid="approval-summary">{summary}</p>
+                {if env.freeze_windows.is_empty() {
+                    view! { <p class="mt-2 text-sm text-slate-500">"No change-freeze windows."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="mt-2 space-y-1 text-sm">
+                            {env
+                                .freeze_windows
+                                .into_iter()
+                                .map(|w| {
+                                    view! {
+                                        <li class:font-semibold=w.active>
+                                            {format!("{} → {}: {}", w.starts_at, w.ends_at, w.reason)}
+                                            {w.active.then_some(" (in force now)")}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                        .into_any()
+                }}
+            </section>
+            <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm lg:col-span-2" aria-labelledby="services-heading">
+                <h2 id="services-heading" class="mb-2 font-semibold">"Services"</h2>
+                <table class="min-w-full text-sm">
+                    <thead class="text-left text-xs text-slate-500 uppercase">
+                        <tr>
+                            <th scope="col" class="py-1 pr-4">"Service"</th>
+                            <th scope="col" class="py-1 pr-4">"App container"</th>
+                            <th scope="col" class="py-1 pr-4">"Health URL"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {env
+                            .services
+                            .into_iter()
+                            .map(|s| {
+                                let key = s.name.clone();
+                                view! {
+                                    <tr class="border-t border-slate-100" data-service=key>
+                                        <td class="py-1 pr-4 font-mono text-xs">{s.name}</td>
+                                        <td class="py-1 pr-4 font-mono text-xs">{s.container}</td>
+                                        <td class="py-1 pr-4 font-mono text-xs">{s.health_url.unwrap_or_else(|| "—".into())}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+                <p class="mt-3 text-xs text-slate-500">"Live health (ECS, ALB targets, alarms, probes) arrives with the AWS health poller."</p>
+            </section>
+        </div>
+    }
+}

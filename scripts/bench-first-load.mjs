@@ -33,6 +33,17 @@ const browser = await chromium.launch({
 
 try {
   const context = await browser.newContext();
+  // Every page needs a session: sign in through the development sign-in
+  // (config/dev.toml) first, outside the measurement, as a returning user would be.
+  const origin = new URL(url).origin;
+  const signIn = await context.request.post(`${origin}/auth/dev`, {
+    form: { subject: process.env.BENCH_SIGN_IN_AS ?? 'vera', return_to: '/roadmap' },
+    headers: { Origin: origin },
+    maxRedirects: 0,
+  });
+  if (signIn.status() !== 303) {
+    throw new Error(`dev sign-in failed: HTTP ${signIn.status()} ${await signIn.text()}`);
+  }
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');

@@ -46,7 +46,7 @@ BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gantry-bench.XXXXXX")"
 if ((build)); then
   step "setup" scripts/setup.sh
   step "wasm-bindgen-cli (matches Cargo.lock)" ensure_wasm_bindgen --required
-  step "cargo leptos build --release" cargo leptos build --release
+  step "cargo leptos build --release" build_site
 fi
 check_site_built
 

@@ -378,6 +378,13 @@ stop_postgres() {
 # --- The Gantry server --------------------------------------------------------
 
 # Prints `NAME=VALUE` lines of the LEPTOS_* runtime environment for BIND.
+# The release build (server + WASM + CSS), then precompressed copies of the
+# assets (.br, .gz) that the server sends as they are.
+build_site() {
+  cargo leptos build --release || return 1
+  node "$REPO_ROOT/scripts/compress-site.mjs" "$SITE_ROOT/$SITE_PKG_DIR"
+}
+
 leptos_site_env() {
   local bind="$1"
   printf '%s\n' \

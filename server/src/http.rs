@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, AuthState};
@@ -47,7 +48,15 @@ pub fn router(state: AppState) -> Router {
         extra_form_action: state.auth.oidc.as_ref().and_then(|p| p.origin()),
     };
     let session_state = (state.auth.clone(), state.services.clone());
+    // The JS, WASM and CSS, sent precompressed (.br, .gz written by the build)
+    // when the browser accepts it, instead of compressed on every request.
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
+        .join(&*state.leptos_options.site_pkg_dir);
+    let pkg = ServeDir::new(pkg_dir)
+        .precompressed_br()
+        .precompressed_gzip();
     Router::new()
+        .nest_service("/pkg", pkg)
         .route("/healthz", get(|| async { "ok" }))
         .route("/roadmap/export.md", get(routes::roadmap::export_markdown))
         .route("/audit/{file}", get(routes::audit::export))

@@ -173,3 +173,30 @@ async fn environment_pages_show_the_configured_environments() {
     let (status, _, _) = get(&s, "/environments/Not%20A%20Name").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn assets_are_sent_precompressed_when_accepted() {
+    let site = std::env::temp_dir().join(format!("gantry-site-{}", std::process::id()));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("gantry.css"), "body{color:red}").unwrap();
+    std::fs::write(pkg.join("gantry.css.br"), "BROTLI-BYTES").unwrap();
+    let app = TestApp::with_site_root(&site).await;
+
+    let request = |encoding: &'static str| {
+        axum::http::Request::get("/pkg/gantry.css")
+            .header(header::ACCEPT_ENCODING, encoding)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let br = app.send(request("gzip, br")).await;
+    assert_eq!(br.status, StatusCode::OK);
+    assert_eq!(br.headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(br.headers[header::CONTENT_TYPE], "text/css");
+    assert_eq!(br.body, "BROTLI-BYTES");
+
+    let plain = app.send(request("identity")).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(!plain.headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(plain.body, "body{color:red}");
+}

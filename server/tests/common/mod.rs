@@ -68,8 +68,21 @@ pub struct Reply {
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_config(CONFIG).await
+    }
+
+    /// The app serving its assets from `site_root`.
+    pub async fn with_site_root(site_root: &std::path::Path) -> Self {
+        let config = format!(
+            "[server]\nsite_root = {:?}\n{CONFIG}",
+            site_root.display().to_string()
+        );
+        Self::with_config(&config).await
+    }
+
+    pub async fn with_config(toml: &str) -> Self {
         let db = gantry_core::db::testing::sqlite().await;
-        let config = Config::from_toml(CONFIG).expect("test config");
+        let config = Config::from_toml(toml).expect("test config");
         let roadmap = config.roadmap_settings().expect("roadmap settings");
         let seeder = Actor {
             name: "seed".to_owned(),

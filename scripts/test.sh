@@ -64,7 +64,12 @@ run_playwright() {
 }
 
 run_cargo_test() {
-  cargo test --workspace --exclude frontend || {
+  # One test at a time: the in-process HTTP tests each run their own Tokio
+  # runtime, and run concurrently in one process they occasionally deadlock
+  # (seen: about 1 run in 3 of server/tests/router.rs with 9 tests in
+  # parallel; never with one thread). The server itself runs one runtime.
+  # Tracked in the closing note; remove once the cause is found.
+  cargo test --workspace --exclude frontend -- --test-threads=1 || {
     show_oidc_provider_log
     return 1
   }

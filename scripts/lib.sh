@@ -450,19 +450,24 @@ start_server() {
   SERVER_PID=$!
 }
 
-stop_server() {
-  [[ -n "$SERVER_PID" ]] || return 0
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    log "stopping gantry (pid $SERVER_PID)"
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    local i
+# stop_process PID NAME: SIGTERM, up to 5 s to exit, then SIGKILL; reaps it.
+stop_process() {
+  local pid="$1" name="$2" i
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
   fi
-  wait "$SERVER_PID" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  stop_process "$SERVER_PID" gantry
   SERVER_PID=""
 }
 
@@ -514,17 +519,7 @@ show_oidc_provider_log() {
 
 stop_oidc_provider() {
   if [[ -n "$OIDC_PID" ]]; then
-    if kill -0 "$OIDC_PID" 2>/dev/null; then
-      log "stopping oidc-provider-mock (pid $OIDC_PID)"
-      kill -TERM "$OIDC_PID" 2>/dev/null || true
-      local i
-      for ((i = 0; i < 50; i++)); do
-        kill -0 "$OIDC_PID" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill -KILL "$OIDC_PID" 2>/dev/null || true
-    fi
-    wait "$OIDC_PID" 2>/dev/null || true
+    stop_process "$OIDC_PID" oidc-provider-mock
     OIDC_PID=""
   fi
   [[ -n "$OIDC_LOG" ]] && rm -f "$OIDC_LOG"

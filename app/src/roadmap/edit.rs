@@ -21,15 +21,7 @@ pub async fn update_roadmap_module(
     let user = crate::auth::require(gantry_core::auth::Permission::EditRoadmap)?;
     let services = crate::services()?;
     let slug = parse::slug(&slug)?;
-    let edit = parse::edit(
-        &services.roadmap.environments,
-        status,
-        priority,
-        &phase,
-        owner,
-        target_date,
-        notes,
-    )?;
+    let edit = parse::edit(status, priority, &phase, owner, target_date, notes)?;
     gantry_core::roadmap::edit::update_module(
         &services.db,
         &services.roadmap.environments,
@@ -111,7 +103,6 @@ mod parse {
     }
 
     pub fn edit(
-        environments: &[EnvName],
         status: HashMap<String, String>,
         priority: HashMap<String, String>,
         phase: &str,
@@ -144,7 +135,6 @@ mod parse {
                     .ok_or_else(|| invalid(format!("phase: {other:?} is not a phase")))?,
             ),
         };
-        let _ = environments;
         Ok(ModuleEdit {
             statuses,
             priority: parsed,

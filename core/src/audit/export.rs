@@ -184,8 +184,8 @@ fn write_json_lines(out: &mut String, records: &[AuditRecord]) -> CoreResult<()>
 }
 
 #[cfg(test)]
-mod formula_tests {
-    use super::spreadsheet_safe;
+mod tests {
+    use super::*;
 
     #[test]
     fn formulas_are_neutralised() {
@@ -193,11 +193,6 @@ mod formula_tests {
         assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(spreadsheet_safe("Ada Admin <ada>"), "Ada Admin <ada>");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn empty_csv_still_has_the_header() {

@@ -5,10 +5,10 @@ use super::document::DocParser;
 use super::fields::FieldKey;
 use super::grammar::{bold_field, bullet, heading3};
 use super::lines::Item;
-use super::modules::Draft;
+use super::modules::{attach_config, Draft};
 use super::sections::SectionKind;
 use super::{ParseError, Result};
-use crate::roadmap::model::{ConfigBlock, Section};
+use crate::roadmap::model::Section;
 
 impl DocParser<'_> {
     /// "Ready" and "Future": `### [1.] Name` then `**Key**: value` fields,
@@ -22,20 +22,14 @@ impl DocParser<'_> {
         for item in items {
             let (no, text) = match item {
                 Item::Fence { no, lang, body } => {
-                    match (pending_config.take(), current.as_mut()) {
-                        (Some(_), Some(draft)) => {
-                            draft.module.config = Some(ConfigBlock {
-                                lang: lang.clone(),
-                                body: body.clone(),
-                            })
-                        }
-                        _ => {
-                            return Err(ParseError::new(
-                                *no,
-                                "unexpected code block: a configuration block follows a module's \"**Configuration Needed**:\" line",
-                            ))
-                        }
-                    }
+                    attach_config(
+                        pending_config.take(),
+                        current.as_mut(),
+                        *no,
+                        lang,
+                        body,
+                        "unexpected code block: a configuration block follows a module's \"**Configuration Needed**:\" line",
+                    )?;
                     in_features = false;
                     continue;
                 }

@@ -7,9 +7,9 @@ use super::grammar::{
     bold_field, bullet, code_span, heading3, non_empty, paren_groups, strip_symbols,
 };
 use super::lines::Item;
-use super::modules::Draft;
+use super::modules::{attach_config, Draft};
 use super::{ParseError, Result};
-use crate::roadmap::model::{ConfigBlock, Section};
+use crate::roadmap::model::Section;
 
 impl DocParser<'_> {
     /// "Currently Implemented": `### Group`, `- **Name** (`path`)` with
@@ -21,20 +21,14 @@ impl DocParser<'_> {
         for item in items {
             let (no, text) = match item {
                 Item::Fence { no, lang, body } => {
-                    match (pending_config.take(), current.as_mut()) {
-                        (Some(_), Some(draft)) => {
-                            draft.module.config = Some(ConfigBlock {
-                                lang: lang.clone(),
-                                body: body.clone(),
-                            })
-                        }
-                        _ => {
-                            return Err(ParseError::new(
-                                *no,
-                                "unexpected code block: a configuration block follows a \"- Configuration Needed:\" line of a module",
-                            ))
-                        }
-                    }
+                    attach_config(
+                        pending_config.take(),
+                        current.as_mut(),
+                        *no,
+                        lang,
+                        body,
+                        "unexpected code block: a configuration block follows a \"- Configuration Needed:\" line of a module",
+                    )?;
                     continue;
                 }
                 Item::Line { no, text } => (*no, text.as_str()),

@@ -8,7 +8,30 @@ use super::fields::{
 use super::grammar::{non_empty, strip_symbols};
 use super::vocab::{parse_env_statuses, parse_phase_value, parse_priority};
 use super::{ParseError, Result};
-use crate::roadmap::model::{Module, ModuleSlug, Priority, Section};
+use crate::roadmap::model::{ConfigBlock, Module, ModuleSlug, Priority, Section};
+
+/// A fenced block is a module's configuration only right after its
+/// "Configuration Needed" line (`pending` holds that line's number); anywhere
+/// else it is an error saying `misplaced`.
+pub(super) fn attach_config(
+    pending: Option<usize>,
+    current: Option<&mut Draft>,
+    no: usize,
+    lang: &str,
+    body: &str,
+    misplaced: &str,
+) -> Result<()> {
+    match (pending, current) {
+        (Some(_), Some(draft)) => {
+            draft.module.config = Some(ConfigBlock {
+                lang: lang.to_owned(),
+                body: body.to_owned(),
+            });
+            Ok(())
+        }
+        _ => Err(ParseError::new(no, misplaced)),
+    }
+}
 
 /// A module being read, with what the finishing step needs.
 pub(super) struct Draft {

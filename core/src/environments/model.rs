@@ -317,6 +317,26 @@ pub fn parse_ecs_name(kind: &str, raw: &str) -> Result<String, String> {
     }
 }
 
+/// An RDS DB instance identifier: 1-63 letters, digits or hyphens, starting
+/// with a letter, without a trailing hyphen or two hyphens in a row (RDS's rule).
+pub fn parse_rds_identifier(raw: &str) -> Result<String, String> {
+    let problem = if raw.is_empty() || raw.len() > 63 {
+        Some("must be 1-63 characters")
+    } else if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        Some("use letters, digits and hyphens only")
+    } else if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        Some("must start with a letter")
+    } else if raw.ends_with('-') || raw.contains("--") {
+        Some("must not end with a hyphen or contain two hyphens in a row")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(format!("RDS instance identifier {raw:?}: {p}")),
+        None => Ok(raw.to_ascii_lowercase()),
+    }
+}
+
 /// The cost-allocation tag that marks an environment's resources, by which
 /// Cost Explorer groups its spend: `Environment = prod`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -425,6 +445,9 @@ pub struct Environment {
     /// The ECS cluster name.
     pub cluster: String,
     pub services: Vec<ServiceSpec>,
+    /// The RDS DB instance identifier of the environment's database; none = no
+    /// database watched.
+    pub database: Option<String>,
     pub ssm_prefix: SsmPrefix,
     pub cost_tag: Option<CostTag>,
     /// Non-negative, in US cents.
@@ -495,6 +518,7 @@ impl Environment {
                     health_url: s.health_url.as_ref().map(HealthUrl::to_string),
                 })
                 .collect(),
+            database: self.database.clone(),
             ssm_prefix: self.ssm_prefix.to_string(),
             cost_tag_key: self.cost_tag.as_ref().map(|t| t.key.clone()),
             cost_tag_value: self.cost_tag.as_ref().map(|t| t.value.clone()),
@@ -558,6 +582,9 @@ pub struct EnvironmentInput {
     pub cluster: String,
     #[serde(default)]
     pub services: Vec<ServiceInput>,
+    /// The RDS DB instance identifier (`backend-booking-prod`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     pub ssm_prefix: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_tag_key: Option<String>,
@@ -748,6 +775,10 @@ impl EnvironmentInput {
             }
         }
 
+        let database = match optional(self.database.as_ref()) {
+            None => Some(None),
+            Some(raw) => p.check("database", parse_rds_identifier(raw).map(Some)),
+        };
         let ssm_prefix = p.check("ssm_prefix", SsmPrefix::parse(self.ssm_prefix.trim()));
 
         let cost_tag = match (
@@ -889,6 +920,7 @@ impl EnvironmentInput {
             region,
             account_id,
             cluster,
+            database,
             ssm_prefix,
             cost_tag,
             monthly_budget_cents,
@@ -901,6 +933,7 @@ impl EnvironmentInput {
                 Some(region),
                 Some(account_id),
                 Some(cluster),
+                Some(database),
                 Some(ssm_prefix),
                 Some(cost_tag),
                 Some(monthly_budget_cents),
@@ -915,6 +948,7 @@ impl EnvironmentInput {
                 role_arn,
                 cluster,
                 services,
+                database,
                 ssm_prefix,
                 cost_tag,
                 monthly_budget_cents,
@@ -1002,6 +1036,7 @@ mod tests {
                 container: "django".into(),
                 health_url: Some("https://booking.example.com/health/".into()),
             }],
+            database: Some("backend-booking-prod".into()),
             ssm_prefix: "/backend-booking/prod/".into(),
             cost_tag_key: Some("Environment".into()),
             cost_tag_value: Some("prod".into()),
@@ -1417,6 +1452,18 @@ mod tests {
             (
                 EnvironmentInput { ttl_hours: Some(24), ..prod() },
                 "environments.prod.ttl_hours: a production environment never expires: remove ttl_hours",
+            ),
+            (
+                EnvironmentInput { database: Some("1db".into()), ..prod() },
+                "environments.prod.database: RDS instance identifier \"1db\": must start with a letter",
+            ),
+            (
+                EnvironmentInput { database: Some("bb--prod".into()), ..prod() },
+                "environments.prod.database: RDS instance identifier \"bb--prod\": must not end with a hyphen or contain two hyphens in a row",
+            ),
+            (
+                EnvironmentInput { database: Some("bb_prod".into()), ..prod() },
+                "environments.prod.database: RDS instance identifier \"bb_prod\": use letters, digits and hyphens only",
             ),
             (
                 EnvironmentInput { ttl_hours: None, ..preview() },

@@ -10,13 +10,13 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::model::{
-    ApprovalPolicy, AwsAccountId, AwsRegion, CostTag, EnvName, Environment, RoleArn, SsmPrefix,
+    parse_rds_identifier, ApprovalPolicy, AwsAccountId, AwsRegion, CostTag, EnvName, Environment, RoleArn, SsmPrefix,
 };
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 
 const COLUMNS: &str = "name, production, region, account_id, role_arn, cluster, services, \
-     ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, required_approvals, \
+     database_id, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, required_approvals, \
      approver_groups, approval_expiry_hours, approval_reason_required, freeze_windows, \
      ttl_hours, created_at, updated_at";
 
@@ -74,8 +74,8 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
         "INSERT INTO environments (name, production, region, account_id, role_arn, cluster, \
          services, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, \
          required_approvals, approver_groups, approval_expiry_hours, approval_reason_required, \
-         freeze_windows, ttl_hours, expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         freeze_windows, ttl_hours, expires_at, created_at, updated_at, database_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
          ON CONFLICT (name) DO UPDATE SET production = excluded.production, \
          region = excluded.region, account_id = excluded.account_id, \
          role_arn = excluded.role_arn, cluster = excluded.cluster, services = excluded.services, \
@@ -87,7 +87,8 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
          approval_expiry_hours = excluded.approval_expiry_hours, \
          approval_reason_required = excluded.approval_reason_required, \
          freeze_windows = excluded.freeze_windows, ttl_hours = excluded.ttl_hours, \
-         expires_at = excluded.expires_at, updated_at = excluded.updated_at",
+         expires_at = excluded.expires_at, updated_at = excluded.updated_at, \
+         database_id = excluded.database_id",
     )
     .bind(env.name.as_str())
     .bind(i64::from(env.production))
@@ -109,6 +110,7 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
     .bind(env.expires_at().map(timestamp))
     .bind(timestamp(env.created_at))
     .bind(timestamp(env.updated_at))
+    .bind(env.database.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -168,6 +170,10 @@ fn from_row(row: &AnyRow) -> CoreResult<Environment> {
             .transpose()?,
         cluster: text("cluster")?,
         services: from_json("services", &text("services")?)?,
+        database: row
+            .try_get::<Option<String>, _>("database_id")?
+            .map(|id| parse_rds_identifier(&id).map_err(corrupt("database_id")))
+            .transpose()?,
         ssm_prefix: SsmPrefix::parse(&text("ssm_prefix")?).map_err(corrupt("ssm_prefix"))?,
         cost_tag: cost_tag_key
             .zip(cost_tag_value)

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod aws;
 pub mod db;
 pub mod environments;
 pub mod error;

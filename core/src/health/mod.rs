@@ -9,3 +9,4 @@
 pub mod model;
 pub mod rules;
 pub mod snapshot;
+pub mod store;

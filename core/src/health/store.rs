@@ -1,0 +1,232 @@
+//! Health storage: one snapshot per environment per poll, and the changes of
+//! status between polls.
+//!
+//! Snapshots are stored whole, as JSON (`body`), beside their overall status
+//! and reason; pages read the latest and never call AWS. Transitions are
+//! system observations, not user actions: they are kept in their own table,
+//! never in the audit log.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::model::HealthStatus;
+use super::snapshot::{EnvironmentSnapshot, HealthTransition};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+
+/// The subject of an environment's overall status in [`HealthTransition`]s.
+pub const ENVIRONMENT_SUBJECT: &str = "environment";
+/// The subject of the environment's database.
+pub const DATABASE_SUBJECT: &str = "database";
+
+/// The subject of service `name`: `service:<name>`.
+pub fn service_subject(name: &str) -> String {
+    format!("service:{name}")
+}
+
+/// Stores `snapshot` and the transitions since `previous` (the environment's
+/// last stored snapshot, `None` on its first poll) in one transaction, and
+/// prunes the environment's snapshots polled more than `retention` before
+/// this one, always keeping this one. Returns the transitions written.
+#[tracing::instrument(skip_all, fields(environment = %snapshot.environment))]
+pub async fn save(
+    db: &Db,
+    snapshot: &EnvironmentSnapshot,
+    previous: Option<&EnvironmentSnapshot>,
+    retention: chrono::Duration,
+) -> CoreResult<Vec<HealthTransition>> {
+    let body = serde_json::to_string(snapshot)
+        .map_err(|e| CoreError::Corrupt(format!("health snapshot does not serialize: {e}")))?;
+    let transitions = diff(previous, snapshot);
+    let mut tx = db.pool().begin().await?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO health_snapshots (environment, polled_at, status, reason, body) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(&snapshot.environment)
+    .bind(timestamp(snapshot.polled_at))
+    .bind(snapshot.overall.status.as_str())
+    .bind(&snapshot.overall.reason)
+    .bind(&body)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("id")?;
+    for t in &transitions {
+        sqlx::query(
+            "INSERT INTO health_transitions (environment, subject, from_status, to_status, reason, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&t.environment)
+        .bind(&t.subject)
+        .bind(t.from.map(HealthStatus::as_str))
+        .bind(t.to.as_str())
+        .bind(&t.reason)
+        .bind(timestamp(t.at))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let pruned = sqlx::query(
+        "DELETE FROM health_snapshots WHERE environment = $1 AND polled_at < $2 AND id <> $3",
+    )
+    .bind(&snapshot.environment)
+    .bind(timestamp(snapshot.polled_at - retention))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    if pruned > 0 {
+        tracing::debug!(pruned, "pruned old health snapshots");
+    }
+    Ok(transitions)
+}
+
+/// The changes of status from `previous` to `current`: the environment
+/// overall, each service (`service:<name>`) and the database, in that order.
+/// Without a previous snapshot every subject starts from `None`. A subject
+/// that is new (a service added) starts from `None`; one that is gone (a
+/// service removed) gets no transition.
+pub fn diff(
+    previous: Option<&EnvironmentSnapshot>,
+    current: &EnvironmentSnapshot,
+) -> Vec<HealthTransition> {
+    let mut out = Vec::new();
+    let mut push = |subject: String, from: Option<HealthStatus>, to: HealthStatus, reason: &str| {
+        if from != Some(to) {
+            out.push(HealthTransition {
+                environment: current.environment.clone(),
+                subject,
+                from,
+                to,
+                reason: reason.to_owned(),
+                at: current.polled_at,
+            });
+        }
+    };
+    push(
+        ENVIRONMENT_SUBJECT.to_owned(),
+        previous.map(|p| p.overall.status),
+        current.overall.status,
+        &current.overall.reason,
+    );
+    for service in &current.services {
+        let from = previous
+            .and_then(|p| p.services.iter().find(|s| s.name == service.name))
+            .map(|s| s.health.overall.status);
+        push(
+            service_subject(&service.name),
+            from,
+            service.health.overall.status,
+            &service.health.overall.reason,
+        );
+    }
+    if let Some(db) = &current.database {
+        let from = previous
+            .and_then(|p| p.database.as_ref())
+            .map(|d| d.health.status);
+        push(
+            DATABASE_SUBJECT.to_owned(),
+            from,
+            db.health.status,
+            &db.health.reason,
+        );
+    }
+    out
+}
+
+/// The newest snapshot of `environment`.
+pub async fn latest(db: &Db, environment: &str) -> CoreResult<Option<EnvironmentSnapshot>> {
+    sqlx::query(
+        "SELECT body FROM health_snapshots WHERE environment = $1 \
+         ORDER BY polled_at DESC, id DESC LIMIT 1",
+    )
+    .bind(environment)
+    .fetch_optional(db.pool())
+    .await?
+    .as_ref()
+    .map(snapshot_from_row)
+    .transpose()
+}
+
+/// The newest snapshot of every environment that has one, by environment
+/// name, in one query.
+pub async fn latest_all(db: &Db) -> CoreResult<Vec<EnvironmentSnapshot>> {
+    sqlx::query(
+        "SELECT s.body FROM health_snapshots s WHERE NOT EXISTS ( \
+             SELECT 1 FROM health_snapshots t WHERE t.environment = s.environment \
+             AND (t.polled_at > s.polled_at OR (t.polled_at = s.polled_at AND t.id > s.id))) \
+         ORDER BY s.environment",
+    )
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(snapshot_from_row)
+    .collect()
+}
+
+/// The newest `limit` transitions of `environment`, newest first.
+pub async fn transitions(
+    db: &Db,
+    environment: &str,
+    limit: u32,
+) -> CoreResult<Vec<HealthTransition>> {
+    sqlx::query(
+        "SELECT environment, subject, from_status, to_status, reason, at FROM health_transitions \
+         WHERE environment = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(environment)
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(transition_from_row)
+    .collect()
+}
+
+/// How many snapshots of `environment` are stored.
+pub async fn snapshot_count(db: &Db, environment: &str) -> CoreResult<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) AS n FROM health_snapshots WHERE environment = $1")
+            .bind(environment)
+            .fetch_one(db.pool())
+            .await?
+            .try_get("n")?,
+    )
+}
+
+fn snapshot_from_row(row: &AnyRow) -> CoreResult<EnvironmentSnapshot> {
+    let body: String = row.try_get("body")?;
+    serde_json::from_str(&body)
+        .map_err(|e| CoreError::Corrupt(format!("health snapshot does not decode: {e}")))
+}
+
+fn transition_from_row(row: &AnyRow) -> CoreResult<HealthTransition> {
+    let status = |column: &str, raw: &str| {
+        HealthStatus::parse(raw).ok_or_else(|| {
+            CoreError::Corrupt(format!(
+                "health_transitions.{column}: unknown status {raw:?}"
+            ))
+        })
+    };
+    let from: Option<String> = row.try_get("from_status")?;
+    let to: String = row.try_get("to_status")?;
+    let at: String = row.try_get("at")?;
+    Ok(HealthTransition {
+        environment: row.try_get("environment")?,
+        subject: row.try_get("subject")?,
+        from: from
+            .as_deref()
+            .map(|f| status("from_status", f))
+            .transpose()?,
+        to: status("to_status", &to)?,
+        reason: row.try_get("reason")?,
+        at: DateTime::parse_from_rfc3339(&at)
+            .map_err(|e| CoreError::Corrupt(format!("health_transitions.at {at:?}: {e}")))?
+            .with_timezone(&Utc),
+    })
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}

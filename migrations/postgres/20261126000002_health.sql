@@ -1,0 +1,34 @@
+-- Health: one row per environment per poll, and the changes of status between
+-- polls. See core/src/health/store.rs.
+--
+-- `body` is the whole EnvironmentSnapshot as JSON text (what the pages show;
+-- TEXT, not JSONB, as sqlx's Any driver reads it on both backends); `status`
+-- and `reason` repeat its overall assessment for listings. Times are RFC 3339
+-- UTC with milliseconds, COLLATE "C" so text order is time order as in SQLite.
+-- No foreign key to environments: the history outlives an environment's
+-- deletion, and the poller never waits on an environment row lock.
+CREATE TABLE health_snapshots (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    environment  TEXT COLLATE "C" NOT NULL,
+    polled_at    TEXT COLLATE "C" NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('healthy', 'progressing', 'unknown', 'missing', 'degraded')),
+    reason       TEXT NOT NULL,
+    body         TEXT NOT NULL
+);
+
+CREATE INDEX health_snapshots_environment_polled_at ON health_snapshots (environment, polled_at);
+
+-- System observations, not user actions: kept here, not in the audit log.
+-- `subject` is `environment`, `service:<name>` or `database`; `from_status` is
+-- NULL on an environment's first poll.
+CREATE TABLE health_transitions (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    environment  TEXT COLLATE "C" NOT NULL,
+    subject      TEXT COLLATE "C" NOT NULL,
+    from_status  TEXT CHECK (from_status IN ('healthy', 'progressing', 'unknown', 'missing', 'degraded')),
+    to_status    TEXT NOT NULL CHECK (to_status IN ('healthy', 'progressing', 'unknown', 'missing', 'degraded')),
+    reason       TEXT NOT NULL,
+    at           TEXT COLLATE "C" NOT NULL
+);
+
+CREATE INDEX health_transitions_environment_at ON health_transitions (environment, at);

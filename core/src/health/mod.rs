@@ -9,4 +9,5 @@
 pub mod model;
 pub mod rules;
 pub mod snapshot;
+pub mod source;
 pub mod store;

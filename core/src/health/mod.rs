@@ -7,6 +7,7 @@
 //! history live elsewhere, so the rules are tested without AWS.
 
 pub mod model;
+pub mod poll;
 pub mod rules;
 pub mod snapshot;
 pub mod source;

@@ -526,3 +526,69 @@ stop_oidc_provider() {
   OIDC_LOG=""
   unset OIDC_TEST_ISSUER
 }
+
+# --- AWS stand-in for tests (moto) ---------------------------------------------
+
+# Set by start_moto; read by stop_moto.
+MOTO_PID=""
+MOTO_LOG=""
+
+# start_moto [PREFERRED_PORT]: starts .venv's moto_server on 127.0.0.1
+# (PREFERRED_PORT, else the next free port above it), waits until it answers,
+# seeds the demo account with scripts/demo_aws.py --reset, then exports
+# MOTO_TEST_ENDPOINT=http://127.0.0.1:PORT (not a GANTRY_* name: the server
+# rejects unknown GANTRY_* variables).
+#
+# Started without MOTO_ECS_SERVICE_RUNNING: moto reads that one count for every
+# service, so dev (desired 1) and prod (desired 3) cannot both be "complete";
+# without it every ECS rollout stays IN_PROGRESS with 0 running, which the
+# health tests expect (Progressing).
+start_moto() {
+  local want_port="${1:-5100}" port bin="$REPO_ROOT/.venv/bin/moto_server" url
+  [[ -x "$bin" ]] || {
+    log "$bin is missing (run scripts/setup.sh to create .venv)"
+    return 1
+  }
+  port="$(free_port "$want_port")" || return 1
+  url="http://127.0.0.1:$port"
+  MOTO_LOG="$(mktemp "${TMPDIR:-/tmp}/gantry-moto.XXXXXX")" || return 1
+  log "starting moto on $url (log: $MOTO_LOG)"
+  # MOTO_RUNNING_TASKS (optional, set by scripts/run.sh for the demo): the
+  # running-task count moto reports for every ECS service.
+  local running=()
+  [[ -n "${MOTO_RUNNING_TASKS:-}" ]] && running=("MOTO_ECS_SERVICE_RUNNING=$MOTO_RUNNING_TASKS")
+  env -u MOTO_ECS_SERVICE_RUNNING -u MOTO_ECS_SERVICE_FAILED_TASKS -u MOTO_ACCOUNT_ID \
+    "${running[@]}" "$bin" -H 127.0.0.1 -p "$port" </dev/null >"$MOTO_LOG" 2>&1 &
+  MOTO_PID=$!
+  if ! wait_for_http "$url/moto-api/" 30 "$MOTO_PID"; then
+    show_moto_log
+    stop_moto
+    return 1
+  fi
+  if ! "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/demo_aws.py" --endpoint "$url" --reset >"$MOTO_LOG.seed" 2>&1; then
+    log "seeding moto with scripts/demo_aws.py failed:"
+    cat "$MOTO_LOG.seed" >&2
+    show_moto_log
+    stop_moto
+    return 1
+  fi
+  export MOTO_TEST_ENDPOINT="$url"
+  log "MOTO_TEST_ENDPOINT=$MOTO_TEST_ENDPOINT (demo account seeded)"
+}
+
+show_moto_log() {
+  [[ -n "$MOTO_LOG" && -f "$MOTO_LOG" ]] || return 0
+  log "---- last 100 lines of the moto log ($MOTO_LOG) ----"
+  tail -n 100 "$MOTO_LOG" >&2
+  log "---- end of moto log ----"
+}
+
+stop_moto() {
+  if [[ -n "$MOTO_PID" ]]; then
+    stop_process "$MOTO_PID" moto_server
+    MOTO_PID=""
+  fi
+  [[ -n "$MOTO_LOG" ]] && rm -f "$MOTO_LOG" "$MOTO_LOG.seed"
+  MOTO_LOG=""
+  unset MOTO_TEST_ENDPOINT
+}

@@ -4,10 +4,12 @@
 # Debian's Chromium against the release server on a fresh SQLite database.
 # A mock OpenID Connect provider (oidc-provider-mock) runs from before the cargo
 # tests to the end: the SSO tests use it (OIDC_TEST_ISSUER) and the e2e server
-# offers SSO through it besides the development sign-in.
+# offers SSO through it besides the development sign-in. The AWS stand-in
+# (moto, seeded with the demo account by scripts/demo_aws.py) runs for the
+# cargo tests (MOTO_TEST_ENDPOINT).
 #
-# Exits non-zero on the first failure; the EXIT trap stops the server, the OIDC
-# provider and PostgreSQL and removes temp dirs either way. Prints a timing line
+# Exits non-zero on the first failure; the EXIT trap stops the server, moto, the
+# OIDC provider and PostgreSQL and removes temp dirs either way. Prints a timing line
 # per step.
 set -euo pipefail
 
@@ -24,6 +26,7 @@ cleanup() {
   local rc=$?
   set +e
   stop_server
+  stop_moto
   stop_oidc_provider
   stop_postgres
   [[ -n "$TEST_TMP" ]] && rm -rf "$TEST_TMP"
@@ -71,6 +74,7 @@ run_cargo_test() {
   # Tracked in the closing note; remove once the cause is found.
   cargo test --workspace --exclude frontend -- --test-threads=1 || {
     show_oidc_provider_log
+    show_moto_log
     return 1
   }
 }
@@ -82,7 +86,9 @@ step "clippy (workspace, host)" cargo clippy --workspace --exclude frontend --al
 step "clippy (frontend, wasm32)" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "start PostgreSQL" start_postgres 54329
 step "start OIDC provider" start_oidc_provider 9400
+step "start moto" start_moto 5100
 step "cargo test" run_cargo_test
+step "stop moto" stop_moto
 step "stop PostgreSQL" stop_postgres
 step "cargo leptos build --release" build_site
 step "start server (e2e)" run_e2e_server

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the portal: installs what is missing, builds the release bundle, and
-# serves it in the foreground on http://127.0.0.1:3000 (config/dev.toml, SQLite
-# at data/gantry.db, seeded from fixtures/infrastructure-status.md on first start).
+# Runs the portal: installs what is missing, builds the release bundle, starts
+# the local AWS stand-in (moto, seeded with the demo "Backend Booking" account by
+# scripts/demo_aws.py), and serves Gantry in the foreground on
+# http://127.0.0.1:3000 (config/dev.toml, SQLite at data/gantry.db, seeded from
+# fixtures/infrastructure-status.md on first start). Ctrl-C stops both.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -18,6 +20,16 @@ mapfile -t site_env < <(leptos_site_env "$bind")
 mapfile -t unset_args < <(inherited_gantry_env_unset_args)
 mkdir -p data
 
-log "Gantry: http://$bind  (Ctrl-C to stop)"
-exec env "${unset_args[@]}" "${site_env[@]}" GANTRY_SERVER__SITE_ROOT="$SITE_ROOT" \
+# The demo AWS account. moto reports every ECS service with this many running
+# tasks: dev (desired 1) is then Healthy and prod (desired 3) shows a rollout
+# in progress, 1/3 running.
+MOTO_RUNNING_TASKS=1
+trap 'stop_moto' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+step "start the AWS stand-in (moto, demo account)" start_moto 5000 || exit 1
+
+log "Gantry: http://$bind  (Ctrl-C to stop; AWS stand-in at $MOTO_TEST_ENDPOINT)"
+env "${unset_args[@]}" "${site_env[@]}" GANTRY_SERVER__SITE_ROOT="$SITE_ROOT" \
+  GANTRY_AWS__ENDPOINT_URL="$MOTO_TEST_ENDPOINT" \
   "$SERVER_BIN" --config config/dev.toml serve

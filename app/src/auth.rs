@@ -70,6 +70,8 @@ pub struct Me {
     pub roles: Vec<String>,
     pub can_edit_roadmap: bool,
     pub can_read_audit: bool,
+    /// Edit environments and other settings.
+    pub can_administer: bool,
 }
 
 /// Who is signed in: for the header, and to show only the actions the user may take
@@ -84,5 +86,6 @@ pub async fn whoami() -> Result<Me, crate::error::AppError> {
         roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
         can_edit_roadmap: user.can(Permission::EditRoadmap),
         can_read_audit: user.can(Permission::ReadAudit),
+        can_administer: user.can(Permission::Administer),
     })
 }

@@ -36,6 +36,25 @@ impl FromServerFnError for AppError {
 }
 
 impl AppError {
+    /// A refusal of the user's input (400), the status set on the response.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        AppError::Invalid(message.into()).answered()
+    }
+
+    /// Something the user named that does not exist (404), the status set.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound(what.into()).answered()
+    }
+
+    /// Sets this error's status on the server function's (or page's) response.
+    pub fn answered(self) -> Self {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        self
+    }
+
     pub fn status(&self) -> http::StatusCode {
         match self {
             AppError::Unauthorized => http::StatusCode::UNAUTHORIZED,
@@ -66,9 +85,6 @@ impl From<gantry_core::CoreError> for AppError {
         };
         // The server function's own HTTP response carries the matching status;
         // a page rendering the error sets its status itself.
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(app.status());
-        }
-        app
+        app.answered()
     }
 }

@@ -20,4 +20,7 @@ pub use error::{CoreError, CoreResult};
 pub struct Services {
     pub db: Db,
     pub roadmap: roadmap::service::RoadmapSettings,
+    /// How often the health poller reads AWS; the live pages refresh at this
+    /// pace.
+    pub health_poll_interval: std::time::Duration,
 }

@@ -49,6 +49,7 @@ fn prod() -> EnvironmentInput {
                 health_url: None,
             },
         ],
+        database: Some("backend-booking-prod".into()),
         ssm_prefix: "/backend-booking/prod/".into(),
         cost_tag_key: Some("Environment".into()),
         cost_tag_value: Some("prod".into()),

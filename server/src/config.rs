@@ -24,6 +24,9 @@ pub struct Config {
     pub roadmap: RoadmapConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
+    pub aws: AwsConfig,
+    pub health: HealthConfig,
+    pub metrics: MetricsConfig,
     /// Environments created at start-up when they do not exist yet
     /// (`[[environments]]` tables); admins edit them in the UI afterwards.
     pub environments: Vec<EnvironmentInput>,
@@ -181,6 +184,64 @@ impl Default for RoadmapConfig {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// Send every AWS request here instead of AWS (the local moto stand-in):
+    /// `http://127.0.0.1:5000`. Empty = AWS itself.
+    pub endpoint_url: Option<String>,
+    /// Use moto's fixed test keys instead of the default credential chain.
+    /// Only allowed with a loopback `endpoint_url`.
+    pub stand_in_credentials: bool,
+    pub connect_timeout_ms: u64,
+    /// Longest one AWS operation may take, retries included.
+    pub operation_timeout_ms: u64,
+    /// Attempts per operation (1 = no retry), with the SDK's standard retry.
+    pub max_attempts: u32,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            endpoint_url: None,
+            stand_in_credentials: false,
+            connect_timeout_ms: 3_000,
+            operation_timeout_ms: 10_000,
+            max_attempts: 3,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// Poll AWS for health in the background. Off: pages show the last stored
+    /// snapshots (or none).
+    pub enabled: bool,
+    /// Seconds between polls (10..=3600). Pages refresh at this pace.
+    pub poll_interval_secs: u64,
+    /// Days of snapshots kept (the latest per environment always is).
+    pub retention_days: u32,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_interval_secs: 30,
+            retention_days: 7,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A bearer token a scraper sends to read `/metrics`
+    /// (`Authorization: Bearer …`). Without one, only signed-in admins can.
+    pub bearer_token: Option<SecretString>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// A tracing filter: "info", "gantry=debug,info".
     pub filter: String,
@@ -280,6 +341,27 @@ impl Config {
             }
         }
         self.validate_auth()?;
+        self.aws_settings()?;
+        if !(10..=3600).contains(&self.health.poll_interval_secs) {
+            return Err(invalid(
+                "health.poll_interval_secs",
+                format!(
+                    "must be between 10 and 3600 seconds (got {})",
+                    self.health.poll_interval_secs
+                ),
+            ));
+        }
+        if self.health.retention_days == 0 {
+            return Err(invalid("health.retention_days", "must be at least 1"));
+        }
+        if let Some(token) = &self.metrics.bearer_token {
+            if token.expose_secret().len() < 16 {
+                return Err(invalid(
+                    "metrics.bearer_token",
+                    "must be at least 16 characters",
+                ));
+            }
+        }
         for env in &self.environments {
             env.validate()
                 .map_err(|e| ConfigError::Load(e.public_message()))?;
@@ -287,6 +369,67 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| invalid("log.filter", e.to_string()))?;
         Ok(())
+    }
+
+    pub fn health_poll_interval(&self) -> Duration {
+        Duration::from_secs(self.health.poll_interval_secs)
+    }
+
+    /// The AWS seam's settings, validated.
+    pub fn aws_settings(&self) -> Result<gantry_core::aws::AwsSettings, ConfigError> {
+        let aws = &self.aws;
+        let endpoint_url = match aws.endpoint_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => {
+                let url = url::Url::parse(raw)
+                    .map_err(|e| invalid("aws.endpoint_url", format!("not a URL: {e}")))?;
+                let loopback = url.host_str().is_some_and(is_loopback_host);
+                if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+                    return Err(invalid(
+                        "aws.endpoint_url",
+                        "must be https:// (plain http only on loopback)",
+                    ));
+                }
+                Some(url)
+            }
+        };
+        let static_credentials = if aws.stand_in_credentials {
+            let loopback = endpoint_url
+                .as_ref()
+                .and_then(|u| u.host_str())
+                .is_some_and(is_loopback_host);
+            if !loopback {
+                return Err(invalid(
+                    "aws.stand_in_credentials",
+                    "only allowed with a loopback aws.endpoint_url (the local stand-in)",
+                ));
+            }
+            Some(gantry_core::aws::StaticCredentials::moto())
+        } else {
+            None
+        };
+        if !(100..=60_000).contains(&aws.connect_timeout_ms) {
+            return Err(invalid(
+                "aws.connect_timeout_ms",
+                "must be between 100 and 60000",
+            ));
+        }
+        if !(500..=300_000).contains(&aws.operation_timeout_ms) {
+            return Err(invalid(
+                "aws.operation_timeout_ms",
+                "must be between 500 and 300000",
+            ));
+        }
+        if !(1..=10).contains(&aws.max_attempts) {
+            return Err(invalid("aws.max_attempts", "must be between 1 and 10"));
+        }
+        Ok(gantry_core::aws::AwsSettings {
+            endpoint_url,
+            connect_timeout: Duration::from_millis(aws.connect_timeout_ms),
+            operation_timeout: Duration::from_millis(aws.operation_timeout_ms),
+            max_attempts: aws.max_attempts,
+            static_credentials,
+        })
     }
 
     fn validate_auth(&self) -> Result<(), ConfigError> {

@@ -26,6 +26,16 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
     pub auth: AuthState,
+    pub ops: OpsState,
+}
+
+/// What the operations routes (`/metrics`) read.
+#[derive(Clone, Debug)]
+pub struct OpsState {
+    /// Every AWS request the server sent.
+    pub aws_calls: gantry_core::aws::AwsCallCounter,
+    pub metrics_token: Option<secrecy::SecretString>,
+    pub poll_interval: std::time::Duration,
 }
 
 /// What every Leptos render and server function gets in its context: the core
@@ -58,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest_service("/pkg", pkg)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(routes::metrics::metrics))
         .route("/roadmap/export.md", get(routes::roadmap::export_markdown))
         .route("/audit/{file}", get(routes::audit::export))
         .merge(auth::routes::router())

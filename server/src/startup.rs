@@ -10,7 +10,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::auth::AuthState;
 use crate::config::{Config, LogFormat};
-use crate::http::{router, AppState};
+use crate::http::{router, AppState, OpsState};
 
 pub fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log.filter)
@@ -43,6 +43,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
     Ok(Services {
         db,
         roadmap: config.roadmap_settings()?,
+        health_poll_interval: config.health_poll_interval(),
     })
 }
 
@@ -78,10 +79,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let auth = AuthState::from_config(&config).await?;
     spawn_session_purge(services.clone());
+    let aws_calls = gantry_core::aws::AwsCallCounter::new();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let poller = if config.health.enabled {
+        Some(spawn_health_poller(
+            &config,
+            &services,
+            aws_calls.clone(),
+            shutdown.clone(),
+        )?)
+    } else {
+        tracing::info!("health polling is off ([health] enabled = false)");
+        None
+    };
     let state = AppState {
         leptos_options: leptos_options(&config),
         services: services.clone(),
         auth,
+        ops: ops_state(&config, aws_calls),
     };
     let app = router(state);
     let addr: SocketAddr = config.server.bind;
@@ -93,8 +108,44 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
+    shutdown.cancel();
+    if let Some(poller) = poller {
+        let _ = poller.await;
+    }
     services.db.close().await;
     Ok(())
+}
+
+/// What `/metrics` reads.
+pub fn ops_state(config: &Config, aws_calls: gantry_core::aws::AwsCallCounter) -> OpsState {
+    OpsState {
+        aws_calls,
+        metrics_token: config.metrics.bearer_token.clone(),
+        poll_interval: config.health_poll_interval(),
+    }
+}
+
+/// Starts the background health poller: the only code that reads AWS for
+/// the health pages (they read its stored snapshots).
+pub fn spawn_health_poller(
+    config: &Config,
+    services: &Services,
+    aws_calls: gantry_core::aws::AwsCallCounter,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let clients = gantry_core::aws::AwsClients::new(config.aws_settings()?, aws_calls);
+    let source = gantry_core::health::source::AwsHealthSource::new(clients)
+        .context("building the AWS health source")?;
+    let poller = gantry_core::health::poll::Poller::new(
+        services.db.clone(),
+        Arc::new(source),
+        config.health_poll_interval(),
+        chrono::Duration::days(i64::from(config.health.retention_days)),
+    );
+    if let Some(endpoint) = &config.aws.endpoint_url {
+        tracing::info!(%endpoint, "AWS requests go to a local stand-in");
+    }
+    Ok(poller.spawn(shutdown))
 }
 
 /// Deletes expired sessions and sign-in flows every ten minutes.

@@ -22,6 +22,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     let ok = [200, 200, 200, 200];
     let editors = [403, 200, 403, 200];
     let auditors = [403, 403, 200, 200];
+    let admins = [403, 403, 403, 200];
     vec![
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
@@ -29,6 +30,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/auth/me".into(), String::new(), ok),
         (Method::POST, "/api/environments/list".into(), String::new(), ok),
         (Method::POST, "/api/environments/get".into(), "name=prod".into(), ok),
+        (Method::POST, "/api/environments/health".into(), "name=prod".into(), ok),
         (
             Method::POST,
             "/api/roadmap/module/update".into(),
@@ -53,6 +55,21 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             "actor=&action=&target=&from=&to=".into(),
             auditors,
         ),
+        (
+            Method::POST,
+            "/api/environments/save".into(),
+            format!(
+                "form[name]=qa-{suffix}&form[region]=us-east-1&form[account_id]=123456789012&form[role_arn]=&form[cluster]=qa&form[database]=&form[services]=api+django&form[ssm_prefix]=/qa/&form[cost_tag_key]=&form[cost_tag_value]=&form[monthly_budget_usd]=10&form[approvals_required]=0&form[approver_groups]=&form[approval_expiry_hours]=24&form[ttl_hours]="
+            ),
+            admins,
+        ),
+        (
+            Method::POST,
+            "/api/environments/delete".into(),
+            format!("name=qa-{suffix}"),
+            admins,
+        ),
+        (Method::GET, "/metrics".into(), String::new(), admins),
         (Method::GET, "/roadmap/export.md".into(), String::new(), ok),
         (Method::GET, "/audit/export.csv".into(), String::new(), auditors),
         (Method::GET, "/audit/export.jsonl".into(), String::new(), auditors),
@@ -102,6 +119,8 @@ async fn anonymous_requests_are_refused_everywhere() {
         "/roadmap/board",
         "/roadmap/modules/waf",
         "/audit",
+        "/environments",
+        "/environments/prod",
         "/",
     ] {
         let reply = app.get(page, None).await;
@@ -154,10 +173,113 @@ async fn each_role_gets_exactly_its_permissions() {
             .all(|a| a.contains("<oscar>") || a.contains("<ada>")),
         "{edits:?}"
     );
+    // Only the admin created and deleted an environment.
+    let env_changes: Vec<(&str, &str)> = records
+        .iter()
+        .filter(|r| r.action.starts_with("environment."))
+        .filter(|r| !r.actor.contains("config"))
+        .map(|r| (r.action.as_str(), r.actor.as_str()))
+        .collect();
+    assert_eq!(env_changes.len(), 2, "{env_changes:?}");
+    assert!(
+        env_changes.iter().all(|(_, a)| a.contains("<ada>")),
+        "{env_changes:?}"
+    );
     assert!(audit::store::verify(&app.services.db)
         .await
         .unwrap()
         .is_ok());
+}
+
+#[tokio::test]
+async fn an_invalid_environment_is_refused_with_the_field_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let admin = app.sign_in("ada").await;
+    let before = app
+        .call("/api/environments/list", "", Some(&admin))
+        .await
+        .body;
+    let form = |prefix: &str, budget: &str| {
+        format!(
+            "form[name]=staging&form[region]=us-east-1&form[account_id]=123456789012&form[role_arn]=arn:aws:iam::123456789012:role/x&form[cluster]=staging&form[database]=&form[services]=&form[ssm_prefix]={prefix}&form[cost_tag_key]=&form[cost_tag_value]=&form[monthly_budget_usd]={budget}&form[approvals_required]=0&form[approver_groups]=&form[approval_expiry_hours]=24&form[ttl_hours]="
+        )
+    };
+    let no_slash = app
+        .call(
+            "/api/environments/save",
+            &form("backend-booking/staging/", "10"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        no_slash.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        no_slash.body
+    );
+    assert!(
+        no_slash.body.contains("environments.staging.ssm_prefix"),
+        "{}",
+        no_slash.body
+    );
+    assert!(
+        no_slash.body.contains("must start with '/'"),
+        "{}",
+        no_slash.body
+    );
+    let not_a_number = app
+        .call(
+            "/api/environments/save",
+            &form("/bb/staging/", "ten"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        not_a_number.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        not_a_number.body
+    );
+    assert!(
+        not_a_number.body.contains("monthly_budget_usd")
+            && not_a_number.body.contains("is not a number"),
+        "{}",
+        not_a_number.body
+    );
+    let bad_role = app
+        .call(
+            "/api/environments/save",
+            &form("/bb/staging/", "10").replace("role/x", "user/x"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(bad_role.status, StatusCode::BAD_REQUEST);
+    assert!(bad_role.body.contains("role_arn"), "{}", bad_role.body);
+    let after = app
+        .call("/api/environments/list", "", Some(&admin))
+        .await
+        .body;
+    assert_eq!(before, after, "nothing was written");
+    // Production environments cannot be deleted.
+    let prod = app
+        .call("/api/environments/delete", "name=prod", Some(&admin))
+        .await;
+    assert_eq!(prod.status, StatusCode::BAD_REQUEST, "{}", prod.body);
+    // A valid save lands, and shows on the page.
+    let ok = app
+        .call(
+            "/api/environments/save",
+            &form("/bb/staging/", "10"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let page = app.get("/environments/staging", Some(&admin)).await;
+    assert!(page.body.contains("/bb/staging/"), "{}", page.body);
+    assert!(page.body.contains("Edit settings"), "admins see the form");
+    let viewer = app.sign_in("vera").await;
+    let page = app.get("/environments/staging", Some(&viewer)).await;
+    assert!(!page.body.contains("Edit settings"), "viewers do not");
 }
 
 #[tokio::test]

@@ -139,7 +139,11 @@ client_secret = "sso-test-secret"
         service::import_markdown(&db, &roadmap, SEED, &seeder)
             .await
             .expect("seed");
-        let services = Services { db, roadmap };
+        let services = Services {
+            db,
+            roadmap,
+            health_poll_interval: config.health_poll_interval(),
+        };
         let auth = AuthState::from_config(&config).await.unwrap_or_else(|e| {
             panic!("discovery at {issuer} failed (is the provider running?): {e:#}")
         });
@@ -147,6 +151,7 @@ client_secret = "sso-test-secret"
             leptos_options: leptos_options(&config),
             services: services.clone(),
             auth,
+            ops: gantry_server::startup::ops_state(&config, Default::default()),
         });
         // A browser, minus the redirects: each hop is checked by hand.
         let http = reqwest::Client::builder()

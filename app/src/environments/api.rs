@@ -2,18 +2,31 @@
 
 use leptos::prelude::*;
 
-use super::dto::EnvironmentView;
+use super::dto::{EnvironmentHealthView, EnvironmentView};
 use crate::error::AppError;
 
+/// Every environment with its latest health summary. Reads the stored
+/// snapshots only: a page view never calls AWS.
 #[server(prefix = "/api", endpoint = "environments/list")]
 pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let now = chrono::Utc::now();
-    Ok(gantry_core::environments::service::list(&services.db)
+    let envs = gantry_core::environments::service::list(&services.db).await?;
+    let snapshots = gantry_core::health::store::latest_all(&services.db).await?;
+    let modules = gantry_core::roadmap::service::roadmap(&services.db)
         .await?
+        .modules;
+    Ok(envs
         .iter()
-        .map(|e| convert::view(e, now))
+        .map(|e| {
+            let mut view = convert::view(e, now);
+            view.health = snapshots
+                .iter()
+                .find(|s| s.environment == e.name.as_str())
+                .map(|s| convert::summary(s, &modules, now));
+            view
+        })
         .collect())
 }
 
@@ -21,21 +34,278 @@ pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
 pub async fn get_environment(name: String) -> Result<EnvironmentView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
-    let name = gantry_core::roadmap::model::EnvName::parse(&name)
-        .map_err(|_| AppError::NotFound(format!("environment {name:?}")))?;
-    let env = gantry_core::environments::service::get(&services.db, &name).await?;
+    let env = convert::find(&services.db, &name).await?;
     Ok(convert::view(&env, chrono::Utc::now()))
+}
+
+/// The live part of an environment page: the latest snapshot, drift against
+/// the roadmap, and recent status changes. Refetched by the page while open;
+/// reads the database only.
+#[server(prefix = "/api", endpoint = "environments/health")]
+pub async fn environment_health(name: String) -> Result<EnvironmentHealthView, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
+    let services = crate::services()?;
+    let env = convert::find(&services.db, &name).await?;
+    let snapshot = gantry_core::health::store::latest(&services.db, env.name.as_str()).await?;
+    let snapshot = match snapshot {
+        Some(snap) => {
+            let modules = gantry_core::roadmap::service::roadmap(&services.db)
+                .await?
+                .modules;
+            let transitions =
+                gantry_core::health::store::transitions(&services.db, env.name.as_str(), 10)
+                    .await?;
+            Some(convert::snapshot(
+                &snap,
+                &modules,
+                &transitions,
+                chrono::Utc::now(),
+            ))
+        }
+        None => None,
+    };
+    Ok(EnvironmentHealthView {
+        environment: env.name.to_string(),
+        snapshot,
+        refresh_secs: u32::try_from(services.health_poll_interval.as_secs())
+            .unwrap_or(u32::MAX)
+            .clamp(5, 300),
+    })
 }
 
 #[cfg(feature = "ssr")]
 mod convert {
     use chrono::{DateTime, SecondsFormat, Utc};
     use gantry_core::environments::Environment;
+    use gantry_core::health::drift::drift;
+    use gantry_core::health::model::{Assessment, ProbeOutcome};
+    use gantry_core::health::snapshot::{EnvironmentSnapshot, HealthTransition, Sourced};
+    use gantry_core::roadmap::model::{EnvName, Module};
 
-    use super::super::dto::{EnvironmentView, FreezeView, ServiceView};
+    use super::super::dto::*;
+    use crate::error::AppError;
 
     fn ts(t: DateTime<Utc>) -> String {
         t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    /// The environment `name` names, or a 404 (also for a malformed name).
+    pub async fn find(db: &gantry_core::Db, name: &str) -> Result<Environment, AppError> {
+        let parsed = EnvName::parse(name)
+            .map_err(|_| AppError::not_found(format!("environment {name:?}")))?;
+        Ok(gantry_core::environments::service::get(db, &parsed).await?)
+    }
+
+    fn badge(a: &Assessment) -> HealthBadgeView {
+        HealthBadgeView {
+            status: a.status.as_str().to_owned(),
+            label: a.status.label().to_owned(),
+            reason: a.reason.clone(),
+        }
+    }
+
+    fn reading<T>(s: &Sourced<T>, now: DateTime<Utc>) -> ReadingView {
+        ReadingView {
+            read_at: s.read_at.map(ts),
+            age_secs: s.read_at.map(|t| (now - t).num_seconds().max(0)),
+            error: s
+                .error
+                .as_ref()
+                .map(|e| gantry_core::health::rules::source_error(e).reason),
+        }
+    }
+
+    pub fn summary(
+        snap: &EnvironmentSnapshot,
+        modules: &[Module],
+        now: DateTime<Utc>,
+    ) -> HealthSummaryView {
+        let first = snap.services.first();
+        HealthSummaryView {
+            overall: badge(&snap.overall),
+            polled_at: ts(snap.polled_at),
+            age_secs: (now - snap.polled_at).num_seconds().max(0),
+            image: first.and_then(|s| s.image.clone()),
+            task_definition: first.and_then(|s| s.task_definition.clone()),
+            last_deploy_at: first.and_then(|s| s.last_deploy_at).map(ts),
+            drift: drift(modules, snap).len(),
+        }
+    }
+
+    fn probe_text(outcome: &ProbeOutcome) -> (String, bool) {
+        match outcome {
+            ProbeOutcome::Ok {
+                status_code,
+                latency_ms,
+            } => (format!("HTTP {status_code} in {latency_ms} ms"), true),
+            ProbeOutcome::HttpError { status_code } => (format!("HTTP {status_code}"), false),
+            ProbeOutcome::Timeout => ("timed out".to_owned(), false),
+            ProbeOutcome::ConnectionFailed { message } => {
+                (format!("connection failed: {message}"), false)
+            }
+        }
+    }
+
+    pub fn snapshot(
+        snap: &EnvironmentSnapshot,
+        modules: &[Module],
+        transitions: &[HealthTransition],
+        now: DateTime<Utc>,
+    ) -> SnapshotView {
+        let services = snap
+            .services
+            .iter()
+            .map(|s| {
+                let ecs = s.ecs.data.clone().unwrap_or_default();
+                let mut events: Vec<EventView> = ecs
+                    .recent_events
+                    .iter()
+                    .map(|e| EventView {
+                        at: ts(e.at),
+                        message: e.message.clone(),
+                    })
+                    .collect();
+                events.sort_by(|a, b| b.at.cmp(&a.at));
+                ServiceHealthView {
+                    name: s.name.clone(),
+                    overall: badge(&s.health.overall),
+                    parts: s
+                        .health
+                        .parts
+                        .iter()
+                        .map(|(c, a)| (c.label().to_owned(), badge(a)))
+                        .collect(),
+                    ecs: reading(&s.ecs, now),
+                    found: ecs.found,
+                    desired: ecs.desired,
+                    running: ecs.running,
+                    pending: ecs.pending,
+                    image: s.image.clone(),
+                    task_definition: s.task_definition.clone(),
+                    last_deploy_at: s.last_deploy_at.map(ts),
+                    deployments: ecs
+                        .deployments
+                        .iter()
+                        .map(|d| DeploymentView {
+                            id: d.id.clone(),
+                            status: d.status.as_str().to_owned(),
+                            rollout: d.rollout_state.map(|r| r.as_str().to_owned()),
+                            rollout_reason: d.rollout_state_reason.clone(),
+                            desired: d.desired,
+                            running: d.running,
+                            pending: d.pending,
+                            failed_tasks: d.failed_tasks,
+                            task_definition: d.task_definition.clone(),
+                            created_at: d.created_at.map(ts),
+                        })
+                        .collect(),
+                    events,
+                    targets: s.targets.as_ref().map(|t| {
+                        let data = t.data.clone().unwrap_or_default();
+                        TargetsView {
+                            reading: reading(t, now),
+                            healthy: data.healthy,
+                            unhealthy: data.unhealthy,
+                            initial: data.initial,
+                            draining: data.draining,
+                            unused: data.unused,
+                            unavailable: data.unavailable,
+                            issues: data
+                                .issues
+                                .iter()
+                                .map(|i| match &i.description {
+                                    Some(d) => format!("{}: {} — {d}", i.target, i.reason),
+                                    None => format!("{}: {}", i.target, i.reason),
+                                })
+                                .collect(),
+                        }
+                    }),
+                    alarms: s.alarms.as_ref().map(|a| AlarmsView {
+                        reading: reading(a, now),
+                        alarms: a
+                            .data
+                            .iter()
+                            .flatten()
+                            .map(|alarm| AlarmView {
+                                name: alarm.name.clone(),
+                                state: alarm.state.as_str().to_owned(),
+                                reason: alarm.reason.clone(),
+                            })
+                            .collect(),
+                    }),
+                    probe: s.probe.as_ref().map(|p| {
+                        let (outcome, ok) = match &p.data {
+                            Some(obs) => {
+                                let (text, ok) = probe_text(&obs.outcome);
+                                (Some(text), ok)
+                            }
+                            None => (None, false),
+                        };
+                        ProbeView {
+                            reading: reading(p, now),
+                            url: p.data.as_ref().map(|o| o.url.clone()),
+                            outcome,
+                            ok,
+                        }
+                    }),
+                }
+            })
+            .collect();
+        SnapshotView {
+            polled_at: ts(snap.polled_at),
+            age_secs: (now - snap.polled_at).num_seconds().max(0),
+            overall: badge(&snap.overall),
+            services,
+            database: snap.database.as_ref().map(|d| DatabaseView {
+                identifier: d.identifier.clone(),
+                health: badge(&d.health),
+                reading: reading(&d.rds, now),
+                status: d.rds.data.as_ref().map(|r| r.status.clone()),
+                multi_az: d.rds.data.as_ref().is_some_and(|r| r.multi_az),
+            }),
+            parameters: reading(&snap.parameters, now),
+            parameter_list: snap
+                .parameters
+                .data
+                .iter()
+                .flatten()
+                .map(|p| {
+                    let secure =
+                        p.kind == gantry_core::health::snapshot::ParameterKind::SecureString;
+                    ParameterView {
+                        name: p.name.clone(),
+                        kind: p.kind.as_str().to_owned(),
+                        // Belt and braces: a SecureString value is dropped when
+                        // the parameter is built; never send one even so.
+                        value: if secure { None } else { p.value.clone() },
+                        secure,
+                        version: p.version,
+                        last_modified: p.last_modified.map(ts),
+                    }
+                })
+                .collect(),
+            drift: drift(modules, snap)
+                .into_iter()
+                .map(|d| DriftView {
+                    module: d.module,
+                    module_name: d.module_name,
+                    message: d.message,
+                })
+                .collect(),
+            transitions: transitions
+                .iter()
+                .map(|t| TransitionView {
+                    subject: t.subject.clone(),
+                    from: t.from.map(|s| s.label().to_owned()),
+                    to: HealthBadgeView {
+                        status: t.to.as_str().to_owned(),
+                        label: t.to.label().to_owned(),
+                        reason: t.reason.clone(),
+                    },
+                    at: ts(t.at),
+                })
+                .collect(),
+        }
     }
 
     pub fn view(e: &Environment, now: DateTime<Utc>) -> EnvironmentView {
@@ -77,6 +347,9 @@ mod convert {
                 })
                 .collect(),
             expires_at: e.expires_at().map(ts),
+            ttl_hours: e.ttl_hours,
+            database: e.database.clone(),
+            health: None,
         }
     }
 }

@@ -4,21 +4,62 @@ use leptos_router::hooks::use_params_map;
 
 use super::api::get_environment;
 use super::dto::EnvironmentView;
+use super::edit::{DeleteEnvironment, SaveEnvironment, SettingsForm};
+use super::health::LiveHealth;
+use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::roadmap::dto::Money;
 
 #[component]
 pub fn EnvironmentPage() -> impl IntoView {
     let params = use_params_map();
+    let save = ServerAction::<SaveEnvironment>::new();
     let data = Resource::new(
-        move || params.read().get("name").unwrap_or_default(),
-        get_environment,
+        move || {
+            (
+                params.read().get("name").unwrap_or_default(),
+                save.version().get(),
+            )
+        },
+        |(name, _)| get_environment(name),
     );
+    let me = use_context::<MeResource>();
+    let name = Signal::derive(move || params.read().get("name").unwrap_or_default());
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
+                let can_administer = match me {
+                    Some(me) => me.await.map(|m| m.can_administer).unwrap_or(false),
+                    None => false,
+                };
                 match data.await {
-                    Ok(env) => view! { <Settings env /> }.into_any(),
+                    Ok(env) => {
+                        let editor = can_administer.then(|| {
+                            let production = env.production;
+                            let name = env.name.clone();
+                            view! {
+                                <section class="mt-6 rounded-lg border border-indigo-200 bg-white p-4 shadow-sm" aria-labelledby="edit-env-heading">
+                                    <h2 id="edit-env-heading" class="mb-3 font-semibold">"Edit settings"</h2>
+                                    <SettingsForm action=save env=env.clone() />
+                                    {(!production).then(|| view! { <DeleteEnvironment name /> })}
+                                </section>
+                            }
+                        });
+                        let subtitle = if env.production {
+                            "Production environment".to_owned()
+                        } else {
+                            "Non-production environment".to_owned()
+                        };
+                        view! {
+                            <Title text=format!("Environment {}", env.name) />
+                            <PageHeader title=env.name.clone() subtitle />
+                            <LiveHealth name />
+                            <h2 class="mt-8 mb-3 text-lg font-semibold">"Settings"</h2>
+                            <Settings env />
+                            {editor}
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <Title text="Not found" /> <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -39,11 +80,6 @@ fn Row(label: &'static str, children: Children) -> impl IntoView {
 #[component]
 fn Settings(env: EnvironmentView) -> impl IntoView {
     let summary = env.approval_summary();
-    let subtitle = if env.production {
-        "Production environment".to_owned()
-    } else {
-        "Non-production environment".to_owned()
-    };
     let budget = env
         .monthly_budget_cents
         .map(|c| {
@@ -55,8 +91,6 @@ fn Settings(env: EnvironmentView) -> impl IntoView {
         })
         .unwrap_or_else(|| "—".to_owned());
     view! {
-        <Title text=format!("Environment {}", env.name) />
-        <PageHeader title=env.name.clone() subtitle />
         <div class="grid gap-6 lg:grid-cols-2">
             <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="aws-heading">
                 <h2 id="aws-heading" class="mb-2 font-semibold">"AWS"</h2>
@@ -65,6 +99,7 @@ fn Settings(env: EnvironmentView) -> impl IntoView {
                     <Row label="Region">{env.region.clone()}</Row>
                     <Row label="Role">{env.role_arn.clone().unwrap_or_else(|| "Gantry's own credentials".into())}</Row>
                     <Row label="ECS cluster">{env.cluster.clone()}</Row>
+                    <Row label="Database">{env.database.clone().unwrap_or_else(|| "—".into())}</Row>
                     <Row label="SSM prefix">{env.ssm_prefix.clone()}</Row>
                     <Row label="Cost tag">{env.cost_tag.clone().unwrap_or_else(|| "—".into())}</Row>
                     <Row label="Monthly budget">{budget}</Row>
@@ -123,7 +158,6 @@ fn Settings(env: EnvironmentView) -> impl IntoView {
                             .collect_view()}
                     </tbody>
                 </table>
-                <p class="mt-3 text-xs text-slate-500">"Live health (ECS, ALB targets, alarms, probes) arrives with the AWS health poller."</p>
             </section>
         </div>
     }

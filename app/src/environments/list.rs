@@ -3,17 +3,25 @@ use leptos_meta::Title;
 
 use super::api::list_environments;
 use super::dto::EnvironmentView;
+use super::edit::{SaveEnvironment, SettingsForm};
+use super::health::{ago, schedule_refresh, HealthBadge};
+use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::roadmap::dto::Money;
 
 #[component]
 pub fn EnvironmentsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| list_environments());
+    let save = ServerAction::<SaveEnvironment>::new();
+    let data = Resource::new(move || save.version().get(), |_| list_environments());
+    let me = use_context::<MeResource>();
+    // The overview refreshes itself while open, like the environment page.
+    const REFRESH_SECS: u32 = 30;
     view! {
         <Title text="Environments" />
         <PageHeader title="Environments".to_owned() subtitle="Where Gantry deploys, and the rules for changing each." />
-        <Suspense fallback=Loading>
+        <Transition fallback=Loading>
             {move || Suspend::new(async move {
+                schedule_refresh(data, REFRESH_SECS);
                 match data.await {
                     Ok(envs) if envs.is_empty() => {
                         view! {
@@ -27,6 +35,20 @@ pub fn EnvironmentsPage() -> impl IntoView {
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
+        </Transition>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let can_administer = match me {
+                    Some(me) => me.await.map(|m| m.can_administer).unwrap_or(false),
+                    None => false,
+                };
+                can_administer.then(|| view! {
+                    <details class="mt-6 rounded-lg border border-indigo-200 bg-white p-4 shadow-sm">
+                        <summary class="cursor-pointer font-semibold">"Add an environment"</summary>
+                        <div class="mt-3"><SettingsForm action=save /></div>
+                    </details>
+                })
+            })}
         </Suspense>
     }
 }
@@ -39,6 +61,8 @@ fn EnvironmentTable(envs: Vec<EnvironmentView>) -> impl IntoView {
                 <thead class="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase">
                     <tr>
                         <th scope="col" class="px-4 py-2">"Environment"</th>
+                        <th scope="col" class="px-4 py-2">"Health"</th>
+                        <th scope="col" class="px-4 py-2">"Running"</th>
                         <th scope="col" class="px-4 py-2">"Account / region"</th>
                         <th scope="col" class="px-4 py-2">"Cluster"</th>
                         <th scope="col" class="px-4 py-2">"Services"</th>
@@ -56,6 +80,47 @@ fn EnvironmentTable(envs: Vec<EnvironmentView>) -> impl IntoView {
                                 .map(|c| Money { low_cents: c, high_cents: c }.display())
                                 .unwrap_or_else(|| "—".to_owned());
                             let name = e.name.clone();
+                            let (health, running) = match e.health.clone() {
+                                Some(h) => {
+                                    let image_tag = h
+                                        .image
+                                        .as_deref()
+                                        .and_then(|i| i.rsplit_once(':'))
+                                        .map(|(_, tag)| tag.to_owned());
+                                    let running = [h.task_definition.clone(), image_tag]
+                                        .into_iter()
+                                        .flatten()
+                                        .collect::<Vec<_>>()
+                                        .join(" · ");
+                                    let deployed = h
+                                        .last_deploy_at
+                                        .clone()
+                                        .map(|t| format!("deployed {}", t.replace('T', " ")))
+                                        .unwrap_or_default();
+                                    (
+                                        view! {
+                                            <HealthBadge badge=h.overall.clone() />
+                                            <p class="mt-1 max-w-xs text-xs text-slate-600" data-testid="health-reason">{h.overall.reason.clone()}</p>
+                                            <p class="text-xs text-slate-400" data-testid="polled-at">{format!("read {}", ago(h.age_secs))}</p>
+                                            {(h.drift > 0).then(|| view! {
+                                                <a href=format!("/environments/{}", e.name) class="text-xs font-medium text-amber-800 underline" data-testid="drift-count">
+                                                    {format!("{} drift with the roadmap", h.drift)}
+                                                </a>
+                                            })}
+                                        }
+                                            .into_any(),
+                                        view! {
+                                            <span class="font-mono text-xs" data-testid="running">{running}</span>
+                                            <p class="text-xs text-slate-500">{deployed}</p>
+                                        }
+                                            .into_any(),
+                                    )
+                                }
+                                None => (
+                                    view! { <span class="text-xs text-slate-500">"not polled yet"</span> }.into_any(),
+                                    view! { <span class="text-xs text-slate-400">"—"</span> }.into_any(),
+                                ),
+                            };
                             view! {
                                 <tr data-environment=name>
                                     <th scope="row" class="px-4 py-2 text-left font-medium">
@@ -72,6 +137,8 @@ fn EnvironmentTable(envs: Vec<EnvironmentView>) -> impl IntoView {
                                                 }
                                             })}
                                     </th>
+                                    <td class="px-4 py-2">{health}</td>
+                                    <td class="px-4 py-2">{running}</td>
                                     <td class="px-4 py-2 font-mono text-xs">{format!("{} · {}", e.account_id, e.region)}</td>
                                     <td class="px-4 py-2 font-mono text-xs">{e.cluster}</td>
                                     <td class="px-4 py-2">{e.services.len()}</td>

@@ -4,4 +4,6 @@
 pub mod api;
 pub mod detail;
 pub mod dto;
+pub mod edit;
+pub mod health;
 pub mod list;

@@ -81,11 +81,11 @@ mod parse {
     use crate::error::AppError;
 
     fn invalid(message: String) -> AppError {
-        AppError::Invalid(message)
+        AppError::invalid(message)
     }
 
     pub fn slug(raw: &str) -> Result<ModuleSlug, AppError> {
-        ModuleSlug::parse(raw).map_err(|_| AppError::NotFound(format!("module {raw:?}")))
+        ModuleSlug::parse(raw).map_err(|_| AppError::not_found(format!("module {raw:?}")))
     }
 
     fn optional(text: String) -> Option<String> {

@@ -10,7 +10,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::model::{
-    parse_rds_identifier, ApprovalPolicy, AwsAccountId, AwsRegion, CostTag, EnvName, Environment, RoleArn, SsmPrefix,
+    parse_rds_identifier, ApprovalPolicy, AwsAccountId, AwsRegion, CostTag, EnvName, Environment,
+    RoleArn, SsmPrefix,
 };
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};

@@ -6,6 +6,7 @@
 //! [`rules`] maps observations to statuses. Both are pure: polling, storage and
 //! history live elsewhere, so the rules are tested without AWS.
 
+pub mod drift;
 pub mod model;
 pub mod poll;
 pub mod rules;

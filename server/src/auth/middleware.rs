@@ -18,6 +18,8 @@ use super::{AuthState, SESSION_COOKIE};
 /// Paths anyone may request.
 pub fn is_public(path: &str) -> bool {
     path == "/healthz"
+        // Checks its own bearer token or admin session (routes/metrics.rs).
+        || path == "/metrics"
         || path == "/favicon.svg"
         || path.starts_with("/auth/")
         || path.starts_with("/pkg/")

@@ -38,6 +38,7 @@ name = "dev"
 region = "us-east-1"
 account_id = "123456789012"
 cluster = "backend-booking-dev"
+database = "backend-booking-dev"
 services = [{ name = "backend-booking-api", container = "django" }]
 ssm_prefix = "/backend-booking/dev/"
 monthly_budget_usd = 80
@@ -48,6 +49,7 @@ production = true
 region = "us-east-1"
 account_id = "123456789012"
 cluster = "backend-booking-prod"
+database = "backend-booking-prod"
 services = [{ name = "backend-booking-api", container = "django", health_url = "https://booking.example.com/health/" }]
 ssm_prefix = "/backend-booking/prod/"
 monthly_budget_usd = 475
@@ -56,6 +58,10 @@ approver_groups = ["gantry-approvers"]
 "#;
 
 pub struct TestApp {
+    /// Every AWS request the app's health poller (see [`Self::poll_health`])
+    /// sent; `/metrics` reads the same counter.
+    pub aws_calls: gantry_core::aws::AwsCallCounter,
+    pub aws_settings: gantry_core::aws::AwsSettings,
     pub router: Router,
     pub services: Services,
 }
@@ -96,14 +102,44 @@ impl TestApp {
         gantry_core::environments::service::seed_from(&db, &config.environments)
             .await
             .expect("environments");
-        let services = Services { db, roadmap };
+        let services = Services {
+            db,
+            roadmap,
+            health_poll_interval: config.health_poll_interval(),
+        };
         let auth = AuthState::from_config(&config).await.expect("auth state");
+        let aws_calls = gantry_core::aws::AwsCallCounter::new();
         let router = router(AppState {
             leptos_options: leptos_options(&config),
             services: services.clone(),
             auth,
+            ops: gantry_server::startup::ops_state(&config, aws_calls.clone()),
         });
-        Self { router, services }
+        Self {
+            router,
+            services,
+            aws_calls,
+            aws_settings: config.aws_settings().expect("aws settings"),
+        }
+    }
+
+    /// One pass of the health poller over every environment, through the real
+    /// AWS clients (against the endpoint the config names), counted in
+    /// [`Self::aws_calls`]; the snapshots are stored as the server's would be.
+    pub async fn poll_health(&self) -> Vec<gantry_core::health::snapshot::EnvironmentSnapshot> {
+        let clients =
+            gantry_core::aws::AwsClients::new(self.aws_settings.clone(), self.aws_calls.clone());
+        let source =
+            gantry_core::health::source::AwsHealthSource::new(clients).expect("health source");
+        gantry_core::health::poll::Poller::new(
+            self.services.db.clone(),
+            std::sync::Arc::new(source),
+            std::time::Duration::from_secs(30),
+            chrono::Duration::days(1),
+        )
+        .poll_once(chrono::Utc::now())
+        .await
+        .expect("health poll")
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {

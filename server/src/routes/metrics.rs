@@ -1,0 +1,58 @@
+//! `/metrics`: Prometheus text for scrapers — AWS requests sent, per service
+//! and operation (the figure that proves page views cost no AWS calls).
+//!
+//! Readable with the configured bearer token (`[metrics] bearer_token`) or by a
+//! signed-in admin; the session middleware lets the path through so a scraper
+//! without a session can present its token.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use gantry_core::auth::{Permission, Principal};
+use secrecy::ExposeSecret;
+use subtle::ConstantTimeEq;
+
+use crate::http::OpsState;
+
+pub async fn metrics(
+    State(ops): State<OpsState>,
+    user: Option<Extension<Principal>>,
+    headers: HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = match (bearer, &ops.metrics_token) {
+        (Some(given), Some(expected)) => {
+            bool::from(given.as_bytes().ct_eq(expected.expose_secret().as_bytes()))
+        }
+        _ => false,
+    };
+    if !token_ok {
+        if bearer.is_some() {
+            return (StatusCode::UNAUTHORIZED, "invalid bearer token").into_response();
+        }
+        if let Err(refusal) = super::require(user.as_deref(), Permission::Administer) {
+            return refusal.into_response();
+        }
+    }
+    let mut body = ops.aws_calls.render_prometheus();
+    body.push_str(
+        "# HELP gantry_health_poll_interval_seconds Seconds between health polls.\n\
+         # TYPE gantry_health_poll_interval_seconds gauge\n",
+    );
+    body.push_str(&format!(
+        "gantry_health_poll_interval_seconds {}\n",
+        ops.poll_interval.as_secs()
+    ));
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}

@@ -233,3 +233,72 @@ async fn metrics_need_the_token_or_an_admin() {
     let wrong = app.send(with("scrape-token-wrong-000000")).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn drift_between_the_roadmap_and_aws_is_flagged_on_the_matrix_and_the_page() {
+    // dev's cluster and database are gone from AWS; the roadmap still says the
+    // ECS and RDS modules are deployed there.
+    let config = config_for(&moto_endpoint())
+        .replace(
+            "cluster = \"backend-booking-dev\"",
+            "cluster = \"backend-booking-gone\"",
+        )
+        .replace(
+            "database = \"backend-booking-dev\"",
+            "database = \"backend-booking-gone\"",
+        );
+    let app = TestApp::with_config(&config).await;
+    let cookie = app.sign_in("vera").await;
+    let before = app.call("/api/roadmap/matrix", "", Some(&cookie)).await;
+    assert!(
+        !before.body.contains("AWS shows no"),
+        "no snapshot, no drift"
+    );
+
+    app.poll_health().await;
+    let matrix = app.call("/api/roadmap/matrix", "", Some(&cookie)).await;
+    let json: serde_json::Value = serde_json::from_str(&matrix.body).expect("json");
+    let drift_of = |slug: &str, env: &str| -> Option<String> {
+        json["rows"]
+            .as_array()?
+            .iter()
+            .find(|r| r["slug"] == slug)?["statuses"]
+            .as_array()?
+            .iter()
+            .find(|c| c["environment"] == env)?["drift"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let rds_slug = json["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["path"] == "modules/rds/")
+        .and_then(|r| r["slug"].as_str())
+        .expect("the seed's RDS module")
+        .to_owned();
+    assert_eq!(
+        drift_of(&rds_slug, "dev").as_deref(),
+        Some("Roadmap says deployed in dev, but AWS shows no RDS instance")
+    );
+    // The seed says the RDS module is only "ready" for prod, and the demo
+    // account has a prod database: drift the other way round.
+    assert_eq!(
+        drift_of(&rds_slug, "prod").as_deref(),
+        Some("AWS shows the RDS instance in prod, but the roadmap says ready")
+    );
+
+    let page = app.get("/roadmap", Some(&cookie)).await;
+    assert!(page.body.contains(r#"data-drift="true""#), "{}", page.body);
+    let env_page = app.get("/environments/dev", Some(&cookie)).await;
+    assert!(
+        env_page.body.contains(r#"data-testid="drift""#),
+        "{}",
+        env_page.body
+    );
+    assert!(
+        env_page.body.contains("but AWS shows no ECS services"),
+        "{}",
+        env_page.body
+    );
+}

@@ -10,7 +10,22 @@ pub async fn roadmap_matrix() -> Result<MatrixView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
-    Ok(convert::matrix(&roadmap))
+    let mut view = convert::matrix(&roadmap);
+    // Drift flags from the latest health snapshots (stored; no AWS call).
+    for snap in gantry_core::health::store::latest_all(&services.db).await? {
+        for d in gantry_core::health::drift::drift(&roadmap.modules, &snap) {
+            let cell = view
+                .rows
+                .iter_mut()
+                .filter(|r| r.slug == d.module)
+                .flat_map(|r| r.statuses.iter_mut())
+                .find(|c| c.environment == d.environment);
+            if let Some(cell) = cell {
+                cell.drift = Some(d.message);
+            }
+        }
+    }
+    Ok(view)
 }
 
 #[server(prefix = "/api", endpoint = "roadmap/board")]
@@ -80,6 +95,7 @@ mod convert {
                     .get(env)
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_else(|| "planned".to_owned()),
+                drift: None,
             })
             .collect()
     }

@@ -32,6 +32,9 @@ pub struct StatusCell {
     pub environment: String,
     /// Stored form: "deployed", "in_progress".
     pub status: String,
+    /// Where AWS disagrees with this status (from the latest health poll):
+    /// "Roadmap says deployed in prod, but AWS shows no RDS instance".
+    pub drift: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

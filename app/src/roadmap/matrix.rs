@@ -159,9 +159,19 @@ fn Row(
                 .statuses
                 .into_iter()
                 .map(|cell| {
+                    let drift = cell.drift.map(|message| {
+                        let href = format!("/environments/{}", cell.environment);
+                        view! {
+                            <a href=href data-drift="true" title=message.clone() class="ml-1 inline-flex items-center rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-amber-600/30">
+                                "drift"
+                                <span class="sr-only">{format!(": {message}")}</span>
+                            </a>
+                        }
+                    });
                     view! {
-                        <td data-env=cell.environment class="px-4 py-2">
+                        <td data-env=cell.environment class="px-4 py-2 whitespace-nowrap">
                             <StatusBadge status=cell.status />
+                            {drift}
                         </td>
                     }
                 })

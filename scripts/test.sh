@@ -84,6 +84,6 @@ step "start PostgreSQL" start_postgres 54329
 step "start OIDC provider" start_oidc_provider 9400
 step "cargo test" run_cargo_test
 step "stop PostgreSQL" stop_postgres
-step "cargo leptos build --release" build_site
+step "cargo leptos build --release --split" build_site
 step "start server (e2e)" run_e2e_server
 step "playwright (no-js, hydrated)" run_playwright

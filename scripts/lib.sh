@@ -377,14 +377,22 @@ stop_postgres() {
 
 # --- The Gantry server --------------------------------------------------------
 
-# Prints `NAME=VALUE` lines of the LEPTOS_* runtime environment for BIND.
 # The release build (server + WASM + CSS), then precompressed copies of the
-# assets (.br, .gz) that the server sends as they are.
+# assets (.br, .gz) that the server sends as they are. `--split` moves the code
+# of the lazy routes (app/src/routes.rs) out of the main WASM into chunks
+# (split_*.wasm, chunk_*.wasm) loaded by __wasm_split.*.js; chunks of an
+# earlier build are removed first, as cargo-leptos only ever adds files.
 build_site() {
-  cargo leptos build --release || return 1
-  node "$REPO_ROOT/scripts/compress-site.mjs" "$SITE_ROOT/$SITE_PKG_DIR"
+  local pkg="$SITE_ROOT/$SITE_PKG_DIR"
+  if [[ -d "$pkg" ]]; then
+    find "$pkg" -maxdepth 1 -type f \( -name 'split_*' -o -name 'chunk_*' -o -name '__wasm_split*' \) -delete ||
+      return 1
+  fi
+  cargo leptos build --release --split || return 1
+  node "$REPO_ROOT/scripts/compress-site.mjs" "$pkg"
 }
 
+# Prints `NAME=VALUE` lines of the LEPTOS_* runtime environment for BIND.
 leptos_site_env() {
   local bind="$1"
   printf '%s\n' \
@@ -411,7 +419,7 @@ check_site_built() {
     "$SITE_ROOT/$SITE_PKG_DIR/$OUTPUT_NAME.js" \
     "$SITE_ROOT/$SITE_PKG_DIR/$OUTPUT_NAME.wasm"; do
     [[ -e "$f" ]] || {
-      log "missing build output: $f (run 'cargo leptos build --release')"
+      log "missing build output: $f (run 'cargo leptos build --release --split', or scripts/run.sh)"
       return 1
     }
   done

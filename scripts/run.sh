@@ -12,7 +12,7 @@ cd "$REPO_ROOT"
 
 step "setup" scripts/setup.sh || exit 1
 ensure_wasm_bindgen --required || die "wasm-bindgen-cli is needed to build the site"
-step "cargo leptos build --release" build_site || exit 1
+step "cargo leptos build --release --split" build_site || exit 1
 check_site_built || exit 1
 
 bind="127.0.0.1:3000"

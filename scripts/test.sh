@@ -90,6 +90,6 @@ step "start moto" start_moto 5100
 step "cargo test" run_cargo_test
 step "stop moto" stop_moto
 step "stop PostgreSQL" stop_postgres
-step "cargo leptos build --release" build_site
+step "cargo leptos build --release --split" build_site
 step "start server (e2e)" run_e2e_server
 step "playwright (no-js, hydrated)" run_playwright

@@ -9,13 +9,15 @@ pub mod components;
 pub mod environments;
 pub mod error;
 pub mod roadmap;
+pub mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use components::layout::Layout;
+use routes::{AuditRoute, BoardRoute, EnvironmentRoute, EnvironmentsRoute, ModuleRoute};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,17 +58,17 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <components::not_found::NotFound /> }>
                     <Route path=path!("") view=|| view! { <Redirect path="/roadmap" /> } />
                     <Route path=path!("/roadmap") view=roadmap::matrix::MatrixPage ssr=SsrMode::Async />
-                    <Route path=path!("/roadmap/board") view=roadmap::board::BoardPage ssr=SsrMode::Async />
-                    <Route path=path!("/audit") view=audit::page::AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("/environments") view=environments::list::EnvironmentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/roadmap/board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/environments") view={Lazy::<EnvironmentsRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/environments/:name")
-                        view=environments::detail::EnvironmentPage
+                        view={Lazy::<EnvironmentRoute>::new()}
                         ssr=SsrMode::Async
                     />
                     <Route
                         path=path!("/roadmap/modules/:slug")
-                        view=roadmap::detail::ModulePage
+                        view={Lazy::<ModuleRoute>::new()}
                         ssr=SsrMode::Async
                     />
                 </Routes>

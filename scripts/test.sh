@@ -6,7 +6,7 @@
 # tests to the end: the SSO tests use it (OIDC_TEST_ISSUER) and the e2e server
 # offers SSO through it besides the development sign-in. The AWS stand-in
 # (moto, seeded with the demo account by scripts/demo_aws.py) runs for the
-# cargo tests (MOTO_TEST_ENDPOINT).
+# cargo tests (MOTO_TEST_ENDPOINT) and for the e2e server, which polls it.
 #
 # Exits non-zero on the first failure; the EXIT trap stops the server, moto, the
 # OIDC provider and PostgreSQL and removes temp dirs either way. Prints a timing line
@@ -50,7 +50,9 @@ run_e2e_server() {
   start_server "$E2E_PORT" "sqlite://$TEST_TMP/e2e.db" "$TEST_TMP/server.log" \
     GANTRY_AUTH__OIDC__ISSUER_URL="$OIDC_TEST_ISSUER" \
     GANTRY_AUTH__OIDC__CLIENT_ID=gantry-e2e \
-    GANTRY_AUTH__OIDC__CLIENT_SECRET=e2e-secret || return 1
+    GANTRY_AUTH__OIDC__CLIENT_SECRET=e2e-secret \
+    GANTRY_AWS__ENDPOINT_URL="$MOTO_TEST_ENDPOINT" \
+    GANTRY_HEALTH__POLL_INTERVAL_SECS=10 || return 1
   if ! wait_for_http "$E2E_URL/healthz" 60 "$SERVER_PID"; then
     show_server_log
     return 1
@@ -88,7 +90,6 @@ step "start PostgreSQL" start_postgres 54329
 step "start OIDC provider" start_oidc_provider 9400
 step "start moto" start_moto 5100
 step "cargo test" run_cargo_test
-step "stop moto" stop_moto
 step "stop PostgreSQL" stop_postgres
 step "cargo leptos build --release --split" build_site
 step "start server (e2e)" run_e2e_server

@@ -390,7 +390,8 @@ mod tests {
                     status.label().to_ascii_lowercase()
                 )
             );
-            assert_eq!(found.len(), 5, "{found:?}");
+            // ECS service and cluster, task definition, ALB, RDS, parameters.
+            assert_eq!(found.len(), 6, "{found:?}");
         }
         // In progress or retired: either state is expected mid-change.
         for status in [ModuleStatus::InProgress, ModuleStatus::Retired] {

@@ -415,15 +415,17 @@ pub enum Source {
     Cloudwatch,
     Probe,
     Rds,
+    Ssm,
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 6] = [
         Source::Ecs,
         Source::Elbv2,
         Source::Cloudwatch,
         Source::Probe,
         Source::Rds,
+        Source::Ssm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -433,6 +435,7 @@ impl Source {
             Source::Cloudwatch => "cloudwatch",
             Source::Probe => "probe",
             Source::Rds => "rds",
+            Source::Ssm => "ssm",
         }
     }
 
@@ -449,6 +452,7 @@ impl Source {
             Source::Elbv2 => Some("elasticloadbalancing:DescribeTargetHealth"),
             Source::Cloudwatch => Some("cloudwatch:DescribeAlarms"),
             Source::Rds => Some("rds:DescribeDBInstances"),
+            Source::Ssm => Some("ssm:GetParametersByPath"),
             Source::Probe => None,
         }
     }
@@ -461,6 +465,7 @@ impl Source {
             Source::Cloudwatch => "alarm",
             Source::Probe => "health endpoint",
             Source::Rds => "database instance",
+            Source::Ssm => "parameter path",
         }
     }
 }

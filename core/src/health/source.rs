@@ -254,10 +254,9 @@ fn with_current<T>(
 // AWS
 // ---------------------------------------------------------------------------
 
-/// The [`Source`] named in an SSM read's error. The health model has no SSM
-/// source yet (parameters do not count towards health); until it gains
-/// `Source::Ssm`, SSM errors are filed under ECS, the environment-level source.
-pub const PARAMETERS_SOURCE: Source = Source::Ecs;
+/// The [`Source`] named in an SSM read's error (parameters do not count
+/// towards health; their read errors are shown beside the parameter list).
+pub const PARAMETERS_SOURCE: Source = Source::Ssm;
 
 /// Most entries a cache keeps before it starts over (task definitions pile up
 /// with deploys; a restart clears them too).

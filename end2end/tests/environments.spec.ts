@@ -1,0 +1,105 @@
+import { test, expect, signIn, type Page } from './fixtures';
+
+// The e2e server polls the moto demo account (scripts/test.sh starts moto,
+// seeds it with scripts/demo_aws.py and points the server at it, polling every
+// 10 s). Pages read the stored snapshots.
+
+/** Reloads until the environment page shows a stored snapshot (the first poll
+ * may still be running when the test starts). */
+async function waitForSnapshot(page: Page, path: string): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        if ((await page.locator('[data-testid="live-health"][data-polled-at]').count()) > 0) return true;
+        await page.goto(path);
+        return (await page.locator('[data-testid="live-health"][data-polled-at]').count()) > 0;
+      },
+      { timeout: 30_000, intervals: [1_000] },
+    )
+    .toBe(true);
+}
+
+test.describe('environments and live health', () => {
+  test('the overview shows each environment with its health and what runs', async ({ page }) => {
+    await signIn(page, 'vera', '/environments/prod');
+    await waitForSnapshot(page, '/environments/prod');
+    await page.goto('/environments');
+    const prod = page.locator('tr[data-environment="prod"]');
+    await expect(prod.locator('[data-health]')).toHaveCount(1);
+    await expect(prod.locator('[data-testid="running"]')).toContainText('backend-booking:2');
+    await expect(prod.locator('[data-testid="running"]')).toContainText('v1.42.0');
+    await expect(prod.locator('[data-testid="polled-at"]')).toContainText('ago');
+    await expect(page.locator('tr[data-environment="dev"] [data-health]')).toHaveCount(1);
+  });
+
+  test('the environment page shows services, alarms, database and masked parameters', async ({ page }) => {
+    await signIn(page, 'vera', '/environments/prod');
+    await waitForSnapshot(page, '/environments/prod');
+    const service = page.locator('[data-service-health="backend-booking-api"]');
+    await expect(service.locator('[data-testid="task-definition"]')).toHaveText('backend-booking:2');
+    await expect(service.locator('[data-testid="image"]')).toContainText('backend-booking:v1.42.0');
+    await expect(service.locator('[data-alarm]')).toHaveCount(2);
+    await expect(service.locator('[data-alarm="bb-prod-api-cpu-high"]')).toHaveAttribute('data-alarm-state', /OK|ALARM|INSUFFICIENT_DATA/);
+    await expect(service.locator('[data-testid="targets"]')).toContainText('of 3 healthy');
+    await expect(service.locator('[data-read-at]').first()).toContainText('read ');
+    await expect(page.locator('[data-testid="database"]')).toContainText('backend-booking-prod');
+    await expect(page.locator('[data-testid="database"]')).toContainText('Multi-AZ');
+
+    const params = page.locator('table[data-testid="parameters"] tr[data-parameter]');
+    await expect(params).toHaveCount(5);
+    await expect(page.locator('tr[data-parameter="/backend-booking/prod/DATABASE_URL"] [data-masked="true"]')).toHaveCount(1);
+    await expect(page.locator('tr[data-parameter="/backend-booking/prod/DJANGO_SECRET_KEY"] [data-masked="true"]')).toHaveCount(1);
+    await expect(page.locator('tr[data-parameter="/backend-booking/prod/DJANGO_DEBUG"]')).toContainText('false');
+    // The SecureString values are nowhere in the document, hydration data included.
+    const html = await page.content();
+    expect(html).not.toContain('FAKE-prod');
+    expect(html).not.toContain('kms:alias');
+    // The demo's prod database is "ready" on the roadmap but exists in AWS.
+    await expect(page.locator('[data-testid="drift"]')).toContainText('AWS shows the RDS instance in prod');
+  });
+
+  test('the health view refreshes itself while open, without a reload', async ({ page, jsEnabled }) => {
+    test.skip(!jsEnabled, 'refreshing in place needs JavaScript; without it the Refresh link reloads');
+    test.setTimeout(90_000);
+    await signIn(page, 'vera', '/environments/dev');
+    await waitForSnapshot(page, '/environments/dev');
+    const panel = page.locator('[data-testid="live-health"]');
+    const first = await panel.getAttribute('data-polled-at');
+    await page.evaluate(() => ((window as unknown as { __stayed: boolean }).__stayed = true));
+    await expect
+      .poll(async () => panel.getAttribute('data-polled-at'), { timeout: 60_000, intervals: [1_000] })
+      .not.toBe(first);
+    expect(
+      await page.evaluate(() => (window as unknown as { __stayed?: boolean }).__stayed),
+      'same document: refetched, not reloaded',
+    ).toBe(true);
+  });
+
+  test('an admin edits an environment; a viewer sees no form', async ({ page, browser, jsEnabled }) => {
+    const budget = jsEnabled ? '82.00' : '81.00';
+    await signIn(page, 'ada', '/environments/dev');
+    const form = page.locator('form[data-testid="environment-form"]');
+    await form.locator('input[name="form[monthly_budget_usd]"]').fill(budget);
+    await form.locator('button[type="submit"]').click();
+    if (jsEnabled) {
+      await expect(form.locator('[role="status"]')).toContainText('Saved');
+    }
+    await page.goto('/environments/dev');
+    await expect(page.locator('form[data-testid="environment-form"] input[name="form[monthly_budget_usd]"]')).toHaveValue(budget);
+
+    // A bad SSM prefix is refused with the field named, and nothing changes.
+    await form.locator('input[name="form[ssm_prefix]"]').fill('backend-booking/dev/');
+    await form.locator('button[type="submit"]').click();
+    if (jsEnabled) {
+      await expect(form.locator('[data-testid="save-error"]')).toContainText("ssm_prefix");
+      await expect(form.locator('[data-testid="save-error"]')).toContainText("must start with '/'");
+    }
+    await page.goto('/environments/dev');
+    await expect(page.locator('input[name="form[ssm_prefix]"]')).toHaveValue('/backend-booking/dev/');
+
+    const viewer = await browser.newPage({ javaScriptEnabled: jsEnabled });
+    await signIn(viewer, 'vera', '/environments/dev');
+    await expect(viewer.locator('form[data-testid="environment-form"]')).toHaveCount(0);
+    await viewer.close();
+  });
+});

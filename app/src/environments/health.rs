@@ -77,7 +77,7 @@ pub fn LiveHealth(name: Signal<String>) -> impl IntoView {
             {move || Suspend::new(async move {
                 match health.await {
                     Ok(view) => {
-                        schedule_refresh(health, view.refresh_secs);
+                        schedule_refresh(move || health.refetch(), view.refresh_secs);
                         view! { <HealthPanel view /> }.into_any()
                     }
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -87,23 +87,19 @@ pub fn LiveHealth(name: Signal<String>) -> impl IntoView {
     }
 }
 
-/// Refetches `resource` once, `secs` from now, unless the view is gone by then
-/// (its owner cleaned up). Each refetch renders again and schedules the next.
-pub fn schedule_refresh<T, S>(resource: Resource<T, S>, secs: u32)
-where
-    T: Send + Sync + 'static,
-    S: Send + Sync + 'static,
-    Resource<T, S>: Copy,
-{
+/// Calls `refetch` once, `secs` from now, unless the view is gone by then (its
+/// owner cleaned up). Each refetch renders again and schedules the next. Only
+/// in the browser; the server renders once.
+pub fn schedule_refresh(refetch: impl FnOnce() + 'static, secs: u32) {
     #[cfg(feature = "hydrate")]
     {
         let delay = std::time::Duration::from_secs(u64::from(secs.max(5)));
-        if let Ok(handle) = set_timeout_with_handle(move || resource.refetch(), delay) {
+        if let Ok(handle) = set_timeout_with_handle(refetch, delay) {
             on_cleanup(move || handle.clear());
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (resource, secs);
+    let _ = (refetch, secs);
 }
 
 #[component]

@@ -21,7 +21,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
         <PageHeader title="Environments".to_owned() subtitle="Where Gantry deploys, and the rules for changing each." />
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
-                schedule_refresh(data, REFRESH_SECS);
+                schedule_refresh(move || data.refetch(), REFRESH_SECS);
                 match data.await {
                     Ok(envs) if envs.is_empty() => {
                         view! {

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod aws;
+pub mod cost;
 pub mod db;
 pub mod environments;
 pub mod error;

@@ -1,0 +1,425 @@
+//! Cost storage: the ingested window (daily and monthly rows, forecasts), and
+//! the refresh log. A refresh replaces the whole window in one transaction, so
+//! a reader sees the previous data or the new, never a mix.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::model::{CostMetric, ForecastSource, YearMonth};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+
+/// Rows per INSERT statement (4-5 parameters each; far below SQLite's and
+/// PostgreSQL's parameter limits).
+const BATCH: usize = 200;
+
+/// One Cost Explorer group of one day: service × tag value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyRow {
+    pub day: NaiveDate,
+    pub service: String,
+    /// The cost-allocation tag's value; empty = untagged.
+    pub tag: String,
+    pub amount_micros: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyRow {
+    pub month: YearMonth,
+    pub service: String,
+    pub tag: String,
+    pub amount_micros: i64,
+    /// Cost Explorer marks the current month's figures as estimated.
+    pub estimated: bool,
+}
+
+/// Cost Explorer's forecast of a whole month for one tag value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForecastRow {
+    pub month: YearMonth,
+    pub tag: String,
+    pub amount_micros: i64,
+}
+
+/// Everything one refresh stores.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    pub daily: Vec<DailyRow>,
+    pub monthly: Vec<MonthlyRow>,
+    pub forecasts: Vec<ForecastRow>,
+}
+
+impl Window {
+    /// The last day with data.
+    pub fn data_through(&self) -> Option<NaiveDate> {
+        self.daily.iter().map(|r| r.day).max()
+    }
+
+    /// Distinct days.
+    pub fn days(&self) -> usize {
+        let mut days: Vec<NaiveDate> = self.daily.iter().map(|r| r.day).collect();
+        days.sort_unstable();
+        days.dedup();
+        days.len()
+    }
+
+    pub fn rows(&self) -> usize {
+        self.daily.len() + self.monthly.len() + self.forecasts.len()
+    }
+}
+
+/// A row of the refresh log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshRecord {
+    pub id: i64,
+    pub trigger: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `running`, `ok` or `failed`.
+    pub status: String,
+    pub error: Option<String>,
+    pub upstream_requests: i64,
+    pub metric: CostMetric,
+    pub tag_key: String,
+    pub data_through: Option<NaiveDate>,
+    pub days: i64,
+    pub rows: i64,
+    pub forecast_source: Option<ForecastSource>,
+}
+
+/// Logs the start of a refresh; returns its id.
+pub async fn start_refresh(
+    db: &Db,
+    trigger: &str,
+    metric: CostMetric,
+    tag_key: &str,
+    at: DateTime<Utc>,
+) -> CoreResult<i64> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO cost_refreshes (triggered_by, started_at, status, metric, tag_key) \
+         VALUES ($1, $2, 'running', $3, $4) RETURNING id",
+    )
+    .bind(trigger)
+    .bind(timestamp(at))
+    .bind(metric.as_str())
+    .bind(tag_key)
+    .fetch_one(db.pool())
+    .await?
+    .try_get("id")?;
+    Ok(id)
+}
+
+/// Marks refresh `id` failed with a reason a person can act on. The stored
+/// window is untouched.
+pub async fn fail_refresh(
+    db: &Db,
+    id: i64,
+    error: &str,
+    upstream_requests: u64,
+    at: DateTime<Utc>,
+) -> CoreResult<()> {
+    sqlx::query(
+        "UPDATE cost_refreshes SET status = 'failed', error = $1, upstream_requests = $2, finished_at = $3 \
+         WHERE id = $4",
+    )
+    .bind(error)
+    .bind(i64::try_from(upstream_requests).unwrap_or(i64::MAX))
+    .bind(timestamp(at))
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Replaces the stored window with `window` and marks refresh `id` ok, in one
+/// transaction.
+#[tracing::instrument(skip_all, fields(refresh = id, rows = window.rows()))]
+pub async fn replace_window(
+    db: &Db,
+    id: i64,
+    window: &Window,
+    forecast_source: Option<ForecastSource>,
+    upstream_requests: u64,
+    at: DateTime<Utc>,
+) -> CoreResult<()> {
+    let mut tx = db.pool().begin().await?;
+    for table in ["cost_daily", "cost_monthly", "cost_forecasts"] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for chunk in window.daily.chunks(BATCH) {
+        let sql = insert_sql(
+            "cost_daily (day, service, tag, amount_micros)",
+            4,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.day.to_string())
+                .bind(&r.service)
+                .bind(&r.tag)
+                .bind(r.amount_micros);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    for chunk in window.monthly.chunks(BATCH) {
+        let sql = insert_sql(
+            "cost_monthly (month, service, tag, amount_micros, estimated)",
+            5,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.month.to_string())
+                .bind(&r.service)
+                .bind(&r.tag)
+                .bind(r.amount_micros)
+                .bind(i64::from(r.estimated));
+        }
+        q.execute(&mut *tx).await?;
+    }
+    for r in &window.forecasts {
+        sqlx::query("INSERT INTO cost_forecasts (month, tag, amount_micros) VALUES ($1, $2, $3)")
+            .bind(r.month.to_string())
+            .bind(&r.tag)
+            .bind(r.amount_micros)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE cost_refreshes SET status = 'ok', error = NULL, upstream_requests = $1, finished_at = $2, \
+         data_through = $3, days = $4, rows_stored = $5, forecast_source = $6 WHERE id = $7",
+    )
+    .bind(i64::try_from(upstream_requests).unwrap_or(i64::MAX))
+    .bind(timestamp(at))
+    .bind(window.data_through().map(|d| d.to_string()))
+    .bind(i64::try_from(window.days()).unwrap_or(i64::MAX))
+    .bind(i64::try_from(window.rows()).unwrap_or(i64::MAX))
+    .bind(forecast_source.map(ForecastSource::as_str))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `INSERT INTO <table_cols> VALUES ($1, …), (…)` for `rows` rows of `width`.
+fn insert_sql(table_cols: &str, width: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table_cols} VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * width + c + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+const REFRESH_COLUMNS: &str =
+    "id, triggered_by, started_at, finished_at, status, error, upstream_requests, \
+     metric, tag_key, data_through, days, rows_stored, forecast_source";
+
+/// The latest successful refresh.
+pub async fn last_ok(db: &Db) -> CoreResult<Option<RefreshRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM cost_refreshes WHERE status = 'ok' ORDER BY id DESC LIMIT 1"
+    ))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(refresh_from_row).transpose()
+}
+
+/// The latest finished refresh (ok or failed).
+pub async fn last_finished(db: &Db) -> CoreResult<Option<RefreshRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM cost_refreshes WHERE status <> 'running' ORDER BY id DESC LIMIT 1"
+    ))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(refresh_from_row).transpose()
+}
+
+/// The latest refreshes, newest first.
+pub async fn refreshes(db: &Db, limit: i64) -> CoreResult<Vec<RefreshRecord>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM cost_refreshes ORDER BY id DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(refresh_from_row).collect()
+}
+
+/// The latest failed refresh newer than the last successful one.
+pub async fn failure_since_last_ok(db: &Db) -> CoreResult<Option<RefreshRecord>> {
+    let row = sqlx::query(&format!(
+        "SELECT {REFRESH_COLUMNS} FROM cost_refreshes WHERE status = 'failed' \
+         AND id > COALESCE((SELECT MAX(id) FROM cost_refreshes WHERE status = 'ok'), 0) \
+         ORDER BY id DESC LIMIT 1"
+    ))
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(refresh_from_row).transpose()
+}
+
+/// Marks refreshes left `running` by a process that died as failed.
+pub async fn abandon_running(db: &Db, at: DateTime<Utc>) -> CoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE cost_refreshes SET status = 'failed', error = 'interrupted (the server stopped)', \
+         finished_at = $1 WHERE status = 'running'",
+    )
+    .bind(timestamp(at))
+    .execute(db.pool())
+    .await?
+    .rows_affected())
+}
+
+/// (service, tag, micros) summed over `[from, to)`.
+pub async fn sums_by_service_tag(
+    db: &Db,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> CoreResult<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT service, tag, CAST(SUM(amount_micros) AS BIGINT) AS micros FROM cost_daily \
+         WHERE day >= $1 AND day < $2 GROUP BY service, tag",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("service")?,
+                r.try_get("tag")?,
+                r.try_get("micros")?,
+            ))
+        })
+        .collect()
+}
+
+/// (day, tag, micros) over `[from, to)`, by day.
+pub async fn daily_by_tag(
+    db: &Db,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> CoreResult<Vec<(NaiveDate, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT day, tag, CAST(SUM(amount_micros) AS BIGINT) AS micros FROM cost_daily \
+         WHERE day >= $1 AND day < $2 GROUP BY day, tag ORDER BY day",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let day: String = r.try_get("day")?;
+            Ok((parse_day(&day)?, r.try_get("tag")?, r.try_get("micros")?))
+        })
+        .collect()
+}
+
+/// (month, tag, micros, estimated) for months `from..=to`.
+pub async fn monthly_by_tag(
+    db: &Db,
+    from: YearMonth,
+    to: YearMonth,
+) -> CoreResult<Vec<(YearMonth, String, i64, bool)>> {
+    let rows = sqlx::query(
+        "SELECT month, tag, CAST(SUM(amount_micros) AS BIGINT) AS micros, \
+         CAST(MAX(estimated) AS BIGINT) AS estimated FROM cost_monthly \
+         WHERE month >= $1 AND month <= $2 GROUP BY month, tag ORDER BY month",
+    )
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let month: String = r.try_get("month")?;
+            let estimated: i64 = r.try_get("estimated")?;
+            Ok((
+                YearMonth::parse(&month).map_err(CoreError::Corrupt)?,
+                r.try_get("tag")?,
+                r.try_get("micros")?,
+                estimated != 0,
+            ))
+        })
+        .collect()
+}
+
+/// Cost Explorer's forecasts for `month`: (tag, micros).
+pub async fn forecasts(db: &Db, month: YearMonth) -> CoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT tag, amount_micros FROM cost_forecasts WHERE month = $1")
+        .bind(month.to_string())
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("tag")?, r.try_get("amount_micros")?)))
+        .collect()
+}
+
+/// Whether any stored daily row has a tag value.
+pub async fn tag_counts(db: &Db) -> CoreResult<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
+         CAST(COALESCE(SUM(CASE WHEN tag = '' THEN 0 ELSE 1 END), 0) AS BIGINT) AS tagged FROM cost_daily",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get("total")?, row.try_get("tagged")?))
+}
+
+fn refresh_from_row(row: &AnyRow) -> CoreResult<RefreshRecord> {
+    let time = |column: &str, raw: &str| {
+        DateTime::parse_from_rfc3339(raw)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| CoreError::Corrupt(format!("cost_refreshes.{column} {raw:?}: {e}")))
+    };
+    let started: String = row.try_get("started_at")?;
+    let finished: Option<String> = row.try_get("finished_at")?;
+    let metric: String = row.try_get("metric")?;
+    let data_through: Option<String> = row.try_get("data_through")?;
+    let forecast: Option<String> = row.try_get("forecast_source")?;
+    Ok(RefreshRecord {
+        id: row.try_get("id")?,
+        trigger: row.try_get("triggered_by")?,
+        started_at: time("started_at", &started)?,
+        finished_at: finished
+            .as_deref()
+            .map(|f| time("finished_at", f))
+            .transpose()?,
+        status: row.try_get("status")?,
+        error: row.try_get("error")?,
+        upstream_requests: row.try_get("upstream_requests")?,
+        metric: CostMetric::parse(&metric).map_err(CoreError::Corrupt)?,
+        tag_key: row.try_get("tag_key")?,
+        data_through: data_through.as_deref().map(parse_day).transpose()?,
+        days: row.try_get("days")?,
+        rows: row.try_get("rows_stored")?,
+        forecast_source: forecast.as_deref().and_then(ForecastSource::parse),
+    })
+}
+
+fn parse_day(raw: &str) -> CoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|e| CoreError::Corrupt(format!("cost day {raw:?}: {e}")))
+}
+
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}

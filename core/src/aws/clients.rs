@@ -21,6 +21,9 @@ use crate::environments::model::{AwsRegion, Environment, RoleArn};
 /// The session name Gantry's assumed-role sessions carry (CloudTrail shows it).
 pub const ROLE_SESSION_NAME: &str = "gantry";
 
+/// Cost Explorer's one endpoint is in us-east-1.
+pub const COST_EXPLORER_REGION: &str = "us-east-1";
+
 /// Builds and caches the AWS clients. Cheap to clone (an `Arc` inside); make
 /// one per process and share it.
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ struct Inner {
     /// Per (region, role): the clients, holding the (assumed-role) credentials
     /// cache, so credentials are reused across polls.
     envs: Mutex<HashMap<ClientKey, Arc<OnceCell<EnvClients>>>>,
+    /// Per role: the Cost Explorer client (a global service, in us-east-1).
+    cost_explorer: Mutex<HashMap<Option<RoleArn>, Arc<OnceCell<aws_sdk_costexplorer::Client>>>>,
 }
 
 type ClientKey = (AwsRegion, Option<RoleArn>);
@@ -67,6 +72,7 @@ impl AwsClients {
                 http,
                 base: Mutex::default(),
                 envs: Mutex::default(),
+                cost_explorer: Mutex::default(),
             }),
         }
     }
@@ -95,9 +101,37 @@ impl AwsClients {
             .clone()
     }
 
-    async fn build(&self, region: &AwsRegion, role: Option<&RoleArn>) -> EnvClients {
+    /// The Cost Explorer client: CE is global, served from us-east-1 whatever
+    /// the environments' regions; credentials from the default chain, or
+    /// `role` assumed on top (the payer or a member account's cost role).
+    /// Same endpoint override, timeouts, retries and call counter as the rest.
+    pub async fn cost_explorer(&self, role: Option<&RoleArn>) -> aws_sdk_costexplorer::Client {
+        let cell = {
+            let mut clients = self
+                .inner
+                .cost_explorer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            Arc::clone(clients.entry(role.cloned()).or_default())
+        };
+        cell.get_or_init(|| async {
+            let region = AwsRegion::parse(COST_EXPLORER_REGION)
+                .unwrap_or_else(|_| unreachable!("{COST_EXPLORER_REGION} is a valid region"));
+            let config = self.config_for(&region, role).await;
+            aws_sdk_costexplorer::Client::from_conf(
+                aws_sdk_costexplorer::config::Builder::from(&config)
+                    .interceptor(CountingInterceptor::new(self.inner.calls.clone(), "ce"))
+                    .build(),
+            )
+        })
+        .await
+        .clone()
+    }
+
+    /// The base config of `region` with `role` assumed on top, if any.
+    async fn config_for(&self, region: &AwsRegion, role: Option<&RoleArn>) -> SdkConfig {
         let base = self.base_config(region).await;
-        let config = match role {
+        match role {
             None => base,
             Some(role) => {
                 let provider = AssumeRoleProvider::builder(role.as_str())
@@ -109,7 +143,11 @@ impl AwsClients {
                     .credentials_provider(SharedCredentialsProvider::new(provider))
                     .build()
             }
-        };
+        }
+    }
+
+    async fn build(&self, region: &AwsRegion, role: Option<&RoleArn>) -> EnvClients {
+        let config = self.config_for(region, role).await;
         tracing::debug!(region = %region, role = role.map(RoleArn::as_str), "built AWS clients");
         let counting =
             |service: &'static str| CountingInterceptor::new(self.inner.calls.clone(), service);

@@ -10,6 +10,8 @@
 //!   credentials are cached per (region, role), so a poll reuses them.
 //! - [`AwsCallCounter`]: counts every request attempt sent, per service and
 //!   operation, for `/metrics`.
+//! - [`AwsClients::cost_explorer`]: the Cost Explorer client (global, us-east-1),
+//!   read by [`cost_explorer`] for the cost area.
 //! - [`AwsError`]: the SDK's errors as a domain error a person can act on.
 //!
 //! The per-source reads ([`ecs`], [`elbv2`], [`cloudwatch`], [`rds`], [`ssm`])
@@ -18,6 +20,7 @@
 
 mod clients;
 pub mod cloudwatch;
+pub mod cost_explorer;
 mod counter;
 pub mod ecs;
 pub mod elbv2;
@@ -31,7 +34,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
-pub use clients::{AwsClients, EnvClients};
+pub use clients::{AwsClients, EnvClients, COST_EXPLORER_REGION};
 pub use counter::AwsCallCounter;
 pub use error::{AwsError, AwsErrorKind};
 

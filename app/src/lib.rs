@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod components;
+pub mod cost;
 pub mod environments;
 pub mod error;
 pub mod roadmap;
@@ -17,7 +18,7 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
 use components::layout::Layout;
-use routes::{AuditRoute, BoardRoute, EnvironmentRoute, EnvironmentsRoute, ModuleRoute};
+use routes::{AuditRoute, BoardRoute, CostRoute, EnvironmentRoute, EnvironmentsRoute, ModuleRoute};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/roadmap") view=roadmap::matrix::MatrixPage ssr=SsrMode::Async />
                     <Route path=path!("/roadmap/board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/cost") view={Lazy::<CostRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/environments") view={Lazy::<EnvironmentsRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/environments/:name")

@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
 use crate::audit::page::AuditPage;
+use crate::cost::page::CostPage;
 use crate::environments::detail::EnvironmentPage;
 use crate::environments::list::EnvironmentsPage;
 use crate::roadmap::board::BoardPage;
@@ -65,6 +66,22 @@ impl LazyRoute for AuditRoute {
     fn view(_route: Self) -> AnyView {
         preload_chunks();
         view! { <AuditPage /> }.into_any()
+    }
+}
+
+/// `/cost`.
+#[derive(Debug)]
+pub struct CostRoute;
+
+#[lazy_route]
+impl LazyRoute for CostRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <CostPage /> }.into_any()
     }
 }
 

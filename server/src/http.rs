@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics::metrics))
         .route("/roadmap/export.md", get(routes::roadmap::export_markdown))
         .route("/audit/{file}", get(routes::audit::export))
+        .route("/cost/export/{file}", get(routes::cost::export))
         .merge(auth::routes::router())
         .leptos_routes_with_context(&state, routes, leptos_context(state.services.clone()), {
             let options = state.leptos_options.clone();

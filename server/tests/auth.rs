@@ -23,6 +23,9 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     let editors = [403, 200, 403, 200];
     let auditors = [403, 403, 200, 200];
     let admins = [403, 403, 403, 200];
+    // Authorized for admins only; refused with its reason (400) here, where
+    // no Cost Explorer is configured.
+    let admins_refused = [403, 403, 403, 400];
     vec![
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
@@ -31,6 +34,8 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/environments/list".into(), String::new(), ok),
         (Method::POST, "/api/environments/get".into(), "name=prod".into(), ok),
         (Method::POST, "/api/environments/health".into(), "name=prod".into(), ok),
+        (Method::POST, "/api/cost/review".into(), "month=2026-10".into(), ok),
+        (Method::POST, "/api/cost/refresh".into(), String::new(), admins_refused),
         (
             Method::POST,
             "/api/roadmap/module/update".into(),
@@ -73,6 +78,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::GET, "/roadmap/export.md".into(), String::new(), ok),
         (Method::GET, "/audit/export.csv".into(), String::new(), auditors),
         (Method::GET, "/audit/export.jsonl".into(), String::new(), auditors),
+        (Method::GET, "/cost/export/services.csv?month=2026-10".into(), String::new(), ok),
     ]
 }
 
@@ -121,6 +127,8 @@ async fn anonymous_requests_are_refused_everywhere() {
         "/audit",
         "/environments",
         "/environments/prod",
+        "/cost",
+        "/cost?month=2026-10",
         "/",
     ] {
         let reply = app.get(page, None).await;

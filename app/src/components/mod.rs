@@ -1,6 +1,7 @@
 //! Components shared by every area's pages.
 
 pub mod badge;
+pub mod chart;
 pub mod layout;
 pub mod not_found;
 pub mod page;

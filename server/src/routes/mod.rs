@@ -1,6 +1,7 @@
 //! Plain HTTP routes outside Leptos, one file per area.
 
 pub mod audit;
+pub mod cost;
 pub mod metrics;
 pub mod roadmap;
 

@@ -1,0 +1,368 @@
+//! Wire types of the cost review page: plain figures (money in cents), dates
+//! as ISO strings, no core types.
+
+use serde::{Deserialize, Serialize};
+
+/// "$1,234.56"; negatives "−$1,234.56".
+pub fn usd(cents: i64) -> String {
+    let sign = if cents < 0 { "−" } else { "" };
+    let abs = cents.unsigned_abs();
+    let dollars = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(dollars.len() + dollars.len() / 3);
+    for (i, c) in dollars.chars().enumerate() {
+        if i > 0 && (dollars.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}${grouped}.{:02}", abs % 100)
+}
+
+/// A change: "+$12.00", "−$3.50", "$0.00".
+pub fn signed_usd(cents: i64) -> String {
+    if cents > 0 {
+        format!("+{}", usd(cents))
+    } else {
+        usd(cents)
+    }
+}
+
+/// "+12.5%", "−3.0%", "new" when there was nothing before.
+pub fn percent(pct: Option<f64>) -> String {
+    match pct {
+        Some(p) if p > 0.0 => format!("+{p:.1}%"),
+        Some(p) if p < 0.0 => format!("−{:.1}%", -p),
+        Some(_) => "0.0%".to_owned(),
+        None => "new".to_owned(),
+    }
+}
+
+/// The change from `previous` to `current` in percent, `None` from zero.
+pub fn change_pct(previous: i64, current: i64) -> Option<f64> {
+    (previous != 0).then(|| (current - previous) as f64 / previous.abs() as f64 * 100.0)
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "2026-10" → (2026, 10), if well formed.
+fn split_month(month: &str) -> Option<(i32, u32)> {
+    let (y, m) = month.split_once('-')?;
+    let (y, m) = (y.parse::<i32>().ok()?, m.parse::<u32>().ok()?);
+    (1..=12).contains(&m).then_some((y, m))
+}
+
+/// "2026-10" → "October 2026" (the input itself when malformed).
+pub fn month_label(month: &str) -> String {
+    match split_month(month) {
+        Some((y, m)) => format!("{} {y}", MONTHS[(m - 1) as usize]),
+        None => month.to_owned(),
+    }
+}
+
+/// "2026-10" → "Oct 2026".
+pub fn month_short(month: &str) -> String {
+    match split_month(month) {
+        Some((y, m)) => format!("{} {y}", &MONTHS[(m - 1) as usize][..3]),
+        None => month.to_owned(),
+    }
+}
+
+/// The month `delta` months from `month`: shift_month("2026-01", -1) = "2025-12".
+pub fn shift_month(month: &str, delta: i32) -> Option<String> {
+    let (y, m) = split_month(month)?;
+    let index = y * 12 + (m as i32 - 1) + delta;
+    Some(format!(
+        "{}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    ))
+}
+
+/// The tables the CSV export serves, in page order: (name, title).
+pub const TABLES: [(&str, &str); 7] = [
+    ("environments", "By environment"),
+    ("services", "By service"),
+    ("daily", "Daily trend"),
+    ("monthly", "Monthly trend"),
+    ("movers", "Month-over-month movers"),
+    ("anomalies", "Anomalies"),
+    ("estimates", "Roadmap estimates against actual"),
+];
+
+/// `/cost/export/<table>.csv?month=<month>`.
+pub fn export_href(table: &str, month: &str) -> String {
+    format!("/cost/export/{table}.csv?month={month}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BurnPointView {
+    /// "2026-10-05"
+    pub day: String,
+    pub actual_cumulative_cents: i64,
+    pub budget_cumulative_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentCostView {
+    pub environment: String,
+    pub month_cents: i64,
+    pub previous_month_cents: i64,
+    pub budget_cents: Option<i64>,
+    pub forecast_cents: Option<i64>,
+    /// "cost_explorer" or "local_projection".
+    pub forecast_source: Option<String>,
+    pub burn: Vec<BurnPointView>,
+}
+
+impl EnvironmentCostView {
+    /// "forecast: Cost Explorer", "forecast: local projection from month-to-date".
+    pub fn forecast_label(&self) -> Option<&'static str> {
+        self.forecast_source.as_deref().map(forecast_label)
+    }
+}
+
+/// How the page names a forecast's source.
+pub fn forecast_label(source: &str) -> &'static str {
+    match source {
+        "cost_explorer" => "forecast: Cost Explorer",
+        _ => "forecast: local projection from month-to-date",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCostView {
+    pub service: String,
+    pub month_cents: i64,
+    pub previous_month_cents: i64,
+    pub by_environment: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyCostView {
+    /// "2026-10-05"
+    pub day: String,
+    pub total_cents: i64,
+    pub by_environment: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthlyCostView {
+    /// "2026-10"
+    pub month: String,
+    pub total_cents: i64,
+    pub by_environment: Vec<(String, i64)>,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoverView {
+    pub service: String,
+    pub previous_cents: i64,
+    pub current_cents: i64,
+    pub change_cents: i64,
+    /// `None` when the service cost nothing the month before.
+    pub change_pct: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnomalyView {
+    pub day: String,
+    pub environment: String,
+    pub cents: i64,
+    pub baseline_cents: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EstimateView {
+    pub environment: String,
+    pub component: String,
+    /// The roadmap module's slug, when the estimate line names one.
+    pub module: Option<String>,
+    pub low_cents: i64,
+    pub high_cents: i64,
+    pub actual_cents: Option<i64>,
+}
+
+impl EstimateView {
+    /// "$150.00–$200.00" or "$15.00".
+    pub fn range(&self) -> String {
+        if self.low_cents == self.high_cents {
+            usd(self.low_cents)
+        } else {
+            format!("{}–{}", usd(self.low_cents), usd(self.high_cents))
+        }
+    }
+
+    /// Where the actual falls: "under", "within", "over", or "no data".
+    pub fn verdict(&self) -> &'static str {
+        match self.actual_cents {
+            None => "no data",
+            Some(a) if a < self.low_cents => "under",
+            Some(a) if a > self.high_cents => "over",
+            Some(_) => "within",
+        }
+    }
+}
+
+/// The cost review of one month, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostReviewView {
+    /// "2026-10"
+    pub month: String,
+    /// The current month when the review was asked for (the picker's limit).
+    pub current_month: String,
+    /// False while the month is still running: figures are month to date.
+    pub complete: bool,
+    pub days_elapsed: u32,
+    pub days_in_month: u32,
+    /// "UnblendedCost", "AmortizedCost".
+    pub metric: String,
+    /// RFC 3339, UTC, seconds: the last successful refresh.
+    pub refreshed_at: Option<String>,
+    /// The last day the stored figures cover.
+    pub data_through: Option<String>,
+    /// Why the figures may be stale (the last refresh failed, or is old).
+    pub problem: Option<String>,
+    pub total_cents: i64,
+    pub previous_total_cents: i64,
+    /// Whole-month forecast (incomplete month only).
+    pub forecast_cents: Option<i64>,
+    /// "cost_explorer" or "local_projection".
+    pub forecast_source: Option<String>,
+    pub environments: Vec<EnvironmentCostView>,
+    pub services: Vec<ServiceCostView>,
+    pub daily: Vec<DailyCostView>,
+    pub monthly: Vec<MonthlyCostView>,
+    pub movers: Vec<MoverView>,
+    pub anomalies: Vec<AnomalyView>,
+    pub estimates: Vec<EstimateView>,
+}
+
+impl CostReviewView {
+    /// Nothing stored yet for this month or any before it.
+    pub fn is_empty(&self) -> bool {
+        self.refreshed_at.is_none()
+            && self.daily.is_empty()
+            && self.monthly.iter().all(|m| m.total_cents == 0)
+            && self.total_cents == 0
+    }
+
+    /// "month to date, 25 of 30 days" or "complete month".
+    pub fn coverage(&self) -> String {
+        if self.complete {
+            "complete month".to_owned()
+        } else {
+            format!(
+                "month to date, {} of {} days",
+                self.days_elapsed, self.days_in_month
+            )
+        }
+    }
+
+    /// The environments' budgets added up (those that have one).
+    pub fn budget_cents(&self) -> Option<i64> {
+        let budgets: Vec<i64> = self
+            .environments
+            .iter()
+            .filter_map(|e| e.budget_cents)
+            .collect();
+        (!budgets.is_empty()).then(|| budgets.iter().sum())
+    }
+
+    /// The environments in the order the tables show them (by name, as given).
+    pub fn environment_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .environments
+            .iter()
+            .map(|e| e.environment.clone())
+            .collect();
+        for d in &self.daily {
+            for (env, _) in &d.by_environment {
+                if !names.contains(env) {
+                    names.push(env.clone());
+                }
+            }
+        }
+        names
+    }
+}
+
+/// What an admin's "Refresh now" did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshView {
+    pub at: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_with_thousands_separators() {
+        assert_eq!(usd(0), "$0.00");
+        assert_eq!(usd(5), "$0.05");
+        assert_eq!(usd(123_456), "$1,234.56");
+        assert_eq!(usd(100_000_000), "$1,000,000.00");
+        assert_eq!(usd(-47_500), "−$475.00");
+        assert_eq!(signed_usd(1_200), "+$12.00");
+        assert_eq!(signed_usd(-350), "−$3.50");
+        assert_eq!(signed_usd(0), "$0.00");
+    }
+
+    #[test]
+    fn percentages() {
+        assert_eq!(percent(Some(12.46)), "+12.5%");
+        assert_eq!(percent(Some(-3.0)), "−3.0%");
+        assert_eq!(percent(None), "new");
+        assert_eq!(change_pct(0, 5), None);
+        assert_eq!(change_pct(200, 250), Some(25.0));
+    }
+
+    #[test]
+    fn months() {
+        assert_eq!(month_label("2026-10"), "October 2026");
+        assert_eq!(month_short("2026-02"), "Feb 2026");
+        assert_eq!(shift_month("2026-01", -1).as_deref(), Some("2025-12"));
+        assert_eq!(shift_month("2026-12", 1).as_deref(), Some("2027-01"));
+        assert_eq!(shift_month("2026-13", 1), None);
+        assert_eq!(
+            export_href("services", "2026-10"),
+            "/cost/export/services.csv?month=2026-10"
+        );
+    }
+
+    #[test]
+    fn estimate_verdicts() {
+        let mut e = EstimateView {
+            environment: "prod".into(),
+            component: "WAF".into(),
+            module: Some("waf".into()),
+            low_cents: 1_500,
+            high_cents: 2_000,
+            actual_cents: None,
+        };
+        assert_eq!(e.range(), "$15.00–$20.00");
+        assert_eq!(e.verdict(), "no data");
+        e.actual_cents = Some(2_500);
+        assert_eq!(e.verdict(), "over");
+        e.actual_cents = Some(1_000);
+        assert_eq!(e.verdict(), "under");
+        e.actual_cents = Some(1_500);
+        assert_eq!(e.verdict(), "within");
+    }
+}

@@ -1,0 +1,354 @@
+//! The cost review through the whole server: the page (server-rendered SVG
+//! charts with titles, and tables) from figures stored the way the refresher
+//! stores them, stale data beside the reason, a malformed month refused with
+//! the reason, the CSV exports, and who may do what.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+mod common;
+
+use axum::http::{header, StatusCode};
+use chrono::{Duration, NaiveDate, Utc};
+use common::{TestApp, CONFIG};
+use gantry_core::cost::model::{CostMetric, YearMonth};
+use gantry_core::cost::store::{self, DailyRow, MonthlyRow, Window};
+
+/// The test config with the environments' cost-allocation tags.
+fn tagged_config() -> String {
+    CONFIG
+        .replace(
+            "ssm_prefix = \"/backend-booking/dev/\"",
+            "ssm_prefix = \"/backend-booking/dev/\"\ncost_tag_key = \"environment\"\ncost_tag_value = \"dev\"",
+        )
+        .replace(
+            "ssm_prefix = \"/backend-booking/prod/\"",
+            "ssm_prefix = \"/backend-booking/prod/\"\ncost_tag_key = \"environment\"\ncost_tag_value = \"prod\"",
+        )
+}
+
+/// 120 days ending `end`: dev ECS $1/day, prod ECS $10/day (from 45 days
+/// before `end`: $14/day, a mover) and RDS $6/day, with monthly sums.
+fn window(end: NaiveDate) -> Window {
+    let mut w = Window::default();
+    for i in 0..120 {
+        let day = end - Duration::days(i);
+        let ecs_prod = if i < 45 { 14_000_000 } else { 10_000_000 };
+        for (service, tag, micros) in [
+            ("Amazon Elastic Container Service", "dev", 1_000_000),
+            ("Amazon Elastic Container Service", "prod", ecs_prod),
+            ("Amazon Relational Database Service", "prod", 6_000_000),
+        ] {
+            w.daily.push(DailyRow {
+                day,
+                service: service.to_owned(),
+                tag: tag.to_owned(),
+                amount_micros: micros,
+            });
+        }
+    }
+    let mut months: std::collections::BTreeMap<(YearMonth, String, String), i64> =
+        Default::default();
+    for r in &w.daily {
+        *months
+            .entry((YearMonth::of(r.day), r.service.clone(), r.tag.clone()))
+            .or_default() += r.amount_micros;
+    }
+    w.monthly = months
+        .into_iter()
+        .map(|((month, service, tag), amount_micros)| MonthlyRow {
+            month,
+            service,
+            tag,
+            amount_micros,
+            estimated: month == YearMonth::of(end),
+        })
+        .collect();
+    w
+}
+
+/// Stores `w` as one successful refresh.
+async fn ingest(app: &TestApp, w: &Window) {
+    let db = &app.services.db;
+    let id = store::start_refresh(
+        db,
+        "schedule",
+        CostMetric::Unblended,
+        "environment",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    store::replace_window(db, id, w, None, 3, Utc::now())
+        .await
+        .unwrap();
+}
+
+/// An app with 120 days of figures ending yesterday; the month they end in.
+async fn app_with_costs() -> (TestApp, String) {
+    let app = TestApp::with_config(&tagged_config()).await;
+    let end = Utc::now().date_naive() - Duration::days(1);
+    ingest(&app, &window(end)).await;
+    (app, YearMonth::of(end).to_string())
+}
+
+#[tokio::test]
+async fn the_review_page_renders_svg_charts_and_tables() {
+    let (app, month) = app_with_costs().await;
+    let cookie = app.sign_in("vera").await;
+    let page = app
+        .get(&format!("/cost?month={month}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let html = &page.body;
+    for chart in [
+        "chart-environments",
+        "chart-services",
+        "chart-daily",
+        "chart-monthly",
+        "chart-movers",
+        "chart-burn-prod",
+    ] {
+        assert!(
+            html.contains(&format!(r#"aria-labelledby="{chart}-title {chart}-desc""#)),
+            "{chart} has a title and description: {html}"
+        );
+        assert!(
+            html.contains(&format!(r#"<title id="{chart}-title">"#)),
+            "{chart}"
+        );
+    }
+    assert!(html.matches(r#"role="img""#).count() >= 6, "{html}");
+    assert!(html.contains("data-chart-table"), "{html}");
+    // The tables, with each environment and the largest service.
+    assert!(
+        html.contains(r#"data-testid="environments-table""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<tr data-environment="dev""#), "{html}");
+    assert!(html.contains(r#"<tr data-environment="prod""#), "{html}");
+    assert!(
+        html.contains(r#"data-service="Amazon Elastic Container Service""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"data-mover="#),
+        "at least one mover: {html}"
+    );
+    // Money as dollars, the CSV links, the picker.
+    assert!(html.contains("$"), "{html}");
+    assert!(
+        html.contains(&format!(
+            r#"href="/cost/export/services.csv?month={month}""#
+        )),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="month""#), "{html}");
+    assert!(!html.contains(r#"data-testid="cost-stale""#), "{html}");
+    // A month before today's is complete; the current one says how far it got.
+    let current = gantry_core::cost::service::current_month(Utc::now().date_naive()).to_string();
+    let page = app.get("/cost", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!(r#"data-month="{current}""#)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("month to date,") || page.body.contains("No cost data yet"),
+        "{}",
+        page.body
+    );
+    let earlier = YearMonth::parse(&month).unwrap().previous().to_string();
+    let page = app
+        .get(&format!("/cost?month={earlier}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("complete month"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn an_empty_store_still_renders_the_page() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    let page = app.get("/cost", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("No cost data yet"), "{}", page.body);
+    assert!(
+        page.body.contains(r#"data-testid="month-picker""#),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_failed_refresh_shows_the_last_good_data_and_the_reason() {
+    let (app, month) = app_with_costs().await;
+    let db = &app.services.db;
+    let id = store::start_refresh(
+        db,
+        "schedule",
+        CostMetric::Unblended,
+        "environment",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    store::fail_refresh(
+        db,
+        id,
+        "Cost Explorer refused the request: AccessDenied",
+        1,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let cookie = app.sign_in("vera").await;
+    let page = app
+        .get(&format!("/cost?month={month}"), Some(&cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(r#"data-testid="cost-stale""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Showing the last good data"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("AccessDenied"), "{}", page.body);
+    assert!(
+        page.body.contains(r#"<tr data-environment="prod""#),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_month_is_refused_with_the_reason() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    for bad in ["2026-13", "october", "2026-1"] {
+        let page = app.get(&format!("/cost?month={bad}"), Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{bad}: {}", page.body);
+        assert!(
+            page.body.contains("expected YYYY-MM"),
+            "{bad}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(r#"name="month""#),
+            "the picker stays: {}",
+            page.body
+        );
+
+        let api = app
+            .call("/api/cost/review", &format!("month={bad}"), Some(&cookie))
+            .await;
+        assert_eq!(api.status, StatusCode::BAD_REQUEST, "{bad}: {}", api.body);
+        assert!(api.body.contains("expected YYYY-MM"), "{}", api.body);
+
+        let csv = app
+            .get(
+                &format!("/cost/export/services.csv?month={bad}"),
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::BAD_REQUEST, "{bad}: {}", csv.body);
+        assert!(csv.body.contains("expected YYYY-MM"), "{}", csv.body);
+    }
+}
+
+#[tokio::test]
+async fn every_table_exports_as_csv() {
+    let (app, month) = app_with_costs().await;
+    let cookie = app.sign_in("vera").await;
+    for table in gantry_core::cost::export::TABLES {
+        let reply = app
+            .get(
+                &format!("/cost/export/{table}.csv?month={month}"),
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{table}: {}", reply.body);
+        assert!(
+            reply.headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"),
+            "{table}"
+        );
+        assert_eq!(
+            reply.headers[header::CONTENT_DISPOSITION].to_str().unwrap(),
+            format!("attachment; filename=\"gantry-cost-{table}-{month}.csv\""),
+        );
+        assert!(
+            reply.body.lines().next().is_some_and(|h| h.contains(',')),
+            "{table}: header row: {}",
+            reply.body
+        );
+    }
+    let services = app
+        .get(
+            &format!("/cost/export/services.csv?month={month}"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(
+        services.body.lines().count() >= 3,
+        "a header and both services: {}",
+        services.body
+    );
+    assert!(
+        services.body.contains("Amazon Relational Database Service"),
+        "{}",
+        services.body
+    );
+    let environments = app
+        .get(
+            &format!("/cost/export/environments.csv?month={month}"),
+            Some(&cookie),
+        )
+        .await;
+    assert!(
+        environments.body.lines().any(|l| l.starts_with("prod,")),
+        "{}",
+        environments.body
+    );
+
+    for unknown in [
+        "/cost/export/secrets.csv",
+        "/cost/export/services.json",
+        "/cost/export/services",
+    ] {
+        let reply = app.get(unknown, Some(&cookie)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{unknown}: {}",
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn refreshing_is_for_admins_and_says_why_it_cannot() {
+    let app = TestApp::new().await;
+    let viewer = app.sign_in("vera").await;
+    let refused = app.call("/api/cost/refresh", "", Some(&viewer)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let admin = app.sign_in("ada").await;
+    let reply = app.call("/api/cost/refresh", "", Some(&admin)).await;
+    // The test app has no Cost Explorer: a refusal with its reason, never a 500.
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(!reply.body.contains("internal error"), "{}", reply.body);
+    // Admins see the button; viewers do not.
+    let page = app.get("/cost", Some(&admin)).await;
+    assert!(page.body.contains("Refresh now"), "{}", page.body);
+    let page = app.get("/cost", Some(&viewer)).await;
+    assert!(!page.body.contains("Refresh now"), "{}", page.body);
+}

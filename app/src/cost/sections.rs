@@ -275,9 +275,12 @@ fn burn_chart(e: &EnvironmentCostView, review: &CostReviewView) -> impl IntoView
     }
     if let (Some(forecast), false) = (e.forecast_cents, review.complete) {
         if let Some(last) = actual.iter().rposition(Option::is_some) {
-            let mut values = vec![None; days];
-            values[last] = actual[last];
-            values[days - 1] = Some(forecast);
+            // A straight line from the last actual to the month-end forecast.
+            let from = actual[last].unwrap_or(0);
+            let span = (days - 1).saturating_sub(last).max(1) as i64;
+            let values = (0..days)
+                .map(|d| (d >= last).then(|| from + (forecast - from) * (d - last) as i64 / span))
+                .collect();
             series.push(Series {
                 name: "forecast".to_owned(),
                 values,

@@ -178,3 +178,37 @@ pub fn explain(err: &AwsError) -> String {
         _ => format!("Cost Explorer failed: {}", err.message),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(kind: AwsErrorKind, code: &str) -> AwsError {
+        AwsError {
+            kind,
+            code: Some(code.to_owned()),
+            message: format!("{code}: details"),
+        }
+    }
+
+    #[test]
+    fn failures_are_explained() {
+        let reason = |e| explain(&e);
+        assert!(reason(err(AwsErrorKind::Other, "DataUnavailableException"))
+            .starts_with("Cost Explorer has no data for this account: enable Cost Explorer"));
+        assert!(
+            reason(err(AwsErrorKind::AccessDenied, "AccessDeniedException")).starts_with(
+                "Cost Explorer refused access: Gantry's role needs ce:GetCostAndUsage"
+            )
+        );
+        assert!(reason(err(AwsErrorKind::Throttled, "ThrottlingException"))
+            .starts_with("Cost Explorer is throttling"));
+        assert!(reason(err(AwsErrorKind::Other, "LimitExceededException"))
+            .starts_with("Cost Explorer is throttling"));
+        assert!(reason(AwsError::new(
+            AwsErrorKind::Unreachable,
+            "Connection refused"
+        ))
+        .starts_with("Cost Explorer did not answer"));
+    }
+}

@@ -573,7 +573,12 @@ start_moto() {
     stop_moto
     return 1
   fi
-  if ! "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/demo_aws.py" --endpoint "$url" --reset >"$MOTO_LOG.seed" 2>&1; then
+  # The last day of the demo's Cost Explorer data, fixed once: the server must
+  # ask for exactly this window (moto matches request bodies; see demo_aws.py),
+  # so it is exported for the server's [cost] end_date too.
+  export DEMO_COST_END_DATE="${DEMO_COST_END_DATE:-$(date -u -d yesterday +%F)}"
+  if ! "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/demo_aws.py" --endpoint "$url" --reset \
+    --end-date "$DEMO_COST_END_DATE" >"$MOTO_LOG.seed" 2>&1; then
     log "seeding moto with scripts/demo_aws.py failed:"
     cat "$MOTO_LOG.seed" >&2
     show_moto_log

@@ -31,5 +31,5 @@ step "start the AWS stand-in (moto, demo account)" start_moto 5000 || exit 1
 
 log "Gantry: http://$bind  (Ctrl-C to stop; AWS stand-in at $MOTO_TEST_ENDPOINT)"
 env "${unset_args[@]}" "${site_env[@]}" GANTRY_SERVER__SITE_ROOT="$SITE_ROOT" \
-  GANTRY_AWS__ENDPOINT_URL="$MOTO_TEST_ENDPOINT" \
+  GANTRY_AWS__ENDPOINT_URL="$MOTO_TEST_ENDPOINT" GANTRY_COST__END_DATE="$DEMO_COST_END_DATE" \
   "$SERVER_BIN" --config config/dev.toml serve

@@ -52,6 +52,7 @@ run_e2e_server() {
     GANTRY_AUTH__OIDC__CLIENT_ID=gantry-e2e \
     GANTRY_AUTH__OIDC__CLIENT_SECRET=e2e-secret \
     GANTRY_AWS__ENDPOINT_URL="$MOTO_TEST_ENDPOINT" \
+    GANTRY_COST__END_DATE="$DEMO_COST_END_DATE" \
     GANTRY_HEALTH__POLL_INTERVAL_SECS=10 || return 1
   if ! wait_for_http "$E2E_URL/healthz" 60 "$SERVER_PID"; then
     show_server_log

@@ -26,6 +26,7 @@ pub struct Config {
     pub log: LogConfig,
     pub aws: AwsConfig,
     pub health: HealthConfig,
+    pub cost: CostConfig,
     pub metrics: MetricsConfig,
     /// Environments created at start-up when they do not exist yet
     /// (`[[environments]]` tables); admins edit them in the UI afterwards.
@@ -232,6 +233,41 @@ impl Default for HealthConfig {
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostConfig {
+    /// Read Cost Explorer on a schedule. Off: the cost pages show what is stored.
+    pub enabled: bool,
+    /// Minutes between refreshes (billing data changes a few times a day).
+    pub refresh_interval_minutes: u64,
+    /// "unblended" (default) or "amortized".
+    pub metric: String,
+    /// The cost-allocation tag key that names environments.
+    pub tag_key: String,
+    /// A role to assume for Cost Explorer (the payer account); empty = Gantry's
+    /// own credentials.
+    pub role_arn: Option<String>,
+    /// Seconds an admin waits between two "refresh now".
+    pub admin_refresh_min_interval_secs: u64,
+    /// Pins the last day of data asked for (YYYY-MM-DD); empty = yesterday
+    /// (UTC). For the local stand-in, whose answers match exact requests.
+    pub end_date: Option<String>,
+}
+
+impl Default for CostConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            refresh_interval_minutes: 360,
+            metric: "unblended".to_owned(),
+            tag_key: "environment".to_owned(),
+            role_arn: None,
+            admin_refresh_min_interval_secs: 300,
+            end_date: None,
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
@@ -351,6 +387,13 @@ impl Config {
                 ),
             ));
         }
+        self.cost_settings()?;
+        if !(5..=10_080).contains(&self.cost.refresh_interval_minutes) {
+            return Err(invalid(
+                "cost.refresh_interval_minutes",
+                "must be between 5 and 10080 (a week)",
+            ));
+        }
         if self.health.retention_days == 0 {
             return Err(invalid("health.retention_days", "must be at least 1"));
         }
@@ -373,6 +416,51 @@ impl Config {
 
     pub fn health_poll_interval(&self) -> Duration {
         Duration::from_secs(self.health.poll_interval_secs)
+    }
+
+    /// The cost refresher's settings, validated.
+    pub fn cost_settings(&self) -> Result<gantry_core::cost::refresh::CostSettings, ConfigError> {
+        use gantry_core::cost::model::CostMetric;
+        let cost = &self.cost;
+        let metric = match cost.metric.trim().to_ascii_lowercase().as_str() {
+            "unblended" | "unblendedcost" => CostMetric::Unblended,
+            "amortized" | "amortizedcost" => CostMetric::Amortized,
+            other => {
+                return Err(invalid(
+                    "cost.metric",
+                    format!("{other:?}: use \"unblended\" or \"amortized\""),
+                ))
+            }
+        };
+        let tag_key = cost.tag_key.trim();
+        if tag_key.is_empty() || tag_key.len() > 128 {
+            return Err(invalid("cost.tag_key", "must be 1-128 characters"));
+        }
+        let role_arn = match cost.role_arn.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(
+                gantry_core::environments::model::RoleArn::parse(raw)
+                    .map_err(|m| invalid("cost.role_arn", m))?,
+            ),
+        };
+        let end_date = match cost.end_date.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(
+                chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|e| {
+                    invalid(
+                        "cost.end_date",
+                        format!("{raw:?}: expected YYYY-MM-DD ({e})"),
+                    )
+                })?,
+            ),
+        };
+        Ok(gantry_core::cost::refresh::CostSettings {
+            metric,
+            tag_key: tag_key.to_owned(),
+            role_arn,
+            admin_min_interval: Duration::from_secs(cost.admin_refresh_min_interval_secs),
+            end_date,
+        })
     }
 
     /// The AWS seam's settings, validated.

@@ -92,11 +92,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("health polling is off ([health] enabled = false)");
         None
     };
+    let cost = if config.cost.enabled {
+        let refresher = gantry_core::cost::refresh::CostRefresher::new(
+            services.db.clone(),
+            gantry_core::aws::AwsClients::new(config.aws_settings()?, aws_calls.clone()),
+            config.cost_settings()?,
+        );
+        let every = std::time::Duration::from_secs(config.cost.refresh_interval_minutes * 60);
+        Some((refresher.clone(), refresher.spawn(every, shutdown.clone())))
+    } else {
+        tracing::info!("cost ingestion is off ([cost] enabled = false)");
+        None
+    };
     let state = AppState {
         leptos_options: leptos_options(&config),
         services: services.clone(),
         auth,
         ops: ops_state(&config, aws_calls),
+        cost: cost.as_ref().map(|(refresher, _)| refresher.clone()),
     };
     let app = router(state);
     let addr: SocketAddr = config.server.bind;
@@ -111,6 +124,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     shutdown.cancel();
     if let Some(poller) = poller {
         let _ = poller.await;
+    }
+    if let Some((_, task)) = cost {
+        let _ = task.await;
     }
     services.db.close().await;
     Ok(())

@@ -152,6 +152,7 @@ client_secret = "sso-test-secret"
             services: services.clone(),
             auth,
             ops: gantry_server::startup::ops_state(&config, Default::default()),
+            cost: None,
         });
         // A browser, minus the redirects: each hop is checked by hand.
         let http = reqwest::Client::builder()

@@ -114,6 +114,7 @@ impl TestApp {
             services: services.clone(),
             auth,
             ops: gantry_server::startup::ops_state(&config, aws_calls.clone()),
+            cost: None,
         });
         Self {
             router,

@@ -69,44 +69,28 @@ impl Evidence {
             .collect();
         let any_found = found.contains(&Some(true));
         let all_read = !found.is_empty() && found.iter().all(Option::is_some);
+        // Present when seen; absent only when the poll could have seen it.
+        let seen = |present: bool, could_tell: bool| match (present, could_tell) {
+            (true, _) => Some(true),
+            (false, true) => Some(false),
+            (false, false) => None,
+        };
         match self {
-            Self::EcsServices => {
-                if any_found {
-                    Some(true)
-                } else if all_read {
-                    Some(false)
-                } else {
-                    None
-                }
-            }
-            Self::TaskDefinition => {
-                if services.iter().any(|s| s.task_definition.is_some()) {
-                    Some(true)
-                } else if all_read {
-                    Some(false)
-                } else {
-                    None
-                }
-            }
-            Self::LoadBalancer => {
-                if services.iter().any(|s| s.targets.is_some()) {
-                    Some(true)
-                } else if all_read && any_found {
-                    // Services run, and none registers into a target group.
-                    Some(false)
-                } else {
-                    None
-                }
-            }
-            Self::Alarms => {
-                if services.iter().any(|s| s.alarms.is_some()) {
-                    Some(true)
-                } else if all_read && any_found {
-                    Some(false)
-                } else {
-                    None
-                }
-            }
+            Self::EcsServices => seen(any_found, all_read),
+            Self::TaskDefinition => seen(
+                services.iter().any(|s| s.task_definition.is_some()),
+                all_read,
+            ),
+            // Absent only when services run and none registers into a target
+            // group (or has an alarm).
+            Self::LoadBalancer => seen(
+                services.iter().any(|s| s.targets.is_some()),
+                all_read && any_found,
+            ),
+            Self::Alarms => seen(
+                services.iter().any(|s| s.alarms.is_some()),
+                all_read && any_found,
+            ),
             Self::Database => {
                 let db = snap.database.as_ref()?;
                 match (&db.rds.data, &db.rds.error) {

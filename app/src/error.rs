@@ -15,6 +15,19 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Asked again too soon (429, with `Retry-After`).
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// A system Gantry depends on (AWS) failed; the message says what to do
+    /// (502).
+    #[error("{0}")]
+    Upstream(String),
+    /// The feature is switched off in this server's configuration (503).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal,
     #[error(transparent)]
@@ -46,11 +59,21 @@ impl AppError {
         AppError::NotFound(what.into()).answered()
     }
 
-    /// Sets this error's status on the server function's (or page's) response.
+    /// Sets this error's status (and, when rate-limited, `Retry-After`) on
+    /// the server function's (or page's) response.
     pub fn answered(self) -> Self {
         #[cfg(feature = "ssr")]
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.status());
+            if let AppError::RateLimited {
+                retry_after_secs, ..
+            } = &self
+            {
+                response.insert_header(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from(*retry_after_secs),
+                );
+            }
         }
         self
     }
@@ -61,6 +84,9 @@ impl AppError {
             AppError::Forbidden(_) => http::StatusCode::FORBIDDEN,
             AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
             AppError::Invalid(_) => http::StatusCode::BAD_REQUEST,
+            AppError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
+            AppError::Upstream(_) => http::StatusCode::BAD_GATEWAY,
+            AppError::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
             AppError::ServerFn(
                 ServerFnErrorErr::Args(_)
                 | ServerFnErrorErr::MissingArg(_)

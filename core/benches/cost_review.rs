@@ -19,7 +19,7 @@ use chrono::{Duration as Days, NaiveDate, Utc};
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::cost::model::{CostMetric, YearMonth};
 use gantry_core::cost::service::review;
-use gantry_core::cost::store::{self, DailyRow, MonthlyRow, Window};
+use gantry_core::cost::store::{self, DailyRow, Window};
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
 use gantry_core::roadmap::model::EnvName;
 
@@ -29,8 +29,7 @@ const SERVICES: usize = 20;
 
 fn synthetic(end: NaiveDate) -> Window {
     let start = YearMonth::of(end).plus(-12).first_day();
-    let mut w = Window::default();
-    let mut months = std::collections::BTreeMap::<(YearMonth, String, String), i64>::new();
+    let mut daily = Vec::new();
     let mut day = start;
     let mut seed: u64 = 42;
     while day <= end {
@@ -43,10 +42,7 @@ fn synthetic(end: NaiveDate) -> Window {
                 let base = 200_000 * (s as i64 + 1) * (e as i64 + 1);
                 let micros = base + (seed % 100_000) as i64;
                 let service = format!("AWS Service {s:02}");
-                *months
-                    .entry((YearMonth::of(day), service.clone(), (*env).to_owned()))
-                    .or_default() += micros;
-                w.daily.push(DailyRow {
+                daily.push(DailyRow {
                     day,
                     service,
                     tag: (*env).to_owned(),
@@ -56,17 +52,7 @@ fn synthetic(end: NaiveDate) -> Window {
         }
         day += Days::days(1);
     }
-    w.monthly = months
-        .into_iter()
-        .map(|((month, service, tag), amount_micros)| MonthlyRow {
-            month,
-            service,
-            tag,
-            amount_micros,
-            estimated: month == YearMonth::of(end),
-        })
-        .collect();
-    w
+    Window::from_daily(daily, YearMonth::of(end))
 }
 
 fn stats(label: &str, mut times: Vec<Duration>) {

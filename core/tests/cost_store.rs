@@ -9,7 +9,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::cost::model::{CostMetric, ForecastSource, YearMonth, UNTAGGED};
 use gantry_core::cost::service::review;
-use gantry_core::cost::store::{self, DailyRow, ForecastRow, MonthlyRow, Window};
+use gantry_core::cost::store::{self, DailyRow, ForecastRow, Window};
 use gantry_core::environments::model::Environment;
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
 use gantry_core::roadmap::model::{EnvName, Roadmap};
@@ -43,12 +43,12 @@ fn environments() -> Vec<Environment> {
 /// `end` is the last day; 100 days: dev ECS $1/day, prod ECS $10/day and
 /// ElastiCache $2/day, prod ECS $40 on `spike`; $0.50/day untagged.
 fn window(end: NaiveDate, spike: NaiveDate, tagged: bool) -> Window {
-    let mut w = Window::default();
+    let mut daily = Vec::new();
     let tag = |t: &str| if tagged { t.to_owned() } else { String::new() };
     for i in 0..100 {
         let d = end - Duration::days(i);
         let mut push = |service: &str, t: String, dollars_micros: i64| {
-            w.daily.push(DailyRow {
+            daily.push(DailyRow {
                 day: d,
                 service: service.to_owned(),
                 tag: t,
@@ -66,38 +66,7 @@ fn window(end: NaiveDate, spike: NaiveDate, tagged: bool) -> Window {
             push("AWS Config", String::new(), 500_000);
         }
     }
-    let mut merged: std::collections::BTreeMap<(NaiveDate, String, String), i64> =
-        Default::default();
-    for r in w.daily.drain(..) {
-        *merged.entry((r.day, r.service, r.tag)).or_default() += r.amount_micros;
-    }
-    w.daily = merged
-        .into_iter()
-        .map(|((day, service, tag), amount_micros)| DailyRow {
-            day,
-            service,
-            tag,
-            amount_micros,
-        })
-        .collect();
-    let mut months: std::collections::BTreeMap<(YearMonth, String, String), i64> =
-        Default::default();
-    for r in &w.daily {
-        *months
-            .entry((YearMonth::of(r.day), r.service.clone(), r.tag.clone()))
-            .or_default() += r.amount_micros;
-    }
-    w.monthly = months
-        .into_iter()
-        .map(|((month, service, tag), amount_micros)| MonthlyRow {
-            month,
-            service,
-            tag,
-            amount_micros,
-            estimated: month == YearMonth::of(end),
-        })
-        .collect();
-    w
+    Window::from_daily(daily, YearMonth::of(end))
 }
 
 async fn ingest(db: &Db, w: &Window) -> i64 {

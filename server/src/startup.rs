@@ -80,29 +80,33 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let auth = AuthState::from_config(&config).await?;
     spawn_session_purge(services.clone());
     let aws_calls = gantry_core::aws::AwsCallCounter::new();
+    // One set of AWS clients for the whole process: the poller and the cost
+    // refresher share its credential cache and its request counter.
+    let aws = gantry_core::aws::AwsClients::new(config.aws_settings()?, aws_calls.clone());
+    if let Some(endpoint) = &config.aws.endpoint_url {
+        tracing::info!(%endpoint, "AWS requests go to a local stand-in");
+    }
     let shutdown = tokio_util::sync::CancellationToken::new();
     let poller = if config.health.enabled {
         Some(spawn_health_poller(
             &config,
             &services,
-            aws_calls.clone(),
+            aws.clone(),
             shutdown.clone(),
         )?)
     } else {
         tracing::info!("health polling is off ([health] enabled = false)");
         None
     };
-    let cost = if config.cost.enabled {
-        let refresher = gantry_core::cost::refresh::CostRefresher::new(
-            services.db.clone(),
-            gantry_core::aws::AwsClients::new(config.aws_settings()?, aws_calls.clone()),
-            config.cost_settings()?,
-        );
-        let every = std::time::Duration::from_secs(config.cost.refresh_interval_minutes * 60);
-        Some((refresher.clone(), refresher.spawn(every, shutdown.clone())))
-    } else {
-        tracing::info!("cost ingestion is off ([cost] enabled = false)");
-        None
+    let cost = match cost_refresher(&config, &services, aws)? {
+        Some(refresher) => {
+            let every = std::time::Duration::from_secs(config.cost.refresh_interval_minutes * 60);
+            Some((refresher.clone(), refresher.spawn(every, shutdown.clone())))
+        }
+        None => {
+            tracing::info!("cost ingestion is off ([cost] enabled = false)");
+            None
+        }
     };
     let state = AppState {
         leptos_options: leptos_options(&config),
@@ -146,10 +150,9 @@ pub fn ops_state(config: &Config, aws_calls: gantry_core::aws::AwsCallCounter) -
 pub fn spawn_health_poller(
     config: &Config,
     services: &Services,
-    aws_calls: gantry_core::aws::AwsCallCounter,
+    clients: gantry_core::aws::AwsClients,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let clients = gantry_core::aws::AwsClients::new(config.aws_settings()?, aws_calls);
     let source = gantry_core::health::source::AwsHealthSource::new(clients)
         .context("building the AWS health source")?;
     let poller = gantry_core::health::poll::Poller::new(
@@ -158,10 +161,24 @@ pub fn spawn_health_poller(
         config.health_poll_interval(),
         chrono::Duration::days(i64::from(config.health.retention_days)),
     );
-    if let Some(endpoint) = &config.aws.endpoint_url {
-        tracing::info!(%endpoint, "AWS requests go to a local stand-in");
-    }
     Ok(poller.spawn(shutdown))
+}
+
+/// The cost refresher `[cost]` describes, not yet scheduled; none when cost
+/// ingestion is off. The only code that calls Cost Explorer.
+pub fn cost_refresher(
+    config: &Config,
+    services: &Services,
+    clients: gantry_core::aws::AwsClients,
+) -> anyhow::Result<Option<gantry_core::cost::refresh::CostRefresher>> {
+    if !config.cost.enabled {
+        return Ok(None);
+    }
+    Ok(Some(gantry_core::cost::refresh::CostRefresher::new(
+        services.db.clone(),
+        clients,
+        config.cost_settings()?,
+    )))
 }
 
 /// Deletes expired sessions and sign-in flows every ten minutes.

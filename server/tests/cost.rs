@@ -9,12 +9,15 @@
 )]
 
 mod common;
+#[path = "../../core/tests/support/fake_aws.rs"]
+mod fake_aws;
 
 use axum::http::{header, StatusCode};
 use chrono::{Duration, NaiveDate, Utc};
 use common::{TestApp, CONFIG};
+use fake_aws::FakeAwsEndpoint;
 use gantry_core::cost::model::{CostMetric, YearMonth};
-use gantry_core::cost::store::{self, DailyRow, MonthlyRow, Window};
+use gantry_core::cost::store::{self, DailyRow, Window};
 
 /// The test config with the environments' cost-allocation tags.
 fn tagged_config() -> String {
@@ -32,7 +35,7 @@ fn tagged_config() -> String {
 /// 120 days ending `end`: dev ECS $1/day, prod ECS $10/day (from 45 days
 /// before `end`: $14/day, a mover) and RDS $6/day, with monthly sums.
 fn window(end: NaiveDate) -> Window {
-    let mut w = Window::default();
+    let mut daily = Vec::new();
     for i in 0..120 {
         let day = end - Duration::days(i);
         let ecs_prod = if i < 45 { 14_000_000 } else { 10_000_000 };
@@ -41,7 +44,7 @@ fn window(end: NaiveDate) -> Window {
             ("Amazon Elastic Container Service", "prod", ecs_prod),
             ("Amazon Relational Database Service", "prod", 6_000_000),
         ] {
-            w.daily.push(DailyRow {
+            daily.push(DailyRow {
                 day,
                 service: service.to_owned(),
                 tag: tag.to_owned(),
@@ -49,24 +52,7 @@ fn window(end: NaiveDate) -> Window {
             });
         }
     }
-    let mut months: std::collections::BTreeMap<(YearMonth, String, String), i64> =
-        Default::default();
-    for r in &w.daily {
-        *months
-            .entry((YearMonth::of(r.day), r.service.clone(), r.tag.clone()))
-            .or_default() += r.amount_micros;
-    }
-    w.monthly = months
-        .into_iter()
-        .map(|((month, service, tag), amount_micros)| MonthlyRow {
-            month,
-            service,
-            tag,
-            amount_micros,
-            estimated: month == YearMonth::of(end),
-        })
-        .collect();
-    w
+    Window::from_daily(daily, YearMonth::of(end))
 }
 
 /// Stores `w` as one successful refresh.
@@ -343,12 +329,143 @@ async fn refreshing_is_for_admins_and_says_why_it_cannot() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     let admin = app.sign_in("ada").await;
     let reply = app.call("/api/cost/refresh", "", Some(&admin)).await;
-    // The test app has no Cost Explorer: a refusal with its reason, never a 500.
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
-    assert!(!reply.body.contains("internal error"), "{}", reply.body);
+    // The test app has no refresher: 503 with the reason, never a 500.
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("[cost] enabled = false"),
+        "{}",
+        reply.body
+    );
     // Admins see the button; viewers do not.
     let page = app.get("/cost", Some(&admin)).await;
     assert!(page.body.contains("Refresh now"), "{}", page.body);
     let page = app.get("/cost", Some(&viewer)).await;
     assert!(!page.body.contains("Refresh now"), "{}", page.body);
+}
+
+/// The tagged app whose Cost Explorer is `fake` (the AWS test double), with
+/// `min_interval` seconds between two admin refreshes, holding 120 days of
+/// figures from a good refresh that ended yesterday.
+async fn app_with_failing_cost_explorer(fake: &FakeAwsEndpoint, min_interval: u64) -> TestApp {
+    let config = format!(
+        "[aws]\nendpoint_url = \"{}\"\nstand_in_credentials = true\n\n\
+         [cost]\nadmin_refresh_min_interval_secs = {min_interval}\n{}",
+        fake.url,
+        tagged_config()
+    );
+    let app = TestApp::with_cost_refresher(&config).await;
+    ingest(&app, &window(Utc::now().date_naive() - Duration::days(1))).await;
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_cost_explorer_is_a_502_and_the_page_keeps_the_last_good_data() {
+    let fake = FakeAwsEndpoint::start(400, "AccessDeniedException", "AccessDenied").await;
+    let app = app_with_failing_cost_explorer(&fake, 0).await;
+    let admin = app.sign_in("ada").await;
+
+    let reply = app.call("/api/cost/refresh", "", Some(&admin)).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.body);
+    assert!(
+        reply.body.contains("ce:GetCostAndUsage"),
+        "names the permission: {}",
+        reply.body
+    );
+    assert_eq!(fake.received(), 1);
+    assert_eq!(
+        app.aws_calls.total(),
+        1,
+        "{:?}",
+        app.aws_calls.by_operation()
+    );
+
+    // Viewers still get the page: the stored figures, their date, the reason.
+    let viewer = app.sign_in("vera").await;
+    let page = app.get("/cost", Some(&viewer)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(r#"data-testid="cost-stale""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Cost Explorer refused access"),
+        "{}",
+        page.body
+    );
+    let through = (Utc::now().date_naive() - Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        page.body.contains(&format!("data through {through}")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"<tr data-environment="prod""#),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshing_again_too_soon_is_a_429_with_retry_after_and_sends_nothing() {
+    let fake = FakeAwsEndpoint::start(400, "AccessDeniedException", "AccessDenied").await;
+    let app = app_with_failing_cost_explorer(&fake, 300).await;
+    let admin = app.sign_in("ada").await;
+
+    let reply = app.call("/api/cost/refresh", "", Some(&admin)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("try again in"), "{}", reply.body);
+    let retry_after: u64 = reply
+        .headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!((1..=300).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        fake.received(),
+        0,
+        "refused before any Cost Explorer request"
+    );
+}
+
+#[tokio::test]
+async fn an_inactive_cost_allocation_tag_is_explained_beside_the_figures() {
+    let app = TestApp::with_config(&tagged_config()).await;
+    let end = Utc::now().date_naive() - Duration::days(1);
+    let mut untagged = window(end);
+    for row in untagged.daily.iter_mut() {
+        row.tag.clear();
+    }
+    let untagged = Window::from_daily(untagged.daily, YearMonth::of(end));
+    ingest(&app, &untagged).await;
+    let viewer = app.sign_in("vera").await;
+    let page = app.get("/cost", Some(&viewer)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("cost-allocation tag &#x27;environment&#x27; is not active yet")
+            || page
+                .body
+                .contains("cost-allocation tag 'environment' is not active yet"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Activate it in the Billing console"),
+        "{}",
+        page.body
+    );
 }

@@ -32,7 +32,10 @@ pub async fn cost_review(month: Option<String>) -> Result<CostReviewView, AppErr
 pub async fn refresh_cost() -> Result<RefreshView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Administer)?;
     let Some(refresher) = use_context::<gantry_core::cost::refresh::CostRefresher>() else {
-        return Err(AppError::invalid("cost refresh is not configured"));
+        return Err(AppError::Unavailable(
+            "cost refresh is off on this server ([cost] enabled = false)".to_owned(),
+        )
+        .answered());
     };
     match refresher
         .refresh(gantry_core::cost::refresh::RefreshTrigger::Admin)
@@ -186,12 +189,18 @@ mod convert {
         }
     }
 
-    /// A refusal the admin can act on (rate limit, AWS failure) keeps its
-    /// message; an internal failure is logged and reported generically.
+    /// A refusal the admin can act on keeps its message: too soon is a 429
+    /// with `Retry-After`, a Cost Explorer failure a 502 with the reason. An
+    /// internal failure is logged and reported generically.
     pub fn refusal(error: RefreshError) -> AppError {
         match error {
             RefreshError::Core(core) => AppError::from(core),
-            other => AppError::invalid(other.to_string()),
+            RefreshError::RateLimited { retry_after_secs } => AppError::RateLimited {
+                message: error.to_string(),
+                retry_after_secs,
+            }
+            .answered(),
+            RefreshError::Upstream(reason) => AppError::Upstream(reason).answered(),
         }
     }
 }

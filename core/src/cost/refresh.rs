@@ -43,9 +43,10 @@ pub struct CostSettings {
     pub role_arn: Option<RoleArn>,
     /// An admin's refresh is refused within this long of the previous one.
     pub admin_min_interval: Duration,
-    /// The last day to read (E). None = yesterday (UTC), computed once when
-    /// the refresher is made, so the request bodies stay the same for the
-    /// process's life. Pinned by the tests and the demo.
+    /// Pins the last day to read (E). None = yesterday (UTC) at each
+    /// refresh, so a long-running server moves on day by day. Pinned by the
+    /// tests and the demo, whose stand-in answers only the exact requests it
+    /// was seeded with.
     pub end_date: Option<NaiveDate>,
 }
 
@@ -59,6 +60,20 @@ impl Default for CostSettings {
             end_date: None,
         }
     }
+}
+
+/// The last day to read at `now`: `pinned`, or yesterday (UTC).
+pub fn end_date(pinned: Option<NaiveDate>, now: DateTime<Utc>) -> NaiveDate {
+    pinned.unwrap_or_else(|| now.date_naive() - chrono::Duration::days(1))
+}
+
+/// The period read for the end date `end`: `[W0, W1)`, the 13 calendar
+/// months up to and including `end`'s (W1 exclusive).
+pub fn period(end: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (
+        YearMonth::of(end).plus(-12).first_day(),
+        end + chrono::Duration::days(1),
+    )
 }
 
 /// Who asked for a refresh.
@@ -136,7 +151,6 @@ struct Inner {
     db: Db,
     clients: AwsClients,
     settings: CostSettings,
-    end_date: NaiveDate,
     in_flight: Mutex<Option<SharedRefresh>>,
 }
 
@@ -144,39 +158,31 @@ impl std::fmt::Debug for Inner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CostRefresher")
             .field("settings", &self.settings)
-            .field("end_date", &self.end_date)
             .finish_non_exhaustive()
     }
 }
 
 impl CostRefresher {
     pub fn new(db: Db, clients: AwsClients, settings: CostSettings) -> Self {
-        let end_date = settings
-            .end_date
-            .unwrap_or_else(|| Utc::now().date_naive() - chrono::Duration::days(1));
         Self {
             inner: Arc::new(Inner {
                 db,
                 clients,
                 settings,
-                end_date,
                 in_flight: Mutex::new(None),
             }),
         }
     }
 
-    /// The last day read (E).
-    pub fn end_date(&self) -> NaiveDate {
-        self.inner.end_date
+    /// The last day a refresh at `now` reads (E): the pinned day, or the day
+    /// before `now` (UTC). Cost Explorer's figures for today are still moving.
+    pub fn end_date_at(&self, now: DateTime<Utc>) -> NaiveDate {
+        end_date(self.inner.settings.end_date, now)
     }
 
-    /// The period read: `[W0, W1)`.
-    pub fn period(&self) -> (NaiveDate, NaiveDate) {
-        let end = self.inner.end_date;
-        (
-            YearMonth::of(end).plus(-12).first_day(),
-            end + chrono::Duration::days(1),
-        )
+    /// The last day a refresh now would read.
+    pub fn end_date(&self) -> NaiveDate {
+        self.end_date_at(Utc::now())
     }
 
     pub fn settings(&self) -> &CostSettings {
@@ -259,7 +265,8 @@ impl CostRefresher {
             store::start_refresh(db, trigger.as_str(), s.metric, &s.tag_key, Utc::now()).await?;
         let before = self.ce_requests();
         let client = inner.clients.cost_explorer(s.role_arn.as_ref()).await;
-        let (w0, w1) = self.period();
+        let end = self.end_date();
+        let (w0, w1) = period(end);
         let read = async {
             let daily = cost_explorer::cost_and_usage(
                 &client,
@@ -297,7 +304,6 @@ impl CostRefresher {
         let mut window = ingest::window(&daily, &monthly, &s.tag_key);
 
         // The end date's month, if incomplete: forecast its rest.
-        let end = inner.end_date;
         let month = YearMonth::of(end);
         let forecast = if end < month.last_day() {
             match cost_explorer::cost_forecast(&client, w1, month.next().first_day(), s.metric)
@@ -362,5 +368,67 @@ impl CostRefresher {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_end_date_rolls_with_the_clock_unless_pinned() {
+        assert_eq!(
+            end_date(None, at("2026-11-26T00:00:01Z")),
+            day("2026-11-25")
+        );
+        assert_eq!(
+            end_date(None, at("2026-11-26T23:59:59Z")),
+            day("2026-11-25")
+        );
+        // The next day reads one more day: a server left running moves on.
+        assert_eq!(
+            end_date(None, at("2026-11-27T00:00:00Z")),
+            day("2026-11-26")
+        );
+        assert_eq!(
+            end_date(None, at("2027-01-01T08:00:00Z")),
+            day("2026-12-31")
+        );
+        let pinned = Some(day("2026-10-15"));
+        assert_eq!(
+            end_date(pinned, at("2026-11-27T00:00:00Z")),
+            day("2026-10-15")
+        );
+        assert_eq!(
+            end_date(pinned, at("2030-01-01T00:00:00Z")),
+            day("2026-10-15")
+        );
+    }
+
+    #[test]
+    fn the_period_is_thirteen_calendar_months_to_the_end_date() {
+        assert_eq!(
+            period(day("2026-11-25")),
+            (day("2025-11-01"), day("2026-11-26"))
+        );
+        // A month's last day: W1 is the next month's first.
+        assert_eq!(
+            period(day("2026-12-31")),
+            (day("2025-12-01"), day("2027-01-01"))
+        );
+        assert_eq!(
+            period(day("2027-01-01")),
+            (day("2026-01-01"), day("2027-01-02"))
+        );
     }
 }

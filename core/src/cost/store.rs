@@ -2,6 +2,8 @@
 //! the refresh log. A refresh replaces the whole window in one transaction, so
 //! a reader sees the previous data or the new, never a mix.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -51,6 +53,45 @@ pub struct Window {
 }
 
 impl Window {
+    /// The window Cost Explorer answers for these daily figures: duplicate
+    /// (day, service, tag) rows summed, and each month's sum per service and
+    /// tag as its monthly row, `open`'s marked estimated (its bill is not
+    /// final). For synthetic data: tests, benchmarks.
+    pub fn from_daily(daily: impl IntoIterator<Item = DailyRow>, open: YearMonth) -> Window {
+        let mut days: BTreeMap<(NaiveDate, String, String), i64> = BTreeMap::new();
+        for r in daily {
+            *days.entry((r.day, r.service, r.tag)).or_default() += r.amount_micros;
+        }
+        let mut months: BTreeMap<(YearMonth, String, String), i64> = BTreeMap::new();
+        for ((day, service, tag), micros) in &days {
+            *months
+                .entry((YearMonth::of(*day), service.clone(), tag.clone()))
+                .or_default() += micros;
+        }
+        Window {
+            daily: days
+                .into_iter()
+                .map(|((day, service, tag), amount_micros)| DailyRow {
+                    day,
+                    service,
+                    tag,
+                    amount_micros,
+                })
+                .collect(),
+            monthly: months
+                .into_iter()
+                .map(|((month, service, tag), amount_micros)| MonthlyRow {
+                    month,
+                    service,
+                    tag,
+                    amount_micros,
+                    estimated: month == open,
+                })
+                .collect(),
+            forecasts: Vec::new(),
+        }
+    }
+
     /// The last day with data.
     pub fn data_through(&self) -> Option<NaiveDate> {
         self.daily.iter().map(|r| r.day).max()

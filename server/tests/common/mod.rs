@@ -87,6 +87,17 @@ impl TestApp {
     }
 
     pub async fn with_config(toml: &str) -> Self {
+        Self::build(toml, false).await
+    }
+
+    /// The app with the cost refresher `[cost]` describes, as the server
+    /// builds it (not scheduled: tests refresh through `/api/cost/refresh`),
+    /// its Cost Explorer requests counted in [`Self::aws_calls`].
+    pub async fn with_cost_refresher(toml: &str) -> Self {
+        Self::build(toml, true).await
+    }
+
+    async fn build(toml: &str, with_cost: bool) -> Self {
         let db = gantry_core::db::testing::sqlite().await;
         let config = Config::from_toml(toml).expect("test config");
         let roadmap = config.roadmap_settings().expect("roadmap settings");
@@ -109,12 +120,22 @@ impl TestApp {
         };
         let auth = AuthState::from_config(&config).await.expect("auth state");
         let aws_calls = gantry_core::aws::AwsCallCounter::new();
+        let cost = if with_cost {
+            let clients = gantry_core::aws::AwsClients::new(
+                config.aws_settings().expect("aws settings"),
+                aws_calls.clone(),
+            );
+            gantry_server::startup::cost_refresher(&config, &services, clients)
+                .expect("cost settings")
+        } else {
+            None
+        };
         let router = router(AppState {
             leptos_options: leptos_options(&config),
             services: services.clone(),
             auth,
             ops: gantry_server::startup::ops_state(&config, aws_calls.clone()),
-            cost: None,
+            cost,
         });
         Self {
             router,

@@ -113,8 +113,53 @@ test.describe('cost review /cost', () => {
     await expect(page.locator('aside')).toBeVisible();
   });
 
+  test('on paper every table fits the page: nothing is cut or scrolled', async ({ page }) => {
+    const month = previousMonth();
+    await signIn(page, 'vera', `/cost?month=${month}`);
+    await waitForCostData(page, `/cost?month=${month}`);
+    // A4 with 14 mm margins leaves about 690 CSS pixels of width.
+    await page.setViewportSize({ width: 690, height: 1000 });
+    await page.emulateMedia({ media: 'print' });
+    const overflows = await page.evaluate(() => {
+      const main = document.querySelector('main')!.getBoundingClientRect();
+      return [...document.querySelectorAll('main table')]
+        .filter((t) => (t as HTMLElement).offsetParent !== null)
+        .filter((t) => t.getBoundingClientRect().right > main.right + 1 || t.scrollWidth > t.clientWidth + 1)
+        .map((t) => t.getAttribute('data-testid') ?? t.outerHTML.slice(0, 80));
+    });
+    expect(overflows, 'tables wider than the paper').toEqual([]);
+    // Sections flow on: no forced page break before each one.
+    const breaks = await page.locator('.cost-section').evaluateAll((sections) =>
+      sections.map((s) => getComputedStyle(s).breakBefore),
+    );
+    expect(breaks.length).toBeGreaterThan(3);
+    expect(breaks.filter((b) => b === 'page')).toEqual([]);
+  });
+
   test('admins see "Refresh now"; viewers do not', async ({ page }) => {
     await signIn(page, 'vera', '/cost');
     await expect(page.getByRole('button', { name: 'Refresh now' })).toHaveCount(0);
+  });
+
+  test('an admin\'s "Refresh now" says what happened: refreshed, or when to try again', async ({
+    page,
+    jsEnabled,
+    consoleErrors,
+  }) => {
+    test.skip(!jsEnabled, 'the answer is shown in place by the WebAssembly');
+    consoleErrors.allow(/429/);
+    await signIn(page, 'ada', '/cost');
+    const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/cost/refresh'));
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    const response = await refreshed;
+    // The server refreshed at start: within 5 minutes a second refresh is
+    // refused (429, Retry-After) before any Cost Explorer request.
+    if (response.status() === 429) {
+      expect(Number(response.headers()['retry-after'])).toBeGreaterThan(0);
+      await expect(page.locator('[data-testid="refresh-error"]')).toContainText(/try again in \d+ s/);
+    } else {
+      expect(response.status()).toBe(200);
+      await expect(page.locator('[data-testid="refresh-result"]')).toContainText(/Refreshed: \d+ days/);
+    }
   });
 });

@@ -145,6 +145,38 @@ pub fn label_every(n: usize, max: usize) -> usize {
     }
 }
 
+/// Moves the end labels at `ys` (one per line, in any order) apart so that
+/// no two are closer than `gap`, keeping their order from top to bottom and
+/// each as near its line as it can, within `[top, bottom]` when they fit.
+pub fn spread_labels(ys: &[f64], gap: f64, top: f64, bottom: f64) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..ys.len()).collect();
+    order.sort_by(|a, b| ys[*a].total_cmp(&ys[*b]).then(a.cmp(b)));
+    let mut placed: Vec<f64> = order.iter().map(|i| ys[*i]).collect();
+    // Downwards: each at least `gap` below the one above it.
+    for k in 1..placed.len() {
+        placed[k] = placed[k].max(placed[k - 1] + gap);
+    }
+    // Pushed past the bottom: back up, each at least `gap` above the next.
+    if let Some(last) = placed.last_mut() {
+        *last = last.min(bottom);
+    }
+    for k in (0..placed.len().saturating_sub(1)).rev() {
+        placed[k] = placed[k].min(placed[k + 1] - gap);
+    }
+    // Pushed past the top (too many to fit): from the top down again.
+    if let Some(first) = placed.first_mut() {
+        *first = first.max(top);
+    }
+    for k in 1..placed.len() {
+        placed[k] = placed[k].max(placed[k - 1] + gap);
+    }
+    let mut out = vec![0.0; ys.len()];
+    for (k, i) in order.into_iter().enumerate() {
+        out[i] = placed[k];
+    }
+    out
+}
+
 /// Shortens a label to `max` characters with an ellipsis.
 pub fn shorten(label: &str, max: usize) -> String {
     if label.chars().count() <= max {
@@ -167,11 +199,16 @@ pub struct Series {
 }
 
 const LINE_W: f64 = 720.0;
+/// A compact chart (two side by side) draws in a narrower box, so that its
+/// text keeps its size when the chart is half as wide.
+const LINE_W_COMPACT: f64 = 460.0;
 const LINE_H: f64 = 260.0;
 const LINE_LEFT: f64 = 64.0;
-const LINE_RIGHT: f64 = 600.0;
+/// Room right of the plot for the lines' names.
+const LINE_LABELS: f64 = 96.0;
 const LINE_TOP: f64 = 14.0;
 const LINE_BOTTOM: f64 = 226.0;
+const LABEL_GAP: f64 = 12.0;
 
 /// A trend: one or more series over the same x labels (days, months),
 /// with dollar ticks, each line's name at its end, and the data table.
@@ -185,7 +222,12 @@ pub fn LineChart(
     x_heading: String,
     x_labels: Vec<String>,
     series: Vec<Series>,
+    /// Drawn half-width (side by side with another): a narrower box.
+    #[prop(optional)]
+    compact: bool,
 ) -> impl IntoView {
+    let width = if compact { LINE_W_COMPACT } else { LINE_W };
+    let right = width - LINE_LABELS;
     let axis = Axis::fit(
         series
             .iter()
@@ -200,7 +242,7 @@ pub fn LineChart(
         .map(|v| {
             let y = axis.at(v, LINE_BOTTOM, LINE_TOP);
             view! {
-                <line x1=LINE_LEFT x2=LINE_RIGHT y1=y y2=y stroke="#e2e8f0" stroke-width="1" />
+                <line x1=LINE_LEFT x2=right y1=y y2=y stroke="#e2e8f0" stroke-width="1" />
                 <text x=LINE_LEFT - 6.0 y=y + 4.0 text-anchor="end" font-size="11" fill="#475569">
                     {axis_label(v)}
                 </text>
@@ -212,7 +254,7 @@ pub fn LineChart(
         .enumerate()
         .filter(|(i, _)| i % every == 0 || *i + 1 == n)
         .map(|(i, label)| {
-            let x = x_at(i, n, LINE_LEFT, LINE_RIGHT);
+            let x = x_at(i, n, LINE_LEFT, right);
             view! {
                 <text x=x y=LINE_BOTTOM + 18.0 text-anchor="middle" font-size="11" fill="#475569">
                     {label.clone()}
@@ -220,48 +262,66 @@ pub fn LineChart(
             }
         })
         .collect_view();
-    // Reference lines first, so the actual figures draw over them.
-    let mut ordered: Vec<(usize, &Series)> = series.iter().enumerate().collect();
-    ordered.sort_by_key(|(_, s)| !s.reference);
-    let mut label_ys: Vec<f64> = Vec::new();
-    let lines = ordered
-        .into_iter()
-        .map(|(i, s)| {
-            let points: Vec<Option<(f64, f64)>> = s
-                .values
+    let points: Vec<Vec<Option<(f64, f64)>>> = series
+        .iter()
+        .map(|s| {
+            s.values
                 .iter()
                 .enumerate()
                 .map(|(j, v)| {
                     v.map(|v| {
                         (
-                            x_at(j, n, LINE_LEFT, LINE_RIGHT),
+                            x_at(j, n, LINE_LEFT, right),
                             axis.at(v, LINE_BOTTOM, LINE_TOP),
                         )
                     })
                 })
-                .collect();
+                .collect()
+        })
+        .collect();
+    // Each line's name at its last point, moved apart where lines end close.
+    let ends: Vec<Option<(f64, f64)>> = points
+        .iter()
+        .map(|p| p.iter().rev().flatten().next().copied())
+        .collect();
+    let label_ys = spread_labels(
+        &ends
+            .iter()
+            .flatten()
+            .map(|(_, y)| y + 4.0)
+            .collect::<Vec<_>>(),
+        LABEL_GAP,
+        LINE_TOP,
+        LINE_BOTTOM + 4.0,
+    );
+    let mut label_y = label_ys.into_iter();
+    let label_at: Vec<Option<f64>> = ends
+        .iter()
+        .map(|e| e.and_then(|_| label_y.next()))
+        .collect();
+    // Reference lines first, so the actual figures draw over them.
+    let mut ordered: Vec<usize> = (0..series.len()).collect();
+    ordered.sort_by_key(|i| !series[*i].reference);
+    let lines = ordered
+        .into_iter()
+        .map(|i| {
+            let s = &series[i];
             let (colour, dash, width) = if s.reference {
                 ("#334155", "5 4", "1.5")
             } else {
                 (PALETTE[i % PALETTE.len()], DASHES[i % DASHES.len()], "2.25")
             };
-            let end = points.iter().rev().flatten().next().copied();
-            let label = end.map(|(x, y)| {
-                // Nudge end labels apart so two lines ending close stay readable.
-                let mut y = y + 4.0;
-                while label_ys.iter().any(|other| (other - y).abs() < 12.0) {
-                    y += 12.0;
-                }
-                label_ys.push(y);
+            let end = ends[i];
+            let label = end.zip(label_at[i]).map(|((x, _), y)| {
                 view! {
-                    <text x=x + 6.0 y=y font-size="11" fill="#0f172a">{shorten(&s.name, 18)}</text>
+                    <text x=x + 6.0 y=y font-size="11" fill="#0f172a">{shorten(&s.name, 14)}</text>
                 }
             });
-            let single = (points.iter().flatten().count() == 1)
+            let single = (points[i].iter().flatten().count() == 1)
                 .then(|| end.map(|(x, y)| view! { <circle cx=x cy=y r="3" fill=colour /> }));
             view! {
                 <path
-                    d=line_path(&points)
+                    d=line_path(&points[i])
                     fill="none"
                     stroke=colour
                     stroke-width=width
@@ -298,7 +358,7 @@ pub fn LineChart(
     view! {
         <figure class="chart" data-chart=id.clone()>
             <svg
-                viewBox=format!("0 0 {LINE_W} {LINE_H}")
+                viewBox=format!("0 0 {width} {LINE_H}")
                 role="img"
                 aria-labelledby=labelled
                 class="h-auto w-full"
@@ -307,7 +367,7 @@ pub fn LineChart(
                 <title id=title_id>{title.clone()}</title>
                 <desc id=desc_id>{desc}</desc>
                 {ticks}
-                <line x1=LINE_LEFT x2=LINE_RIGHT y1=LINE_BOTTOM y2=LINE_BOTTOM stroke="#94a3b8" stroke-width="1" />
+                <line x1=LINE_LEFT x2=right y1=LINE_BOTTOM y2=LINE_BOTTOM stroke="#94a3b8" stroke-width="1" />
                 {x_ticks}
                 {lines}
             </svg>
@@ -328,9 +388,11 @@ pub struct Bar {
 }
 
 const BAR_W: f64 = 720.0;
-const BAR_LABEL_RIGHT: f64 = 176.0;
-const BAR_LEFT: f64 = 184.0;
-const BAR_RIGHT: f64 = 520.0;
+const BAR_LABEL_RIGHT: f64 = 204.0;
+/// Characters of a label that fit left of the bars at 12 px.
+const BAR_LABEL_CHARS: usize = 30;
+const BAR_LEFT: f64 = 212.0;
+const BAR_RIGHT: f64 = 530.0;
 const BAR_ROW: f64 = 30.0;
 const BAR_TOP: f64 = 8.0;
 
@@ -401,7 +463,10 @@ pub fn BarChart(
                 view! { <line x1=mx x2=mx y1=y - 4.0 y2=y + BAR_ROW - 8.0 stroke="#0f172a" stroke-width="2.5" data-marker="" /> }
             });
             view! {
-                <text x=BAR_LABEL_RIGHT y=y + 13.0 text-anchor="end" font-size="12" fill="#0f172a">{shorten(&b.label, 26)}</text>
+                <text x=BAR_LABEL_RIGHT y=y + 13.0 text-anchor="end" font-size="12" fill="#0f172a">
+                    {(b.label.chars().count() > BAR_LABEL_CHARS).then(|| view! { <title>{b.label.clone()}</title> })}
+                    {shorten(&b.label, BAR_LABEL_CHARS)}
+                </text>
                 <rect
                     x=x
                     y=y
@@ -624,6 +689,37 @@ mod tests {
             "Amazon Rela…"
         );
         assert_eq!(shorten("EC2", 12), "EC2");
+    }
+
+    #[test]
+    fn end_labels_keep_their_order_and_move_apart() {
+        // Apart already: unmoved.
+        assert_eq!(
+            spread_labels(&[50.0, 10.0], 12.0, 0.0, 200.0),
+            vec![50.0, 10.0]
+        );
+        // Two 3 px apart: the lower moves down, the order stays.
+        assert_eq!(
+            spread_labels(&[100.0, 103.0], 12.0, 0.0, 200.0),
+            vec![100.0, 112.0]
+        );
+        assert_eq!(
+            spread_labels(&[103.0, 100.0], 12.0, 0.0, 200.0),
+            vec![112.0, 100.0]
+        );
+        // At the bottom there is no room below: the upper ones move up.
+        assert_eq!(
+            spread_labels(&[195.0, 198.0, 200.0], 12.0, 0.0, 200.0),
+            vec![176.0, 188.0, 200.0]
+        );
+        // Each label is at least the gap from every other.
+        let ys = spread_labels(&[5.0, 5.0, 6.0, 7.0, 190.0], 12.0, 0.0, 200.0);
+        for (i, a) in ys.iter().enumerate() {
+            for b in &ys[i + 1..] {
+                assert!((a - b).abs() >= 12.0 - 1e-9, "{ys:?}");
+            }
+        }
+        assert!(spread_labels(&[], 12.0, 0.0, 200.0).is_empty());
     }
 
     #[test]

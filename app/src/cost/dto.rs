@@ -27,6 +27,17 @@ pub fn signed_usd(cents: i64) -> String {
     }
 }
 
+/// An AWS service's name for a chart, where room is short: Cost Explorer's
+/// name without its "Amazon " or "AWS " prefix ("Relational Database
+/// Service"). Tables keep the full name.
+pub fn chart_service_name(service: &str) -> &str {
+    service
+        .strip_prefix("Amazon ")
+        .or_else(|| service.strip_prefix("AWS "))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(service)
+}
+
 /// "+12.5%", "−3.0%", "new" when there was nothing before.
 pub fn percent(pct: Option<f64>) -> String {
     match pct {

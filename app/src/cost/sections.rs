@@ -4,15 +4,15 @@
 use leptos::prelude::*;
 
 use super::dto::{
-    change_pct, export_href, forecast_label, month_label, month_short, percent, signed_usd, usd,
-    CostReviewView, EnvironmentCostView, EstimateView,
+    change_pct, chart_service_name, export_href, forecast_label, month_label, month_short, percent,
+    signed_usd, usd, CostReviewView, EnvironmentCostView, EstimateView,
 };
 use crate::components::chart::{Bar, BarChart, LineChart, Series};
 
 const TH: &str = "px-3 py-2";
 const TH_NUM: &str = "px-3 py-2 text-right";
 const TD: &str = "px-3 py-2";
-const TD_NUM: &str = "px-3 py-2 text-right tabular-nums";
+const TD_NUM: &str = "px-3 py-2 text-right tabular-nums whitespace-nowrap";
 
 /// A section with its heading and the CSV link of its table.
 #[component]
@@ -28,7 +28,7 @@ fn Section(
     let note = note.filter(|n| !n.is_empty());
     view! {
         <section id=id class="cost-section mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby=labelled>
-            <div class="mb-3 flex flex-wrap items-baseline justify-between gap-2">
+            <div class="section-head mb-3 flex flex-wrap items-baseline justify-between gap-2">
                 <div>
                     <h2 id=heading class="text-lg font-semibold">{title}</h2>
                     {note.map(|n| view! { <p class="text-xs text-slate-500">{n}</p> })}
@@ -104,7 +104,7 @@ pub fn Summary(review: CostReviewView) -> impl IntoView {
     });
     let budget = review.budget_cents();
     view! {
-        <dl class="grid gap-4 sm:grid-cols-2 lg:grid-cols-4" data-testid="cost-summary">
+        <dl class="grid gap-4 sm:grid-cols-2 lg:grid-cols-4 print:grid-cols-4" data-testid="cost-summary">
             <div class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
                 <dt class="text-xs font-medium text-slate-500 uppercase">{label}</dt>
                 <dd class="mt-1 text-2xl font-semibold tabular-nums" data-testid="total">{usd(review.total_cents)}</dd>
@@ -196,7 +196,7 @@ pub fn EnvironmentsSection(review: CostReviewView) -> impl IntoView {
                     <td class=TD_NUM>{used}</td>
                     <td class=TD_NUM>
                         {e.forecast_cents.map(usd).unwrap_or_else(|| "—".to_owned())}
-                        {e.forecast_label().map(|l| view! { <div class="text-xs font-normal text-slate-500" data-testid="forecast-source">{l}</div> })}
+                        {e.forecast_label().map(|l| view! { <div class="max-w-48 text-xs font-normal whitespace-normal text-slate-500" data-testid="forecast-source">{l}</div> })}
                     </td>
                     <td class=TD><Tag text=status tone /></td>
                 </tr>
@@ -243,7 +243,7 @@ pub fn EnvironmentsSection(review: CostReviewView) -> impl IntoView {
                 />
             </div>
             <h3 class="mt-6 font-semibold">"Budget burn-down"</h3>
-            <div class="mt-2 grid gap-6 lg:grid-cols-2">{burns}</div>
+            <div class="mt-2 grid gap-6 lg:grid-cols-2 print:grid-cols-2">{burns}</div>
         </Section>
     }
 }
@@ -305,7 +305,9 @@ fn burn_chart(e: &EnvironmentCostView, review: &CostReviewView) -> impl IntoView
     );
     view! {
         <div data-burn=e.environment.clone()>
+            <h4 class="text-sm font-medium text-slate-700">{e.environment.clone()}</h4>
             <LineChart
+                compact=true
                 id=format!("chart-burn-{}", e.environment)
                 title=format!("{}: budget burn-down", e.environment)
                 desc
@@ -331,7 +333,7 @@ pub fn ServicesSection(review: CostReviewView) -> impl IntoView {
         .iter()
         .take(10)
         .map(|s| Bar {
-            label: s.service.clone(),
+            label: chart_service_name(&s.service).to_owned(),
             cents: s.month_cents,
             note: None,
             marker: None,
@@ -526,7 +528,7 @@ pub fn MoversSection(review: CostReviewView) -> impl IntoView {
         .movers
         .iter()
         .map(|m| Bar {
-            label: m.service.clone(),
+            label: chart_service_name(&m.service).to_owned(),
             cents: m.change_cents,
             note: Some(percent(m.change_pct)),
             marker: None,

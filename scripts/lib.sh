@@ -33,6 +33,29 @@ CARGO_LEPTOS_VERSION="0.3.10"
 MOTO_VERSION="5.2.5"
 OIDC_MOCK_VERSION="0.3.4"
 
+# --- Build cache -------------------------------------------------------------
+
+# The shared build directory only grows: every edit leaves incremental caches
+# and every changed test leaves a new binary (seen: 17 GB of incremental data
+# and a full disk). Keeps it bounded: drops the incremental caches above 6 GB
+# and test/bench executables untouched for a day (cargo relinks any it still
+# needs). Libraries are never deleted, so no dependency is rebuilt.
+prune_target_dir() {
+  local dir="$CARGO_TARGET_DIR" inc kb
+  [[ -d "$dir" ]] || return 0
+  for inc in "$dir"/debug/incremental "$dir"/release/incremental; do
+    [[ -d "$inc" ]] || continue
+    kb="$(du -sk "$inc" | cut -f1)"
+    if ((kb > 6 * 1024 * 1024)); then
+      log "pruning $inc ($((kb / 1024)) MB)"
+      rm -rf "$inc"
+    fi
+  done
+  find "$dir"/debug/deps "$dir"/release/deps -maxdepth 1 -type f -executable \
+    ! -name '*.*' -size +20M -mtime +1 -delete 2>/dev/null || true
+  log "build cache: $(du -sh "$dir" 2>/dev/null | cut -f1) in $dir; $(df -h --output=avail "$dir" | tail -1 | tr -d ' ') free"
+}
+
 # --- Logging ------------------------------------------------------------------
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -83,6 +83,7 @@ run_cargo_test() {
 }
 
 step "setup --test" scripts/setup.sh --test
+step "prune the build cache" prune_target_dir
 step "wasm-bindgen-cli (matches Cargo.lock)" ensure_wasm_bindgen --required
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (workspace, host)" cargo clippy --workspace --exclude frontend --all-targets -- -D warnings

@@ -19,41 +19,15 @@ use chrono::{Duration as Days, NaiveDate, Utc};
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::cost::model::{CostMetric, YearMonth};
 use gantry_core::cost::service::review;
-use gantry_core::cost::store::{self, DailyRow, Window};
+use gantry_core::cost::store;
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
 use gantry_core::roadmap::model::EnvName;
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
-const ENVS: [&str; 4] = ["dev", "staging", "prod", "preview-1"];
-const SERVICES: usize = 20;
+#[path = "support/synthetic.rs"]
+mod synthetic;
+use synthetic::{synthetic, ENVS, SERVICES};
 
-fn synthetic(end: NaiveDate) -> Window {
-    let start = YearMonth::of(end).plus(-12).first_day();
-    let mut daily = Vec::new();
-    let mut day = start;
-    let mut seed: u64 = 42;
-    while day <= end {
-        for (e, env) in ENVS.iter().enumerate() {
-            for s in 0..SERVICES {
-                // xorshift: deterministic jitter without a dependency.
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let base = 200_000 * (s as i64 + 1) * (e as i64 + 1);
-                let micros = base + (seed % 100_000) as i64;
-                let service = format!("AWS Service {s:02}");
-                daily.push(DailyRow {
-                    day,
-                    service,
-                    tag: (*env).to_owned(),
-                    amount_micros: micros,
-                });
-            }
-        }
-        day += Days::days(1);
-    }
-    Window::from_daily(daily, YearMonth::of(end))
-}
+const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
 
 fn stats(label: &str, mut times: Vec<Duration>) {
     times.sort();

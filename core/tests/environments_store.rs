@@ -468,7 +468,39 @@ async fn expired_previews_are_listed(db: Db) {
         .is_empty());
 }
 
+async fn the_settings_form_keeps_the_stored_freeze_windows(db: Db) {
+    service::save(&db, &ada(), prod()).await.unwrap();
+    // The admin form has no freeze windows: its input carries none.
+    let mut form = prod();
+    form.freeze_windows.clear();
+    form.monthly_budget_usd = Some(1300.0);
+    let saved = service::save_settings(&db, &ada(), form).await.unwrap();
+    assert_eq!(saved.monthly_budget_cents, Some(130_000));
+    assert_eq!(saved.approval.freeze_windows.len(), 1);
+    assert_eq!(saved.approval.freeze_windows[0].reason, "Holiday season");
+    let stored = service::get(&db, &name("prod")).await.unwrap();
+    assert_eq!(stored, saved);
+    // Only the budget changed, and only it is audited.
+    let update = audit_records(&db)
+        .await
+        .into_iter()
+        .find(|r| r.action == "environment.update")
+        .unwrap();
+    let before = update.before.unwrap().to_string();
+    assert!(before.contains("monthly_budget"), "{before}");
+    assert!(!before.contains("freeze"), "{before}");
+    // A new environment from the form starts without any.
+    let saved = service::save_settings(&db, &ada(), dev()).await.unwrap();
+    assert!(saved.approval.freeze_windows.is_empty());
+    // Whereas a plain save replaces them.
+    let mut plain = prod();
+    plain.freeze_windows.clear();
+    let saved = service::save(&db, &ada(), plain).await.unwrap();
+    assert!(saved.approval.freeze_windows.is_empty());
+}
+
 gantry_core::on_both_backends!(
+    the_settings_form_keeps_the_stored_freeze_windows,
     save_get_list_round_trip,
     update_is_audited_with_before_and_after,
     invalid_inputs_change_nothing,

@@ -250,7 +250,8 @@ pub struct CostConfig {
     /// Seconds an admin waits between two "refresh now".
     pub admin_refresh_min_interval_secs: u64,
     /// Pins the last day of data asked for (YYYY-MM-DD); empty = yesterday
-    /// (UTC). For the local stand-in, whose answers match exact requests.
+    /// (UTC) at each refresh. For the local stand-in, whose answers match
+    /// exact requests.
     pub end_date: Option<String>,
 }
 

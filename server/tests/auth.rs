@@ -23,9 +23,9 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     let editors = [403, 200, 403, 200];
     let auditors = [403, 403, 200, 200];
     let admins = [403, 403, 403, 200];
-    // Authorized for admins only; refused with its reason (400) here, where
-    // no Cost Explorer is configured.
-    let admins_refused = [403, 403, 403, 400];
+    // Authorized for admins only; then refused with its reason (503) here,
+    // where cost refresh is off.
+    let admins_refused = [403, 403, 403, 503];
     vec![
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),

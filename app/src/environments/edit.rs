@@ -41,14 +41,9 @@ pub async fn save_environment(form: EnvironmentForm) -> Result<String, AppError>
     use gantry_core::auth::Permission;
     let user = crate::auth::require(Permission::Administer)?;
     let services = crate::services()?;
-    let mut input = parse::input(form)?;
-    // Freeze windows are not on the form: keep the stored ones.
-    if let Ok(name) = gantry_core::roadmap::model::EnvName::parse(input.name.trim()) {
-        if let Ok(current) = gantry_core::environments::service::get(&services.db, &name).await {
-            input.freeze_windows = current.to_input().freeze_windows;
-        }
-    }
-    let env = gantry_core::environments::service::save(
+    let input = parse::input(form)?;
+    // The form has no freeze windows: the core keeps the stored ones.
+    let env = gantry_core::environments::service::save_settings(
         &services.db,
         &crate::auth::actor(&user, Permission::Administer),
         input,

@@ -10,22 +10,8 @@ pub async fn roadmap_matrix() -> Result<MatrixView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
-    let mut view = convert::matrix(&roadmap);
-    // Drift flags from the latest health snapshots (stored; no AWS call).
-    for snap in gantry_core::health::store::latest_all(&services.db).await? {
-        for d in gantry_core::health::drift::drift(&roadmap.modules, &snap) {
-            let cell = view
-                .rows
-                .iter_mut()
-                .filter(|r| r.slug == d.module)
-                .flat_map(|r| r.statuses.iter_mut())
-                .find(|c| c.environment == d.environment);
-            if let Some(cell) = cell {
-                cell.drift = Some(d.message);
-            }
-        }
-    }
-    Ok(view)
+    let drift = gantry_core::health::service::latest_drift(&services.db, &roadmap.modules).await?;
+    Ok(convert::matrix(&roadmap, &drift))
 }
 
 #[server(prefix = "/api", endpoint = "roadmap/board")]
@@ -53,6 +39,7 @@ pub async fn roadmap_module(slug: String) -> Result<ModuleDetail, AppError> {
 /// Domain → wire conversions. Server-only.
 #[cfg(feature = "ssr")]
 mod convert {
+    use gantry_core::health::drift::Drift;
     use gantry_core::roadmap::model::{CostRange, Module, ModuleSlug, Phase, Priority, Roadmap};
     use gantry_core::roadmap::store::HistoryEntry;
 
@@ -85,6 +72,11 @@ mod convert {
     }
 
     fn statuses(roadmap: &Roadmap, m: &Module) -> Vec<StatusCell> {
+        statuses_with(roadmap, m, &[])
+    }
+
+    /// Each environment's status of `m`, flagged where `drift` names it.
+    fn statuses_with(roadmap: &Roadmap, m: &Module, drift: &[Drift]) -> Vec<StatusCell> {
         roadmap
             .environments
             .iter()
@@ -95,7 +87,10 @@ mod convert {
                     .get(env)
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_else(|| "planned".to_owned()),
-                drift: None,
+                drift: drift
+                    .iter()
+                    .find(|d| d.module == m.slug.as_str() && d.environment == env.as_str())
+                    .map(|d| d.message.clone()),
             })
             .collect()
     }
@@ -118,7 +113,8 @@ mod convert {
             .collect()
     }
 
-    pub fn matrix(roadmap: &Roadmap) -> MatrixView {
+    /// The matrix, each cell flagged where the roadmap and AWS disagree.
+    pub fn matrix(roadmap: &Roadmap, drift: &[Drift]) -> MatrixView {
         let rows = roadmap
             .modules
             .iter()
@@ -130,7 +126,7 @@ mod convert {
                 path: m.path.clone(),
                 priority: priority(&m.priority),
                 phase: m.phase.map(|p| p.as_str().to_owned()),
-                statuses: statuses(roadmap, m),
+                statuses: statuses_with(roadmap, m, drift),
                 costs: roadmap
                     .environments
                     .iter()

@@ -45,10 +45,37 @@ pub async fn get(db: &Db, name: &EnvName) -> CoreResult<Environment> {
 /// [`CoreError::Invalid`] naming each bad field, and changes nothing.
 #[tracing::instrument(skip_all, fields(actor = %actor.name, environment = %input.name))]
 pub async fn save(db: &Db, actor: &Actor, input: EnvironmentInput) -> CoreResult<Environment> {
+    save_with(db, actor, input, false).await
+}
+
+/// [`save`] for the admin settings form, which has no freeze windows: an
+/// existing environment keeps its stored ones (read in the same transaction),
+/// a new one starts with none.
+#[tracing::instrument(skip_all, fields(actor = %actor.name, environment = %input.name))]
+pub async fn save_settings(
+    db: &Db,
+    actor: &Actor,
+    input: EnvironmentInput,
+) -> CoreResult<Environment> {
+    save_with(db, actor, input, true).await
+}
+
+async fn save_with(
+    db: &Db,
+    actor: &Actor,
+    input: EnvironmentInput,
+    keep_freeze_windows: bool,
+) -> CoreResult<Environment> {
     let mut env = input.validate()?;
     let mut tx = db.pool().begin().await?;
     audit::store::lock_for_write(&mut tx, db.backend()).await?;
     let current = store::get_with(&mut tx, &env.name).await?;
+    if keep_freeze_windows {
+        env.approval.freeze_windows = current
+            .as_ref()
+            .map(|c| c.approval.freeze_windows.clone())
+            .unwrap_or_default();
+    }
     let entry = match &current {
         Some(current) if current.same_settings(&env) => return Ok(current.clone()),
         Some(current) => {

@@ -10,6 +10,7 @@ pub mod drift;
 pub mod model;
 pub mod poll;
 pub mod rules;
+pub mod service;
 pub mod snapshot;
 pub mod source;
 pub mod store;

@@ -13,7 +13,7 @@
     reason = "a benchmark: a panic is the failure report"
 )]
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{Duration as Days, NaiveDate, Utc};
 use gantry_core::aws::testing::demo_environment;
@@ -25,21 +25,9 @@ use gantry_core::roadmap::model::EnvName;
 
 #[path = "support/synthetic.rs"]
 mod synthetic;
-use synthetic::{synthetic, ENVS, SERVICES};
+use synthetic::{stats, synthetic, ENVS, SERVICES};
 
 const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
-
-fn stats(label: &str, mut times: Vec<Duration>) {
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{label}: min {:.2} ms, median {:.2} ms, max {:.2} ms ({} runs)",
-        ms(times[0]),
-        ms(times[times.len() / 2]),
-        ms(times[times.len() - 1]),
-        times.len()
-    );
-}
 
 fn main() {
     let runs: usize = std::env::args()

@@ -11,7 +11,7 @@
 
 use chrono::Utc;
 use gantry_core::aws::testing::{demo_environment, demo_environment_input};
-use gantry_core::aws::{AwsCallCounter, AwsClients, AwsSettings, StaticCredentials};
+use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::environments::model::{Environment, EnvironmentInput};
 use gantry_core::health::model::{Component, HealthStatus, SourceErrorKind};
 use gantry_core::health::snapshot::EnvironmentSnapshot;
@@ -34,13 +34,8 @@ async fn observe_env_through(
     env: Environment,
 ) -> (EnvironmentSnapshot, AwsCallCounter) {
     let calls = AwsCallCounter::new();
-    let settings = AwsSettings {
-        endpoint_url: Some(fake.url.parse().unwrap()),
-        static_credentials: Some(StaticCredentials::moto()),
-        max_attempts,
-        ..AwsSettings::default()
-    };
-    let source = AwsHealthSource::new(AwsClients::new(settings, calls.clone())).unwrap();
+    let source =
+        AwsHealthSource::new(AwsClients::new(fake.settings(max_attempts), calls.clone())).unwrap();
     let snap = source.observe(&env, None, Utc::now()).await;
     (snap, calls)
 }

@@ -17,7 +17,7 @@ mod fake_aws;
 use chrono::{Duration, NaiveDate, Utc};
 use fake_aws::FakeAwsEndpoint;
 use gantry_core::aws::testing::demo_environment;
-use gantry_core::aws::{AwsCallCounter, AwsClients, AwsSettings, StaticCredentials};
+use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::cost::model::{CostMetric, YearMonth};
 use gantry_core::cost::refresh::{CostRefresher, CostSettings, RefreshError, RefreshTrigger};
 use gantry_core::cost::service::review;
@@ -57,15 +57,9 @@ async fn refresh_through(
     max_attempts: u32,
 ) -> (RefreshError, u64) {
     let calls = AwsCallCounter::new();
-    let settings = AwsSettings {
-        endpoint_url: Some(fake.url.parse().unwrap()),
-        static_credentials: Some(StaticCredentials::moto()),
-        max_attempts,
-        ..AwsSettings::default()
-    };
     let refresher = CostRefresher::new(
         db.clone(),
-        AwsClients::new(settings, calls.clone()),
+        AwsClients::new(fake.settings(max_attempts), calls.clone()),
         CostSettings::default(),
     );
     let error = refresher
@@ -166,14 +160,9 @@ async fn a_refresh_after_the_failure_is_rate_limited_not_resent() {
     let fake = FakeAwsEndpoint::start(400, "AccessDeniedException", "AccessDenied").await;
     let db = gantry_core::db::testing::sqlite().await;
     let calls = AwsCallCounter::new();
-    let settings = AwsSettings {
-        endpoint_url: Some(fake.url.parse().unwrap()),
-        static_credentials: Some(StaticCredentials::moto()),
-        ..AwsSettings::default()
-    };
     let refresher = CostRefresher::new(
         db.clone(),
-        AwsClients::new(settings, calls.clone()),
+        AwsClients::new(fake.settings(3), calls.clone()),
         CostSettings::default(),
     );
     assert!(matches!(

@@ -70,19 +70,7 @@ fn window(end: NaiveDate, spike: NaiveDate, tagged: bool) -> Window {
 }
 
 async fn ingest(db: &Db, w: &Window) -> i64 {
-    let id = store::start_refresh(
-        db,
-        "schedule",
-        CostMetric::Unblended,
-        "environment",
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    store::replace_window(db, id, w, None, 2, Utc::now())
-        .await
-        .unwrap();
-    id
+    store::testing::ingest(db, w).await
 }
 
 async fn review_of_stored_window(db: Db) {

@@ -22,14 +22,14 @@ mod common;
 mod synthetic;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::http::StatusCode;
 use chrono::Utc;
 use common::TestApp;
-use gantry_core::cost::model::{CostMetric, YearMonth};
+use gantry_core::cost::model::YearMonth;
 use gantry_core::cost::store;
-use synthetic::{synthetic, ENVS, SERVICES};
+use synthetic::{stats, synthetic, ENVS, SERVICES};
 
 /// The dev sign-in users, and one environment per [`ENVS`] entry, each with
 /// its cost tag and a budget.
@@ -70,18 +70,6 @@ cost_tag_value = "{env}"
     toml
 }
 
-fn stats(label: &str, mut times: Vec<Duration>) {
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{label}: min {:.2} ms, median {:.2} ms, max {:.2} ms ({} runs)",
-        ms(times[0]),
-        ms(times[times.len() / 2]),
-        ms(times[times.len() - 1]),
-        times.len()
-    );
-}
-
 fn main() {
     let runs: usize = std::env::args()
         .skip(1)
@@ -95,13 +83,7 @@ fn main() {
         let app = Arc::new(TestApp::with_cost_refresher(&config()).await);
         let end = Utc::now().date_naive() - chrono::Duration::days(1);
         let window = synthetic(end);
-        let db = &app.services.db;
-        let id = store::start_refresh(db, "schedule", CostMetric::Unblended, "environment", Utc::now())
-            .await
-            .unwrap();
-        store::replace_window(db, id, &window, None, 3, Utc::now())
-            .await
-            .unwrap();
+        store::testing::ingest(&app.services.db, &window).await;
         println!(
             "SQLite: {} daily rows, {} monthly rows ({} environments × {SERVICES} services, {} days)",
             window.daily.len(),

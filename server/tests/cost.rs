@@ -3,11 +3,6 @@
 //! stores them, stale data beside the reason, a malformed month refused with
 //! the reason, the CSV exports, and who may do what.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 mod common;
 #[path = "../../core/tests/support/fake_aws.rs"]
 mod fake_aws;
@@ -57,19 +52,7 @@ fn window(end: NaiveDate) -> Window {
 
 /// Stores `w` as one successful refresh.
 async fn ingest(app: &TestApp, w: &Window) {
-    let db = &app.services.db;
-    let id = store::start_refresh(
-        db,
-        "schedule",
-        CostMetric::Unblended,
-        "environment",
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    store::replace_window(db, id, w, None, 3, Utc::now())
-        .await
-        .unwrap();
+    store::testing::ingest(&app.services.db, w).await;
 }
 
 /// An app with 120 days of figures ending yesterday; the month they end in.

@@ -1,7 +1,10 @@
-//! The cost benchmarks' data: 13 months of daily cost up to `end` for
+//! The cost benchmarks' shared parts. The data: 13 months of daily cost up to `end` for
 //! [`ENVS`] × [`SERVICES`] AWS services (≈ 31,000 daily rows), with
-//! deterministic jitter, as one stored window. Included with `#[path]` by the
+//! deterministic jitter, as one stored window; and how figures are printed.
+//! Included with `#[path]` by the
 //! core's review benchmark and the server's page benchmark.
+
+use std::time::Duration;
 
 use chrono::{Duration as Days, NaiveDate};
 use gantry_core::cost::model::YearMonth;
@@ -36,4 +39,17 @@ pub fn synthetic(end: NaiveDate) -> Window {
         day += Days::days(1);
     }
     Window::from_daily(daily, YearMonth::of(end))
+}
+
+/// Prints min / median / max of `times` in milliseconds.
+pub fn stats(label: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{label}: min {:.2} ms, median {:.2} ms, max {:.2} ms ({} runs)",
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1]),
+        times.len()
+    );
 }

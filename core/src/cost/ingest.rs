@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-
 use super::model::YearMonth;
-use super::store::{DailyRow, ForecastRow, MonthlyRow, Window};
+use super::store::{sum_daily, DailyRow, ForecastRow, MonthlyRow, Window};
 use crate::aws::cost_explorer::CostGroup;
 
 /// The tag value of a Cost Explorer tag group key: `environment$dev` →
@@ -27,12 +25,6 @@ pub fn tag_value(tag_key: &str, raw: &str) -> String {
 
 /// The daily and monthly answers as one window to store.
 pub fn window(daily: &[CostGroup], monthly: &[CostGroup], tag_key: &str) -> Window {
-    let mut days: BTreeMap<(NaiveDate, String, String), i64> = BTreeMap::new();
-    for g in daily {
-        *days
-            .entry((g.start, g.service.clone(), tag_value(tag_key, &g.tag)))
-            .or_default() += g.amount_micros;
-    }
     let mut months: BTreeMap<(YearMonth, String, String), (i64, bool)> = BTreeMap::new();
     for g in monthly {
         let entry = months
@@ -46,15 +38,12 @@ pub fn window(daily: &[CostGroup], monthly: &[CostGroup], tag_key: &str) -> Wind
         entry.1 |= g.estimated;
     }
     Window {
-        daily: days
-            .into_iter()
-            .map(|((day, service, tag), amount_micros)| DailyRow {
-                day,
-                service,
-                tag,
-                amount_micros,
-            })
-            .collect(),
+        daily: sum_daily(daily.iter().map(|g| DailyRow {
+            day: g.start,
+            service: g.service.clone(),
+            tag: tag_value(tag_key, &g.tag),
+            amount_micros: g.amount_micros,
+        })),
         monthly: months
             .into_iter()
             .map(
@@ -111,6 +100,8 @@ pub fn split_forecast(daily: &[DailyRow], month: YearMonth, rest_micros: i64) ->
 
 #[cfg(test)]
 mod tests {
+    use chrono::NaiveDate;
+
     use super::*;
 
     fn day(s: &str) -> NaiveDate {

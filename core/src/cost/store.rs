@@ -58,26 +58,15 @@ impl Window {
     /// tag as its monthly row, `open`'s marked estimated (its bill is not
     /// final). For synthetic data: tests, benchmarks.
     pub fn from_daily(daily: impl IntoIterator<Item = DailyRow>, open: YearMonth) -> Window {
-        let mut days: BTreeMap<(NaiveDate, String, String), i64> = BTreeMap::new();
-        for r in daily {
-            *days.entry((r.day, r.service, r.tag)).or_default() += r.amount_micros;
-        }
+        let daily = sum_daily(daily);
         let mut months: BTreeMap<(YearMonth, String, String), i64> = BTreeMap::new();
-        for ((day, service, tag), micros) in &days {
+        for r in &daily {
             *months
-                .entry((YearMonth::of(*day), service.clone(), tag.clone()))
-                .or_default() += micros;
+                .entry((YearMonth::of(r.day), r.service.clone(), r.tag.clone()))
+                .or_default() += r.amount_micros;
         }
         Window {
-            daily: days
-                .into_iter()
-                .map(|((day, service, tag), amount_micros)| DailyRow {
-                    day,
-                    service,
-                    tag,
-                    amount_micros,
-                })
-                .collect(),
+            daily,
             monthly: months
                 .into_iter()
                 .map(|((month, service, tag), amount_micros)| MonthlyRow {
@@ -108,6 +97,22 @@ impl Window {
     pub fn rows(&self) -> usize {
         self.daily.len() + self.monthly.len() + self.forecasts.len()
     }
+}
+
+/// One row per (day, service, tag), in that order: duplicates summed.
+pub fn sum_daily(rows: impl IntoIterator<Item = DailyRow>) -> Vec<DailyRow> {
+    let mut days: BTreeMap<(NaiveDate, String, String), i64> = BTreeMap::new();
+    for r in rows {
+        *days.entry((r.day, r.service, r.tag)).or_default() += r.amount_micros;
+    }
+    days.into_iter()
+        .map(|((day, service, tag), amount_micros)| DailyRow {
+            day,
+            service,
+            tag,
+            amount_micros,
+        })
+        .collect()
 }
 
 /// A row of the refresh log.
@@ -463,4 +468,32 @@ fn parse_day(raw: &str) -> CoreResult<NaiveDate> {
 
 fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// For tests and benchmarks: figures stored as the refresher stores them.
+pub mod testing {
+    use chrono::Utc;
+
+    use super::{replace_window, start_refresh, Window};
+    use crate::cost::model::CostMetric;
+    use crate::db::Db;
+
+    /// Stores `window` as one successful scheduled refresh of unblended cost
+    /// by the `environment` tag, finished now (3 upstream requests, as a
+    /// real one). Returns the refresh's id. Panics on a database error.
+    pub async fn ingest(db: &Db, window: &Window) -> i64 {
+        let id = start_refresh(
+            db,
+            "schedule",
+            CostMetric::Unblended,
+            "environment",
+            Utc::now(),
+        )
+        .await
+        .expect("start a refresh");
+        replace_window(db, id, window, None, 3, Utc::now())
+            .await
+            .expect("store the window");
+        id
+    }
 }

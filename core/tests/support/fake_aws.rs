@@ -54,6 +54,17 @@ impl FakeAwsEndpoint {
         }
     }
 
+    /// AWS settings that send every request here, with moto's static keys
+    /// and the SDK's standard retry of `max_attempts` attempts.
+    pub fn settings(&self, max_attempts: u32) -> gantry_core::aws::AwsSettings {
+        gantry_core::aws::AwsSettings {
+            endpoint_url: Some(self.url.parse().expect("a loopback URL")),
+            static_credentials: Some(gantry_core::aws::StaticCredentials::moto()),
+            max_attempts,
+            ..gantry_core::aws::AwsSettings::default()
+        }
+    }
+
     /// How many requests it has received.
     pub fn received(&self) -> u64 {
         self.received.load(Ordering::SeqCst)

@@ -18,7 +18,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use fake_aws::FakeAwsEndpoint;
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::aws::{AwsCallCounter, AwsClients};
-use gantry_core::cost::model::{CostMetric, YearMonth};
+use gantry_core::cost::model::YearMonth;
 use gantry_core::cost::refresh::{CostRefresher, CostSettings, RefreshError, RefreshTrigger};
 use gantry_core::cost::service::review;
 use gantry_core::cost::store::{self, DailyRow, Window};
@@ -33,19 +33,7 @@ async fn last_good(db: &Db, end: NaiveDate) {
         tag: "prod".to_owned(),
         amount_micros: 10_000_000,
     });
-    let window = Window::from_daily(daily, YearMonth::of(end));
-    let id = store::start_refresh(
-        db,
-        "schedule",
-        CostMetric::Unblended,
-        "environment",
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    store::replace_window(db, id, &window, None, 3, Utc::now())
-        .await
-        .unwrap();
+    store::testing::ingest(db, &Window::from_daily(daily, YearMonth::of(end))).await;
 }
 
 /// Refreshes once (as the schedule does: the last good refresh was moments

@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use chrono::{Duration, NaiveDate, Utc};
 use common::{TestApp, CONFIG};
 use fake_aws::FakeAwsEndpoint;
-use gantry_core::cost::model::{CostMetric, YearMonth};
+use gantry_core::cost::model::YearMonth;
 use gantry_core::cost::store::{self, DailyRow, Window};
 
 /// The test config with the environments' cost-allocation tags.
@@ -147,51 +147,6 @@ async fn an_empty_store_still_renders_the_page() {
     assert!(page.body.contains("No cost data yet"), "{}", page.body);
     assert!(
         page.body.contains(r#"data-testid="month-picker""#),
-        "{}",
-        page.body
-    );
-}
-
-#[tokio::test]
-async fn a_failed_refresh_shows_the_last_good_data_and_the_reason() {
-    let (app, month) = app_with_costs().await;
-    let db = &app.services.db;
-    let id = store::start_refresh(
-        db,
-        "schedule",
-        CostMetric::Unblended,
-        "environment",
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    store::fail_refresh(
-        db,
-        id,
-        "Cost Explorer refused the request: AccessDenied",
-        1,
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    let cookie = app.sign_in("vera").await;
-    let page = app
-        .get(&format!("/cost?month={month}"), Some(&cookie))
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(
-        page.body.contains(r#"data-testid="cost-stale""#),
-        "{}",
-        page.body
-    );
-    assert!(
-        page.body.contains("Showing the last good data"),
-        "{}",
-        page.body
-    );
-    assert!(page.body.contains("AccessDenied"), "{}", page.body);
-    assert!(
-        page.body.contains(r#"<tr data-environment="prod""#),
         "{}",
         page.body
     );

@@ -218,8 +218,58 @@ async fn old_snapshots_are_pruned_but_the_latest_kept(db: Db) {
     assert_eq!(store::latest(&db, "dev").await.unwrap(), Some(last));
     // Only the saved environment is pruned.
     assert_eq!(store::snapshot_count(&db, "prod").await.unwrap(), 1);
-    // Transitions are history: never pruned.
+    // Transitions are history: not pruned with the snapshots.
     assert_eq!(store::transitions(&db, "dev", 100).await.unwrap().len(), 3);
+}
+
+async fn history_past_retention_or_of_deleted_environments_is_pruned(db: Db) {
+    // dev: a transition at minute 0 (first poll) and minute 60 (Degraded).
+    let first = snap("dev", minutes(0), Healthy, Healthy);
+    store::save(&db, &first, None, DAY).await.unwrap();
+    let worse = snap("dev", minutes(60), Degraded, Healthy);
+    store::save(&db, &worse, Some(&first), DAY).await.unwrap();
+    // preview-1, since deleted: a snapshot and its first transitions.
+    store::save(
+        &db,
+        &snap("preview-1", minutes(0), Healthy, Healthy),
+        None,
+        DAY,
+    )
+    .await
+    .unwrap();
+    let dev_before = store::transitions(&db, "dev", 100).await.unwrap();
+    assert!(dev_before.iter().any(|t| t.at == minutes(0)));
+    assert!(dev_before.iter().any(|t| t.at == minutes(60)));
+
+    let pruned = store::prune_history(&db, minutes(30), &["dev".to_owned()])
+        .await
+        .unwrap();
+    assert!(pruned > 0);
+    let dev_after = store::transitions(&db, "dev", 100).await.unwrap();
+    assert!(!dev_after.is_empty());
+    assert!(
+        dev_after.iter().all(|t| t.at >= minutes(30)),
+        "{dev_after:?}"
+    );
+    assert_eq!(
+        dev_after.len(),
+        dev_before.iter().filter(|t| t.at == minutes(60)).count()
+    );
+    // The deleted environment's history is gone; dev's snapshots stay.
+    assert!(store::transitions(&db, "preview-1", 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store::snapshot_count(&db, "preview-1").await.unwrap(), 0);
+    assert_eq!(store::snapshot_count(&db, "dev").await.unwrap(), 2);
+    assert_eq!(store::latest(&db, "dev").await.unwrap(), Some(worse));
+    // Nothing left to prune.
+    assert_eq!(
+        store::prune_history(&db, minutes(30), &["dev".to_owned()])
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 async fn snapshots_round_trip_whole(db: Db) {
@@ -237,5 +287,6 @@ gantry_core::on_both_backends!(
     transitions_only_on_change,
     latest_per_environment,
     old_snapshots_are_pruned_but_the_latest_kept,
+    history_past_retention_or_of_deleted_environments_is_pruned,
     snapshots_round_trip_whole,
 );

@@ -221,6 +221,8 @@ pub struct HealthConfig {
     pub poll_interval_secs: u64,
     /// Days of snapshots kept (the latest per environment always is).
     pub retention_days: u32,
+    /// Days of status transitions (the history on the environment page) kept.
+    pub transition_retention_days: u32,
 }
 
 impl Default for HealthConfig {
@@ -229,6 +231,7 @@ impl Default for HealthConfig {
             enabled: true,
             poll_interval_secs: 30,
             retention_days: 7,
+            transition_retention_days: 90,
         }
     }
 }
@@ -397,6 +400,12 @@ impl Config {
         }
         if self.health.retention_days == 0 {
             return Err(invalid("health.retention_days", "must be at least 1"));
+        }
+        if self.health.transition_retention_days == 0 {
+            return Err(invalid(
+                "health.transition_retention_days",
+                "must be at least 1",
+            ));
         }
         if let Some(token) = &self.metrics.bearer_token {
             if token.expose_secret().len() < 16 {
@@ -699,6 +708,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("roadmap.seed_file"), "{err}");
+
+        let err = Config::from_toml("[health]\ntransition_retention_days = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config: health.transition_retention_days:"),
+            "{err}"
+        );
     }
 
     #[test]

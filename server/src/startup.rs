@@ -160,7 +160,10 @@ pub fn spawn_health_poller(
         Arc::new(source),
         config.health_poll_interval(),
         chrono::Duration::days(i64::from(config.health.retention_days)),
-    );
+    )
+    .keep_transitions_for(chrono::Duration::days(i64::from(
+        config.health.transition_retention_days,
+    )));
     Ok(poller.spawn(shutdown))
 }
 

@@ -25,12 +25,18 @@ use crate::error::CoreResult;
 /// Environments observed at the same time.
 pub const MAX_CONCURRENT_ENVIRONMENTS: usize = 8;
 
+/// Days status transitions are kept unless [`Poller::keep_transitions_for`]
+/// says otherwise.
+pub const DEFAULT_TRANSITION_RETENTION_DAYS: i64 = 90;
+
 /// Polls every environment's health on a schedule.
 pub struct Poller {
     db: Db,
     source: Arc<dyn HealthSource>,
     interval: Duration,
     retention: chrono::Duration,
+    /// Status transitions are kept this long (default 90 days).
+    transition_retention: chrono::Duration,
     /// The latest snapshot per environment, so a poll need not read it back.
     latest: Mutex<HashMap<String, EnvironmentSnapshot>>,
     trigger: PollTrigger,
@@ -41,6 +47,7 @@ impl std::fmt::Debug for Poller {
         f.debug_struct("Poller")
             .field("interval", &self.interval)
             .field("retention", &self.retention)
+            .field("transition_retention", &self.transition_retention)
             .finish_non_exhaustive()
     }
 }
@@ -73,9 +80,17 @@ impl Poller {
             source,
             interval,
             retention,
+            transition_retention: chrono::Duration::days(DEFAULT_TRANSITION_RETENTION_DAYS),
             latest: Mutex::default(),
             trigger: PollTrigger::default(),
         }
+    }
+
+    /// Keeps status transitions for `retention` instead of the default.
+    #[must_use]
+    pub fn keep_transitions_for(mut self, retention: chrono::Duration) -> Self {
+        self.transition_retention = retention;
+        self
     }
 
     /// A handle to ask the spawned poller for a poll now.
@@ -108,6 +123,13 @@ impl Poller {
             .await;
         let mut snapshots: Vec<EnvironmentSnapshot> = stored.into_iter().flatten().collect();
         snapshots.sort_by(|a, b| a.environment.cmp(&b.environment));
+        // History of deleted environments, and transitions past retention.
+        let names: Vec<String> = environments.iter().map(|e| e.name.to_string()).collect();
+        match store::prune_history(&self.db, now - self.transition_retention, &names).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "pruned old health history"),
+            Err(err) => tracing::warn!(error = %err, "health history not pruned"),
+        }
         tracing::info!(
             environments = environments.len(),
             stored = snapshots.len(),

@@ -82,6 +82,41 @@ pub async fn save(
     Ok(transitions)
 }
 
+/// Deletes the status transitions recorded before `transitions_before`, and
+/// every snapshot and transition of an environment that no longer exists
+/// (`environments`: those that do). One transaction. Returns the rows deleted.
+pub async fn prune_history(
+    db: &Db,
+    transitions_before: DateTime<Utc>,
+    environments: &[String],
+) -> CoreResult<u64> {
+    let mut tx = db.pool().begin().await?;
+    let mut pruned = sqlx::query("DELETE FROM health_transitions WHERE at < $1")
+        .bind(timestamp(transitions_before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let stored: Vec<String> = sqlx::query(
+        "SELECT environment FROM health_snapshots UNION SELECT environment FROM health_transitions",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get("environment"))
+    .collect::<Result<_, _>>()?;
+    for gone in stored.iter().filter(|e| !environments.contains(e)) {
+        for table in ["health_snapshots", "health_transitions"] {
+            pruned += sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1"))
+                .bind(gone)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+    }
+    tx.commit().await?;
+    Ok(pruned)
+}
+
 /// The changes of status from `previous` to `current`: the environment
 /// overall, each service (`service:<name>`) and the database, in that order.
 /// Without a previous snapshot every subject starts from `None`. A subject

@@ -55,9 +55,9 @@ fi
 check_site_built
 
 pkg="$SITE_ROOT/$SITE_PKG_DIR"
-wasm="$pkg/$OUTPUT_NAME.wasm"
-js="$pkg/$OUTPUT_NAME.js"
-css="$pkg/$OUTPUT_NAME.css"
+wasm="$(site_asset wasm)"
+js="$(site_asset js)"
+css="$(site_asset css)"
 
 # sizes FILE -> "raw gzip brotli"
 sizes() {
@@ -90,6 +90,7 @@ for f in "$wasm" "$js" "${split_js[@]}" "$css"; do
   read -r raw gz br < <(sizes "$f")
   name="$(basename "$f")"
   [[ "$name" == __wasm_split.* ]] && name="__wasm_split.js"
+  [[ "$name" == "$OUTPUT_NAME".* ]] && name="$OUTPUT_NAME.${name##*.}"
   printf '%-14s %12s %12s %12s\n' "$name" "$raw" "$gz" "$br"
   [[ "$f" == "$wasm" ]] && wasm_br="$br"
 done
@@ -119,7 +120,8 @@ if ((${#split_js[@]})); then
 
   # What the first visit to each lazy route fetches (its chunks, from the
   # manifest the server also uses for <link rel="preload">), brotli.
-  manifest="$pkg/__wasm_split_manifest.json"
+  manifest=("$pkg"/__wasm_split_manifest*.json)
+  manifest="${manifest[0]}"
   if [[ -f "$manifest" ]]; then
     echo
     echo "First visit to each lazy route: chunks fetched (brotli B, from $(basename "$manifest"))"

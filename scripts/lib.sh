@@ -407,10 +407,9 @@ stop_postgres() {
 # earlier build are removed first, as cargo-leptos only ever adds files.
 build_site() {
   local pkg="$SITE_ROOT/$SITE_PKG_DIR"
-  if [[ -d "$pkg" ]]; then
-    find "$pkg" -maxdepth 1 -type f \( -name 'split_*' -o -name 'chunk_*' -o -name '__wasm_split*' \) -delete ||
-      return 1
-  fi
+  # Assets are named by content (hash-files): a new build writes new names,
+  # and cargo-leptos would hash an old build's files again. Start empty.
+  rm -rf "$pkg" || return 1
   cargo leptos build --release --split || return 1
   node "$REPO_ROOT/scripts/compress-site.mjs" "$pkg"
 }
@@ -438,14 +437,22 @@ inherited_gantry_env_unset_args() {
 
 check_site_built() {
   local f
-  for f in "$SERVER_BIN" \
-    "$SITE_ROOT/$SITE_PKG_DIR/$OUTPUT_NAME.js" \
-    "$SITE_ROOT/$SITE_PKG_DIR/$OUTPUT_NAME.wasm"; do
-    [[ -e "$f" ]] || {
-      log "missing build output: $f (run 'cargo leptos build --release --split', or scripts/run.sh)"
+  for f in "$SERVER_BIN" "$(dirname "$SERVER_BIN")/hash.txt" \
+    "$(site_asset js)" "$(site_asset wasm)"; do
+    [[ -n "$f" && -e "$f" ]] || {
+      log "missing build output: ${f:-the main js or wasm of the site} (run 'cargo leptos build --release --split', or scripts/run.sh)"
       return 1
     }
   done
+}
+
+# site_asset EXT: the built site's main .js or .wasm, by the content-hashed name
+# hash.txt (beside the server binary) gives it; empty when there is none.
+site_asset() {
+  local ext="$1" hash
+  hash="$(sed -n "s/^$ext: *//p" "$(dirname "$SERVER_BIN")/hash.txt" 2>/dev/null | head -n1)"
+  [[ -n "$hash" ]] || return 0
+  printf '%s\n' "$SITE_ROOT/$SITE_PKG_DIR/$OUTPUT_NAME.$hash.$ext"
 }
 
 # Set by start_server; read by stop_server.

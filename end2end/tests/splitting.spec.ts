@@ -4,11 +4,13 @@ import { test, expect, signIn, AUDIT_NAV_LINK } from './fixtures';
 // The release build is split (`cargo leptos build --release --split`): the
 // roadmap matrix ships in the main WebAssembly, every other page's code in
 // chunks (pkg/split_<route>_*.wasm plus shared pkg/chunk_*.wasm) that the page
-// fetches the first time it is shown (app/src/routes.rs).
+// fetches the first time it is shown (app/src/routes.rs). Every name carries
+// its content's hash (`hash-files`): gantry.<hash>.wasm, split_…_<n>.<hash>.wasm.
 
-const MAIN_WASM = /\/pkg\/gantry\.wasm$/;
+const HASH = '[A-Za-z0-9_-]{22}';
+const MAIN_WASM = new RegExp(`/pkg/gantry\\.${HASH}\\.wasm$`);
 const ANY_CHUNK = /\/pkg\/(split_|chunk_)[^/]*\.wasm$/;
-const chunkOf = (route: string) => new RegExp(`/pkg/split___${route}_route_view_\\d+\\.wasm$`);
+const chunkOf = (route: string) => new RegExp(`/pkg/split___${route}_route_view_\\d+\\.${HASH}\\.wasm$`);
 
 /** Every WebAssembly file the page requests, and every document navigation, from now on. */
 function recordRequests(page: Page): { wasm: string[]; documents: string[] } {
@@ -24,6 +26,25 @@ function recordRequests(page: Page): { wasm: string[]; documents: string[] } {
 const matching = (paths: string[], re: RegExp) => paths.filter((p) => re.test(p));
 
 test.describe('code splitting', () => {
+  test('every asset is named by its content and cached for good; the sign-in page too', async ({ page }) => {
+    const assets: { path: string; status: number; cache: string }[] = [];
+    page.on('response', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/pkg/')) assets.push({ path, status: r.status(), cache: r.headers()['cache-control'] ?? '' });
+    });
+    await page.goto('/roadmap');
+    const css = await page.locator('link[rel="stylesheet"]').getAttribute('href');
+    expect(css, 'the sign-in page links the hashed stylesheet').toMatch(new RegExp(`^/pkg/gantry\\.${HASH}\\.css$`));
+    await signIn(page, 'vera', '/roadmap');
+    await page.waitForLoadState('networkidle');
+    expect(assets.length, 'the page loaded its assets').toBeGreaterThan(0);
+    for (const a of assets) {
+      expect(a.status, a.path).toBe(200);
+      expect(a.path, 'a content-hashed name').toMatch(new RegExp(`\\.${HASH}\\.(css|js|wasm)$`));
+      expect(a.cache, a.path).toContain('immutable');
+    }
+  });
+
   test.describe('hydrated', () => {
     test.skip(({ javaScriptEnabled }) => javaScriptEnabled === false, 'chunks are fetched by the WebAssembly');
 

@@ -73,6 +73,19 @@ pub fn router(state: AppState) -> Router {
     let pkg = ServeDir::new(pkg_dir)
         .precompressed_br()
         .precompressed_gzip();
+    // Content-hashed names never change content: cache them for a year.
+    let pkg = tower::ServiceBuilder::new()
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static(if state.leptos_options.hash_files {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                }),
+            ),
+        )
+        .service(pkg);
     Router::new()
         .nest_service("/pkg", pkg)
         .route("/healthz", get(|| async { "ok" }))

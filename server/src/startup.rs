@@ -58,7 +58,38 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_pkg_dir(Arc::<str>::from("pkg"))
         .build();
     options.site_addr = config.server.bind;
+    // A release build names its assets by content and lists the names in
+    // hash.txt beside this binary (cargo-leptos `hash-files`); a binary
+    // without one (tests, `cargo run`) serves the plain names.
+    options.hash_files = hash_file_beside_binary(&options.hash_file).is_some();
     options
+}
+
+/// The stylesheet's URL: `/pkg/gantry.<hash>.css` when the build named it by
+/// content (hash.txt beside the binary), else `/pkg/gantry.css`. For the
+/// pages served outside the Leptos app.
+pub fn stylesheet_href() -> String {
+    let hash = hash_file_beside_binary("hash.txt")
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix("css:").map(|h| h.trim().to_owned()))
+        })
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    match hash {
+        Some(hash) => format!("/pkg/gantry.{hash}.css"),
+        None => "/pkg/gantry.css".to_owned(),
+    }
+}
+
+/// The asset-name file `name` beside the running binary, if there is one.
+pub fn hash_file_beside_binary(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::current_exe().ok()?.parent()?.join(name);
+    path.is_file().then_some(path)
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {

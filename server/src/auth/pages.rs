@@ -24,8 +24,9 @@ pub fn escape(text: &str) -> String {
 
 fn document(title: &str, body: &str) -> String {
     format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · Gantry</title><link rel="stylesheet" href="/pkg/gantry.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body class="bg-slate-50 text-slate-900 antialiased"><main class="mx-auto max-w-md px-4 py-16"><div class="mb-8 flex items-center gap-2"><span aria-hidden="true" class="grid h-9 w-9 place-items-center rounded-md bg-indigo-500 font-bold text-white">G</span><span class="text-xl font-semibold tracking-tight">Gantry</span></div>{body}</main></body></html>"#,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · Gantry</title><link rel="stylesheet" href="{css}"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head><body class="bg-slate-50 text-slate-900 antialiased"><main class="mx-auto max-w-md px-4 py-16"><div class="mb-8 flex items-center gap-2"><span aria-hidden="true" class="grid h-9 w-9 place-items-center rounded-md bg-indigo-500 font-bold text-white">G</span><span class="text-xl font-semibold tracking-tight">Gantry</span></div>{body}</main></body></html>"#,
         title = escape(title),
+        css = escape(&crate::startup::stylesheet_href()),
     )
 }
 

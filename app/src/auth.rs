@@ -72,6 +72,8 @@ pub struct Me {
     pub can_read_audit: bool,
     /// Edit environments and other settings.
     pub can_administer: bool,
+    /// Run jobs, and ask for a health check now.
+    pub can_run_jobs: bool,
 }
 
 /// Who is signed in: for the header, and to show only the actions the user may take
@@ -87,5 +89,6 @@ pub async fn whoami() -> Result<Me, crate::error::AppError> {
         can_edit_roadmap: user.can(Permission::EditRoadmap),
         can_read_audit: user.can(Permission::ReadAudit),
         can_administer: user.can(Permission::Administer),
+        can_run_jobs: user.can(Permission::RunJobs),
     })
 }

@@ -75,6 +75,36 @@ test.describe('environments and live health', () => {
     ).toBe(true);
   });
 
+  test('an operator asks for a health check now; a viewer has no button', async ({
+    page,
+    browser,
+    jsEnabled,
+    consoleErrors,
+  }) => {
+    const viewer = await browser.newPage({ javaScriptEnabled: jsEnabled });
+    await signIn(viewer, 'vera', '/environments/dev');
+    await expect(viewer.locator('[data-testid="health-panel"], h1').first()).toBeVisible();
+    await expect(viewer.getByRole('button', { name: 'Check health now' })).toHaveCount(0);
+    await viewer.close();
+
+    await signIn(page, 'oscar', '/environments/dev');
+    const button = page.getByRole('button', { name: 'Check health now' });
+    await expect(button).toBeVisible();
+    if (!jsEnabled) return; // the answer is shown in place by the WebAssembly
+    consoleErrors.allow(/429/);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/environments/poll'));
+    await button.click();
+    const response = await answered;
+    // Another test may have asked within the last 10 s: then a 429 that says when.
+    if (response.status() === 429) {
+      expect(Number(response.headers()['retry-after'])).toBeGreaterThan(0);
+      await expect(page.locator('[data-testid="check-now-error"]')).toContainText(/try again in \d+ s/);
+    } else {
+      expect(response.status()).toBe(200);
+      await expect(page.locator('[data-testid="check-now-result"]')).toContainText('Health check started');
+    }
+  });
+
   test('an admin edits an environment; a viewer sees no form', async ({ page, browser, jsEnabled, consoleErrors }) => {
     // The refused save below answers 400, which Chromium logs as a console error.
     consoleErrors.allow(/status of 400 \(Bad Request\).*\/api\/environments\/save/);

@@ -29,6 +29,8 @@ pub struct AppState {
     pub ops: OpsState,
     /// Cost Explorer ingestion (single-flight); `None` when `[cost]` is off.
     pub cost: Option<gantry_core::cost::refresh::CostRefresher>,
+    /// Asks the health poller for a poll now; `None` when `[health]` is off.
+    pub poll: Option<gantry_core::health::poll::PollTrigger>,
 }
 
 /// What the operations routes (`/metrics`) read.
@@ -42,14 +44,19 @@ pub struct OpsState {
 
 /// What every Leptos render and server function gets in its context: the core
 /// services, and this request's CSP nonce for the hydration scripts.
-fn leptos_context(
-    services: Services,
-    cost: Option<gantry_core::cost::refresh::CostRefresher>,
-) -> impl Fn() + Clone + Send + 'static {
+fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
+    let (services, cost, poll) = (
+        state.services.clone(),
+        state.cost.clone(),
+        state.poll.clone(),
+    );
     move || {
         provide_context(services.clone());
         if let Some(cost) = &cost {
             provide_context(cost.clone());
+        }
+        if let Some(poll) = &poll {
+            provide_context(poll.clone());
         }
         if let Some(parts) = use_context::<axum::http::request::Parts>() {
             if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
@@ -94,22 +101,14 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/{file}", get(routes::audit::export))
         .route("/cost/export/{file}", get(routes::cost::export))
         .merge(auth::routes::router())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            leptos_context(state.services.clone(), state.cost.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, leptos_context(&state), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(
-            leptos_context(state.services.clone(), state.cost.clone()),
-            app::shell,
-        ))
+        >(leptos_context(&state), app::shell))
         // Innermost first: who is asking, then the body limit, the origin
         // check and the security headers, then request ids, compression, logs.
         .layer(axum::middleware::from_fn_with_state(

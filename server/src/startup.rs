@@ -145,6 +145,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         auth,
         ops: ops_state(&config, aws_calls),
         cost: cost.as_ref().map(|(refresher, _)| refresher.clone()),
+        poll: poller.as_ref().map(|(_, trigger)| trigger.clone()),
     };
     let app = router(state);
     let addr: SocketAddr = config.server.bind;
@@ -157,7 +158,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("server error")?;
     shutdown.cancel();
-    if let Some(poller) = poller {
+    if let Some((poller, _)) = poller {
         let _ = poller.await;
     }
     if let Some((_, task)) = cost {
@@ -178,12 +179,16 @@ pub fn ops_state(config: &Config, aws_calls: gantry_core::aws::AwsCallCounter) -
 
 /// Starts the background health poller: the only code that reads AWS for
 /// the health pages (they read its stored snapshots).
+/// Returns its task and the trigger a person's "check now" goes through.
 pub fn spawn_health_poller(
     config: &Config,
     services: &Services,
     clients: gantry_core::aws::AwsClients,
     shutdown: tokio_util::sync::CancellationToken,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<(
+    tokio::task::JoinHandle<()>,
+    gantry_core::health::poll::PollTrigger,
+)> {
     let source = gantry_core::health::source::AwsHealthSource::new(clients)
         .context("building the AWS health source")?;
     let poller = gantry_core::health::poll::Poller::new(
@@ -195,7 +200,8 @@ pub fn spawn_health_poller(
     .keep_transitions_for(chrono::Duration::days(i64::from(
         config.health.transition_retention_days,
     )));
-    Ok(poller.spawn(shutdown))
+    let trigger = poller.trigger();
+    Ok((poller.spawn(shutdown), trigger))
 }
 
 /// The cost refresher `[cost]` describes, not yet scheduled; none when cost

@@ -26,6 +26,8 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     // Authorized for admins only; then refused with its reason (503) here,
     // where cost refresh is off.
     let admins_refused = [403, 403, 403, 503];
+    // Authorized for operators and admins; then 503 here, where no poller runs.
+    let runners_refused = [403, 503, 403, 503];
     vec![
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
@@ -36,6 +38,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/environments/health".into(), "name=prod".into(), ok),
         (Method::POST, "/api/cost/review".into(), "month=2026-10".into(), ok),
         (Method::POST, "/api/cost/refresh".into(), String::new(), admins_refused),
+        (Method::POST, "/api/environments/poll".into(), String::new(), runners_refused),
         (
             Method::POST,
             "/api/roadmap/module/update".into(),

@@ -302,3 +302,78 @@ async fn drift_between_the_roadmap_and_aws_is_flagged_on_the_matrix_and_the_page
         env_page.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_now_polls_at_once_for_operators_and_is_rate_limited() {
+    // The poller of a real server (a poll at start, then hourly), on moto.
+    let config = format!(
+        "[health]\npoll_interval_secs = 3600\n{}",
+        config_for(&moto_endpoint())
+    );
+    let app = TestApp::with_poller(&config).await;
+    let db = &app.services.db;
+    let count = || async {
+        gantry_core::health::store::snapshot_count(db, "dev")
+            .await
+            .unwrap()
+    };
+    let waited = |want: i64| async move {
+        for _ in 0..100 {
+            if count().await >= want {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    };
+    assert!(waited(1).await, "the poll at start");
+    let before = count().await;
+    let calls_before = app.aws_calls.total();
+
+    let viewer = app.sign_in("vera").await;
+    let refused = app.call("/api/environments/poll", "", Some(&viewer)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    let operator = app.sign_in("oscar").await;
+    let reply = app
+        .call("/api/environments/poll", "", Some(&operator))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(
+        reply.body.contains("Health check started"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        waited(before + 1).await,
+        "a poll right away, not in an hour"
+    );
+    assert!(app.aws_calls.total() > calls_before, "it read AWS");
+
+    // A second request at once: 429 with Retry-After, and no extra poll.
+    let again = app
+        .call("/api/environments/poll", "", Some(&operator))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("try again in"), "{}", again.body);
+    let retry_after: u64 = again
+        .headers
+        .get(axum::http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!((1..=10).contains(&retry_after), "{retry_after}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(count().await, before + 1);
+
+    // Operators see the button on the environment page; viewers do not.
+    let page = app.get("/environments/dev", Some(&operator)).await;
+    assert!(page.body.contains("Check health now"), "{}", page.body);
+    let page = app.get("/environments/dev", Some(&viewer)).await;
+    assert!(!page.body.contains("Check health now"));
+}

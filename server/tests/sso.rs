@@ -153,6 +153,7 @@ client_secret = "sso-test-secret"
             auth,
             ops: gantry_server::startup::ops_state(&config, Default::default()),
             cost: None,
+            poll: None,
         });
         // A browser, minus the redirects: each hop is checked by hand.
         let http = reqwest::Client::builder()

@@ -73,6 +73,30 @@ pub async fn environment_health(name: String) -> Result<EnvironmentHealthView, A
     })
 }
 
+/// Asks the health poller to read AWS now rather than at its next tick
+/// (operators and admins). At most one request per 10 s is accepted, from
+/// everyone together: each poll costs about 5 AWS requests per environment.
+#[server(prefix = "/api", endpoint = "environments/poll")]
+pub async fn check_health_now() -> Result<String, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let Some(trigger) = use_context::<gantry_core::health::poll::PollTrigger>() else {
+        return Err(AppError::Unavailable(
+            "health polling is off on this server ([health] enabled = false)".to_owned(),
+        )
+        .answered());
+    };
+    match trigger.request() {
+        Ok(()) => {
+            Ok("Health check started: the figures below update within a few seconds.".to_owned())
+        }
+        Err(too_soon) => Err(AppError::RateLimited {
+            message: too_soon.to_string(),
+            retry_after_secs: too_soon.retry_after_secs,
+        }
+        .answered()),
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod convert {
     use chrono::{DateTime, SecondsFormat, Utc};

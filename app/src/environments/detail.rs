@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::api::get_environment;
+use super::api::{get_environment, CheckHealthNow};
 use super::dto::EnvironmentView;
 use super::edit::{DeleteEnvironment, SaveEnvironment, SettingsForm};
 use super::health::LiveHealth;
@@ -28,9 +28,12 @@ pub fn EnvironmentPage() -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                let can_administer = match me {
-                    Some(me) => me.await.map(|m| m.can_administer).unwrap_or(false),
-                    None => false,
+                let (can_administer, can_run_jobs) = match me {
+                    Some(me) => me
+                        .await
+                        .map(|m| (m.can_administer, m.can_run_jobs))
+                        .unwrap_or((false, false)),
+                    None => (false, false),
                 };
                 match data.await {
                     Ok(env) => {
@@ -54,6 +57,7 @@ pub fn EnvironmentPage() -> impl IntoView {
                             <Title text=format!("Environment {}", env.name) />
                             <PageHeader title=env.name.clone() subtitle />
                             <LiveHealth name />
+                            {can_run_jobs.then(|| view! { <CheckNow /> })}
                             <h2 class="mt-8 mb-3 text-lg font-semibold">"Settings"</h2>
                             <Settings env />
                             {editor}
@@ -64,6 +68,33 @@ pub fn EnvironmentPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// "Check health now" (operators and admins): asks the poller for a poll;
+/// the live panel above shows the result at its next refresh.
+#[component]
+fn CheckNow() -> impl IntoView {
+    let action = ServerAction::<CheckHealthNow>::new();
+    let result = move || {
+        action.value().get().map(|r| match r {
+            Ok(message) => view! {
+                <p role="status" class="text-sm text-emerald-700" data-testid="check-now-result">{message}</p>
+            }
+            .into_any(),
+            Err(e) => view! {
+                <p role="alert" class="text-sm text-rose-700" data-testid="check-now-error">{e.to_string()}</p>
+            }
+            .into_any(),
+        })
+    };
+    view! {
+        <ActionForm action attr:class="no-print mt-3 flex flex-wrap items-center gap-3" attr:data-testid="check-now">
+            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium shadow-sm hover:bg-slate-50">
+                "Check health now"
+            </button>
+            {result}
+        </ActionForm>
     }
 }
 

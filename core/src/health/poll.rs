@@ -52,17 +52,66 @@ impl std::fmt::Debug for Poller {
     }
 }
 
-/// Asks a running poller for a poll now (an admin's "refresh"). Cheap to clone.
-#[derive(Debug, Clone, Default)]
+/// A person's "check now" is accepted at most this often (all people
+/// together): each poll costs about 5 AWS requests per environment.
+pub const MIN_REQUEST_GAP: Duration = Duration::from_secs(10);
+
+/// Asks a running poller for a poll now. Cheap to clone.
+#[derive(Debug, Clone)]
 pub struct PollTrigger {
     notify: Arc<Notify>,
+    /// When [`Self::request`] last accepted a request.
+    last_request: Arc<Mutex<Option<std::time::Instant>>>,
+    min_gap: Duration,
+}
+
+impl Default for PollTrigger {
+    fn default() -> Self {
+        Self::with_min_gap(MIN_REQUEST_GAP)
+    }
+}
+
+/// A poll was asked for within [`MIN_REQUEST_GAP`] of the previous request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a health check was requested moments ago: try again in {retry_after_secs} s")]
+pub struct PollTooSoon {
+    pub retry_after_secs: u64,
 }
 
 impl PollTrigger {
+    /// A trigger whose [`Self::request`] accepts one request per `min_gap`.
+    pub fn with_min_gap(min_gap: Duration) -> Self {
+        Self {
+            notify: Arc::default(),
+            last_request: Arc::default(),
+            min_gap,
+        }
+    }
+
     /// Starts a poll as soon as the current one (if any) is done; several
     /// requests meanwhile make one poll.
     pub fn poll_now(&self) {
         self.notify.notify_one();
+    }
+
+    /// A person's "check now": [`Self::poll_now`], unless one was accepted
+    /// within the minimum gap.
+    pub fn request(&self) -> Result<(), PollTooSoon> {
+        let now = std::time::Instant::now();
+        let mut last = self.last_request.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = *last {
+            let since = now.saturating_duration_since(at);
+            if since < self.min_gap {
+                let wait = (self.min_gap - since).as_secs_f64().ceil() as u64;
+                return Err(PollTooSoon {
+                    retry_after_secs: wait.max(1),
+                });
+            }
+        }
+        *last = Some(now);
+        drop(last);
+        self.poll_now();
+        Ok(())
     }
 }
 
@@ -228,5 +277,26 @@ fn log_transitions(transitions: &[HealthTransition]) {
         } else {
             tracing::info!(environment = %t.environment, subject = %t.subject, from, to = t.to.as_str(), reason = %t.reason, "health changed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_accepted_once_per_gap() {
+        let trigger = PollTrigger::default();
+        assert_eq!(trigger.request(), Ok(()));
+        let refused = trigger.request().unwrap_err();
+        assert!((1..=10).contains(&refused.retry_after_secs), "{refused:?}");
+        assert!(refused.to_string().contains("try again in"));
+        // Clones share the limit: it is per poller, not per person.
+        assert!(trigger.clone().request().is_err());
+        // poll_now itself is never limited.
+        trigger.poll_now();
+        let eager = PollTrigger::with_min_gap(Duration::ZERO);
+        assert_eq!(eager.request(), Ok(()));
+        assert_eq!(eager.request(), Ok(()));
     }
 }

@@ -87,17 +87,25 @@ impl TestApp {
     }
 
     pub async fn with_config(toml: &str) -> Self {
-        Self::build(toml, false).await
+        Self::build(toml, false, false).await
+    }
+
+    /// The app with the background health poller running as the server runs
+    /// it (`startup::spawn_health_poller`: a poll at once, then every
+    /// `[health] poll_interval_secs`, and on "check now"), against the AWS
+    /// endpoint the config names, counted in [`Self::aws_calls`].
+    pub async fn with_poller(toml: &str) -> Self {
+        Self::build(toml, false, true).await
     }
 
     /// The app with the cost refresher `[cost]` describes, as the server
     /// builds it (not scheduled: tests refresh through `/api/cost/refresh`),
     /// its Cost Explorer requests counted in [`Self::aws_calls`].
     pub async fn with_cost_refresher(toml: &str) -> Self {
-        Self::build(toml, true).await
+        Self::build(toml, true, false).await
     }
 
-    async fn build(toml: &str, with_cost: bool) -> Self {
+    async fn build(toml: &str, with_cost: bool, with_poller: bool) -> Self {
         let db = gantry_core::db::testing::sqlite().await;
         let config = Config::from_toml(toml).expect("test config");
         let roadmap = config.roadmap_settings().expect("roadmap settings");
@@ -130,12 +138,30 @@ impl TestApp {
         } else {
             None
         };
+        let poll = if with_poller {
+            let clients = gantry_core::aws::AwsClients::new(
+                config.aws_settings().expect("aws settings"),
+                aws_calls.clone(),
+            );
+            // Runs until the test's runtime ends.
+            let (_task, trigger) = gantry_server::startup::spawn_health_poller(
+                &config,
+                &services,
+                clients,
+                tokio_util::sync::CancellationToken::new(),
+            )
+            .expect("health poller");
+            Some(trigger)
+        } else {
+            None
+        };
         let router = router(AppState {
             leptos_options: leptos_options(&config),
             services: services.clone(),
             auth,
             ops: gantry_server::startup::ops_state(&config, aws_calls.clone()),
             cost,
+            poll,
         });
         Self {
             router,

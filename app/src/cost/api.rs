@@ -14,12 +14,9 @@ pub async fn cost_review(month: Option<String>) -> Result<CostReviewView, AppErr
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let today = chrono::Utc::now().date_naive();
-    let month = convert::month(month.as_deref(), today)?;
-    let environments = gantry_core::environments::service::list(&services.db).await?;
-    let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
-    let review =
-        gantry_core::cost::service::review(&services.db, month, today, &environments, &roadmap)
-            .await?;
+    let month = gantry_core::cost::service::month_or_current(month.as_deref(), today)
+        .map_err(AppError::invalid)?;
+    let review = gantry_core::cost::service::review_stored(&services.db, month, today).await?;
     Ok(convert::review(
         &review,
         gantry_core::cost::service::current_month(today),
@@ -54,14 +51,6 @@ mod convert {
 
     use super::super::dto::*;
     use crate::error::AppError;
-
-    /// The month asked for, or the current one; a malformed one is a 400.
-    pub fn month(raw: Option<&str>, today: NaiveDate) -> Result<YearMonth, AppError> {
-        match raw.map(str::trim).filter(|m| !m.is_empty()) {
-            None => Ok(gantry_core::cost::service::current_month(today)),
-            Some(m) => YearMonth::parse(m).map_err(AppError::invalid),
-        }
-    }
 
     fn day(d: NaiveDate) -> String {
         d.format("%Y-%m-%d").to_string()

@@ -26,6 +26,23 @@ pub fn current_month(today: NaiveDate) -> YearMonth {
     YearMonth::of(today)
 }
 
+/// The month a request names ("2026-10"), or the current one when it names
+/// none (absent or blank); a malformed month is refused with the reason.
+pub fn month_or_current(raw: Option<&str>, today: NaiveDate) -> Result<YearMonth, String> {
+    match raw.map(str::trim).filter(|m| !m.is_empty()) {
+        None => Ok(current_month(today)),
+        Some(m) => YearMonth::parse(m),
+    }
+}
+
+/// The review of `month` as of `today`, against the stored environments and
+/// roadmap: what the page and the CSV exports show.
+pub async fn review_stored(db: &Db, month: YearMonth, today: NaiveDate) -> CoreResult<CostReview> {
+    let environments = crate::environments::service::list(db).await?;
+    let roadmap = crate::roadmap::service::roadmap(db).await?;
+    review(db, month, today, &environments, &roadmap).await
+}
+
 /// Maps stored tag values to the names the review shows: the Gantry
 /// environment whose cost tag has that value, "untagged" for no value, the
 /// value itself for a tag no environment claims.

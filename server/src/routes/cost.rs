@@ -3,7 +3,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use gantry_core::auth::{Permission, Principal};
-use gantry_core::cost::model::YearMonth;
 use gantry_core::Services;
 use serde::Deserialize;
 
@@ -33,20 +32,11 @@ pub async fn export(
         return (StatusCode::NOT_FOUND, format!("no cost table {file:?}")).into_response();
     };
     let today = chrono::Utc::now().date_naive();
-    let month = match query.month.as_deref().map(str::trim) {
-        None | Some("") => gantry_core::cost::service::current_month(today),
-        Some(raw) => match YearMonth::parse(raw) {
-            Ok(m) => m,
-            Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
-        },
+    let month = match gantry_core::cost::service::month_or_current(query.month.as_deref(), today) {
+        Ok(m) => m,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
     };
-    let review = async {
-        let environments = gantry_core::environments::service::list(&services.db).await?;
-        let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
-        gantry_core::cost::service::review(&services.db, month, today, &environments, &roadmap)
-            .await
-    }
-    .await;
+    let review = gantry_core::cost::service::review_stored(&services.db, month, today).await;
     let review = match review {
         Ok(r) => r,
         Err(err) => {

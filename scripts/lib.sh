@@ -201,6 +201,17 @@ ensure_cargo_leptos() {
   fi
 }
 
+# cargo-nextest runs the tests (a process per test, in parallel). The machine
+# image ships it in /usr/local/bin; installed from crates.io only when missing.
+ensure_cargo_nextest() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    return 0
+  fi
+  log "installing cargo-nextest from crates.io (not found)"
+  cargo install cargo-nextest --locked || return 1
+  cargo nextest --version >/dev/null 2>&1
+}
+
 # Prints the version of the `wasm-bindgen` package in Cargo.lock (empty if none).
 locked_wasm_bindgen_version() {
   local lock="$REPO_ROOT/Cargo.lock"

@@ -3,7 +3,7 @@
 #
 #   scripts/setup.sh          Rust wasm target, cargo-leptos, wasm-bindgen-cli,
 #                             npm packages, Python venv (.venv)
-#   scripts/setup.sh --test   also Debian's chromium and postgresql
+#   scripts/setup.sh --test   also Debian's chromium and postgresql, cargo-nextest
 #
 # Idempotent and fast (a few seconds) when everything is present. Works as root
 # with no standard input (CI=true), on a machine where nothing is installed yet.
@@ -29,6 +29,7 @@ start="$(now_s)"
 
 if ((with_test)); then
   ensure_apt_packages chromium postgresql || die "installing Debian packages failed"
+  ensure_cargo_nextest || die "installing cargo-nextest failed"
 fi
 ensure_wasm_target || die "rustup target add wasm32-unknown-unknown failed"
 ensure_node_modules || die "npm install failed"

@@ -15,7 +15,7 @@
 
 use std::time::Instant;
 
-use chrono::{Duration as Days, NaiveDate, Utc};
+use chrono::{Duration as Days, NaiveDate};
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::cost::model::{CostMetric, YearMonth};
 use gantry_core::cost::service::review;
@@ -62,14 +62,21 @@ fn main() {
                 "schedule",
                 CostMetric::Unblended,
                 "environment",
-                Utc::now(),
+                gantry_core::clock::testing::start(),
             )
             .await
             .unwrap();
             let t = Instant::now();
-            store::replace_window(&db, id, &window, None, 2, Utc::now())
-                .await
-                .unwrap();
+            store::replace_window(
+                &db,
+                id,
+                &window,
+                None,
+                2,
+                gantry_core::clock::testing::start(),
+            )
+            .await
+            .unwrap();
             ingest.push(t.elapsed());
         }
         stats("store the window (one transaction)", ingest);

@@ -168,6 +168,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// Fresh databases for tests: a temporary SQLite file, or a new database on the
 /// PostgreSQL server named by `TEST_POSTGRES_URL` (started by `scripts/test.sh`).
+#[cfg(any(test, feature = "testing"))]
 pub mod testing {
     use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod aws;
+pub mod clock;
 pub mod cost;
 pub mod db;
 pub mod environments;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod health;
 pub mod roadmap;
 
+pub use clock::Clock;
 pub use db::Db;
 pub use error::{CoreError, CoreResult};
 
@@ -24,4 +26,6 @@ pub struct Services {
     /// How often the health poller reads AWS; the live pages refresh at this
     /// pace.
     pub health_poll_interval: std::time::Duration,
+    /// The one source of "now" for pages and use cases (fixed in tests).
+    pub clock: Clock,
 }

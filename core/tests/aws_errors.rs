@@ -9,7 +9,6 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use chrono::Utc;
 use gantry_core::aws::testing::{demo_environment, demo_environment_input};
 use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::environments::model::{Environment, EnvironmentInput};
@@ -36,7 +35,9 @@ async fn observe_env_through(
     let calls = AwsCallCounter::new();
     let source =
         AwsHealthSource::new(AwsClients::new(fake.settings(max_attempts), calls.clone())).unwrap();
-    let snap = source.observe(&env, None, Utc::now()).await;
+    let snap = source
+        .observe(&env, None, gantry_core::clock::testing::start())
+        .await;
     (snap, calls)
 }
 

@@ -15,7 +15,6 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use gantry_core::aws::testing::{demo_environment, demo_environment_input, moto_settings};
 use gantry_core::aws::{AwsCallCounter, AwsClients, AwsSettings, StaticCredentials};
 use gantry_core::environments::model::{Environment, EnvironmentInput, ServiceInput};
@@ -34,7 +33,9 @@ fn env(input: EnvironmentInput) -> Environment {
 }
 
 async fn observe(source: &AwsHealthSource, env: &Environment) -> EnvironmentSnapshot {
-    source.observe(env, None, Utc::now()).await
+    source
+        .observe(env, None, gantry_core::clock::testing::start())
+        .await
 }
 
 #[track_caller]

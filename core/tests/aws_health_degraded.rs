@@ -1,34 +1,28 @@
 //! The demo's degraded scenario against moto: `scripts/demo_aws.py --scenario
 //! degraded` puts `bb-prod-api-cpu-high` in ALARM.
 //!
-//! Changes moto's shared state, so it is this binary's only test (cargo runs
-//! test binaries one after another) and puts the alarm back to OK afterwards,
-//! even when an assertion fails.
+//! Changes moto's state, so it runs against a moto of its own
+//! ([`PrivateMoto`]): the tests reading the shared one in parallel never see
+//! the alarm.
 
-use chrono::Utc;
-use gantry_core::aws::testing::{demo_environment, moto_settings, run_demo_script};
+use gantry_core::aws::testing::{demo_environment, PrivateMoto};
 use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::health::model::{AlarmState, HealthStatus};
 use gantry_core::health::source::{AwsHealthSource, HealthSource};
 
-/// Runs the demo script's normal scenario when dropped.
-struct RestoreNormal;
-
-impl Drop for RestoreNormal {
-    fn drop(&mut self) {
-        run_demo_script(&[]);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_degraded_scenario_degrades_prod_and_names_the_alarm() {
-    let source = AwsHealthSource::new(AwsClients::new(moto_settings(), AwsCallCounter::new()))
+    let moto = PrivateMoto::start();
+    let source = AwsHealthSource::new(AwsClients::new(moto.settings(), AwsCallCounter::new()))
         .expect("health source");
-    let restore = RestoreNormal;
-    run_demo_script(&["--scenario", "degraded"]);
+    moto.run_demo_script(&["--scenario", "degraded"]);
 
     let prod = source
-        .observe(&demo_environment("prod"), None, Utc::now())
+        .observe(
+            &demo_environment("prod"),
+            None,
+            gantry_core::clock::testing::start(),
+        )
         .await;
     assert_eq!(prod.overall.status, HealthStatus::Degraded);
     assert!(
@@ -52,13 +46,22 @@ async fn the_degraded_scenario_degrades_prod_and_names_the_alarm() {
 
     // dev is untouched.
     let dev = source
-        .observe(&demo_environment("dev"), None, Utc::now())
+        .observe(
+            &demo_environment("dev"),
+            None,
+            gantry_core::clock::testing::start(),
+        )
         .await;
     assert_eq!(dev.overall.status, HealthStatus::Progressing);
 
-    drop(restore);
+    // Back to normal, the alarm is gone.
+    moto.run_demo_script(&[]);
     let restored = source
-        .observe(&demo_environment("prod"), None, Utc::now())
+        .observe(
+            &demo_environment("prod"),
+            None,
+            gantry_core::clock::testing::start(),
+        )
         .await;
     assert_eq!(restored.overall.status, HealthStatus::Progressing);
 }

@@ -14,7 +14,7 @@
 #[path = "support/fake_aws.rs"]
 mod fake_aws;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use fake_aws::FakeAwsEndpoint;
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::aws::{AwsCallCounter, AwsClients};
@@ -49,6 +49,7 @@ async fn refresh_through(
         db.clone(),
         AwsClients::new(fake.settings(max_attempts), calls.clone()),
         CostSettings::default(),
+        gantry_core::clock::testing::clock(),
     );
     let error = refresher
         .refresh(RefreshTrigger::Schedule)
@@ -79,7 +80,7 @@ async fn expect_refused_and_kept(
     needle: &str,
 ) -> (String, u64) {
     let db = gantry_core::db::testing::sqlite().await;
-    let end = Utc::now().date_naive() - Duration::days(1);
+    let end = gantry_core::clock::testing::today() - Duration::days(1);
     last_good(&db, end).await;
     let (before_total, _, _) = review_after(&db, end).await;
     assert!(before_total > 0);
@@ -152,6 +153,7 @@ async fn a_refresh_after_the_failure_is_rate_limited_not_resent() {
         db.clone(),
         AwsClients::new(fake.settings(3), calls.clone()),
         CostSettings::default(),
+        gantry_core::clock::testing::clock(),
     );
     assert!(matches!(
         refresher.refresh(RefreshTrigger::Admin).await,

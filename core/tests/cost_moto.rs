@@ -84,6 +84,7 @@ async fn refresher(db: &Db, settings: AwsSettings) -> (CostRefresher, AwsCallCou
             end_date: Some(seeded_end_date().await),
             ..CostSettings::default()
         },
+        gantry_core::clock::testing::clock(),
     );
     (refresher, calls)
 }

@@ -5,7 +5,7 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::cost::model::{CostMetric, ForecastSource, YearMonth, UNTAGGED};
 use gantry_core::cost::service::review;
@@ -157,13 +157,19 @@ async fn failed_refresh_keeps_the_last_good_data(db: Db) {
         "admin",
         CostMetric::Unblended,
         "environment",
-        Utc::now(),
+        gantry_core::clock::testing::start(),
     )
     .await
     .unwrap();
-    store::fail_refresh(&db, id, "Cost Explorer refused access", 1, Utc::now())
-        .await
-        .unwrap();
+    store::fail_refresh(
+        &db,
+        id,
+        "Cost Explorer refused access",
+        1,
+        gantry_core::clock::testing::start(),
+    )
+    .await
+    .unwrap();
     let month = YearMonth::parse("2026-11").unwrap();
     let r = review(&db, month, day("2026-11-26"), &environments(), &roadmap())
         .await

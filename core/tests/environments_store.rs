@@ -6,7 +6,7 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use gantry_core::audit::{self, AuditFilter, AuditRecord, PageRequest};
 use gantry_core::environments::model::{
     EnvName, EnvironmentInput, FreezeWindowInput, ServiceInput,
@@ -422,7 +422,7 @@ async fn deleting_production_is_refused(db: Db) {
 }
 
 async fn expired_previews_are_listed(db: Db) {
-    let start = Utc::now();
+    let start = gantry_core::clock::testing::start();
     service::save(&db, &ada(), prod()).await.unwrap();
     service::save(&db, &ada(), dev()).await.unwrap();
     let short = service::save(&db, &ada(), preview(1, 1)).await.unwrap();

@@ -21,10 +21,9 @@ use gantry_core::health::model::{
     DeploymentObservation, DeploymentStatus, EcsServiceObservation, HealthStatus, RolloutState,
 };
 use gantry_core::health::poll::Poller;
+use gantry_core::health::scripted::ScriptedHealthSource;
 use gantry_core::health::snapshot::EnvironmentSnapshot;
-use gantry_core::health::source::{
-    AwsHealthSource, HealthSource, Observed, ObservedService, ScriptedHealthSource,
-};
+use gantry_core::health::source::{AwsHealthSource, HealthSource, Observed, ObservedService};
 use gantry_core::health::store;
 use gantry_core::roadmap::edit::Actor;
 use gantry_core::Db;

@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use gantry_core::aws::testing::demo_environment_input;
 use gantry_core::environments::model::ServiceInput;
 use gantry_core::health::model::{
@@ -106,9 +105,19 @@ async fn up_then_down() {
         database: None,
         parameters: Ok(Vec::new()),
     };
-    let healthy = assemble(&env, observed(up), None, Utc::now());
+    let healthy = assemble(
+        &env,
+        observed(up),
+        None,
+        gantry_core::clock::testing::start(),
+    );
     assert_eq!(healthy.overall.status, HealthStatus::Healthy);
-    let degraded = assemble(&env, observed(down), Some(&healthy), Utc::now());
+    let degraded = assemble(
+        &env,
+        observed(down),
+        Some(&healthy),
+        gantry_core::clock::testing::start(),
+    );
     let (_, part) = degraded.services[0]
         .health
         .parts

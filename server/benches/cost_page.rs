@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::http::StatusCode;
-use chrono::Utc;
 use common::TestApp;
 use gantry_core::cost::model::YearMonth;
 use gantry_core::cost::store;
@@ -81,7 +80,7 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let app = Arc::new(TestApp::with_cost_refresher(&config()).await);
-        let end = Utc::now().date_naive() - chrono::Duration::days(1);
+        let end = gantry_core::clock::testing::today() - chrono::Duration::days(1);
         let window = synthetic(end);
         store::testing::ingest(&app.services.db, &window).await;
         println!(

@@ -66,8 +66,22 @@ fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
     }
 }
 
+/// The app's routes, generated once per process.
+///
+/// Generating them sets a process-wide flag in Leptos (`SuppressResourceLoad`)
+/// under which every resource created meanwhile waits forever
+/// (leptos-rs/leptos#4773). Generated per router, a page rendering in another
+/// router at that moment (the tests build one per test, in parallel) hung
+/// about one run in three. Generated once, before any router exists, no page
+/// can render while the flag is up.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let policy = SecurityPolicy {
         public_origin: state.auth.public_origin.clone(),
         extra_form_action: state.auth.oidc.as_ref().and_then(|p| p.origin()),

@@ -44,6 +44,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         db,
         roadmap: config.roadmap_settings()?,
         health_poll_interval: config.health_poll_interval(),
+        clock: gantry_core::Clock::system(),
     })
 }
 
@@ -199,7 +200,8 @@ pub fn spawn_health_poller(
     )
     .keep_transitions_for(chrono::Duration::days(i64::from(
         config.health.transition_retention_days,
-    )));
+    )))
+    .with_clock(services.clock.clone());
     let trigger = poller.trigger();
     Ok((poller.spawn(shutdown), trigger))
 }
@@ -218,6 +220,7 @@ pub fn cost_refresher(
         services.db.clone(),
         clients,
         config.cost_settings()?,
+        services.clock.clone(),
     )))
 }
 

@@ -8,7 +8,7 @@ mod common;
 mod fake_aws;
 
 use axum::http::{header, StatusCode};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use common::{TestApp, CONFIG};
 use fake_aws::FakeAwsEndpoint;
 use gantry_core::cost::model::YearMonth;
@@ -27,13 +27,19 @@ fn tagged_config() -> String {
         )
 }
 
-/// 120 days ending `end`: dev ECS $1/day, prod ECS $10/day (from 45 days
-/// before `end`: $14/day, a mover) and RDS $6/day, with monthly sums.
+/// 120 days ending `end`: dev ECS $1/day, prod ECS $10/day (from the first
+/// day of `end`'s month: $14/day, a mover whatever day `end` is) and RDS
+/// $6/day, with monthly sums.
 fn window(end: NaiveDate) -> Window {
     let mut daily = Vec::new();
+    let month_start = YearMonth::of(end).first_day();
     for i in 0..120 {
         let day = end - Duration::days(i);
-        let ecs_prod = if i < 45 { 14_000_000 } else { 10_000_000 };
+        let ecs_prod = if day >= month_start {
+            14_000_000
+        } else {
+            10_000_000
+        };
         for (service, tag, micros) in [
             ("Amazon Elastic Container Service", "dev", 1_000_000),
             ("Amazon Elastic Container Service", "prod", ecs_prod),
@@ -58,7 +64,7 @@ async fn ingest(app: &TestApp, w: &Window) {
 /// An app with 120 days of figures ending yesterday; the month they end in.
 async fn app_with_costs() -> (TestApp, String) {
     let app = TestApp::with_config(&tagged_config()).await;
-    let end = Utc::now().date_naive() - Duration::days(1);
+    let end = app.today() - Duration::days(1);
     ingest(&app, &window(end)).await;
     (app, YearMonth::of(end).to_string())
 }
@@ -117,7 +123,7 @@ async fn the_review_page_renders_svg_charts_and_tables() {
     assert!(html.contains(r#"name="month""#), "{html}");
     assert!(!html.contains(r#"data-testid="cost-stale""#), "{html}");
     // A month before today's is complete; the current one says how far it got.
-    let current = gantry_core::cost::service::current_month(Utc::now().date_naive()).to_string();
+    let current = gantry_core::cost::service::current_month(app.today()).to_string();
     let page = app.get("/cost", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -297,7 +303,7 @@ async fn app_with_failing_cost_explorer(fake: &FakeAwsEndpoint, min_interval: u6
         tagged_config()
     );
     let app = TestApp::with_cost_refresher(&config).await;
-    ingest(&app, &window(Utc::now().date_naive() - Duration::days(1))).await;
+    ingest(&app, &window(app.today() - Duration::days(1))).await;
     app
 }
 
@@ -336,7 +342,7 @@ async fn a_refusing_cost_explorer_is_a_502_and_the_page_keeps_the_last_good_data
         "{}",
         page.body
     );
-    let through = (Utc::now().date_naive() - Duration::days(1))
+    let through = (app.today() - Duration::days(1))
         .format("%Y-%m-%d")
         .to_string();
     assert!(
@@ -382,7 +388,7 @@ async fn refreshing_again_too_soon_is_a_429_with_retry_after_and_sends_nothing()
 #[tokio::test]
 async fn an_inactive_cost_allocation_tag_is_explained_beside_the_figures() {
     let app = TestApp::with_config(&tagged_config()).await;
-    let end = Utc::now().date_naive() - Duration::days(1);
+    let end = app.today() - Duration::days(1);
     let mut untagged = window(end);
     for row in untagged.daily.iter_mut() {
         row.tag.clear();

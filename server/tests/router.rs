@@ -200,3 +200,44 @@ async fn assets_are_sent_precompressed_when_accepted() {
     assert!(!plain.headers.contains_key(header::CONTENT_ENCODING));
     assert_eq!(plain.body, "body{color:red}");
 }
+
+/// Pages render while other routers are being built, as in parallel tests.
+/// Building a router generates the route list, which raises a process-wide
+/// Leptos flag under which every resource created meanwhile never loads
+/// (leptos-rs/leptos#4773): a lazy page rendering in one router while another
+/// was built waited forever, about one run in three. The list is now
+/// generated once per process (`http::route_list`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_render_while_other_routers_are_built() {
+    let signed = std::sync::Arc::new(app().await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..8 {
+        tasks.spawn(async move {
+            let app = TestApp::new().await;
+            let cookie = app.sign_in("vera").await;
+            app.get("/roadmap/board", Some(&cookie)).await.status
+        });
+        for uri in ["/roadmap/board", "/environments/prod", "/cost", "/audit"] {
+            let signed = std::sync::Arc::clone(&signed);
+            let uri = format!("{uri}?round={round}");
+            tasks.spawn(async move { get(&signed, &uri).await.0 });
+        }
+    }
+    let all = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+        let mut statuses = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            statuses.push(done.unwrap());
+        }
+        statuses
+    })
+    .await
+    .expect("every page rendered within 2 minutes (none stalled)");
+    assert_eq!(all.len(), 40);
+    // /audit is for approvers and admins: a viewer is refused, promptly.
+    assert!(
+        all.iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::FORBIDDEN),
+        "{all:?}"
+    );
+    assert!(all.iter().filter(|s| **s == StatusCode::OK).count() >= 32);
+}

@@ -143,6 +143,7 @@ client_secret = "sso-test-secret"
             db,
             roadmap,
             health_poll_interval: config.health_poll_interval(),
+            clock: gantry_core::clock::testing::clock(),
         };
         let auth = AuthState::from_config(&config).await.unwrap_or_else(|e| {
             panic!("discovery at {issuer} failed (is the provider running?): {e:#}")

@@ -13,7 +13,7 @@ use crate::error::AppError;
 pub async fn cost_review(month: Option<String>) -> Result<CostReviewView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
-    let today = chrono::Utc::now().date_naive();
+    let today = services.clock.today();
     let month = gantry_core::cost::service::month_or_current(month.as_deref(), today)
         .map_err(AppError::invalid)?;
     let review = gantry_core::cost::service::review_stored(&services.db, month, today).await?;

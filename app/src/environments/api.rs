@@ -11,20 +11,16 @@ use crate::error::AppError;
 pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
-    let now = chrono::Utc::now();
-    let envs = gantry_core::environments::service::list(&services.db).await?;
-    let snapshots = gantry_core::health::store::latest_all(&services.db).await?;
-    let modules = gantry_core::roadmap::service::roadmap(&services.db)
-        .await?
-        .modules;
-    Ok(envs
+    let now = services.clock.now();
+    let overview = gantry_core::health::service::overview(&services.db).await?;
+    Ok(overview
         .iter()
-        .map(|e| {
-            let mut view = convert::view(e, now);
-            view.health = snapshots
-                .iter()
-                .find(|s| s.environment == e.name.as_str())
-                .map(|s| convert::summary(s, &modules, now));
+        .map(|o| {
+            let mut view = convert::view(&o.environment, now);
+            view.health = o
+                .latest
+                .as_ref()
+                .map(|s| convert::summary(s, o.drift.len(), now));
             view
         })
         .collect())
@@ -34,8 +30,8 @@ pub async fn list_environments() -> Result<Vec<EnvironmentView>, AppError> {
 pub async fn get_environment(name: String) -> Result<EnvironmentView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
-    let env = convert::find(&services.db, &name).await?;
-    Ok(convert::view(&env, chrono::Utc::now()))
+    let env = gantry_core::environments::service::get(&services.db, &convert::name(&name)?).await?;
+    Ok(convert::view(&env, services.clock.now()))
 }
 
 /// The live part of an environment page: the latest snapshot, drift against
@@ -45,32 +41,14 @@ pub async fn get_environment(name: String) -> Result<EnvironmentView, AppError> 
 pub async fn environment_health(name: String) -> Result<EnvironmentHealthView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
-    let env = convert::find(&services.db, &name).await?;
-    let snapshot = gantry_core::health::store::latest(&services.db, env.name.as_str()).await?;
-    let snapshot = match snapshot {
-        Some(snap) => {
-            let modules = gantry_core::roadmap::service::roadmap(&services.db)
-                .await?
-                .modules;
-            let transitions =
-                gantry_core::health::store::transitions(&services.db, env.name.as_str(), 10)
-                    .await?;
-            Some(convert::snapshot(
-                &snap,
-                &modules,
-                &transitions,
-                chrono::Utc::now(),
-            ))
-        }
-        None => None,
-    };
-    Ok(EnvironmentHealthView {
-        environment: env.name.to_string(),
-        snapshot,
-        refresh_secs: u32::try_from(services.health_poll_interval.as_secs())
-            .unwrap_or(u32::MAX)
-            .clamp(5, 300),
-    })
+    let health =
+        gantry_core::health::service::environment_health(&services.db, &convert::name(&name)?)
+            .await?;
+    Ok(convert::health(
+        &health,
+        services.health_poll_interval,
+        services.clock.now(),
+    ))
 }
 
 /// Asks the health poller to read AWS now rather than at its next tick
@@ -101,10 +79,11 @@ pub async fn check_health_now() -> Result<String, AppError> {
 mod convert {
     use chrono::{DateTime, SecondsFormat, Utc};
     use gantry_core::environments::Environment;
-    use gantry_core::health::drift::drift;
+    use gantry_core::health::drift::Drift;
     use gantry_core::health::model::{Assessment, ProbeOutcome};
+    use gantry_core::health::service::EnvironmentHealth;
     use gantry_core::health::snapshot::{EnvironmentSnapshot, HealthTransition, Sourced};
-    use gantry_core::roadmap::model::{EnvName, Module};
+    use gantry_core::roadmap::model::EnvName;
 
     use super::super::dto::*;
     use crate::error::AppError;
@@ -113,11 +92,28 @@ mod convert {
         t.to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 
-    /// The environment `name` names, or a 404 (also for a malformed name).
-    pub async fn find(db: &gantry_core::Db, name: &str) -> Result<Environment, AppError> {
-        let parsed = EnvName::parse(name)
-            .map_err(|_| AppError::not_found(format!("environment {name:?}")))?;
-        Ok(gantry_core::environments::service::get(db, &parsed).await?)
+    /// The environment name a request gives, or a 404 (a malformed name
+    /// names no environment).
+    pub fn name(raw: &str) -> Result<EnvName, AppError> {
+        EnvName::parse(raw).map_err(|_| AppError::not_found(format!("environment {raw:?}")))
+    }
+
+    /// The environment page's live part.
+    pub fn health(
+        h: &EnvironmentHealth,
+        poll_interval: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> EnvironmentHealthView {
+        EnvironmentHealthView {
+            environment: h.environment.name.to_string(),
+            snapshot: h
+                .snapshot
+                .as_ref()
+                .map(|snap| snapshot(snap, &h.drift, &h.transitions, now)),
+            refresh_secs: u32::try_from(poll_interval.as_secs())
+                .unwrap_or(u32::MAX)
+                .clamp(5, 300),
+        }
     }
 
     fn badge(a: &Assessment) -> HealthBadgeView {
@@ -141,7 +137,7 @@ mod convert {
 
     pub fn summary(
         snap: &EnvironmentSnapshot,
-        modules: &[Module],
+        drift: usize,
         now: DateTime<Utc>,
     ) -> HealthSummaryView {
         let first = snap.services.first();
@@ -152,7 +148,7 @@ mod convert {
             image: first.and_then(|s| s.image.clone()),
             task_definition: first.and_then(|s| s.task_definition.clone()),
             last_deploy_at: first.and_then(|s| s.last_deploy_at).map(ts),
-            drift: drift(modules, snap).len(),
+            drift,
         }
     }
 
@@ -170,9 +166,9 @@ mod convert {
         }
     }
 
-    pub fn snapshot(
+    fn snapshot(
         snap: &EnvironmentSnapshot,
-        modules: &[Module],
+        drift: &[Drift],
         transitions: &[HealthTransition],
         now: DateTime<Utc>,
     ) -> SnapshotView {
@@ -308,12 +304,12 @@ mod convert {
                     }
                 })
                 .collect(),
-            drift: drift(modules, snap)
-                .into_iter()
+            drift: drift
+                .iter()
                 .map(|d| DriftView {
-                    module: d.module,
-                    module_name: d.module_name,
-                    message: d.message,
+                    module: d.module.clone(),
+                    module_name: d.module_name.clone(),
+                    message: d.message.clone(),
                 })
                 .collect(),
             transitions: transitions

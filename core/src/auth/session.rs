@@ -167,7 +167,7 @@ pub async fn purge_expired(db: &Db) -> CoreResult<u64> {
 }
 
 /// Test support: moves a session's expiry into the past.
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub async fn expire_for_tests(db: &Db, token: &SessionToken) -> CoreResult<()> {
     let past = ts(Utc::now() - Duration::seconds(1));
     sqlx::query("UPDATE auth_sessions SET idle_expires_at = $2 WHERE id_hash = $1")

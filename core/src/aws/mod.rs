@@ -27,6 +27,7 @@ pub mod elbv2;
 mod error;
 pub mod rds;
 pub mod ssm;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use std::time::Duration;

@@ -69,14 +69,23 @@ pub fn demo_environment(name: &str) -> Environment {
         .expect("the demo environment is valid")
 }
 
-/// Runs `scripts/demo_aws.py --endpoint <moto> ARGS…` (e.g. `--scenario
-/// degraded`) and panics with its output when it fails.
+/// Runs `scripts/demo_aws.py --endpoint <moto> ARGS…` against the shared moto
+/// (`MOTO_TEST_ENDPOINT`) and panics with its output when it fails.
 pub fn run_demo_script(args: &[&str]) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    run_demo_script_at(&moto_endpoint(), args);
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs `scripts/demo_aws.py --endpoint ENDPOINT ARGS…`.
+pub fn run_demo_script_at(endpoint: &url::Url, args: &[&str]) {
+    let root = repo_root();
     let output = Command::new(root.join(".venv/bin/python"))
         .arg(root.join("scripts/demo_aws.py"))
         .arg("--endpoint")
-        .arg(moto_endpoint().as_str().trim_end_matches('/'))
+        .arg(endpoint.as_str().trim_end_matches('/'))
         .args(args)
         .output()
         .expect("run scripts/demo_aws.py with .venv/bin/python (scripts/setup.sh creates .venv)");
@@ -86,4 +95,88 @@ pub fn run_demo_script(args: &[&str]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A moto server of one test's own, on a free loopback port, seeded with the
+/// demo account; stopped when dropped. For tests that change moto's state
+/// (the degraded scenario), so the tests reading the shared moto in parallel
+/// never see it.
+pub struct PrivateMoto {
+    child: std::process::Child,
+    endpoint: url::Url,
+}
+
+impl PrivateMoto {
+    /// Starts and seeds it (about 2 s). Panics when moto cannot start.
+    pub fn start() -> Self {
+        let bin = repo_root().join(".venv/bin/moto_server");
+        let mut last_error = String::new();
+        // A port found free can be taken by another test before moto binds
+        // it: then moto exits, and another port is tried.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free loopback port");
+            let mut child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env_remove("MOTO_ECS_SERVICE_RUNNING")
+                .env_remove("MOTO_ECS_SERVICE_FAILED_TASKS")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {} (scripts/setup.sh): {e}", bin.display()));
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            let listening = loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_error = format!("moto on port {port} exited: {status}");
+                    break false;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break true;
+                }
+                if std::time::Instant::now() > deadline {
+                    last_error = format!("moto on port {port} did not listen within 30 s");
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break false;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            };
+            if listening {
+                let endpoint =
+                    url::Url::parse(&format!("http://127.0.0.1:{port}")).expect("a loopback URL");
+                let moto = Self { child, endpoint };
+                run_demo_script_at(&moto.endpoint, &[]);
+                return moto;
+            }
+        }
+        panic!("no private moto: {last_error}");
+    }
+
+    pub fn endpoint(&self) -> &url::Url {
+        &self.endpoint
+    }
+
+    /// Settings that send every request to this moto.
+    pub fn settings(&self) -> AwsSettings {
+        AwsSettings {
+            endpoint_url: Some(self.endpoint.clone()),
+            static_credentials: Some(StaticCredentials::moto()),
+            ..AwsSettings::default()
+        }
+    }
+
+    /// Runs the demo script against this moto (e.g. `--scenario degraded`).
+    pub fn run_demo_script(&self, args: &[&str]) {
+        run_demo_script_at(&self.endpoint, args);
+    }
+}
+
+impl Drop for PrivateMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

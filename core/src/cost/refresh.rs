@@ -151,6 +151,7 @@ struct Inner {
     db: Db,
     clients: AwsClients,
     settings: CostSettings,
+    clock: crate::Clock,
     in_flight: Mutex<Option<SharedRefresh>>,
 }
 
@@ -163,12 +164,14 @@ impl std::fmt::Debug for Inner {
 }
 
 impl CostRefresher {
-    pub fn new(db: Db, clients: AwsClients, settings: CostSettings) -> Self {
+    /// A refresher that reads the date from `clock` (the services' clock).
+    pub fn new(db: Db, clients: AwsClients, settings: CostSettings, clock: crate::Clock) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 clients,
                 settings,
+                clock,
                 in_flight: Mutex::new(None),
             }),
         }
@@ -182,7 +185,7 @@ impl CostRefresher {
 
     /// The last day a refresh now would read.
     pub fn end_date(&self) -> NaiveDate {
-        self.end_date_at(Utc::now())
+        self.end_date_at(self.inner.clock.now())
     }
 
     pub fn settings(&self) -> &CostSettings {
@@ -201,7 +204,7 @@ impl CostRefresher {
                 Some(running) => running.clone(),
                 None => {
                     if trigger == RefreshTrigger::Admin {
-                        self.check_rate(Utc::now()).await?;
+                        self.check_rate(self.inner.clock.now()).await?;
                     }
                     let this = self.clone();
                     let task = tokio::spawn(async move {
@@ -261,8 +264,14 @@ impl CostRefresher {
         let inner = &self.inner;
         let s = &inner.settings;
         let db = &inner.db;
-        let id =
-            store::start_refresh(db, trigger.as_str(), s.metric, &s.tag_key, Utc::now()).await?;
+        let id = store::start_refresh(
+            db,
+            trigger.as_str(),
+            s.metric,
+            &s.tag_key,
+            inner.clock.now(),
+        )
+        .await?;
         let before = self.ce_requests();
         let client = inner.clients.cost_explorer(s.role_arn.as_ref()).await;
         let end = self.end_date();
@@ -294,7 +303,7 @@ impl CostRefresher {
                 let reason = cost_explorer::explain(&e);
                 tracing::warn!(%reason, "cost refresh failed");
                 let sent = self.ce_requests().saturating_sub(before);
-                store::fail_refresh(db, id, &reason, sent, Utc::now()).await?;
+                store::fail_refresh(db, id, &reason, sent, inner.clock.now()).await?;
                 return Err(RefreshError::Upstream(reason));
             }
         };
@@ -326,7 +335,7 @@ impl CostRefresher {
             None
         };
         let sent = self.ce_requests().saturating_sub(before);
-        let at = Utc::now();
+        let at = inner.clock.now();
         store::replace_window(db, id, &window, forecast, sent, at).await?;
         let outcome = RefreshOutcome {
             at,
@@ -348,7 +357,7 @@ impl CostRefresher {
     /// a previous process left running are marked failed first.
     pub fn spawn(self, interval: Duration, shutdown: CancellationToken) -> JoinHandle<()> {
         tokio::spawn(async move {
-            if let Err(e) = store::abandon_running(&self.inner.db, Utc::now()).await {
+            if let Err(e) = store::abandon_running(&self.inner.db, self.inner.clock.now()).await {
                 tracing::warn!(error = %e, "could not close interrupted cost refreshes");
             }
             let mut ticks = tokio::time::interval(interval.max(Duration::from_secs(1)));

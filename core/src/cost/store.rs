@@ -471,6 +471,7 @@ fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 /// For tests and benchmarks: figures stored as the refresher stores them.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing {
     use chrono::Utc;
 

@@ -10,6 +10,8 @@ pub mod drift;
 pub mod model;
 pub mod poll;
 pub mod rules;
+#[cfg(any(test, feature = "testing"))]
+pub mod scripted;
 pub mod service;
 pub mod snapshot;
 pub mod source;

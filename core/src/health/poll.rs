@@ -40,6 +40,7 @@ pub struct Poller {
     /// The latest snapshot per environment, so a poll need not read it back.
     latest: Mutex<HashMap<String, EnvironmentSnapshot>>,
     trigger: PollTrigger,
+    clock: crate::Clock,
 }
 
 impl std::fmt::Debug for Poller {
@@ -132,7 +133,15 @@ impl Poller {
             transition_retention: chrono::Duration::days(DEFAULT_TRANSITION_RETENTION_DAYS),
             latest: Mutex::default(),
             trigger: PollTrigger::default(),
+            clock: crate::Clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (the services' clock) instead of the wall clock.
+    #[must_use]
+    pub fn with_clock(mut self, clock: crate::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Keeps status transitions for `retention` instead of the default.
@@ -257,7 +266,7 @@ impl Poller {
                 }
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    result = self.poll_once(Utc::now()) => {
+                    result = self.poll_once(self.clock.now()) => {
                         if let Err(err) = result {
                             tracing::error!(error = %err, "health poll failed");
                         }

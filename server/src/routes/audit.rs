@@ -1,12 +1,13 @@
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use gantry_core::audit::export::{export_all, ExportFormat};
 use gantry_core::audit::AuditFilter;
 use gantry_core::auth::{Permission, Principal};
-use gantry_core::{CoreError, Services};
+use gantry_core::Services;
 use serde::Deserialize;
+
+use super::error::{download, RouteError};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,14 +26,12 @@ pub async fn export(
     user: Option<Extension<Principal>>,
     Path(file): Path<String>,
     Query(query): Query<ExportQuery>,
-) -> Response {
-    if let Err(refusal) = super::require(user.as_deref(), Permission::ReadAudit) {
-        return refusal.into_response();
-    }
+) -> Result<Response, RouteError> {
+    super::require(user.as_deref(), Permission::ReadAudit)?;
     let format = match file.as_str() {
         "export.csv" => ExportFormat::Csv,
         "export.jsonl" => ExportFormat::JsonLines,
-        _ => return (StatusCode::NOT_FOUND, "unknown export format").into_response(),
+        _ => return Err(RouteError::not_found("unknown export format")),
     };
     let filter = AuditFilter {
         actor: query.actor,
@@ -41,32 +40,11 @@ pub async fn export(
         from: query.from,
         to: query.to,
     };
-    match export_all(&services.db, &filter, format).await {
-        Ok(bytes) => {
-            let disposition = format!(
-                "attachment; filename=\"gantry-audit.{}\"",
-                format.file_extension()
-            );
-            (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(format.content_type()),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        HeaderValue::from_str(&disposition)
-                            .unwrap_or(HeaderValue::from_static("attachment")),
-                    ),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
-        Err(CoreError::Invalid(message)) => (StatusCode::BAD_REQUEST, message).into_response(),
-        Err(err) => {
-            tracing::error!(error = ?err, "audit export failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, err.public_message()).into_response()
-        }
-    }
+    let bytes = export_all(&services.db, &filter, format).await?;
+    Ok(download(
+        format.content_type(),
+        "attachment",
+        &format!("gantry-audit.{}", format.file_extension()),
+        bytes,
+    ))
 }

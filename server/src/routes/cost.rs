@@ -1,10 +1,11 @@
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 use gantry_core::auth::{Permission, Principal};
 use gantry_core::Services;
 use serde::Deserialize;
+
+use super::error::{download, RouteError};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,46 +22,22 @@ pub async fn export(
     user: Option<Extension<Principal>>,
     Path(file): Path<String>,
     Query(query): Query<ExportQuery>,
-) -> Response {
-    if let Err(refusal) = super::require(user.as_deref(), Permission::Read) {
-        return refusal.into_response();
-    }
-    let Some(table) = file
+) -> Result<Response, RouteError> {
+    super::require(user.as_deref(), Permission::Read)?;
+    let unknown = || RouteError::not_found(format!("no cost table {file:?}"));
+    let table = file
         .strip_suffix(".csv")
         .filter(|t| gantry_core::cost::export::TABLES.contains(t))
-    else {
-        return (StatusCode::NOT_FOUND, format!("no cost table {file:?}")).into_response();
-    };
-    let today = chrono::Utc::now().date_naive();
-    let month = match gantry_core::cost::service::month_or_current(query.month.as_deref(), today) {
-        Ok(m) => m,
-        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
-    };
-    let review = gantry_core::cost::service::review_stored(&services.db, month, today).await;
-    let review = match review {
-        Ok(r) => r,
-        Err(err) => {
-            tracing::error!(error = ?err, "cost export failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, err.public_message()).into_response();
-        }
-    };
-    let Some(body) = gantry_core::cost::export::csv(&review, table) else {
-        return (StatusCode::NOT_FOUND, format!("no cost table {file:?}")).into_response();
-    };
-    let disposition = format!("attachment; filename=\"gantry-cost-{table}-{month}.csv\"");
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or(HeaderValue::from_static("attachment")),
-            ),
-        ],
+        .ok_or_else(unknown)?;
+    let today = services.clock.today();
+    let month = gantry_core::cost::service::month_or_current(query.month.as_deref(), today)
+        .map_err(RouteError::bad_request)?;
+    let review = gantry_core::cost::service::review_stored(&services.db, month, today).await?;
+    let body = gantry_core::cost::export::csv(&review, table).ok_or_else(unknown)?;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        "attachment",
+        &format!("gantry-cost-{table}-{month}.csv"),
         body,
-    )
-        .into_response()
+    ))
 }

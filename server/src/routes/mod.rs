@@ -2,23 +2,26 @@
 
 pub mod audit;
 pub mod cost;
+pub mod error;
 pub mod metrics;
 pub mod roadmap;
 
 use axum::http::StatusCode;
 use gantry_core::auth::{Permission, Principal};
 
+pub use error::RouteError;
+
 /// The signed-in user if they hold `permission`, else the refusal to send.
 /// (The session middleware already refused anonymous requests; this is the
 /// per-route permission check.)
-pub fn require(
-    user: Option<&Principal>,
-    permission: Permission,
-) -> Result<Principal, (StatusCode, String)> {
+pub fn require(user: Option<&Principal>, permission: Permission) -> Result<Principal, RouteError> {
     match user {
-        None => Err((StatusCode::UNAUTHORIZED, "sign in required".to_owned())),
+        None => Err(RouteError::Refused(
+            StatusCode::UNAUTHORIZED,
+            "sign in required".to_owned(),
+        )),
         Some(u) if u.can(permission) => Ok(u.clone()),
-        Some(_) => Err((
+        Some(_) => Err(RouteError::Refused(
             StatusCode::FORBIDDEN,
             format!("your roles do not allow this ({permission:?})"),
         )),

@@ -125,6 +125,7 @@ impl TestApp {
             db,
             roadmap,
             health_poll_interval: config.health_poll_interval(),
+            clock: gantry_core::clock::testing::clock(),
         };
         let auth = AuthState::from_config(&config).await.expect("auth state");
         let aws_calls = gantry_core::aws::AwsCallCounter::new();
@@ -185,9 +186,14 @@ impl TestApp {
             std::time::Duration::from_secs(30),
             chrono::Duration::days(1),
         )
-        .poll_once(chrono::Utc::now())
+        .poll_once(self.services.clock.now())
         .await
         .expect("health poll")
+    }
+
+    /// The app's "today" (its clock is pinned: see `gantry_core::clock::testing`).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.services.clock.today()
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {

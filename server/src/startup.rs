@@ -41,8 +41,17 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     Ok(db.with_audit(audit))
 }
 
+/// The database and settings every command that writes needs. Refuses a
+/// keyed audit log without a key: its appends would all be refused.
 pub async fn services(config: &Config) -> anyhow::Result<Services> {
     let db = open_database(config).await?;
+    if db.audit().keyring().is_none() {
+        if let Some(key_id) = gantry_core::audit::store::newest_key_id(&db).await? {
+            anyhow::bail!(
+                "the audit log is MACed (its newest record with key {key_id:?}) but no audit key is configured: set [audit] key (GANTRY_AUDIT__KEY) and key_id"
+            );
+        }
+    }
     Ok(Services {
         db,
         roadmap: config.roadmap_settings()?,

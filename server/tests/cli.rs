@@ -292,6 +292,15 @@ fn keyed_audit_verify_names_an_edit_and_a_cut_from_the_checkpoint_file() {
         "error: audit chain broken: the chain was cut after record 2: the checkpoint file records 3"
     );
 
+    // Without the key, nothing can be appended (the command stops at once)
+    // and the keyed records cannot be verified.
+    let keyless_import = gantry(&dir, &["roadmap", "import", SEED]);
+    assert_eq!(keyless_import.status.code(), Some(1));
+    assert!(
+        stderr(&keyless_import).contains("no audit key is configured: set [audit] key"),
+        "{}",
+        stderr(&keyless_import)
+    );
     // Without the key, the keyed records cannot be verified.
     let keyless = gantry(&dir, &["audit", "verify"]);
     assert_eq!(keyless.status.code(), Some(1));

@@ -189,6 +189,19 @@ pub async fn checkpoint(db: &Db, record: &AuditRecord) {
     }
 }
 
+/// The `key_id` of the newest record: `None` for an empty log or a legacy
+/// head. A server without a key must not start on a keyed log (every append
+/// would be refused).
+pub async fn newest_key_id(db: &Db) -> CoreResult<Option<String>> {
+    let row = sqlx::query("SELECT key_id FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("key_id")?,
+        None => None,
+    })
+}
+
 /// [`append`] in a transaction of its own, for actions that change nothing
 /// else in the database (sign-in, sign-out).
 pub async fn append_standalone(db: &Db, entry: &NewAuditEntry) -> CoreResult<AuditRecord> {

@@ -419,12 +419,29 @@ async fn cut_off_newest_records_are_detected(db: Db) {
         report.summary()
     );
 
+    // The cut goes unnoticed by the server, which appends records 8 to 14:
+    // the chain is whole and longer than the checkpointed head, but record 8
+    // is not the record 8 the checkpoint file saw.
+    for i in 8..=14 {
+        store::append_standalone(&db, &entry(&format!("later{i}"), "auth.sign_in", "user:x"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store::verify(&db).await.unwrap(),
+        broken(
+            8,
+            "its MAC is not the one the checkpoint file records (rewritten?)",
+            7
+        )
+    );
+
     raw(&db, "DELETE FROM audit_log").await.unwrap();
     assert_eq!(
         store::verify(&db).await.unwrap(),
         VerifyReport::Cut {
             last_id: 0,
-            checkpoint_id: 12,
+            checkpoint_id: 14,
             records_checked: 0
         }
     );

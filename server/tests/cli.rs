@@ -251,13 +251,14 @@ fn keyed_audit_verify_names_an_edit_and_a_cut_from_the_checkpoint_file() {
     assert!(!report.contains("legacy"), "{report}");
     assert!(report.contains("agrees (record 3)"), "{report}");
 
-    // The checkpoint file beside the database: MACed lines, the newest head
-    // last (each process also re-records the head it found), never the key.
+    // The checkpoint file beside the database: one MACed line per committed
+    // append, never the key.
     let checkpoint = std::fs::read_to_string(dir.join("gantry.audit-checkpoint.jsonl")).unwrap();
-    assert!(
-        checkpoint.lines().last().unwrap().starts_with("{\"id\":3,"),
-        "{checkpoint}"
-    );
+    let ids: Vec<&str> = checkpoint
+        .lines()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["{\"id\":1", "{\"id\":2", "{\"id\":3"], "{checkpoint}");
     assert!(checkpoint
         .lines()
         .all(|l| l.contains("\"key_id\":\"cli1\"")));

@@ -12,13 +12,15 @@
 //! `mac` is record 42's MAC; `line_mac` is the HMAC-SHA256, under key
 //! `key_id`, of `{"format":"gantry.audit.checkpoint.v1","id":42,"mac":"…",
 //! "key_id":"k2","at":"…"}` (that exact text), so a line cannot be forged or
-//! altered without the key. [`super::store::verify`] takes the valid line with
-//! the highest id and checks that this record exists with that MAC.
+//! altered without the key. [`super::store::verify`] checks every valid line:
+//! the record it names must exist with that MAC (so records cut off and then
+//! replaced by new appends are found too), and the chain must reach the highest
+//! id. The lines are held in memory while verifying (about 40 bytes each).
 //!
 //! The file is opened append-only (mode 0600) and `fsync`ed after each line. A
 //! write that fails is logged and counted, never failing the user's request.
-//! Lines from several processes (server and CLI) may interleave or repeat;
-//! only the highest id matters. The file must live where the database role
+//! Lines from several processes (server and CLI) may interleave; each must
+//! agree with the chain. The file must live where the database role
 //! cannot write (another volume or host for a real deployment); with several
 //! replicas, each needs its own file or a shared external sink.
 
@@ -187,6 +189,8 @@ fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
 pub struct CheckpointRead {
     /// The valid line with the highest id.
     pub head: Option<CheckpointEntry>,
+    /// Every valid line's (record id, record MAC), sorted, without repeats.
+    pub entries: Vec<(i64, [u8; 32])>,
     /// Lines that do not parse, whose `line_mac` does not verify, or whose
     /// key is not in the keyring: ignored (a torn last line after a crash is
     /// one; anything else deserves a look).
@@ -223,8 +227,13 @@ pub fn read_head(path: &Path, keyring: &AuditKeyring) -> CoreResult<CheckpointRe
         if line.trim().is_empty() {
             continue;
         }
-        match valid_entry(&line, keyring) {
-            Some(entry) => {
+        let valid = valid_entry(&line, keyring).and_then(|entry| {
+            let mac: [u8; 32] = hex::decode(&entry.mac).ok()?.try_into().ok()?;
+            Some((entry, mac))
+        });
+        match valid {
+            Some((entry, mac)) => {
+                read.entries.push((entry.id, mac));
                 if read.head.as_ref().is_none_or(|h| entry.id > h.id) {
                     read.head = Some(entry);
                 }
@@ -232,6 +241,8 @@ pub fn read_head(path: &Path, keyring: &AuditKeyring) -> CoreResult<CheckpointRe
             None => read.invalid_lines += 1,
         }
     }
+    read.entries.sort_unstable();
+    read.entries.dedup();
     Ok(read)
 }
 
@@ -283,6 +294,7 @@ mod tests {
 
         let read = read_head(&path, &ring).unwrap();
         assert_eq!(read.head.as_ref().map(|h| h.id), Some(4));
+        assert_eq!(read.entries, vec![(3, [0xaa; 32]), (4, [0xcc; 32])]);
         assert_eq!(read.head.unwrap().mac, "c".repeat(64));
         assert_eq!(read.invalid_lines, 3);
         assert_eq!(file.failures(), 0);

@@ -96,15 +96,10 @@ pub async fn append(
             } else {
                 now
             };
+            // Not checkpointed here: it may be this transaction's own,
+            // uncommitted record. [`commit`] checkpoints.
             let prev = match (&last_mac, keyring) {
-                (Some(mac), Some(ring)) => {
-                    // Committed (we hold the append lock and see it): make sure
-                    // it is checkpointed even if its writer could not.
-                    if let Some(file) = &db.audit().checkpoint {
-                        file.record(ring.current(), last_id, mac).await;
-                    }
-                    mac.clone()
-                }
+                (Some(mac), Some(_)) => mac.clone(),
                 (Some(_), None) => {
                     return Err(CoreError::Corrupt(format!(
                         "the audit log is keyed (record {last_id} was MACed with key {:?}) but no audit key is configured: set [audit] key",
@@ -218,8 +213,9 @@ pub async fn append_standalone(db: &Db, entry: &NewAuditEntry) -> CoreResult<Aud
 /// a keyed one; each `prev_hash` must be the previous record's link.
 ///
 /// Then the checkpoint file (read first, so that records appended meanwhile
-/// cannot look like a cut): its newest valid line must name a record of the
-/// chain, with the same MAC; a chain that ends before it was cut
+/// cannot look like a cut): every valid line must name a record of the chain
+/// with the same MAC (records cut off, then replaced by later appends, fail
+/// here), and a chain that ends before its highest id was cut
 /// ([`VerifyReport::Cut`]). Without a checkpoint file, removing the newest
 /// records cannot be detected ([`CheckpointCheck::NotConfigured`]).
 pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
@@ -234,7 +230,13 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
         }
         _ => None,
     };
-    let head = checkpoint_read.as_ref().and_then(|r| r.head.clone());
+    // Every checkpointed (id, MAC), in id order, consumed as the walk passes.
+    let mut checkpoints = checkpoint_read
+        .as_ref()
+        .map(|r| r.entries.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .peekable();
 
     let mut expected_id: i64 = 1;
     let mut last_seen = i64::MIN;
@@ -330,8 +332,10 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
                 };
                 return broken(id, reason, checked);
             }
-            if let Some(head) = head.as_ref().filter(|h| h.id == id) {
-                if record.mac.as_deref() != Some(head.mac.as_str()) {
+            while let Some((at, mac)) = checkpoints.next_if(|(at, _)| *at <= id) {
+                // (An id below this one cannot remain: ids run without gaps
+                // from 1, and every line names an id of 1 or more.)
+                if *at == id && record.mac.as_deref() != Some(hex::encode(mac).as_str()) {
                     return broken(
                         id,
                         "its MAC is not the one the checkpoint file records (rewritten?)".into(),

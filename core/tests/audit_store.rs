@@ -240,6 +240,7 @@ async fn database_refuses_updates_and_deletes(db: Db) {
     for sql in [
         "UPDATE audit_log SET actor = 'mallory' WHERE id = 1",
         "UPDATE audit_log SET after_json = NULL",
+        "UPDATE audit_log SET key_id = NULL, mac = NULL",
         "DELETE FROM audit_log WHERE id = 2",
         "DELETE FROM audit_log",
     ] {

@@ -184,7 +184,7 @@ fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
     file.sync_data()
 }
 
-/// What [`read_head`] found in a checkpoint file.
+/// What [`read_checkpoints`] found in a checkpoint file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CheckpointRead {
     /// The valid line with the highest id.
@@ -199,8 +199,8 @@ pub struct CheckpointRead {
     pub missing: bool,
 }
 
-/// Reads every line of `path`, keeping the valid one with the highest id.
-pub fn read_head(path: &Path, keyring: &AuditKeyring) -> CoreResult<CheckpointRead> {
+/// Reads every line of `path`: the valid ones (sorted) and the newest of them.
+pub fn read_checkpoints(path: &Path, keyring: &AuditKeyring) -> CoreResult<CheckpointRead> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -292,7 +292,7 @@ mod tests {
         append_line(&path, &edited).unwrap();
         append_line(&path, "{\"id\":100,").unwrap();
 
-        let read = read_head(&path, &ring).unwrap();
+        let read = read_checkpoints(&path, &ring).unwrap();
         assert_eq!(read.head.as_ref().map(|h| h.id), Some(4));
         assert_eq!(read.entries, vec![(3, [0xaa; 32]), (4, [0xcc; 32])]);
         assert_eq!(read.head.unwrap().mac, "c".repeat(64));
@@ -303,7 +303,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_file_is_reported_and_an_unwritable_one_counted() {
         let ring = testing::keyring();
-        let read = read_head(&temp_file("missing"), &ring).unwrap();
+        let read = read_checkpoints(&temp_file("missing"), &ring).unwrap();
         assert!(read.missing && read.head.is_none());
 
         // A directory where the file should be: every write fails, none panics.

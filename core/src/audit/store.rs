@@ -29,7 +29,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 use super::chain::{
     canonical_bytes, canonical_json, record_hash, record_link, record_mac, GENESIS_PREV_HASH,
 };
-use super::checkpoint::read_head;
+use super::checkpoint::read_checkpoints;
 use super::model::{
     AuditFilter, AuditPage, AuditRecord, CheckpointCheck, NewAuditEntry, PageRequest, VerifyReport,
 };
@@ -223,7 +223,7 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
     let checkpoint_read = match (keyring, db.audit().checkpoint_path()) {
         (Some(ring), Some(path)) => {
             let (ring, path) = (ring.clone(), path.to_owned());
-            let read = tokio::task::spawn_blocking(move || read_head(&path, &ring))
+            let read = tokio::task::spawn_blocking(move || read_checkpoints(&path, &ring))
                 .await
                 .map_err(|e| CoreError::Corrupt(format!("reading the checkpoint file: {e}")))??;
             Some(read)

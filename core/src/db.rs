@@ -6,14 +6,16 @@
 //! its own migrations (`migrations/sqlite`, `migrations/postgres`) because their
 //! DDL differs (identity columns, integer widths).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+use crate::audit::keys::{AuditSettings, AuditState};
 use crate::error::{CoreError, CoreResult};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -42,10 +44,14 @@ impl Backend {
 }
 
 /// The database handle every area's store takes. Cheap to clone.
+///
+/// It also carries how the audit log is protected (key and checkpoint file,
+/// [`Db::with_audit`]), so that every `audit::store::append` uses them.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    audit: Arc<AuditState>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,7 +104,11 @@ impl Db {
             })
             .connect_with(connect_options)
             .await?;
-        let db = Self { pool, backend };
+        let db = Self {
+            pool,
+            backend,
+            audit: AuditState::new(AuditSettings::default()),
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -119,9 +129,31 @@ impl Db {
         self.backend
     }
 
+    /// This handle (sharing the pool) with the audit key(s) and checkpoint
+    /// file that `audit::store::append` and `verify` use from now on. Without
+    /// it, records are written in the legacy unkeyed form.
+    pub fn with_audit(mut self, settings: AuditSettings) -> Self {
+        self.audit = AuditState::new(settings);
+        self
+    }
+
+    pub fn audit(&self) -> &AuditState {
+        &self.audit
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The file a `sqlite:` URL names (`sqlite://data/gantry.db` → `data/gantry.db`),
+/// or `None` for another backend or an in-memory database.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
 /// `sqlite://data/gantry.db` → creates `data/` and asks SQLite to create the file.
@@ -175,6 +207,7 @@ pub mod testing {
     use sqlx::Connection;
 
     use super::{Db, DbOptions};
+    use crate::audit::keys::{self, AuditSettings};
 
     static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -191,14 +224,30 @@ pub mod testing {
         )
     }
 
-    /// A migrated database in a new temporary SQLite file.
-    pub async fn sqlite() -> Db {
+    fn temp_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join("gantry-tests");
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join(format!("{}.db", unique_name("t")));
+        dir
+    }
+
+    /// The audit protection of the test databases: the fixed test key
+    /// ([`keys::testing::keyring`]) and a checkpoint file of their own.
+    pub fn audit_settings(name: &str) -> AuditSettings {
+        AuditSettings {
+            keyring: Some(keys::testing::keyring()),
+            checkpoint_file: Some(temp_dir().join(format!("{name}.audit-checkpoint.jsonl"))),
+        }
+    }
+
+    /// A migrated database in a new temporary SQLite file, its audit log keyed
+    /// with the test key and checkpointed beside it.
+    pub async fn sqlite() -> Db {
+        let name = unique_name("t");
+        let path = temp_dir().join(format!("{name}.db"));
         Db::connect(&DbOptions::new(format!("sqlite://{}", path.display())))
             .await
             .expect("sqlite test database")
+            .with_audit(audit_settings(&name))
     }
 
     /// A migrated, brand-new PostgreSQL database.
@@ -224,6 +273,7 @@ pub mod testing {
         Db::connect(&DbOptions::new(url.to_string()))
             .await
             .expect("postgres test database")
+            .with_audit(audit_settings(&name))
     }
 }
 
@@ -263,6 +313,17 @@ mod tests {
         let err = Backend::for_url("mysql://u:secret@h/db").unwrap_err();
         assert!(err.contains("unsupported database URL"), "{err}");
         assert!(!err.contains("secret"), "password leaked: {err}");
+    }
+
+    #[test]
+    fn sqlite_paths_come_from_the_url() {
+        assert_eq!(
+            sqlite_path("sqlite://data/gantry.db?mode=rwc"),
+            Some(PathBuf::from("data/gantry.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:x.db"), Some(PathBuf::from("x.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://u@h/db"), None);
     }
 
     #[test]

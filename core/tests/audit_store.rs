@@ -8,10 +8,14 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use gantry_core::audit::chain::{record_hash, GENESIS_PREV_HASH};
+use gantry_core::audit::chain::{record_hash, record_link, record_mac, GENESIS_PREV_HASH};
 use gantry_core::audit::export::{self, ExportFormat, CSV_HEADER};
+use gantry_core::audit::keys::testing as test_keys;
 use gantry_core::audit::store;
-use gantry_core::audit::{AuditFilter, AuditRecord, NewAuditEntry, PageRequest, VerifyReport};
+use gantry_core::audit::{
+    AuditFilter, AuditKey, AuditKeyring, AuditRecord, AuditSettings, CheckpointCheck,
+    NewAuditEntry, PageRequest, VerifyReport,
+};
 use gantry_core::db::Backend;
 use gantry_core::{CoreError, Db};
 use serde_json::json;
@@ -32,16 +36,79 @@ fn entry(actor: &str, action: &str, target: &str) -> NewAuditEntry {
     }
 }
 
-/// Appends `n` records (actor `user{i}`) in one transaction.
+/// Appends `n` records (actor `user{i}`) in one transaction, committed with
+/// [`store::commit`] (which checkpoints the head).
 async fn append_many(db: &Db, n: usize) -> Vec<AuditRecord> {
     let mut tx = db.pool().begin().await.unwrap();
     let mut records = Vec::with_capacity(n);
     for i in 1..=n {
         let e = entry(&format!("user{i}"), "roadmap.module.update", "module:waf");
-        records.push(store::append(&mut tx, db.backend(), &e).await.unwrap());
+        records.push(store::append(&mut tx, db, &e).await.unwrap());
     }
-    tx.commit().await.unwrap();
+    store::commit(tx, db, records.last().unwrap())
+        .await
+        .unwrap();
     records
+}
+
+/// The parts of an `Ok` report: records, legacy records, head, checkpoint.
+async fn verified(db: &Db) -> (u64, u64, String, CheckpointCheck) {
+    match store::verify(db).await.unwrap() {
+        VerifyReport::Ok {
+            records,
+            legacy_records,
+            last_hash,
+            checkpoint,
+        } => (records, legacy_records, last_hash, checkpoint),
+        other => panic!("expected an intact chain: {other:?}"),
+    }
+}
+
+fn checkpoint_id(check: &CheckpointCheck) -> Option<i64> {
+    match check {
+        CheckpointCheck::Matched { id, .. } => Some(*id),
+        _ => None,
+    }
+}
+
+/// `db`'s pool with other audit settings: the same database, another keyring.
+fn with_keys(db: &Db, keyring: Option<AuditKeyring>, checkpoint: Option<&Db>) -> Db {
+    db.clone().with_audit(AuditSettings {
+        keyring,
+        checkpoint_file: checkpoint.and_then(|d| d.audit().checkpoint_path().map(Into::into)),
+    })
+}
+
+/// What an attacker with write access to the database does after editing
+/// record `from`: recompute `hash`, `prev_hash` and (with `key`) `mac` of every
+/// record from it on, so that the chain links again. Without `key` the records
+/// are rewritten as legacy, unkeyed SHA-256 records.
+async fn recompute_from(db: &Db, records: &mut [AuditRecord], from: i64, key: Option<&AuditKey>) {
+    let mut prev = records
+        .iter()
+        .find(|r| r.id == from - 1)
+        .map(|r| record_link(r).to_owned())
+        .unwrap_or_else(|| GENESIS_PREV_HASH.to_owned());
+    for r in records.iter_mut().filter(|r| r.id >= from) {
+        r.prev_hash = prev.clone();
+        r.key_id = key.map(|k| k.id().to_owned());
+        r.mac = None;
+        r.hash = record_hash(r).unwrap();
+        r.mac = key.map(|k| record_mac(k, r).unwrap());
+        sqlx::query(
+            "UPDATE audit_log SET actor = $1, prev_hash = $2, hash = $3, key_id = $4, mac = $5 WHERE id = $6",
+        )
+        .bind(&r.actor)
+        .bind(&r.prev_hash)
+        .bind(&r.hash)
+        .bind(r.key_id.as_deref())
+        .bind(r.mac.as_deref())
+        .bind(r.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+        prev = record_link(r).to_owned();
+    }
 }
 
 async fn raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
@@ -78,41 +145,41 @@ fn broken(id: i64, reason: &str, records_checked: u64) -> VerifyReport {
 }
 
 async fn appended_records_form_a_verified_chain(db: Db) {
-    assert_eq!(
-        store::verify(&db).await.unwrap(),
-        VerifyReport::Ok {
-            records: 0,
-            last_hash: GENESIS_PREV_HASH.into()
-        }
+    let (records, legacy, head, checkpoint) = verified(&db).await;
+    assert_eq!((records, legacy, head.as_str()), (0, 0, GENESIS_PREV_HASH));
+    assert!(
+        matches!(checkpoint, CheckpointCheck::Empty { missing: true, .. }),
+        "{checkpoint:?}"
     );
     let mut tx = db.pool().begin().await.unwrap();
     let mut appended = Vec::new();
     for action in ["roadmap.import", "roadmap.module.update", "auth.sign_in"] {
         let e = entry("alice", action, "roadmap");
-        appended.push(store::append(&mut tx, db.backend(), &e).await.unwrap());
+        appended.push(store::append(&mut tx, &db, &e).await.unwrap());
     }
-    tx.commit().await.unwrap();
+    store::commit(tx, &db, &appended[2]).await.unwrap();
 
     assert_eq!(
         appended.iter().map(|r| r.id).collect::<Vec<_>>(),
         vec![1, 2, 3]
     );
+    // Each record is MACed with the test key and links to the previous MAC.
+    let key = test_keys::keyring().current().clone();
     assert_eq!(appended[0].prev_hash, "0".repeat(64));
-    assert_eq!(appended[1].prev_hash, appended[0].hash);
-    assert_eq!(appended[2].prev_hash, appended[1].hash);
+    assert_eq!(Some(&appended[1].prev_hash), appended[0].mac.as_ref());
+    assert_eq!(Some(&appended[2].prev_hash), appended[1].mac.as_ref());
     assert!(appended.windows(2).all(|w| w[0].at <= w[1].at));
     for r in &appended {
         assert_eq!(r.at.len(), "2026-11-25T09:30:00.123Z".len(), "{}", r.at);
         assert!(r.at.ends_with('Z'), "{}", r.at);
         assert_eq!(record_hash(r).unwrap(), r.hash);
+        assert_eq!(r.key_id.as_deref(), Some("test"));
+        assert_eq!(r.mac.clone(), Some(record_mac(&key, r).unwrap()));
     }
-    assert_eq!(
-        store::verify(&db).await.unwrap(),
-        VerifyReport::Ok {
-            records: 3,
-            last_hash: appended[2].hash.clone()
-        }
-    );
+    let (records, legacy, head, checkpoint) = verified(&db).await;
+    assert_eq!((records, legacy), (3, 0));
+    assert_eq!(Some(head), appended[2].mac.clone());
+    assert_eq!(checkpoint_id(&checkpoint), Some(3), "{checkpoint:?}");
 
     // What the database gives back is exactly what was appended.
     let mut stored = all_newest_first(&db).await;
@@ -143,13 +210,9 @@ async fn rolled_back_transaction_leaves_no_record(db: Db) {
         .execute(&mut *tx)
         .await
         .unwrap();
-    let doomed = store::append(
-        &mut tx,
-        db.backend(),
-        &entry("alice", "roadmap.import", "roadmap"),
-    )
-    .await
-    .unwrap();
+    let doomed = store::append(&mut tx, &db, &entry("alice", "roadmap.import", "roadmap"))
+        .await
+        .unwrap();
     assert_eq!(doomed.id, 2);
     tx.rollback().await.unwrap();
 
@@ -159,19 +222,16 @@ async fn rolled_back_transaction_leaves_no_record(db: Db) {
         .await
         .unwrap();
     assert!(meta.is_none(), "the change rolled back with its record");
-    assert_eq!(
-        store::verify(&db).await.unwrap(),
-        VerifyReport::Ok {
-            records: 1,
-            last_hash: first.hash.clone()
-        }
-    );
+    // Nor a checkpoint: the rolled-back record is not mistaken for a cut.
+    let (records, _, head, checkpoint) = verified(&db).await;
+    assert_eq!((records, Some(head)), (1, first.mac.clone()));
+    assert_eq!(checkpoint_id(&checkpoint), Some(1), "{checkpoint:?}");
 
     // The next append reuses the id and follows the surviving record.
     let next = store::append_standalone(&db, &entry("bob", "auth.sign_in", "user:bob"))
         .await
         .unwrap();
-    assert_eq!((next.id, next.prev_hash.clone()), (2, first.hash));
+    assert_eq!((next.id, Some(next.prev_hash.clone())), (2, first.mac));
     assert!(store::verify(&db).await.unwrap().is_ok());
 }
 
@@ -180,6 +240,7 @@ async fn database_refuses_updates_and_deletes(db: Db) {
     for sql in [
         "UPDATE audit_log SET actor = 'mallory' WHERE id = 1",
         "UPDATE audit_log SET after_json = NULL",
+        "UPDATE audit_log SET key_id = NULL, mac = NULL",
         "DELETE FROM audit_log WHERE id = 2",
         "DELETE FROM audit_log",
     ] {
@@ -208,7 +269,7 @@ async fn edited_actor_is_detected(db: Db) {
     );
     assert_eq!(
         store::verify(&db).await.unwrap(),
-        broken(3, "hash mismatch: the record was edited", 2)
+        broken(3, "MAC does not match (edited?)", 2)
     );
 }
 
@@ -233,7 +294,7 @@ async fn edited_json_is_detected(db: Db) {
     .unwrap();
     assert_eq!(
         store::verify(&db).await.unwrap(),
-        broken(2, "hash mismatch: the record was edited", 1)
+        broken(2, "MAC does not match (edited?)", 1)
     );
 
     raw(
@@ -256,7 +317,7 @@ async fn edited_json_is_detected(db: Db) {
     }
 }
 
-async fn edit_with_recomputed_hash_breaks_the_link(db: Db) {
+async fn edit_with_recomputed_hash_fails_its_mac(db: Db) {
     let records = append_many(&db, 4).await;
     drop_triggers(&db).await;
     let mut forged = records[1].clone();
@@ -270,8 +331,264 @@ async fn edit_with_recomputed_hash_breaks_the_link(db: Db) {
         .unwrap();
     assert_eq!(
         store::verify(&db).await.unwrap(),
-        broken(3, "prev_hash does not match record 2", 2)
+        broken(2, "MAC does not match (edited?)", 1)
     );
+}
+
+/// The attacker drops the triggers, edits record 17 and recomputes the chain
+/// from there: with a key of their own under the same name, or as the legacy
+/// SHA-256 chain the old format was. Verify names record 17 either way; a
+/// rewrite of the whole chain as legacy records is caught by the checkpoint.
+async fn edit_recomputed_with_a_wrong_key_or_plain_sha256_is_named(db: Db) {
+    let mut records = append_many(&db, 20).await;
+    assert_eq!(checkpoint_id(&verified(&db).await.3), Some(20));
+    drop_triggers(&db).await;
+    records[16].actor = "mallory".into();
+
+    let wrong = test_keys::key("test", "attacker");
+    recompute_from(&db, &mut records, 17, Some(&wrong)).await;
+    let report = store::verify(&db).await.unwrap();
+    assert_eq!(report, broken(17, "MAC does not match (edited?)", 16));
+    assert_eq!(
+        report.summary(),
+        "audit chain broken: record 17: MAC does not match (edited?) (16 records checked before it)"
+    );
+
+    recompute_from(&db, &mut records, 17, None).await;
+    assert_eq!(
+        store::verify(&db).await.unwrap(),
+        broken(
+            17,
+            "unkeyed (legacy) record after keyed records (rewritten without the key?)",
+            16
+        )
+    );
+
+    // Every record rewritten as a legacy record: a consistent SHA-256 chain,
+    // but the checkpoint file says record 20 had a MAC.
+    recompute_from(&db, &mut records, 1, None).await;
+    assert_eq!(
+        store::verify(&db).await.unwrap(),
+        broken(
+            20,
+            "its MAC is not the one the checkpoint file records (rewritten?)",
+            19
+        )
+    );
+}
+
+/// The attacker drops the triggers and deletes the newest 5 records: the rest
+/// is a valid chain, and only the checkpoint file shows it was cut.
+async fn cut_off_newest_records_are_detected(db: Db) {
+    for i in 1..=12 {
+        store::append_standalone(&db, &entry(&format!("user{i}"), "auth.sign_in", "user:x"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(checkpoint_id(&verified(&db).await.3), Some(12));
+    drop_triggers(&db).await;
+    assert_eq!(
+        raw(&db, "DELETE FROM audit_log WHERE id > 7")
+            .await
+            .unwrap(),
+        5
+    );
+    let report = store::verify(&db).await.unwrap();
+    assert_eq!(
+        report,
+        VerifyReport::Cut {
+            last_id: 7,
+            checkpoint_id: 12,
+            records_checked: 7
+        }
+    );
+    assert_eq!(
+        report.summary(),
+        "audit chain broken: the chain was cut after record 7: the checkpoint file records 12"
+    );
+    assert!(!report.is_ok());
+
+    // Without a checkpoint file, the cut chain looks whole, and says so.
+    let blind = with_keys(&db, Some(test_keys::keyring()), None);
+    let report = store::verify(&blind).await.unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert!(
+        report
+            .summary()
+            .contains("removal of the newest records cannot be detected"),
+        "{}",
+        report.summary()
+    );
+
+    // The cut goes unnoticed by the server, which appends records 8 to 14:
+    // the chain is whole and longer than the checkpointed head, but record 8
+    // is not the record 8 the checkpoint file saw.
+    for i in 8..=14 {
+        store::append_standalone(&db, &entry(&format!("later{i}"), "auth.sign_in", "user:x"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store::verify(&db).await.unwrap(),
+        broken(
+            8,
+            "its MAC is not the one the checkpoint file records (rewritten?)",
+            7
+        )
+    );
+
+    raw(&db, "DELETE FROM audit_log").await.unwrap();
+    assert_eq!(
+        store::verify(&db).await.unwrap(),
+        VerifyReport::Cut {
+            last_id: 0,
+            checkpoint_id: 14,
+            records_checked: 0
+        }
+    );
+}
+
+/// Records MACed under key k1, then, after a rotation, under k2 with k1 kept
+/// as a previous key: all verify. Without k1, the first k1 record is named.
+async fn rotated_keys_verify_with_the_keyring(db: Db) {
+    let k1 = test_keys::key("k1", "first");
+    let k2 = test_keys::key("k2", "second");
+    let before = with_keys(
+        &db,
+        Some(AuditKeyring::new(k1.clone(), vec![]).unwrap()),
+        Some(&db),
+    );
+    append_many(&before, 3).await;
+    let after = with_keys(
+        &db,
+        Some(AuditKeyring::new(k2.clone(), vec![k1.clone()]).unwrap()),
+        Some(&db),
+    );
+    append_many(&after, 3).await;
+
+    let stored: Vec<Option<String>> = all_newest_first(&db)
+        .await
+        .into_iter()
+        .rev()
+        .map(|r| r.key_id)
+        .collect();
+    let names = |n: &str| Some(n.to_owned());
+    assert_eq!(
+        stored,
+        vec![
+            names("k1"),
+            names("k1"),
+            names("k1"),
+            names("k2"),
+            names("k2"),
+            names("k2")
+        ]
+    );
+    let (records, legacy, _, checkpoint) = verified(&after).await;
+    assert_eq!(
+        (records, legacy, checkpoint_id(&checkpoint)),
+        (6, 0, Some(6))
+    );
+
+    let only_k2 = with_keys(&db, Some(AuditKeyring::new(k2, vec![]).unwrap()), Some(&db));
+    assert_eq!(
+        store::verify(&only_k2).await.unwrap(),
+        broken(
+            1,
+            "unknown key \"k1\": neither [audit] key_id nor one of [audit] previous_keys",
+            0
+        )
+    );
+    // A previous key named k1 with another secret is no help either.
+    let wrong_k1 = with_keys(
+        &db,
+        Some(
+            AuditKeyring::new(
+                test_keys::key("k2", "second"),
+                vec![test_keys::key("k1", "other")],
+            )
+            .unwrap(),
+        ),
+        Some(&db),
+    );
+    assert_eq!(
+        store::verify(&wrong_k1).await.unwrap(),
+        broken(1, "MAC does not match (edited?)", 0)
+    );
+    // And with no key at all, keyed records cannot be checked nor extended.
+    let keyless = with_keys(&db, None, None);
+    assert_eq!(
+        store::verify(&keyless).await.unwrap(),
+        broken(
+            1,
+            "MACed with key \"k1\", but no audit key is configured",
+            0
+        )
+    );
+    let refused =
+        store::append_standalone(&keyless, &entry("eve", "auth.sign_in", "user:eve")).await;
+    assert!(matches!(refused, Err(CoreError::Corrupt(_))), "{refused:?}");
+    assert_eq!(all_newest_first(&db).await.len(), 6);
+}
+
+/// Records written before a key was configured verify as legacy records and
+/// are counted; the first keyed record's MAC then covers the legacy head.
+async fn legacy_records_before_the_key_still_verify(db: Db) {
+    let legacy_db = with_keys(&db, None, None);
+    let mut records = append_many(&legacy_db, 3).await;
+    assert!(records
+        .iter()
+        .all(|r| r.key_id.is_none() && r.mac.is_none()));
+    let (n, legacy, _, checkpoint) = verified(&legacy_db).await;
+    assert_eq!(
+        (n, legacy, checkpoint),
+        (3, 3, CheckpointCheck::NotConfigured)
+    );
+
+    records.extend(append_many(&db, 2).await);
+    assert_eq!(records[3].prev_hash, records[2].hash);
+    let report = store::verify(&db).await.unwrap();
+    let (n, legacy, _, checkpoint) = verified(&db).await;
+    assert_eq!((n, legacy, checkpoint_id(&checkpoint)), (5, 3, Some(5)));
+    assert!(
+        report.summary().contains("3 legacy records"),
+        "{}",
+        report.summary()
+    );
+
+    // Editing a legacy record and recomputing the SHA-256 chain after it
+    // cannot produce the MAC of the keyed record that follows.
+    drop_triggers(&db).await;
+    records[1].actor = "mallory".into();
+    recompute_from(&db, &mut records[..3], 2, None).await;
+    assert_eq!(
+        store::verify(&db).await.unwrap(),
+        broken(4, "prev_hash does not match record 3", 3)
+    );
+}
+
+/// A checkpoint file that cannot be written never fails the user's action.
+async fn unwritable_checkpoint_never_fails_an_append(db: Db) {
+    let dir = std::env::temp_dir().join(format!(
+        "gantry-unwritable-checkpoint-{}-{:?}",
+        std::process::id(),
+        db.backend()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A directory where the file should be.
+    let broken_db = db.clone().with_audit(AuditSettings {
+        keyring: Some(test_keys::keyring()),
+        checkpoint_file: Some(dir.clone()),
+    });
+    store::append_standalone(&broken_db, &entry("alice", "auth.sign_in", "user:a"))
+        .await
+        .unwrap();
+    store::append_standalone(&broken_db, &entry("bob", "auth.sign_in", "user:b"))
+        .await
+        .unwrap();
+    assert!(broken_db.audit().checkpoint_failures() >= 2);
+    assert_eq!(all_newest_first(&db).await.len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 async fn deleted_records_are_detected(db: Db) {
@@ -588,9 +905,9 @@ async fn csv_and_json_lines_exports(db: Db) {
     let records = all_newest_first(&db).await;
 
     let csv = export::to_csv(&records).unwrap();
-    assert!(
-        csv.starts_with("id,at,actor,role,action,target,before,after,request_id,prev_hash,hash\n")
-    );
+    assert!(csv.starts_with(
+        "id,at,actor,role,action,target,before,after,request_id,prev_hash,hash,key_id,mac\n"
+    ));
     assert!(csv.contains(r#","Smith, ""Bob""","#), "{csv}");
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
@@ -608,6 +925,8 @@ async fn csv_and_json_lines_exports(db: Db) {
         records[0].after.clone().unwrap()
     );
     assert_eq!(&newest[10], records[0].hash);
+    assert_eq!(&newest[11], "test");
+    assert_eq!(Some(&newest[12]), records[0].mac.as_deref());
 
     let lines = export::to_json_lines(&records).unwrap();
     assert_eq!(lines.lines().count(), 2);
@@ -640,8 +959,8 @@ async fn concurrent_appends_keep_one_chain(db: Db) {
                 for attempt in 0..5 {
                     let result = async {
                         let mut tx = db.pool().begin().await?;
-                        let record = store::append(&mut tx, db.backend(), &e).await?;
-                        tx.commit().await?;
+                        let record = store::append(&mut tx, &db, &e).await?;
+                        store::commit(tx, &db, &record).await?;
                         Ok::<_, CoreError>(record)
                     }
                     .await;
@@ -679,7 +998,12 @@ gantry_core::on_both_backends!(
     database_refuses_updates_and_deletes,
     edited_actor_is_detected,
     edited_json_is_detected,
-    edit_with_recomputed_hash_breaks_the_link,
+    edit_with_recomputed_hash_fails_its_mac,
+    edit_recomputed_with_a_wrong_key_or_plain_sha256_is_named,
+    cut_off_newest_records_are_detected,
+    rotated_keys_verify_with_the_keyring,
+    legacy_records_before_the_key_still_verify,
+    unwritable_checkpoint_never_fails_an_append,
     deleted_records_are_detected,
     query_filters,
     invalid_filters_and_entries_are_refused,

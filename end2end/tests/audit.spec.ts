@@ -2,7 +2,7 @@ import { test, expect, signIn, sameOriginHeaders } from './fixtures';
 
 const TABLE = 'table[data-testid="audit-table"]';
 const ROWS = `${TABLE} tr[data-audit-id]`;
-const CSV_HEADER = 'id,at,actor,role,action,target,before,after,request_id,prev_hash,hash';
+const CSV_HEADER = 'id,at,actor,role,action,target,before,after,request_id,prev_hash,hash,key_id,mac';
 
 test.describe('audit log /audit', () => {
   test('ada sees sign-ins and the seed import', async ({ page, visit }) => {

@@ -28,6 +28,7 @@ pub struct Config {
     pub health: HealthConfig,
     pub cost: CostConfig,
     pub metrics: MetricsConfig,
+    pub audit: AuditConfig,
     /// Environments created at start-up when they do not exist yet
     /// (`[[environments]]` tables); admins edit them in the UI afterwards.
     pub environments: Vec<EnvironmentInput>,
@@ -280,6 +281,35 @@ pub struct MetricsConfig {
     pub bearer_token: Option<SecretString>,
 }
 
+/// The audit log's protection against someone who can write to the database.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// HMAC-SHA256 key (at least 32 bytes) that MACs every new audit record.
+    /// A secret: never logged; keep it outside the database (env
+    /// `GANTRY_AUDIT__KEY`). Absent: legacy, unkeyed SHA-256 records.
+    pub key: Option<SecretString>,
+    /// The short name stored with each record the key MACs.
+    pub key_id: String,
+    /// Earlier keys, by name, kept to verify the records they MACed.
+    pub previous_keys: std::collections::BTreeMap<String, SecretString>,
+    /// Append-only file recording the chain's head after each append, to
+    /// detect removal of the newest records. Absent: beside a SQLite database
+    /// (`<name>.audit-checkpoint.jsonl`), none for PostgreSQL; "" = none.
+    pub checkpoint_file: Option<PathBuf>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            key: None,
+            key_id: "k1".to_owned(),
+            previous_keys: std::collections::BTreeMap::new(),
+            checkpoint_file: None,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
@@ -415,6 +445,7 @@ impl Config {
                 ));
             }
         }
+        self.audit_settings()?;
         for env in &self.environments {
             env.validate()
                 .map_err(|e| ConfigError::Load(e.public_message()))?;
@@ -422,6 +453,65 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| invalid("log.filter", e.to_string()))?;
         Ok(())
+    }
+
+    /// The audit key(s) and checkpoint file, validated. Messages name the key
+    /// and never contain a secret.
+    pub fn audit_settings(&self) -> Result<gantry_core::audit::AuditSettings, ConfigError> {
+        use gantry_core::audit::{AuditKey, AuditKeyring, AuditSettings};
+        let audit = &self.audit;
+        let Some(secret) = &audit.key else {
+            if !audit.previous_keys.is_empty() {
+                return Err(invalid(
+                    "audit.previous_keys",
+                    "needs audit.key (the current key) as well",
+                ));
+            }
+            if audit
+                .checkpoint_file
+                .as_ref()
+                .is_some_and(|p| !p.as_os_str().is_empty())
+            {
+                return Err(invalid(
+                    "audit.checkpoint_file",
+                    "needs audit.key: each checkpoint line is MACed with it",
+                ));
+            }
+            return Ok(AuditSettings::default());
+        };
+        let current = AuditKey::new(audit.key_id.trim(), secret.clone()).map_err(|m| {
+            invalid(
+                if m.starts_with("key id") {
+                    "audit.key_id"
+                } else {
+                    "audit.key"
+                },
+                m,
+            )
+        })?;
+        let previous = audit
+            .previous_keys
+            .iter()
+            .map(|(id, secret)| AuditKey::new(id, secret.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| invalid("audit.previous_keys", m))?;
+        let keyring =
+            AuditKeyring::new(current, previous).map_err(|m| invalid("audit.previous_keys", m))?;
+        let checkpoint_file = match &audit.checkpoint_file {
+            Some(path) if path.as_os_str().is_empty() => None,
+            Some(path) => Some(path.clone()),
+            None => gantry_core::db::sqlite_path(self.database.url.expose_secret()).map(|db| {
+                let stem = db
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "gantry".to_owned());
+                db.with_file_name(format!("{stem}.audit-checkpoint.jsonl"))
+            }),
+        };
+        Ok(AuditSettings {
+            keyring: Some(keyring),
+            checkpoint_file,
+        })
     }
 
     pub fn health_poll_interval(&self) -> Duration {
@@ -737,6 +827,86 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("config: auth.oidc.issuer_url:"), "{err}");
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn short_audit_keys_are_refused_in_one_line_without_the_key() {
+        let err = Config::from_toml("[audit]\nkey = \"too-short-secret\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config: audit.key:"), "{err}");
+        assert!(err.contains("at least 32"), "{err}");
+        assert!(!err.contains("too-short-secret"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+
+        let err = Config::from_toml(&format!(
+            "[audit]\nkey = \"{KEY}\"\nprevious_keys = {{ old = \"short-old-key\" }}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("config: audit.previous_keys:"), "{err}");
+        assert!(!err.contains("short-old-key"), "{err}");
+
+        let err = Config::from_toml(&format!("[audit]\nkey = \"{KEY}\"\nkey_id = \"bad id\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config: audit.key_id:"), "{err}");
+
+        let err = Config::from_toml(&format!(
+            "[audit]\nkey = \"{KEY}\"\nkey_id = \"k1\"\nprevious_keys = {{ k1 = \"{KEY}\" }}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("given twice"), "{err}");
+
+        let err = Config::from_toml("[audit]\ncheckpoint_file = \"/tmp/x.jsonl\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("config: audit.checkpoint_file:"), "{err}");
+    }
+
+    #[test]
+    fn audit_keys_never_appear_in_debug_output() {
+        let old = "an-older-secret-key-of-32-bytes-or-more";
+        let config = Config::from_toml(&format!(
+            "[audit]\nkey = \"{KEY}\"\nkey_id = \"k2\"\nprevious_keys = {{ k1 = \"{old}\" }}\n"
+        ))
+        .unwrap();
+        let settings = config.audit_settings().unwrap();
+        for text in [
+            format!("{config:?}"),
+            format!("{settings:?}"),
+            format!("{config:#?}"),
+        ] {
+            assert!(!text.contains(KEY), "{text}");
+            assert!(!text.contains(old), "{text}");
+        }
+        let ring = settings.keyring.unwrap();
+        assert_eq!(ring.current().id(), "k2");
+        assert!(ring.get("k1").is_some());
+        // Beside the default SQLite database.
+        assert_eq!(
+            settings.checkpoint_file.unwrap(),
+            PathBuf::from("data/gantry.audit-checkpoint.jsonl")
+        );
+    }
+
+    #[test]
+    fn the_checkpoint_file_defaults_by_backend_and_can_be_turned_off() {
+        let pg = Config::from_toml(&format!(
+            "[database]\nurl = \"postgres://u@h/db\"\n[audit]\nkey = \"{KEY}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(pg.audit_settings().unwrap().checkpoint_file, None);
+        let off = Config::from_toml(&format!(
+            "[audit]\nkey = \"{KEY}\"\ncheckpoint_file = \"\"\n"
+        ))
+        .unwrap();
+        assert_eq!(off.audit_settings().unwrap().checkpoint_file, None);
+        let none = Config::from_toml("").unwrap().audit_settings().unwrap();
+        assert!(none.keyring.is_none() && none.checkpoint_file.is_none());
     }
 
     #[test]

@@ -42,7 +42,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the SHA-256 chain and name the first broken record, if any.
+    /// Check every record's MAC (or legacy SHA-256) and the chain's head
+    /// against the checkpoint file; name the first broken record, if any.
     Verify,
 }
 
@@ -130,18 +131,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = startup::open_database(&config).await?;
             let report = gantry_core::audit::store::verify(&db).await?;
             db.close().await;
-            match report {
-                gantry_core::audit::VerifyReport::Ok { records, last_hash } => {
-                    println!("audit chain ok: {records} records, last hash {last_hash}");
-                    Ok(())
-                }
-                gantry_core::audit::VerifyReport::Broken {
-                    id,
-                    reason,
-                    records_checked,
-                } => Err(anyhow::anyhow!(
-                    "audit chain broken at record {id}: {reason} ({records_checked} records checked before it)"
-                )),
+            if report.is_ok() {
+                println!("{}", report.summary());
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("{}", report.summary()))
             }
         }
     }

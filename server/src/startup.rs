@@ -24,9 +24,11 @@ pub fn init_tracing(config: &Config) {
     };
 }
 
-/// Opens (and migrates) the configured database, with one clear line on failure.
+/// Opens (and migrates) the configured database, with one clear line on
+/// failure, protected by the configured audit key(s) and checkpoint file.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    Db::connect(&config.db_options()).await.map_err(|e| {
+    let audit = config.audit_settings()?;
+    let db = Db::connect(&config.db_options()).await.map_err(|e| {
         let detail = match &e {
             gantry_core::CoreError::Database(inner) => inner.to_string(),
             other => other.to_string(),
@@ -35,11 +37,21 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
             "cannot open database {}: {detail}",
             config.database_display()
         )
-    })
+    })?;
+    Ok(db.with_audit(audit))
 }
 
+/// The database and settings every command that writes needs. Refuses a
+/// keyed audit log without a key: its appends would all be refused.
 pub async fn services(config: &Config) -> anyhow::Result<Services> {
     let db = open_database(config).await?;
+    if db.audit().keyring().is_none() {
+        if let Some(key_id) = gantry_core::audit::store::newest_key_id(&db).await? {
+            anyhow::bail!(
+                "the audit log is MACed (its newest record with key {key_id:?}) but no audit key is configured: set [audit] key (GANTRY_AUDIT__KEY) and key_id"
+            );
+        }
+    }
     Ok(Services {
         db,
         roadmap: config.roadmap_settings()?,
@@ -95,6 +107,20 @@ pub fn hash_file_beside_binary(name: &str) -> Option<std::path::PathBuf> {
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let services = services(&config).await?;
+    match (services.db.audit().keyring(), services.db.audit().checkpoint_path()) {
+        (None, _) => tracing::warn!(
+            "[audit] key is not set: audit records are chained by plain SHA-256, which anyone who can write to the database can recompute"
+        ),
+        (Some(ring), Some(path)) => tracing::info!(
+            key_id = ring.current().id(),
+            checkpoint_file = %path.display(),
+            "audit records are MACed; the chain's head is checkpointed"
+        ),
+        (Some(ring), None) => tracing::warn!(
+            key_id = ring.current().id(),
+            "audit records are MACed, but there is no [audit] checkpoint_file: removal of the newest records cannot be detected"
+        ),
+    }
     if let Some(seed) = &config.roadmap.seed_file {
         if service::seed_if_empty(&services.db, &services.roadmap, seed)
             .await

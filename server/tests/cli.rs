@@ -182,6 +182,153 @@ fn audit_verify_passes_then_names_a_hand_edited_record() {
     let broken = gantry(&dir, &["audit", "verify"]);
     assert_eq!(broken.status.code(), Some(1));
     let err = stderr(&broken);
-    assert!(err.contains("audit chain broken at record 1"), "{err}");
+    assert!(err.contains("audit chain broken: record 1:"), "{err}");
     assert!(err.contains("edited"), "{err}");
+}
+
+const AUDIT_KEY: &str = "cli-test-audit-key-0123456789abcdef-xyz";
+
+/// `gantry` with an audit key (and so the default checkpoint file beside the
+/// SQLite database).
+fn gantry_keyed(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(args)
+        .env(
+            "GANTRY_DATABASE__URL",
+            format!("sqlite://{}/gantry.db", dir.display()),
+        )
+        .env("GANTRY_LOG__FILTER", "warn")
+        .env("GANTRY_AUDIT__KEY", AUDIT_KEY)
+        .env("GANTRY_AUDIT__KEY_ID", "cli1")
+        .output()
+        .unwrap()
+}
+
+/// Runs Python `code` on the database with the append-only triggers dropped,
+/// as someone with raw database access would; prints what `code` prints.
+fn tamper(dir: &Path, code: &str) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             c.execute('DROP TRIGGER IF EXISTS audit_log_no_update')\n\
+             c.execute('DROP TRIGGER IF EXISTS audit_log_no_delete')\n\
+             {code}\n\
+             c.commit()\n"
+        ))
+        .arg(dir.join("gantry.db"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn keyed_audit_verify_names_an_edit_and_a_cut_from_the_checkpoint_file() {
+    let dir = temp_dir("audit-keyed");
+    let changed = dir.join("changed.md");
+    let text = std::fs::read_to_string(SEED).unwrap().replace(
+        "**Priority**: Low for Dev, High for Prod",
+        "**Priority**: High",
+    );
+    std::fs::write(&changed, text).unwrap();
+    for file in [SEED, changed.to_str().unwrap(), SEED] {
+        let out = gantry_keyed(&dir, &["roadmap", "import", file]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let ok = gantry_keyed(&dir, &["audit", "verify"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let report = stdout(&ok);
+    assert!(
+        report.starts_with("audit chain ok: 3 records, head "),
+        "{report}"
+    );
+    assert!(!report.contains("legacy"), "{report}");
+    assert!(report.contains("agrees (record 3)"), "{report}");
+
+    // The checkpoint file beside the database: one MACed line per committed
+    // append, never the key.
+    let checkpoint = std::fs::read_to_string(dir.join("gantry.audit-checkpoint.jsonl")).unwrap();
+    let ids: Vec<&str> = checkpoint
+        .lines()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["{\"id\":1", "{\"id\":2", "{\"id\":3"], "{checkpoint}");
+    assert!(checkpoint
+        .lines()
+        .all(|l| l.contains("\"key_id\":\"cli1\"")));
+    assert!(!checkpoint.contains(AUDIT_KEY));
+
+    // An edit of record 2 is named, and verify exits non-zero.
+    let actor = tamper(
+        &dir,
+        "print(c.execute('SELECT actor FROM audit_log WHERE id = 2').fetchone()[0], end='')\n\
+         c.execute(\"UPDATE audit_log SET actor = 'someone-else' WHERE id = 2\")",
+    );
+    let broken = gantry_keyed(&dir, &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = stderr(&broken);
+    assert!(
+        err.starts_with("error: audit chain broken: record 2: MAC does not match (edited?)"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Put back, then cut the newest record off: the chain alone looks whole.
+    tamper(
+        &dir,
+        &format!("c.execute(\"UPDATE audit_log SET actor = ? WHERE id = 2\", ({actor:?},))"),
+    );
+    assert!(gantry_keyed(&dir, &["audit", "verify"]).status.success());
+    tamper(&dir, "c.execute('DELETE FROM audit_log WHERE id = 3')");
+    let cut = gantry_keyed(&dir, &["audit", "verify"]);
+    assert_eq!(cut.status.code(), Some(1));
+    assert_eq!(
+        stderr(&cut).trim_end(),
+        "error: audit chain broken: the chain was cut after record 2: the checkpoint file records 3"
+    );
+
+    // Without the key, nothing can be appended (the command stops at once)
+    // and the keyed records cannot be verified.
+    let keyless_import = gantry(&dir, &["roadmap", "import", SEED]);
+    assert_eq!(keyless_import.status.code(), Some(1));
+    assert!(
+        stderr(&keyless_import).contains("no audit key is configured: set [audit] key"),
+        "{}",
+        stderr(&keyless_import)
+    );
+    // Without the key, the keyed records cannot be verified.
+    let keyless = gantry(&dir, &["audit", "verify"]);
+    assert_eq!(keyless.status.code(), Some(1));
+    assert!(
+        stderr(&keyless)
+            .contains("record 1: MACed with key \"cli1\", but no audit key is configured"),
+        "{}",
+        stderr(&keyless)
+    );
+}
+
+#[test]
+fn a_short_audit_key_stops_start_up_with_one_line() {
+    let dir = temp_dir("audit-short-key");
+    let out = Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["audit", "verify"])
+        .env(
+            "GANTRY_DATABASE__URL",
+            format!("sqlite://{}/gantry.db", dir.display()),
+        )
+        .env("GANTRY_AUDIT__KEY", "only-20-bytes-long!!")
+        .env("GANTRY_LOG__FILTER", "off")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: config: audit.key:"), "{err}");
+    assert!(!err.contains("only-20-bytes"), "{err}");
 }

@@ -1,7 +1,29 @@
-//! The hash that chains audit records.
+//! The hash and the MAC that chain audit records.
 //!
-//! A record's hash is the SHA-256, in lower-case hex, of this exact UTF-8 text
-//! (format version 1), with no whitespace:
+//! ## Keyed records (format version 2)
+//!
+//! A record written with an audit key ([`super::keys`]) stores the key's name
+//! in `key_id` and, in `mac`, the HMAC-SHA256 (lower-case hex) under that key
+//! of this exact text:
+//!
+//! ```text
+//! {"format":"gantry.audit.v2","id":7,"at":"…","actor":"alice","role":null,
+//!  "action":"roadmap.import","target":"roadmap","before":null,"after":{…},
+//!  "request_id":"req-1","key_id":"k1","prev_hash":"<64 hex>"}
+//! ```
+//!
+//! encoded exactly as version 1 below, with `key_id` added. `prev_hash` is the
+//! previous record's *link*: its `mac` when it is keyed, its `hash` when it is a
+//! legacy record, 64 zeros for the first record. So every MAC covers the MAC
+//! before it, and editing a record means recomputing every later MAC, which
+//! needs the key. `hash` is still the plain SHA-256 of the same text, so that
+//! an export can be checked for damage without the key (not for tampering).
+//!
+//! ## Legacy records (format version 1)
+//!
+//! Records written before an audit key was configured have no `key_id` nor
+//! `mac`. Their hash is the SHA-256, in lower-case hex, of this exact UTF-8
+//! text, with no whitespace:
 //!
 //! ```text
 //! {"format":"gantry.audit.v1","id":7,"at":"2026-11-25T09:30:00.123Z","actor":"alice",
@@ -26,6 +48,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::keys::AuditKey;
 use super::model::AuditRecord;
 use crate::error::{CoreError, CoreResult};
 
@@ -35,6 +58,7 @@ pub const GENESIS_PREV_HASH: &str =
 
 /// Names the encoding, so a future format cannot collide with this one.
 const FORMAT: &str = "gantry.audit.v1";
+const FORMAT_KEYED: &str = "gantry.audit.v2";
 
 #[derive(Serialize)]
 struct HashInput<'a> {
@@ -51,9 +75,48 @@ struct HashInput<'a> {
     prev_hash: &'a str,
 }
 
-/// The exact bytes [`record_hash`] hashes (see the module documentation).
+#[derive(Serialize)]
+struct KeyedInput<'a> {
+    format: &'static str,
+    id: i64,
+    at: &'a str,
+    actor: &'a str,
+    role: Option<&'a str>,
+    action: &'a str,
+    target: &'a str,
+    before: Option<Value>,
+    after: Option<Value>,
+    request_id: Option<&'a str>,
+    key_id: &'a str,
+    prev_hash: &'a str,
+}
+
+/// The exact bytes [`record_hash`] hashes and [`record_mac`] MACs: version 2
+/// when the record has a `key_id`, else version 1 (see the module
+/// documentation).
 pub fn canonical_bytes(record: &AuditRecord) -> CoreResult<Vec<u8>> {
-    let input = HashInput {
+    let encoded = match &record.key_id {
+        None => serde_json::to_vec(&legacy_input(record)),
+        Some(key_id) => serde_json::to_vec(&KeyedInput {
+            format: FORMAT_KEYED,
+            id: record.id,
+            at: &record.at,
+            actor: &record.actor,
+            role: record.role.as_deref(),
+            action: &record.action,
+            target: &record.target,
+            before: record.before.as_ref().map(canonical_json),
+            after: record.after.as_ref().map(canonical_json),
+            request_id: record.request_id.as_deref(),
+            key_id,
+            prev_hash: &record.prev_hash,
+        }),
+    };
+    encoded.map_err(|e| CoreError::Corrupt(format!("audit record {}: {e}", record.id)))
+}
+
+fn legacy_input(record: &AuditRecord) -> HashInput<'_> {
+    HashInput {
         format: FORMAT,
         id: record.id,
         at: &record.at,
@@ -65,15 +128,31 @@ pub fn canonical_bytes(record: &AuditRecord) -> CoreResult<Vec<u8>> {
         after: record.after.as_ref().map(canonical_json),
         request_id: record.request_id.as_deref(),
         prev_hash: &record.prev_hash,
-    };
-    serde_json::to_vec(&input)
-        .map_err(|e| CoreError::Corrupt(format!("audit record {}: {e}", record.id)))
+    }
 }
 
 /// The SHA-256 (lower-case hex) of the record's content and `prev_hash`; the
 /// record's own `hash` field is ignored.
 pub fn record_hash(record: &AuditRecord) -> CoreResult<String> {
     Ok(hex::encode(Sha256::digest(canonical_bytes(record)?)))
+}
+
+/// The HMAC-SHA256 (lower-case hex) under `key` of the record's canonical
+/// bytes. The record's `key_id` must already name `key`: it is MACed too.
+pub fn record_mac(key: &AuditKey, record: &AuditRecord) -> CoreResult<String> {
+    if record.key_id.as_deref() != Some(key.id()) {
+        return Err(CoreError::Corrupt(format!(
+            "audit record {}: key_id does not name the key MACing it",
+            record.id
+        )));
+    }
+    Ok(key.sign(&canonical_bytes(record)?))
+}
+
+/// What the next record's `prev_hash` must be: this record's MAC when it is
+/// keyed, else its hash.
+pub fn record_link(record: &AuditRecord) -> &str {
+    record.mac.as_deref().unwrap_or(&record.hash)
 }
 
 /// `value` with every object's keys inserted in sorted order, which is how it
@@ -113,6 +192,8 @@ mod tests {
             request_id: Some("req-1".into()),
             prev_hash: "ab".repeat(32),
             hash: String::new(),
+            key_id: None,
+            mac: None,
         }
     }
 
@@ -146,6 +227,8 @@ mod tests {
             request_id: None,
             prev_hash: GENESIS_PREV_HASH.into(),
             hash: "ignored".into(),
+            key_id: None,
+            mac: None,
         };
         let text = String::from_utf8(canonical_bytes(&r).unwrap()).unwrap();
         assert_eq!(
@@ -159,6 +242,53 @@ mod tests {
             record_hash(&r).unwrap(),
             "587aa5b328396bd5c30829ab2ee4d12f472876d3647143f9e300ab7c847cf451"
         );
+    }
+
+    #[test]
+    fn keyed_encoding_is_pinned() {
+        let key = AuditKey::new("k1", secrecy::SecretString::from("k".repeat(32))).unwrap();
+        let r = AuditRecord {
+            id: 1,
+            at: "2026-01-02T03:04:05.006Z".into(),
+            actor: "a\"b".into(),
+            role: None,
+            action: "auth.sign_in".into(),
+            target: "user:a".into(),
+            before: None,
+            after: Some(json!({"z": [1, {"y": null, "x": 1.5}], "a": "é"})),
+            request_id: None,
+            prev_hash: GENESIS_PREV_HASH.into(),
+            hash: "ignored".into(),
+            key_id: Some("k1".into()),
+            mac: Some("ignored".into()),
+        };
+        let text = String::from_utf8(canonical_bytes(&r).unwrap()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"format":"gantry.audit.v2","id":1,"at":"2026-01-02T03:04:05.006Z","actor":"a\"b","role":null,"action":"auth.sign_in","target":"user:a","before":null,"after":{{"a":"é","z":[1,{{"x":1.5,"y":null}}]}},"request_id":null,"key_id":"k1","prev_hash":"{GENESIS_PREV_HASH}"}}"#
+            )
+        );
+        // Both computed independently (Python's hashlib and hmac).
+        assert_eq!(
+            record_hash(&r).unwrap(),
+            "fbb9a4c768a53ef6bb76cf7177ce4a8b6e71c3f8622b6a18d49312e8547615ea"
+        );
+        assert_eq!(
+            record_mac(&key, &r).unwrap(),
+            "be74bd9f032d7978172ce42503ae1ab84af5966b0fa807cf5aea69d4cf00a873"
+        );
+        // The MAC covers the key's name: the same secret under another name
+        // gives another MAC, and a key that is not the record's is refused.
+        let renamed = AuditKey::new("k2", secrecy::SecretString::from("k".repeat(32))).unwrap();
+        assert!(record_mac(&renamed, &r).is_err());
+        let mut r2 = r.clone();
+        r2.key_id = Some("k2".into());
+        assert_ne!(
+            record_mac(&renamed, &r2).unwrap(),
+            record_mac(&key, &r).unwrap()
+        );
+        assert_eq!(record_link(&r), "ignored");
     }
 
     #[test]

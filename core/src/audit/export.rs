@@ -9,8 +9,9 @@ use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 
 /// The CSV columns, in order. `before` and `after` hold compact JSON (keys
-/// sorted); absent values are empty cells.
-pub const CSV_HEADER: [&str; 11] = [
+/// sorted); absent values are empty cells (`key_id` and `mac` for legacy
+/// records).
+pub const CSV_HEADER: [&str; 13] = [
     "id",
     "at",
     "actor",
@@ -22,6 +23,8 @@ pub const CSV_HEADER: [&str; 11] = [
     "request_id",
     "prev_hash",
     "hash",
+    "key_id",
+    "mac",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,11 +128,13 @@ fn write_csv_header(out: &mut CsvOut) -> CoreResult<()> {
     Ok(())
 }
 
-/// Free text from users (names, targets) could start with `=`, `+`, `-` or
-/// `@` and run as a formula when the CSV is opened in a spreadsheet; such a
-/// cell gets a leading `'` (OWASP's advice). The JSON Lines export and the
-/// hash chain keep the value as recorded.
-fn spreadsheet_safe(value: &str) -> String {
+/// Free text (names, targets, request ids sent by clients, JSON states) could
+/// start with `=`, `+`, `-`, `@`, a tab or a carriage return and run as a
+/// formula when the CSV is opened in a spreadsheet; such a cell gets a leading
+/// `'` (OWASP's advice). Every free-text column of every CSV export goes
+/// through this (the cost export too). The JSON Lines export and the chain
+/// keep the value as recorded.
+pub(crate) fn spreadsheet_safe(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
@@ -146,13 +151,15 @@ fn write_csv_rows(out: &mut CsvOut, records: &[AuditRecord]) -> CoreResult<()> {
                 r.at.clone(),
                 spreadsheet_safe(&r.actor),
                 spreadsheet_safe(r.role.as_deref().unwrap_or_default()),
-                r.action.clone(),
+                spreadsheet_safe(&r.action),
                 spreadsheet_safe(&r.target),
-                compact_json(r.before.as_ref())?,
-                compact_json(r.after.as_ref())?,
-                r.request_id.clone().unwrap_or_default(),
+                spreadsheet_safe(&compact_json(r.before.as_ref())?),
+                spreadsheet_safe(&compact_json(r.after.as_ref())?),
+                spreadsheet_safe(r.request_id.as_deref().unwrap_or_default()),
                 r.prev_hash.clone(),
                 r.hash.clone(),
+                spreadsheet_safe(r.key_id.as_deref().unwrap_or_default()),
+                r.mac.clone().unwrap_or_default(),
             ])
             .map_err(csv_error)?;
     }
@@ -195,10 +202,46 @@ mod tests {
     }
 
     #[test]
+    fn every_free_text_column_is_defused() {
+        let hostile = ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"];
+        for bad in hostile {
+            let record = AuditRecord {
+                id: 1,
+                at: "2026-11-25T09:30:00.123Z".into(),
+                actor: bad.into(),
+                role: Some(bad.into()),
+                action: bad.into(),
+                target: bad.into(),
+                before: Some(serde_json::json!(-1)),
+                after: Some(serde_json::json!(-2.5)),
+                request_id: Some(bad.into()),
+                prev_hash: "0".repeat(64),
+                hash: "a".repeat(64),
+                key_id: Some(bad.into()),
+                mac: Some("b".repeat(64)),
+            };
+            let csv = to_csv(&[record]).unwrap();
+            let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+            let row = reader.records().next().unwrap().unwrap();
+            let cell = |name: &str| {
+                let i = CSV_HEADER.iter().position(|h| *h == name).unwrap();
+                row.get(i).unwrap().to_owned()
+            };
+            for column in ["actor", "role", "action", "target", "request_id", "key_id"] {
+                assert_eq!(cell(column), format!("'{bad}"), "{column} of {bad:?}");
+            }
+            assert_eq!(cell("before"), "'-1");
+            assert_eq!(cell("after"), "'-2.5");
+            // What the chain and the JSON Lines export hold is untouched.
+            assert_eq!(cell("hash"), "a".repeat(64));
+        }
+    }
+
+    #[test]
     fn empty_csv_still_has_the_header() {
         assert_eq!(
             to_csv(&[]).unwrap(),
-            "id,at,actor,role,action,target,before,after,request_id,prev_hash,hash\n"
+            "id,at,actor,role,action,target,before,after,request_id,prev_hash,hash,key_id,mac\n"
         );
         assert_eq!(to_json_lines(&[]).unwrap(), "");
     }

@@ -64,22 +64,40 @@ pub struct AuditRecord {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
-    /// The previous record's `hash` (hex); 64 zeros for the first record.
+    /// The previous record's link (hex): its `mac` when it is keyed, else its
+    /// `hash`; 64 zeros for the first record.
     pub prev_hash: String,
     /// SHA-256 (hex) of this record's content and `prev_hash`; see
-    /// [`super::chain::record_hash`].
+    /// [`super::chain::record_hash`]. Anyone can recompute it: it shows
+    /// damage, not tampering.
     pub hash: String,
+    /// The name of the audit key that MACed this record; `None` for a legacy
+    /// record, written before a key was configured.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    /// HMAC-SHA256 (hex) of this record's content and `prev_hash` under key
+    /// `key_id`; see [`super::chain::record_mac`].
+    #[serde(default)]
+    pub mac: Option<String>,
 }
 
 /// The outcome of [`super::store::verify`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum VerifyReport {
-    /// Every record is intact and linked to the one before it. `last_hash` is
-    /// the newest record's hash (64 zeros for an empty log): keep a copy
-    /// elsewhere to detect the one edit the chain alone cannot, the removal of
-    /// the newest records.
-    Ok { records: u64, last_hash: String },
+    /// Every record is intact and linked to the one before it, and the
+    /// checkpoint file (if any) agrees with the newest record.
+    Ok {
+        records: u64,
+        /// Records written before an audit key was configured (unkeyed
+        /// SHA-256, which anyone with write access to the database can
+        /// recompute): they come first in the chain.
+        legacy_records: u64,
+        /// The newest record's link (its MAC, or its hash when it is a legacy
+        /// record; 64 zeros for an empty log).
+        last_hash: String,
+        checkpoint: CheckpointCheck,
+    },
     /// The first record that fails, and why. `records_checked` counts the
     /// intact records before it.
     Broken {
@@ -87,11 +105,96 @@ pub enum VerifyReport {
         reason: String,
         records_checked: u64,
     },
+    /// The chain is intact but ends at `last_id` (0: empty), while the
+    /// checkpoint file records a later head: the newest records were removed.
+    Cut {
+        last_id: i64,
+        checkpoint_id: i64,
+        records_checked: u64,
+    },
+}
+
+/// What the checkpoint file said about the chain's head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "checkpoint", rename_all = "snake_case")]
+pub enum CheckpointCheck {
+    /// No checkpoint file is configured (or no audit key, which its lines
+    /// need): removing the newest records cannot be detected.
+    NotConfigured,
+    /// The file is configured but holds no valid line yet (`missing`: it does
+    /// not exist).
+    Empty {
+        path: String,
+        missing: bool,
+        invalid_lines: u64,
+    },
+    /// Its newest valid line names record `id`, which is in the chain with the
+    /// MAC the line records. `invalid_lines` were ignored.
+    Matched {
+        path: String,
+        id: i64,
+        invalid_lines: u64,
+    },
 }
 
 impl VerifyReport {
     pub fn is_ok(&self) -> bool {
         matches!(self, VerifyReport::Ok { .. })
+    }
+
+    /// One line for people: what failed, or what was checked.
+    pub fn summary(&self) -> String {
+        match self {
+            VerifyReport::Ok {
+                records,
+                legacy_records,
+                last_hash,
+                checkpoint,
+            } => {
+                let mut text = format!("audit chain ok: {records} records");
+                if *legacy_records > 0 {
+                    text.push_str(&format!(
+                        " ({legacy_records} legacy records, unkeyed SHA-256, before the audit key: they can be recomputed by anyone who can write to the database)"
+                    ));
+                }
+                text.push_str(&format!(", head {last_hash}; "));
+                text.push_str(&match checkpoint {
+                    CheckpointCheck::NotConfigured => "no checkpoint file: removal of the newest records cannot be detected without one ([audit] checkpoint_file)".to_owned(),
+                    CheckpointCheck::Empty { path, missing, .. } => format!(
+                        "checkpoint file {path} {}: removal of the newest records cannot be detected yet",
+                        if *missing { "does not exist" } else { "has no valid line" }
+                    ),
+                    CheckpointCheck::Matched { path, id, .. } => {
+                        format!("the checkpoint file {path} agrees (record {id})")
+                    }
+                });
+                let invalid = match checkpoint {
+                    CheckpointCheck::Empty { invalid_lines, .. }
+                    | CheckpointCheck::Matched { invalid_lines, .. } => *invalid_lines,
+                    CheckpointCheck::NotConfigured => 0,
+                };
+                if invalid > 0 {
+                    text.push_str(&format!(
+                        "; warning: {invalid} checkpoint lines ignored (torn, forged, or under an unknown key)"
+                    ));
+                }
+                text
+            }
+            VerifyReport::Broken {
+                id,
+                reason,
+                records_checked,
+            } => format!(
+                "audit chain broken: record {id}: {reason} ({records_checked} records checked before it)"
+            ),
+            VerifyReport::Cut {
+                last_id,
+                checkpoint_id,
+                ..
+            } => format!(
+                "audit chain broken: the chain was cut after record {last_id}: the checkpoint file records {checkpoint_id}"
+            ),
+        }
     }
 }
 

@@ -24,10 +24,15 @@
 
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use super::chain::{canonical_json, record_hash, GENESIS_PREV_HASH};
-use super::model::{AuditFilter, AuditPage, AuditRecord, NewAuditEntry, PageRequest, VerifyReport};
+use super::chain::{
+    canonical_bytes, canonical_json, record_hash, record_link, record_mac, GENESIS_PREV_HASH,
+};
+use super::checkpoint::read_checkpoints;
+use super::model::{
+    AuditFilter, AuditPage, AuditRecord, CheckpointCheck, NewAuditEntry, PageRequest, VerifyReport,
+};
 use crate::db::{Backend, Db};
 use crate::error::{CoreError, CoreResult};
 
@@ -40,38 +45,47 @@ const VERIFY_PAGE: i64 = 500;
 const MAX_TEXT_LEN: usize = 1024;
 const MAX_ACTION_LEN: usize = 128;
 
-const COLUMNS: &str =
-    "id, at, actor, role, action, target, before_json, after_json, request_id, prev_hash, hash";
+const COLUMNS: &str = "id, at, actor, role, action, target, before_json, after_json, request_id, \
+     prev_hash, hash, key_id, mac";
 
 /// Appends `entry` to the chain on `conn` and returns the stored record.
 ///
 /// `conn` is normally the open transaction of the change being recorded
-/// (`&mut *tx`), so the record commits or rolls back with it. On SQLite the
-/// append takes the write lock if the transaction does not hold it yet; a
-/// transaction that *read* before appending should write first (or begin with
-/// `BEGIN IMMEDIATE`), else SQLite may refuse the upgrade with "database is
-/// locked" and the whole transaction must be retried.
+/// (`&mut *tx`), so the record commits or rolls back with it; finish with
+/// [`commit`], which also checkpoints the new head. On SQLite the append takes
+/// the write lock if the transaction does not hold it yet; a transaction that
+/// *read* before appending should write first (or begin with `BEGIN
+/// IMMEDIATE`), else SQLite may refuse the upgrade with "database is locked"
+/// and the whole transaction must be retried.
+///
+/// With an audit key on `db` ([`Db::with_audit`]) the record is MACed with the
+/// current key; without one it is a legacy record, which is refused once the
+/// log holds keyed records (it would break the chain).
 ///
 /// Refuses (with [`CoreError::Invalid`]) a blank actor or target, an action that
 /// is not dotted lower case (`roadmap.module.update`), text fields longer than
 /// 1024 characters or containing NUL. `before`/`after` must never hold secrets.
 pub async fn append(
     conn: &mut AnyConnection,
-    backend: Backend,
+    db: &Db,
     entry: &NewAuditEntry,
 ) -> CoreResult<AuditRecord> {
     validate_entry(entry)?;
-    take_append_lock(conn, backend).await?;
+    take_append_lock(conn, db.backend()).await?;
+    let keyring = db.audit().keyring();
 
-    let last = sqlx::query("SELECT id, at, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
+    let last =
+        sqlx::query("SELECT id, at, hash, key_id, mac FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
     let now = now_millis();
     let (id, prev_hash, at) = match last {
         None => (1, GENESIS_PREV_HASH.to_owned(), now),
         Some(row) => {
             let last_id: i64 = row.try_get("id")?;
             let last_at: String = row.try_get("at")?;
+            let last_key: Option<String> = row.try_get("key_id")?;
+            let last_mac: Option<String> = row.try_get("mac")?;
             let id = last_id
                 .checked_add(1)
                 .ok_or_else(|| CoreError::Corrupt("audit_log ids are exhausted".into()))?;
@@ -82,7 +96,19 @@ pub async fn append(
             } else {
                 now
             };
-            (id, row.try_get("hash")?, at)
+            // Not checkpointed here: it may be this transaction's own,
+            // uncommitted record. [`commit`] checkpoints.
+            let prev = match (&last_mac, keyring) {
+                (Some(mac), Some(_)) => mac.clone(),
+                (Some(_), None) => {
+                    return Err(CoreError::Corrupt(format!(
+                        "the audit log is keyed (record {last_id} was MACed with key {:?}) but no audit key is configured: set [audit] key",
+                        last_key.unwrap_or_default()
+                    )))
+                }
+                (None, _) => row.try_get("hash")?,
+            };
+            (id, prev, at)
         }
     };
 
@@ -106,12 +132,18 @@ pub async fn append(
         request_id: entry.request_id.clone(),
         prev_hash,
         hash: String::new(),
+        key_id: keyring.map(|ring| ring.current().id().to_owned()),
+        mac: None,
     };
     record.hash = record_hash(&record)?;
+    record.mac = keyring
+        .map(|ring| record_mac(ring.current(), &record))
+        .transpose()?;
 
     sqlx::query(
         "INSERT INTO audit_log (id, at, actor, role, action, target, before_json, after_json, \
-         request_id, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         request_id, prev_hash, hash, key_id, mac) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(record.id)
     .bind(&record.at)
@@ -124,31 +156,94 @@ pub async fn append(
     .bind(record.request_id.as_deref())
     .bind(&record.prev_hash)
     .bind(&record.hash)
+    .bind(record.key_id.as_deref())
+    .bind(record.mac.as_deref())
     .execute(&mut *conn)
     .await?;
     Ok(record)
+}
+
+/// Commits `tx`, in which `last` was the last record appended, then records
+/// `last` as the chain's head in the checkpoint file (a failure there is
+/// logged and counted, never returned).
+pub async fn commit(tx: Transaction<'_, Any>, db: &Db, last: &AuditRecord) -> CoreResult<()> {
+    tx.commit().await?;
+    checkpoint(db, last).await;
+    Ok(())
+}
+
+/// Records the committed `record` as the chain's head in the checkpoint file,
+/// when there is one. Never fails (see [`super::checkpoint`]).
+pub async fn checkpoint(db: &Db, record: &AuditRecord) {
+    if let (Some(ring), Some(file), Some(mac)) = (
+        db.audit().keyring(),
+        &db.audit().checkpoint,
+        record.mac.as_deref(),
+    ) {
+        file.record(ring.current(), record.id, mac).await;
+    }
+}
+
+/// The `key_id` of the newest record: `None` for an empty log or a legacy
+/// head. A server without a key must not start on a keyed log (every append
+/// would be refused).
+pub async fn newest_key_id(db: &Db) -> CoreResult<Option<String>> {
+    let row = sqlx::query("SELECT key_id FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(match row {
+        Some(row) => row.try_get("key_id")?,
+        None => None,
+    })
 }
 
 /// [`append`] in a transaction of its own, for actions that change nothing
 /// else in the database (sign-in, sign-out).
 pub async fn append_standalone(db: &Db, entry: &NewAuditEntry) -> CoreResult<AuditRecord> {
     let mut tx = db.pool().begin().await?;
-    let record = append(&mut tx, db.backend(), entry).await?;
-    tx.commit().await?;
+    let record = append(&mut tx, db, entry).await?;
+    commit(tx, db, &record).await?;
     Ok(record)
 }
 
-/// Walks the whole chain in id order, a page at a time, recomputing every hash
-/// and checking that ids run 1, 2, 3, … and that each record's `prev_hash` is
-/// the previous record's hash. Reports the first record that fails.
+/// Walks the whole chain in id order, a page at a time, and reports the first
+/// record that fails: ids must run 1, 2, 3, …; each keyed record's MAC must
+/// verify under the key its `key_id` names (the keyring on `db`) and its hash
+/// match; each legacy record's hash must match, and no legacy record may follow
+/// a keyed one; each `prev_hash` must be the previous record's link.
 ///
-/// Removing the newest records leaves a valid, shorter chain: compare
-/// `last_hash` with a copy kept elsewhere to detect that.
+/// Then the checkpoint file (read first, so that records appended meanwhile
+/// cannot look like a cut): every valid line must name a record of the chain
+/// with the same MAC (records cut off, then replaced by later appends, fail
+/// here), and a chain that ends before its highest id was cut
+/// ([`VerifyReport::Cut`]). Without a checkpoint file, removing the newest
+/// records cannot be detected ([`CheckpointCheck::NotConfigured`]).
 pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
+    let keyring = db.audit().keyring();
+    let checkpoint_read = match (keyring, db.audit().checkpoint_path()) {
+        (Some(ring), Some(path)) => {
+            let (ring, path) = (ring.clone(), path.to_owned());
+            let read = tokio::task::spawn_blocking(move || read_checkpoints(&path, &ring))
+                .await
+                .map_err(|e| CoreError::Corrupt(format!("reading the checkpoint file: {e}")))??;
+            Some(read)
+        }
+        _ => None,
+    };
+    // Every checkpointed (id, MAC), in id order, consumed as the walk passes.
+    let mut checkpoints = checkpoint_read
+        .as_ref()
+        .map(|r| r.entries.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .peekable();
+
     let mut expected_id: i64 = 1;
     let mut last_seen = i64::MIN;
     let mut prev_hash = GENESIS_PREV_HASH.to_owned();
     let mut checked: u64 = 0;
+    let mut legacy: u64 = 0;
+    let mut keyed_seen = false;
     let broken = |id: i64, reason: String, checked: u64| {
         Ok(VerifyReport::Broken {
             id,
@@ -188,8 +283,46 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
                 }
                 Err(other) => return Err(other),
             };
+            match (&record.key_id, &record.mac) {
+                (None, None) if keyed_seen => {
+                    return broken(
+                        id,
+                        "unkeyed (legacy) record after keyed records (rewritten without the key?)"
+                            .into(),
+                        checked,
+                    )
+                }
+                (None, None) => legacy += 1,
+                (Some(key_id), Some(mac)) => {
+                    let Some(ring) = keyring else {
+                        return broken(
+                            id,
+                            format!("MACed with key {key_id:?}, but no audit key is configured"),
+                            checked,
+                        );
+                    };
+                    let Some(key) = ring.get(key_id) else {
+                        return broken(
+                            id,
+                            format!("unknown key {key_id:?}: neither [audit] key_id nor one of [audit] previous_keys"),
+                            checked,
+                        );
+                    };
+                    if !key.verifies(&canonical_bytes(&record)?, mac) {
+                        return broken(id, "MAC does not match (edited?)".into(), checked);
+                    }
+                    keyed_seen = true;
+                }
+                _ => {
+                    return broken(
+                        id,
+                        "key_id and mac must be both set or both empty (edited?)".into(),
+                        checked,
+                    )
+                }
+            }
             if record_hash(&record)? != record.hash {
-                return broken(id, "hash mismatch: the record was edited".into(), checked);
+                return broken(id, "hash does not match (edited?)".into(), checked);
             }
             if record.prev_hash != prev_hash {
                 let reason = if id == 1 {
@@ -199,14 +332,56 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
                 };
                 return broken(id, reason, checked);
             }
-            prev_hash = record.hash;
+            while let Some((at, mac)) = checkpoints.next_if(|(at, _)| *at <= id) {
+                // (An id below this one cannot remain: ids run without gaps
+                // from 1, and every line names an id of 1 or more.)
+                if *at == id && record.mac.as_deref() != Some(hex::encode(mac).as_str()) {
+                    return broken(
+                        id,
+                        "its MAC is not the one the checkpoint file records (rewritten?)".into(),
+                        checked,
+                    );
+                }
+            }
+            prev_hash = record_link(&record).to_owned();
             expected_id += 1;
             checked += 1;
         }
     }
+    let last_id = expected_id - 1;
+    let path = || {
+        db.audit()
+            .checkpoint_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    let checkpoint = match checkpoint_read {
+        None => CheckpointCheck::NotConfigured,
+        Some(read) => match read.head {
+            None => CheckpointCheck::Empty {
+                path: path(),
+                missing: read.missing,
+                invalid_lines: read.invalid_lines,
+            },
+            Some(head) if head.id > last_id => {
+                return Ok(VerifyReport::Cut {
+                    last_id,
+                    checkpoint_id: head.id,
+                    records_checked: checked,
+                })
+            }
+            Some(head) => CheckpointCheck::Matched {
+                path: path(),
+                id: head.id,
+                invalid_lines: read.invalid_lines,
+            },
+        },
+    };
     Ok(VerifyReport::Ok {
         records: checked,
+        legacy_records: legacy,
         last_hash: prev_hash,
+        checkpoint,
     })
 }
 
@@ -504,6 +679,8 @@ fn record_from_row(row: &AnyRow) -> CoreResult<AuditRecord> {
         request_id: row.try_get("request_id")?,
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
+        key_id: row.try_get("key_id")?,
+        mac: row.try_get("mac")?,
     })
 }
 

@@ -166,14 +166,12 @@ fn usd(cents: i64) -> String {
 }
 
 /// Text from Cost Explorer, the roadmap or config could start with `=`, `+`,
-/// `-` or `@` and run as a formula in a spreadsheet: such a cell gets a
-/// leading `'` (OWASP's advice), as in the audit export.
+/// `-`, `@`, a tab or a carriage return and run as a formula in a
+/// spreadsheet: such a cell gets a leading `'` (OWASP's advice), exactly as in
+/// the audit export. Every free-text cell, header cells named after
+/// environments included, goes through this; amounts and dates do not need it.
 fn text(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
+    crate::audit::export::spreadsheet_safe(value)
 }
 
 #[cfg(test)]
@@ -213,6 +211,91 @@ mod tests {
             anomalies: vec![],
             estimates: vec![],
         }
+    }
+
+    /// Every text field of every table holds something a spreadsheet would
+    /// run; amounts are negative where they can be.
+    fn hostile_review() -> CostReview {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let env = "=cmd|' /C calc'!A0".to_owned();
+        let mut r = review();
+        r.environments = vec![EnvironmentCost {
+            environment: env.clone(),
+            month_cents: -1,
+            previous_month_cents: -2,
+            budget_cents: Some(-3),
+            forecast_cents: Some(-4),
+            forecast_source: Some(ForecastSource::LocalProjection),
+            burn: vec![],
+        }];
+        r.services = vec![ServiceCost {
+            service: "+SUM(1)".into(),
+            month_cents: -5,
+            previous_month_cents: -6,
+            by_environment: vec![(env.clone(), -7)],
+        }];
+        r.daily = vec![DailyCost {
+            day,
+            total_cents: -8,
+            by_environment: vec![(env.clone(), -9)],
+        }];
+        r.monthly = vec![MonthlyCost {
+            month: r.month,
+            total_cents: -10,
+            by_environment: vec![(env.clone(), -11)],
+            complete: false,
+        }];
+        r.movers = vec![Mover {
+            service: "-2+3".into(),
+            previous_cents: 100,
+            current_cents: -12,
+            change_cents: -112,
+            change_pct: Some(-112.0),
+        }];
+        r.anomalies = vec![Anomaly {
+            day,
+            environment: "@evil".into(),
+            cents: -13,
+            baseline_cents: -14,
+            reason: "\t=1+1".into(),
+        }];
+        r.estimates = vec![EstimateVsActual {
+            environment: "\r=1".into(),
+            component: "=HYPERLINK(\"http://x\")".into(),
+            module: Some("-module".into()),
+            low_cents: -15,
+            high_cents: -16,
+            actual_cents: Some(-17),
+        }];
+        r
+    }
+
+    #[test]
+    fn every_free_text_cell_of_every_table_is_defused() {
+        let r = hostile_review();
+        for table in TABLES {
+            let text = csv(&r, table).unwrap();
+            let mut reader = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(text.as_bytes());
+            let mut cells = 0;
+            for row in reader.records() {
+                for cell in row.unwrap().iter() {
+                    cells += 1;
+                    let dangerous = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+                    // A negative amount or percentage is a number, not a formula.
+                    let number = cell.parse::<f64>().is_ok();
+                    assert!(!dangerous || number, "{table}: {cell:?} is not defused");
+                }
+            }
+            assert!(cells > 0, "{table}");
+            assert!(text.contains("'"), "{table} has no defused text: {text}");
+        }
+        let estimates = csv(&r, "estimates").unwrap();
+        assert!(estimates.contains("'-module"), "{estimates}");
+        assert!(estimates.contains("-0.15"), "{estimates}");
+        let daily = csv(&r, "daily").unwrap();
+        assert!(daily.starts_with("day,total_usd,'=cmd"), "{daily}");
     }
 
     #[test]

@@ -93,8 +93,8 @@ async fn save_with(
         }
     };
     store::upsert(&mut tx, &env).await?;
-    audit::store::append(&mut tx, db.backend(), &entry).await?;
-    tx.commit().await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
     tracing::info!(action = %entry.action, "environment saved");
     Ok(env)
 }
@@ -118,8 +118,8 @@ pub async fn delete(db: &Db, actor: &Actor, name: &EnvName) -> CoreResult<Enviro
     store::delete(&mut tx, name).await?;
     let mut entry = audit_entry(actor, "environment.delete", name);
     entry.before = Some(current.settings_json());
-    audit::store::append(&mut tx, db.backend(), &entry).await?;
-    tx.commit().await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
     tracing::info!("environment deleted");
     Ok(current)
 }
@@ -150,6 +150,7 @@ pub async fn seed_from(db: &Db, specs: &[EnvironmentInput]) -> CoreResult<SeedRe
 
     let actor = config_actor();
     let mut report = SeedReport::default();
+    let mut last_record = None;
     let mut tx = db.pool().begin().await?;
     audit::store::lock_for_write(&mut tx, db.backend()).await?;
     for env in &wanted {
@@ -166,10 +167,13 @@ pub async fn seed_from(db: &Db, specs: &[EnvironmentInput]) -> CoreResult<SeedRe
         store::upsert(&mut tx, env).await?;
         let mut entry = audit_entry(&actor, "environment.create", &env.name);
         entry.after = Some(env.settings_json());
-        audit::store::append(&mut tx, db.backend(), &entry).await?;
+        last_record = Some(audit::store::append(&mut tx, db, &entry).await?);
         report.created.push(env.name.clone());
     }
-    tx.commit().await?;
+    match &last_record {
+        Some(record) => audit::store::commit(tx, db, record).await?,
+        None => tx.commit().await?,
+    }
     if !report.created.is_empty() {
         tracing::info!(created = ?report.created, "environments created from the config");
     }

@@ -127,8 +127,8 @@ pub async fn update_module(
     let mut entry = actor.audit("roadmap.module.update", format!("module:{slug}"));
     entry.before = Some(before);
     entry.after = Some(after);
-    audit::store::append(&mut tx, db.backend(), &entry).await?;
-    tx.commit().await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
     Ok(updated)
 }
 
@@ -204,8 +204,8 @@ pub async fn add_module(
     entry.after = Some(
         json!({ "name": module.name, "section": module.section.as_str(), "path": module.path }),
     );
-    audit::store::append(&mut tx, db.backend(), &entry).await?;
-    tx.commit().await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
     Ok(module)
 }
 
@@ -226,8 +226,8 @@ pub async fn retire_module(db: &Db, actor: &Actor, slug: &ModuleSlug) -> CoreRes
     let mut entry = actor.audit("roadmap.module.retire", format!("module:{slug}"));
     entry.before = Some(before);
     entry.after = Some(after);
-    audit::store::append(&mut tx, db.backend(), &entry).await?;
-    tx.commit().await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
     Ok(retired)
 }
 

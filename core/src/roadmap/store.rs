@@ -143,8 +143,8 @@ pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResul
         "retired": report.retired,
         "unchanged": report.unchanged,
     }));
-    audit::store::append(&mut tx, db.backend(), &entry).await?;
-    tx.commit().await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
     Ok(report)
 }
 

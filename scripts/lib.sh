@@ -38,8 +38,8 @@ OIDC_MOCK_VERSION="0.3.4"
 # The shared build directory only grows: every edit leaves incremental caches
 # and every changed test leaves a new binary (seen: 17 GB of incremental data
 # and a full disk). Keeps it bounded: drops the incremental caches above 6 GB
-# and test/bench executables untouched for a day (cargo relinks any it still
-# needs). Libraries are never deleted, so no dependency is rebuilt.
+# and test/bench executables untouched for two hours (a clone in another
+# folder links a new set of its own; cargo relinks any it still needs). Libraries are never deleted, so no dependency is rebuilt.
 prune_target_dir() {
   local dir="$CARGO_TARGET_DIR" inc kb
   [[ -d "$dir" ]] || return 0
@@ -52,7 +52,7 @@ prune_target_dir() {
     fi
   done
   find "$dir"/debug/deps "$dir"/release/deps -maxdepth 1 -type f -executable \
-    ! -name '*.*' -size +20M -mtime +1 -delete 2>/dev/null || true
+    ! -name '*.*' -size +20M -mmin +120 -delete 2>/dev/null || true
   log "build cache: $(du -sh "$dir" 2>/dev/null | cut -f1) in $dir; $(df -h --output=avail "$dir" | tail -1 | tr -d ' ') free"
 }
 

@@ -29,7 +29,7 @@ mod server {
 
     /// The history and audit identity of `user` acting with `permission` in
     /// this request.
-    pub fn actor(user: &Principal, permission: Permission) -> gantry_core::roadmap::edit::Actor {
+    pub fn actor(user: &Principal, permission: Permission) -> gantry_core::shared::Actor {
         let request_id = use_context::<http::request::Parts>().and_then(|parts| {
             parts
                 .headers
@@ -37,7 +37,7 @@ mod server {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         });
-        gantry_core::roadmap::edit::Actor {
+        gantry_core::shared::Actor {
             name: user.actor(),
             role: user.role_for(permission).map(|r| r.as_str().to_owned()),
             request_id,

@@ -21,7 +21,7 @@ use gantry_core::cost::model::{CostMetric, YearMonth};
 use gantry_core::cost::service::review;
 use gantry_core::cost::store;
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
-use gantry_core::roadmap::model::EnvName;
+use gantry_core::shared::EnvName;
 
 #[path = "support/synthetic.rs"]
 mod synthetic;

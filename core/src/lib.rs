@@ -13,6 +13,7 @@ pub mod environments;
 pub mod error;
 pub mod health;
 pub mod roadmap;
+pub mod shared;
 
 pub use clock::Clock;
 pub use db::Db;

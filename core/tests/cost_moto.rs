@@ -25,7 +25,8 @@ use gantry_core::cost::refresh::{
 use gantry_core::cost::service::review;
 use gantry_core::environments::model::Environment;
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
-use gantry_core::roadmap::model::{EnvName, Roadmap};
+use gantry_core::roadmap::model::Roadmap;
+use gantry_core::shared::EnvName;
 use gantry_core::Db;
 
 const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");

@@ -13,7 +13,7 @@ use gantry_core::environments::model::{
 };
 use gantry_core::environments::service::{self, SeedReport, CONFIG_ACTOR};
 use gantry_core::environments::store;
-use gantry_core::roadmap::edit::Actor;
+use gantry_core::shared::Actor;
 use gantry_core::{CoreError, Db};
 
 fn name(raw: &str) -> EnvName {
@@ -422,7 +422,6 @@ async fn deleting_production_is_refused(db: Db) {
 }
 
 async fn expired_previews_are_listed(db: Db) {
-    let start = gantry_core::clock::testing::start();
     service::save(&db, &ada(), prod()).await.unwrap();
     service::save(&db, &ada(), dev()).await.unwrap();
     let short = service::save(&db, &ada(), preview(1, 1)).await.unwrap();
@@ -437,6 +436,8 @@ async fn expired_previews_are_listed(db: Db) {
             .map(|e| e.name.to_string())
             .collect::<Vec<_>>()
     };
+    // Measured from the previews' own creation (saving stamps them now).
+    let start = short.created_at.max(long.created_at);
     let at = |hours: i64| start + Duration::hours(hours) + Duration::seconds(5);
     assert!(service::expired_previews(&db, start)
         .await

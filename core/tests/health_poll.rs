@@ -25,7 +25,7 @@ use gantry_core::health::scripted::ScriptedHealthSource;
 use gantry_core::health::snapshot::EnvironmentSnapshot;
 use gantry_core::health::source::{AwsHealthSource, HealthSource, Observed, ObservedService};
 use gantry_core::health::store;
-use gantry_core::roadmap::edit::Actor;
+use gantry_core::shared::Actor;
 use gantry_core::Db;
 use tokio_util::sync::CancellationToken;
 

@@ -7,9 +7,10 @@ use gantry_core::roadmap::markdown::{
     demojibake, parse_document, render_document, ImportOptions, ParseError,
 };
 use gantry_core::roadmap::model::{
-    CostRange, CostSection, EnvName, Module, ModuleSlug, ModuleStatus, Phase, PriorityLevel,
-    Roadmap, Section,
+    CostRange, CostSection, Module, ModuleSlug, ModuleStatus, Phase, PriorityLevel, Roadmap,
+    Section,
 };
+use gantry_core::shared::EnvName;
 
 const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
 

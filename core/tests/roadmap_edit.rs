@@ -9,13 +9,15 @@
 use std::collections::BTreeMap;
 
 use gantry_core::audit::{self, AuditFilter, PageRequest};
-use gantry_core::roadmap::edit::{self, Actor, ModuleEdit, NewModule};
+use gantry_core::roadmap::edit::{self, ModuleEdit, NewModule};
 use gantry_core::roadmap::markdown::export::render_document;
 use gantry_core::roadmap::model::{
-    EnvName, ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section,
+    ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section,
 };
 use gantry_core::roadmap::service::{self, RoadmapSettings};
 use gantry_core::roadmap::store;
+use gantry_core::shared::Actor;
+use gantry_core::shared::EnvName;
 use gantry_core::{CoreError, Db};
 
 const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");

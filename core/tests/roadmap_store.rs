@@ -5,12 +5,13 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use gantry_core::roadmap::edit::Actor;
 use gantry_core::roadmap::markdown::export::render_document;
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
-use gantry_core::roadmap::model::{EnvName, ModuleSlug, ModuleStatus, PriorityLevel};
+use gantry_core::roadmap::model::{ModuleSlug, ModuleStatus, PriorityLevel};
 use gantry_core::roadmap::service::{self, RoadmapSettings};
 use gantry_core::roadmap::store;
+use gantry_core::shared::Actor;
+use gantry_core::shared::EnvName;
 use gantry_core::{CoreError, Db};
 
 const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");

@@ -11,8 +11,8 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use gantry_core::db::{redact_url, Backend, DbOptions};
 use gantry_core::environments::EnvironmentInput;
-use gantry_core::roadmap::model::EnvName;
 use gantry_core::roadmap::service::RoadmapSettings;
+use gantry_core::shared::EnvName;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 

@@ -230,6 +230,13 @@ async fn metrics_need_the_token_or_an_admin() {
     let scraped = app.send(with("scrape-token-0123456789")).await;
     assert_eq!(scraped.status, StatusCode::OK);
     assert!(scraped.body.contains("gantry_aws_requests_total"));
+    assert!(
+        scraped
+            .body
+            .contains("\ngantry_audit_checkpoint_failures_total 0\n"),
+        "{}",
+        scraped.body
+    );
     let wrong = app.send(with("scrape-token-wrong-000000")).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
 }

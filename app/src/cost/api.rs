@@ -46,7 +46,7 @@ pub async fn refresh_cost() -> Result<RefreshView, AppError> {
 #[cfg(feature = "ssr")]
 mod convert {
     use chrono::{NaiveDate, SecondsFormat};
-    use gantry_core::cost::model::{CostReview, ForecastSource, YearMonth};
+    use gantry_core::cost::model::{CostReview, EstimateVsActual, ForecastSource, YearMonth};
     use gantry_core::cost::refresh::{RefreshError, RefreshOutcome};
 
     use super::super::dto::*;
@@ -71,6 +71,7 @@ mod convert {
             problem: r.problem.clone(),
             total_cents: r.total_cents,
             previous_total_cents: r.previous_total_cents,
+            change_pct: r.change_pct(),
             forecast_cents: r.forecast_cents,
             forecast_source: r.forecast_source.map(|s| s.as_str().to_owned()),
             environments: r
@@ -92,6 +93,7 @@ mod convert {
                             budget_cumulative_cents: b.budget_cumulative_cents,
                         })
                         .collect(),
+                    budget_verdict: e.budget_verdict().as_str().to_owned(),
                 })
                 .collect(),
             services: r
@@ -145,18 +147,20 @@ mod convert {
                     reason: a.reason.clone(),
                 })
                 .collect(),
-            estimates: r
-                .estimates
-                .iter()
-                .map(|e| EstimateView {
-                    environment: e.environment.clone(),
-                    component: e.component.clone(),
-                    module: e.module.clone(),
-                    low_cents: e.low_cents,
-                    high_cents: e.high_cents,
-                    actual_cents: e.actual_cents,
-                })
-                .collect(),
+            estimates: r.estimates.iter().map(estimate).collect(),
+            estimate_totals: r.estimate_totals().iter().map(estimate).collect(),
+        }
+    }
+
+    fn estimate(e: &EstimateVsActual) -> EstimateView {
+        EstimateView {
+            environment: e.environment.clone(),
+            component: e.component.clone(),
+            module: e.module.clone(),
+            low_cents: e.low_cents,
+            high_cents: e.high_cents,
+            actual_cents: e.actual_cents,
+            verdict: e.verdict().as_str().to_owned(),
         }
     }
 

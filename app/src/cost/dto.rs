@@ -48,11 +48,6 @@ pub fn percent(pct: Option<f64>) -> String {
     }
 }
 
-/// The change from `previous` to `current` in percent, `None` from zero.
-pub fn change_pct(previous: i64, current: i64) -> Option<f64> {
-    (previous != 0).then(|| (current - previous) as f64 / previous.abs() as f64 * 100.0)
-}
-
 const MONTHS: [&str; 12] = [
     "January",
     "February",
@@ -136,6 +131,8 @@ pub struct EnvironmentCostView {
     /// "cost_explorer" or "local_projection".
     pub forecast_source: Option<String>,
     pub burn: Vec<BurnPointView>,
+    /// The core's verdict: "over", "forecast_over", "within" or "no_budget".
+    pub budget_verdict: String,
 }
 
 impl EnvironmentCostView {
@@ -206,6 +203,8 @@ pub struct EstimateView {
     pub low_cents: i64,
     pub high_cents: i64,
     pub actual_cents: Option<i64>,
+    /// The core's verdict: "under", "within", "over" or "no_data".
+    pub verdict: String,
 }
 
 impl EstimateView {
@@ -215,16 +214,6 @@ impl EstimateView {
             usd(self.low_cents)
         } else {
             format!("{}–{}", usd(self.low_cents), usd(self.high_cents))
-        }
-    }
-
-    /// Where the actual falls: "under", "within", "over", or "no data".
-    pub fn verdict(&self) -> &'static str {
-        match self.actual_cents {
-            None => "no data",
-            Some(a) if a < self.low_cents => "under",
-            Some(a) if a > self.high_cents => "over",
-            Some(_) => "within",
         }
     }
 }
@@ -250,6 +239,8 @@ pub struct CostReviewView {
     pub problem: Option<String>,
     pub total_cents: i64,
     pub previous_total_cents: i64,
+    /// `total_cents` against `previous_total_cents`, in percent (none from zero).
+    pub change_pct: Option<f64>,
     /// Whole-month forecast (incomplete month only).
     pub forecast_cents: Option<i64>,
     /// "cost_explorer" or "local_projection".
@@ -261,6 +252,8 @@ pub struct CostReviewView {
     pub movers: Vec<MoverView>,
     pub anomalies: Vec<AnomalyView>,
     pub estimates: Vec<EstimateView>,
+    /// Per environment: the estimates added up against the actuals.
+    pub estimate_totals: Vec<EstimateView>,
 }
 
 impl CostReviewView {
@@ -340,8 +333,6 @@ mod tests {
         assert_eq!(percent(Some(12.46)), "+12.5%");
         assert_eq!(percent(Some(-3.0)), "−3.0%");
         assert_eq!(percent(None), "new");
-        assert_eq!(change_pct(0, 5), None);
-        assert_eq!(change_pct(200, 250), Some(25.0));
     }
 
     #[test]
@@ -358,7 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn estimate_verdicts() {
+    fn estimate_ranges() {
         let mut e = EstimateView {
             environment: "prod".into(),
             component: "WAF".into(),
@@ -366,14 +357,10 @@ mod tests {
             low_cents: 1_500,
             high_cents: 2_000,
             actual_cents: None,
+            verdict: "no_data".into(),
         };
         assert_eq!(e.range(), "$15.00–$20.00");
-        assert_eq!(e.verdict(), "no data");
-        e.actual_cents = Some(2_500);
-        assert_eq!(e.verdict(), "over");
-        e.actual_cents = Some(1_000);
-        assert_eq!(e.verdict(), "under");
-        e.actual_cents = Some(1_500);
-        assert_eq!(e.verdict(), "within");
+        e.high_cents = 1_500;
+        assert_eq!(e.range(), "$15.00");
     }
 }

@@ -262,6 +262,7 @@ mod tests {
                     budget_cumulative_cents: Some(budget * d / 30),
                 })
                 .collect(),
+            budget_verdict: "within".to_owned(),
         };
         CostReviewView {
             month: "2026-11".into(),
@@ -275,6 +276,7 @@ mod tests {
             problem: problem.map(str::to_owned),
             total_cents: 48_000,
             previous_total_cents: 50_000,
+            change_pct: Some(-4.0),
             forecast_cents: (!complete).then_some(57_600),
             forecast_source: (!complete).then(|| "cost_explorer".to_owned()),
             environments: vec![env("dev", 6_000, 8_000), env("prod", 42_000, 47_500)],
@@ -327,6 +329,16 @@ mod tests {
                 low_cents: 15_000,
                 high_cents: 20_000,
                 actual_cents: Some(27_000),
+                verdict: "over".into(),
+            }],
+            estimate_totals: vec![EstimateView {
+                environment: "prod".into(),
+                component: "total".into(),
+                module: None,
+                low_cents: 15_000,
+                high_cents: 20_000,
+                actual_cents: Some(27_000),
+                verdict: "over".into(),
             }],
         }
     }

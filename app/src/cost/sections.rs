@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use super::dto::{
-    change_pct, chart_service_name, export_href, forecast_label, month_label, month_short, percent,
-    signed_usd, usd, CostReviewView, EnvironmentCostView, EstimateView,
+    chart_service_name, export_href, forecast_label, month_label, month_short, percent, signed_usd,
+    usd, CostReviewView, EnvironmentCostView, EstimateView,
 };
 use crate::components::chart::{Bar, BarChart, LineChart, Series};
 
@@ -114,7 +114,7 @@ pub fn Summary(review: CostReviewView) -> impl IntoView {
                 <dd class="mt-1 text-2xl font-semibold tabular-nums">{usd(review.previous_total_cents)}</dd>
                 {review.complete.then(|| view! {
                     <dd class="text-sm tabular-nums text-slate-600">
-                        {format!("{} ({})", signed_usd(change), percent(change_pct(review.previous_total_cents, review.total_cents)))}
+                        {format!("{} ({})", signed_usd(change), percent(review.change_pct))}
                     </dd>
                 })}
             </div>
@@ -147,14 +147,13 @@ pub fn Summary(review: CostReviewView) -> impl IntoView {
 
 /// Budget status of one environment: over now, forecast over, within, or none.
 fn budget_status(e: &EnvironmentCostView) -> (String, &'static str) {
-    match e.budget_cents {
-        None => ("No budget".to_owned(), "neutral"),
-        Some(b) if e.month_cents > b => ("Over budget".to_owned(), "bad"),
-        Some(b) if e.forecast_cents.is_some_and(|f| f > b) => {
-            ("Forecast over budget".to_owned(), "warn")
-        }
-        Some(_) => ("Within budget".to_owned(), "good"),
-    }
+    let (text, tone) = match e.budget_verdict.as_str() {
+        "over" => ("Over budget", "bad"),
+        "forecast_over" => ("Forecast over budget", "warn"),
+        "within" => ("Within budget", "good"),
+        _ => ("No budget", "neutral"),
+    };
+    (text.to_owned(), tone)
 }
 
 /// By environment: table, bar chart against budget, one burn-down per environment.
@@ -623,7 +622,7 @@ pub fn AnomaliesSection(review: CostReviewView) -> impl IntoView {
 }
 
 fn verdict_tag(e: &EstimateView) -> impl IntoView {
-    let (text, tone) = match e.verdict() {
+    let (text, tone) = match e.verdict.as_str() {
         "over" => ("Over estimate", "bad"),
         "under" => ("Under estimate", "good"),
         "within" => ("Within estimate", "good"),
@@ -640,23 +639,6 @@ pub fn EstimatesSection(review: CostReviewView) -> impl IntoView {
     } else {
         "Actual to date"
     };
-    // Per environment: the estimate lines added up, against the actuals that map.
-    let mut totals: Vec<(String, i64, i64, Option<i64>)> = Vec::new();
-    for e in &review.estimates {
-        let row = match totals.iter_mut().find(|t| t.0 == e.environment) {
-            Some(row) => row,
-            None => {
-                totals.push((e.environment.clone(), 0, 0, None));
-                let last = totals.len() - 1;
-                &mut totals[last]
-            }
-        };
-        row.1 += e.low_cents;
-        row.2 += e.high_cents;
-        if let Some(a) = e.actual_cents {
-            row.3 = Some(row.3.unwrap_or(0) + a);
-        }
-    }
     let env_total = |env: &str| {
         review
             .environments
@@ -664,24 +646,19 @@ pub fn EstimatesSection(review: CostReviewView) -> impl IntoView {
             .find(|e| e.environment == env)
             .map(|e| e.month_cents)
     };
-    let summary = totals
+    let summary = review
+        .estimate_totals
         .iter()
-        .map(|(env, low, high, actual)| {
-            let range = EstimateView {
-                environment: env.clone(),
-                component: String::new(),
-                module: None,
-                low_cents: *low,
-                high_cents: *high,
-                actual_cents: *actual,
-            };
+        .map(|range| {
+            let env = &range.environment;
+            let actual = range.actual_cents;
             view! {
                 <tr data-estimate-environment=env.clone()>
                     <th scope="row" class="px-3 py-2 text-left font-medium">{env.clone()}</th>
                     <td class=TD_NUM>{range.range()}</td>
                     <td class=TD_NUM>{actual.map(usd).unwrap_or_else(|| "—".to_owned())}</td>
                     <td class=TD_NUM>{env_total(env).map(usd).unwrap_or_else(|| "—".to_owned())}</td>
-                    <td class=TD>{verdict_tag(&range)}</td>
+                    <td class=TD>{verdict_tag(range)}</td>
                 </tr>
             }
         })

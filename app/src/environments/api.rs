@@ -83,7 +83,7 @@ mod convert {
     use gantry_core::health::model::{Assessment, ProbeOutcome};
     use gantry_core::health::service::EnvironmentHealth;
     use gantry_core::health::snapshot::{EnvironmentSnapshot, HealthTransition, Sourced};
-    use gantry_core::roadmap::model::EnvName;
+    use gantry_core::shared::EnvName;
 
     use super::super::dto::*;
     use crate::error::AppError;

@@ -58,7 +58,7 @@ pub async fn delete_environment(name: String) -> Result<(), AppError> {
     use gantry_core::auth::Permission;
     let user = crate::auth::require(Permission::Administer)?;
     let services = crate::services()?;
-    let name = gantry_core::roadmap::model::EnvName::parse(&name)
+    let name = gantry_core::shared::EnvName::parse(&name)
         .map_err(|_| AppError::not_found(format!("environment {name:?}")))?;
     gantry_core::environments::service::delete(
         &services.db,

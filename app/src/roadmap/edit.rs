@@ -75,8 +75,9 @@ mod parse {
 
     use gantry_core::roadmap::edit::{ModuleEdit, NewModule};
     use gantry_core::roadmap::model::{
-        EnvName, ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section,
+        ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section,
     };
+    use gantry_core::shared::EnvName;
 
     use crate::error::AppError;
 

@@ -79,8 +79,7 @@ pub fn movers(rows: &[(String, i64, i64)]) -> Vec<Mover> {
         previous_cents: *previous,
         current_cents: *current,
         change_cents: current - previous,
-        change_pct: (*previous != 0)
-            .then(|| (current - previous) as f64 * 100.0 / (*previous as f64).abs()),
+        change_pct: super::model::change_pct(*previous, *current),
     };
     let mut up: Vec<Mover> = rows
         .iter()

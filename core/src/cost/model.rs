@@ -296,9 +296,154 @@ pub struct EstimateVsActual {
     pub actual_cents: Option<i64>,
 }
 
+/// The change from `previous` to `current` in percent; none from zero.
+pub fn change_pct(previous: i64, current: i64) -> Option<f64> {
+    (previous != 0).then(|| (current - previous) as f64 * 100.0 / (previous as f64).abs())
+}
+
+impl CostReview {
+    /// This month against the whole previous one, in percent (none from zero).
+    pub fn change_pct(&self) -> Option<f64> {
+        change_pct(self.previous_total_cents, self.total_cents)
+    }
+
+    /// Per environment, in order of first appearance: the estimate lines
+    /// added up (component "total"), against the actuals that map to a
+    /// service (none when no line does).
+    pub fn estimate_totals(&self) -> Vec<EstimateVsActual> {
+        let mut totals: Vec<EstimateVsActual> = Vec::new();
+        for e in &self.estimates {
+            let i = match totals.iter().position(|t| t.environment == e.environment) {
+                Some(i) => i,
+                None => {
+                    totals.push(EstimateVsActual {
+                        environment: e.environment.clone(),
+                        component: "total".to_owned(),
+                        module: None,
+                        low_cents: 0,
+                        high_cents: 0,
+                        actual_cents: None,
+                    });
+                    totals.len() - 1
+                }
+            };
+            let row = &mut totals[i];
+            row.low_cents += e.low_cents;
+            row.high_cents += e.high_cents;
+            if let Some(a) = e.actual_cents {
+                row.actual_cents = Some(row.actual_cents.unwrap_or(0) + a);
+            }
+        }
+        totals
+    }
+}
+
+/// Where an environment stands against its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetVerdict {
+    NoBudget,
+    /// Already spent more than the budget.
+    Over,
+    /// Within it so far, but the whole-month forecast is over.
+    ForecastOver,
+    Within,
+}
+
+impl BudgetVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoBudget => "no_budget",
+            Self::Over => "over",
+            Self::ForecastOver => "forecast_over",
+            Self::Within => "within",
+        }
+    }
+}
+
+impl EnvironmentCost {
+    pub fn budget_verdict(&self) -> BudgetVerdict {
+        match self.budget_cents {
+            None => BudgetVerdict::NoBudget,
+            Some(b) if self.month_cents > b => BudgetVerdict::Over,
+            Some(b) if self.forecast_cents.is_some_and(|f| f > b) => BudgetVerdict::ForecastOver,
+            Some(_) => BudgetVerdict::Within,
+        }
+    }
+}
+
+/// Where the actual falls against a roadmap estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EstimateVerdict {
+    /// The estimate maps to no AWS service.
+    NoData,
+    Under,
+    Within,
+    Over,
+}
+
+impl EstimateVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoData => "no_data",
+            Self::Under => "under",
+            Self::Within => "within",
+            Self::Over => "over",
+        }
+    }
+}
+
+impl EstimateVsActual {
+    pub fn verdict(&self) -> EstimateVerdict {
+        match self.actual_cents {
+            None => EstimateVerdict::NoData,
+            Some(a) if a < self.low_cents => EstimateVerdict::Under,
+            Some(a) if a > self.high_cents => EstimateVerdict::Over,
+            Some(_) => EstimateVerdict::Within,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn change_and_verdicts() {
+        assert_eq!(change_pct(0, 5), None);
+        assert_eq!(change_pct(200, 250), Some(25.0));
+        assert_eq!(change_pct(-200, -100), Some(50.0));
+        let mut env = EnvironmentCost {
+            environment: "prod".into(),
+            month_cents: 100,
+            previous_month_cents: 0,
+            budget_cents: None,
+            forecast_cents: Some(300),
+            forecast_source: None,
+            burn: Vec::new(),
+        };
+        assert_eq!(env.budget_verdict(), BudgetVerdict::NoBudget);
+        env.budget_cents = Some(50);
+        assert_eq!(env.budget_verdict(), BudgetVerdict::Over);
+        env.budget_cents = Some(200);
+        assert_eq!(env.budget_verdict(), BudgetVerdict::ForecastOver);
+        env.budget_cents = Some(300);
+        assert_eq!(env.budget_verdict(), BudgetVerdict::Within);
+        let mut e = EstimateVsActual {
+            environment: "prod".into(),
+            component: "WAF".into(),
+            module: Some("waf".into()),
+            low_cents: 1_500,
+            high_cents: 2_000,
+            actual_cents: None,
+        };
+        assert_eq!(e.verdict(), EstimateVerdict::NoData);
+        e.actual_cents = Some(2_500);
+        assert_eq!(e.verdict(), EstimateVerdict::Over);
+        e.actual_cents = Some(1_000);
+        assert_eq!(e.verdict(), EstimateVerdict::Under);
+        e.actual_cents = Some(1_500);
+        assert_eq!(e.verdict(), EstimateVerdict::Within);
+    }
 
     #[test]
     fn year_month_parses_and_steps() {

@@ -15,7 +15,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, CoreResult};
-pub use crate::roadmap::model::EnvName;
+pub use crate::shared::EnvName;
 
 /// Most approvals a change can require.
 pub const MAX_APPROVALS: u8 = 5;

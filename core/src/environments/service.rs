@@ -11,7 +11,7 @@ use super::store;
 use crate::audit::{self, NewAuditEntry};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-use crate::roadmap::edit::Actor;
+use crate::shared::Actor;
 
 /// Who the environments created from the config file at start-up are
 /// attributed to.

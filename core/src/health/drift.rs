@@ -200,7 +200,8 @@ mod tests {
         SourceError, TargetHealthObservation,
     };
     use crate::health::snapshot::{DatabaseSnapshot, ServiceSnapshot, Sourced};
-    use crate::roadmap::model::{EnvName, ModuleSlug, Priority, Section};
+    use crate::roadmap::model::{ModuleSlug, Priority, Section};
+    use crate::shared::EnvName;
 
     fn module(name: &str, path: Option<&str>, dev: ModuleStatus) -> Module {
         let mut statuses = BTreeMap::new();

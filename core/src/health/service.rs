@@ -7,7 +7,8 @@ use super::store;
 use crate::db::Db;
 use crate::environments::model::Environment;
 use crate::error::CoreResult;
-use crate::roadmap::model::{EnvName, Module};
+use crate::roadmap::model::Module;
+use crate::shared::EnvName;
 
 /// Status changes an environment page shows.
 pub const RECENT_TRANSITIONS: u32 = 10;

@@ -8,33 +8,13 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde_json::json;
 
-use super::model::{
-    EnvName, Module, ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section,
-};
+use super::model::{Module, ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section};
 use super::store;
-use crate::audit::{self, NewAuditEntry};
+use crate::audit;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
-
-/// Who makes a change, as the history and the audit log record it.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// "Ada Admin <ada>"
-    pub name: String,
-    pub role: Option<String>,
-    pub request_id: Option<String>,
-    /// "ui", "cli", "import: file.md"
-    pub source: String,
-}
-
-impl Actor {
-    fn audit(&self, action: &str, target: String) -> NewAuditEntry {
-        let mut entry = NewAuditEntry::new(self.name.clone(), action, target);
-        entry.role = self.role.clone();
-        entry.request_id = self.request_id.clone();
-        entry
-    }
-}
+use crate::shared::Actor;
+use crate::shared::EnvName;
 
 /// The hand-editable fields of a module, as the edit form sends them.
 #[derive(Debug, Clone, PartialEq, Eq)]

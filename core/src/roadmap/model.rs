@@ -8,52 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An environment name as the roadmap uses it (`dev`, `staging`, `prod`, `preview-42`).
-///
-/// Lowercase ASCII letters, digits and `-`, 1–32 characters, starting with a letter.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct EnvName(String);
-
-impl EnvName {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let ok_len = (1..=32).contains(&raw.len());
-        let starts_with_letter = raw.chars().next().is_some_and(|c| c.is_ascii_lowercase());
-        let ok_chars = raw
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if ok_len && starts_with_letter && ok_chars {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(format!(
-                "invalid environment name {raw:?}: use 1-32 lowercase letters, digits or '-', starting with a letter"
-            ))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for EnvName {
-    type Error = String;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
-}
-
-impl From<EnvName> for String {
-    fn from(value: EnvName) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for EnvName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::shared::EnvName;
 
 /// A module's stable identifier: its Terraform folder name when it has a path
 /// (`modules/ecs-service/` → `ecs-service`), otherwise a slug of its name.

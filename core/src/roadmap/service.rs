@@ -2,13 +2,14 @@
 
 use std::path::Path;
 
-use super::edit::Actor;
 use super::markdown::export::render_document;
 use super::markdown::import::{parse_document, ImportOptions};
-use super::model::{EnvName, ModuleSlug, Roadmap};
+use super::model::{ModuleSlug, Roadmap};
 use super::store::{self, HistoryEntry, ImportReport};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
+use crate::shared::Actor;
+use crate::shared::EnvName;
 
 /// The environments the roadmap tracks and who an import is attributed to.
 #[derive(Debug, Clone)]

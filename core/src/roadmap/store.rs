@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::edit::Actor;
 use super::model::{
-    ConfigBlock, CostItem, CostRange, CostSection, DocumentMeta, EnvName, Module, ModuleSlug,
-    ModuleStatus, NextStep, Phase, Priority, Roadmap, Section,
+    ConfigBlock, CostItem, CostRange, CostSection, DocumentMeta, Module, ModuleSlug, ModuleStatus,
+    NextStep, Phase, Priority, Roadmap, Section,
 };
 use crate::audit::{self, NewAuditEntry};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
+use crate::shared::Actor;
+use crate::shared::EnvName;
 
 /// One recorded change of a module: who changed which field, from what to what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ use crate::http::OpsState;
 
 pub async fn metrics(
     State(ops): State<OpsState>,
+    State(services): State<gantry_core::Services>,
     user: Option<Extension<Principal>>,
     headers: HeaderMap,
 ) -> Response {
@@ -46,6 +47,12 @@ pub async fn metrics(
     body.push_str(&format!(
         "gantry_health_poll_interval_seconds {}\n",
         ops.poll_interval.as_secs()
+    ));
+    body.push_str(&format!(
+        "# HELP gantry_audit_checkpoint_failures_total Audit checkpoint writes that failed since start-up.\n\
+         # TYPE gantry_audit_checkpoint_failures_total counter\n\
+         gantry_audit_checkpoint_failures_total {}\n",
+        services.db.audit().checkpoint_failures()
     ));
     (
         [(

@@ -9,8 +9,8 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use gantry_core::roadmap::edit::Actor;
 use gantry_core::roadmap::service;
+use gantry_core::shared::Actor;
 use gantry_core::Services;
 use gantry_server::auth::AuthState;
 use gantry_server::config::Config;

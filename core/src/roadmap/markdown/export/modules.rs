@@ -4,7 +4,8 @@
 use super::values::{dependencies_value, environments_value, phase_value, priority_value};
 use super::writer::{one_line, Writer};
 use crate::roadmap::markdown::import::{path_in_note, FieldKey};
-use crate::roadmap::model::{EnvName, Module, Phase};
+use crate::roadmap::model::{Module, Phase};
+use crate::shared::EnvName;
 
 /// What writing a Ready or Future module needs besides the module.
 pub(super) struct ModuleContext<'a> {

@@ -3,7 +3,8 @@
 
 use super::writer::one_line;
 use crate::roadmap::markdown::import::{parse_cost_heading, ENV_WORDS};
-use crate::roadmap::model::{CostRange, EnvName, Module, ModuleSlug, Phase, Priority};
+use crate::roadmap::model::{CostRange, Module, ModuleSlug, Phase, Priority};
+use crate::shared::EnvName;
 
 /// The `Environments` value when some status differs from the section's default.
 pub(super) fn environments_value(m: &Module, envs: &[EnvName]) -> Option<String> {

@@ -5,7 +5,8 @@ use super::grammar::{bullet, heading3, non_empty, split_trailing_parens};
 use super::lines::Item;
 use super::vocab::{env_list, resolve_env};
 use super::{ParseError, Result};
-use crate::roadmap::model::{CostItem, CostRange, CostSection, EnvName};
+use crate::roadmap::model::{CostItem, CostRange, CostSection};
+use crate::shared::EnvName;
 
 impl DocParser<'_> {
     pub(super) fn parse_costs(&mut self, items: &[&Item]) -> Result<()> {

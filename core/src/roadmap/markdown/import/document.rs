@@ -10,8 +10,9 @@ use super::sections::{classify, Heading, SectionKind, EXPECTED_SECTIONS};
 use super::{ImportOptions, ParseError, Result};
 use crate::roadmap::markdown::linking::{earliest_phases, Linker};
 use crate::roadmap::model::{
-    CostSection, DocumentMeta, EnvName, Module, ModuleSlug, NextStep, Phase, Roadmap, Section,
+    CostSection, DocumentMeta, Module, ModuleSlug, NextStep, Phase, Roadmap, Section,
 };
+use crate::shared::EnvName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Segment {

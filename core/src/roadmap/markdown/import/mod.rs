@@ -44,7 +44,8 @@ mod prose;
 mod sections;
 mod vocab;
 
-use crate::roadmap::model::{EnvName, Roadmap};
+use crate::roadmap::model::Roadmap;
+use crate::shared::EnvName;
 use document::DocParser;
 use lines::tokenize;
 

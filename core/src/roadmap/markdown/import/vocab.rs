@@ -1,7 +1,8 @@
 //! The vocabulary of field values: environments, priorities, statuses and
 //! phases.
 
-use crate::roadmap::model::{EnvName, ModuleStatus, Phase, Priority, PriorityLevel};
+use crate::roadmap::model::{ModuleStatus, Phase, Priority, PriorityLevel};
+use crate::shared::EnvName;
 
 /// The words that name the usual environments: `(canonical name, words)`.
 pub(in crate::roadmap::markdown) const ENV_WORDS: [(&str, &[&str]); 3] = [

@@ -352,8 +352,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let public = url::Url::parse(&self.server.public_url)
-            .map_err(|e| invalid("server.public_url", format!("not a URL: {e}")))?;
+        let public = self.public_url()?;
         if !matches!(public.scheme(), "http" | "https") {
             return Err(invalid(
                 "server.public_url",
@@ -587,14 +586,21 @@ impl Config {
         Ok(())
     }
 
+    /// `server.public_url`, parsed: scheme and host lower case
+    /// (`HTTPS://Gantry.Example.com` is `https://gantry.example.com/`).
+    pub fn public_url(&self) -> Result<url::Url, ConfigError> {
+        url::Url::parse(self.server.public_url.trim())
+            .map_err(|e| invalid("server.public_url", format!("not a URL: {e}")))
+    }
+
     /// Whether cookies get the Secure flag: whenever users reach us over https.
     pub fn secure_cookies(&self) -> bool {
-        self.server.public_url.starts_with("https://")
+        self.public_url().is_ok_and(|u| u.scheme() == "https")
     }
 
     /// `scheme://host[:port]` of the public URL, for the Origin check.
     pub fn public_origin(&self) -> String {
-        url::Url::parse(&self.server.public_url)
+        self.public_url()
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default()
     }

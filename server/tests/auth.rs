@@ -515,3 +515,94 @@ async fn a_user_without_a_mapped_group_is_refused() {
         .await;
     assert_eq!(offsite.headers[header::LOCATION], "/roadmap");
 }
+
+/// Open-redirect bypasses, as an attacker would put them in `return_to`.
+const HOSTILE_RETURN_TO: &[&str] = &[
+    "",
+    "\t/evil.example",
+    "/\t/evil.example",
+    "/%09/evil.example",
+    "/\r\nLocation: https://evil.example",
+    "/%0d%0aSet-Cookie:x=1",
+    "\\evil.example",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "https:evil.example",
+    "https://evil.example",
+    "javascript:alert(1)",
+    "//evil.example",
+    "///evil.example",
+    "/\u{2215}evil.example",
+    "/\u{FF0F}evil.example",
+    "/\u{2044}evil.example",
+    "/%C0%AF/evil.example",
+    "/%E0%80%AF/evil.example",
+    "/auth/..",
+    "/auth/logout",
+    "/%2e%2e/auth/logout",
+    "@evil.example",
+];
+
+/// Whether a Location header keeps the browser on Gantry, outside `/auth/`.
+fn stays_home(location: &str) -> bool {
+    let origin = url::Url::parse(ORIGIN).expect("the origin");
+    let resolved = origin.join(location).expect("a URL reference");
+    location.starts_with('/')
+        && !location.starts_with("//")
+        && !location.contains(|c: char| c == '\\' || c.is_control())
+        && resolved.origin() == origin.origin()
+        && !resolved.path().starts_with("/auth")
+}
+
+fn encoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_hostile_return_to_never_leaves_the_origin() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    for hostile in HOSTILE_RETURN_TO {
+        let query = format!("/auth/sign-in?return_to={}", encoded(hostile));
+        // Signed in: the sign-in page sends the browser on at once.
+        let reply = app.get(&query, Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{hostile:?}");
+        let location = reply.headers[header::LOCATION].to_str().unwrap();
+        assert!(stays_home(location), "{hostile:?} -> {location:?}");
+        assert_eq!(location, "/roadmap", "{hostile:?}");
+        // Signed out: the form carries the normalized target, not the input.
+        let page = app.get(&query, None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains(r#"name="return_to" value="/roadmap""#),
+            "{hostile:?}"
+        );
+        assert!(!page.body.contains("evil.example"), "{hostile:?}");
+        // The development sign-in's form field.
+        let reply = app
+            .request(
+                Method::POST,
+                "/auth/dev",
+                &format!("subject=vera&return_to={}", encoded(hostile)),
+                None,
+                Some(ORIGIN),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{hostile:?}");
+        let location = reply.headers[header::LOCATION].to_str().unwrap();
+        assert_eq!(location, "/roadmap", "{hostile:?}");
+    }
+    // A genuine local target survives, normalized.
+    let reply = app
+        .get(
+            &format!(
+                "/auth/sign-in?return_to={}",
+                encoded("/roadmap/x/../board?a=b c")
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.headers[header::LOCATION], "/roadmap/board?a=b%20c");
+}

@@ -645,7 +645,18 @@ async fn admin_signs_in_with_every_permission() {
 async fn a_hostile_return_to_becomes_the_roadmap() {
     let app = SsoApp::new().await;
     let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
-    for hostile in ["//evil.example", "https://evil.example/x", "/auth/logout"] {
+    for hostile in [
+        "//evil.example",
+        "https://evil.example/x",
+        "/auth/logout",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "/\u{FF0F}evil.example",
+        "/%C0%AF/evil.example",
+        "/%2e%2e/auth/logout",
+        "javascript:alert(1)",
+    ] {
         let login = app.login(hostile).await;
         let path = app.provider_sign_in(&login, &sub).await;
         let reply = app.callback(&path, Some(&login.flow_cookie)).await;

@@ -54,7 +54,7 @@ async fn sign_in_page(
     user: Option<Extension<Principal>>,
     Query(query): Query<ReturnTo>,
 ) -> Response {
-    let return_to = safe_return_to(query.return_to.as_deref());
+    let return_to = safe_return_to(&auth.public_url, query.return_to.as_deref());
     if user.is_some() {
         return Redirect::to(&return_to).into_response();
     }
@@ -84,7 +84,7 @@ async fn login(
         state: request.state,
         nonce: request.nonce,
         pkce_verifier: request.pkce_verifier,
-        return_to: safe_return_to(query.return_to.as_deref()),
+        return_to: safe_return_to(&auth.public_url, query.return_to.as_deref()),
     };
     let flow_id = match flow::start(&services.db, &pending).await {
         Ok(id) => id,
@@ -224,7 +224,8 @@ async fn callback(
     {
         Ok(cookie) => (
             jar_without_flow.add(cookie),
-            Redirect::to(&pending.return_to),
+            // Checked again: the stored value is only as safe as the code that stored it.
+            Redirect::to(&safe_return_to(&auth.public_url, Some(&pending.return_to))),
         )
             .into_response(),
         Err(e) => internal(e),
@@ -264,7 +265,7 @@ async fn dev_sign_in(
     match start_session(&auth, &services, &headers, &principal, "dev", None).await {
         Ok(cookie) => (
             jar.add(cookie),
-            Redirect::to(&safe_return_to(form.return_to.as_deref())),
+            Redirect::to(&safe_return_to(&auth.public_url, form.return_to.as_deref())),
         )
             .into_response(),
         Err(e) => internal(e),

@@ -109,7 +109,8 @@ impl Default for RolesConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DevAuthConfig {
-    /// Offer "sign in as" one of `users`. Refused unless the server binds to loopback.
+    /// Offer "sign in as" one of `users`. Refused unless the server binds to
+    /// loopback and `server.public_url` is a plain-http loopback URL.
     pub enabled: bool,
     pub users: Vec<DevUser>,
 }
@@ -546,6 +547,9 @@ impl Config {
                 ),
             ));
         }
+        if auth.dev.enabled {
+            self.dev_sign_in_allowed()?;
+        }
         if auth.dev.enabled && auth.dev.users.is_empty() {
             return Err(invalid(
                 "auth.dev.users",
@@ -571,6 +575,26 @@ impl Config {
             if !oidc.scopes.iter().any(|s| s == "openid") {
                 return Err(invalid("auth.oidc.scopes", "must include \"openid\""));
             }
+        }
+        Ok(())
+    }
+
+    /// The development sign-in lets anyone who reaches the server be anyone:
+    /// only for a server users reach on loopback over plain http. An https
+    /// public URL means a proxy in front, so the loopback bind proves nothing.
+    fn dev_sign_in_allowed(&self) -> Result<(), ConfigError> {
+        let public = self.public_url()?;
+        if public.scheme() == "https" {
+            return Err(invalid(
+                "auth.dev.enabled",
+                format!("the development sign-in is refused: server.public_url {public} is https (a proxied deployment)"),
+            ));
+        }
+        if !public.host_str().is_some_and(is_loopback_host) {
+            return Err(invalid(
+                "auth.dev.enabled",
+                format!("the development sign-in is refused: server.public_url {public} is not a loopback URL (127.0.0.0/8, ::1, localhost)"),
+            ));
         }
         Ok(())
     }
@@ -743,6 +767,61 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("config: auth.oidc.issuer_url:"), "{err}");
+    }
+
+    #[test]
+    fn dev_sign_in_only_behind_a_loopback_http_public_url() {
+        let with = |public_url: &str| {
+            Config::from_toml(&format!(
+                "[server]\npublic_url = \"{public_url}\"\n{DEV_AUTH}"
+            ))
+        };
+        for ok in [
+            "http://127.0.0.1:3000",
+            "http://127.9.8.7:3000",
+            "http://localhost:3000",
+            "HTTP://LocalHost:3000",
+            "http://[::1]:3000",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}: {:?}", with(ok).err());
+        }
+        for (refused, why) in [
+            ("http://gantry.example.com", "not a loopback URL"),
+            ("http://10.0.0.5:3000", "not a loopback URL"),
+            ("http://127.0.0.1.nip.io:3000", "not a loopback URL"),
+            ("http://localhost.evil.example", "not a loopback URL"),
+            (
+                "https://gantry.example.com",
+                "is https (a proxied deployment)",
+            ),
+            ("https://127.0.0.1:3000", "is https (a proxied deployment)"),
+            (
+                "HTTPS://Gantry.Example.com",
+                "is https (a proxied deployment)",
+            ),
+        ] {
+            let err = with(refused).unwrap_err().to_string();
+            assert!(err.starts_with("config: auth.dev.enabled:"), "{err}");
+            assert!(err.contains(why), "{refused}: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        // Beside OpenID Connect on loopback: still allowed.
+        let both = Config::from_toml(&format!(
+            "{DEV_AUTH}[auth.oidc]\nissuer_url = \"http://127.0.0.1:9400\"\nclient_id = \"g\"\nclient_secret = \"s\"\n"
+        ));
+        assert!(both.is_ok(), "{:?}", both.err());
+        // Off: any public URL.
+        assert!(
+            Config::from_toml("[server]\npublic_url = \"https://gantry.example.com\"\n").is_ok()
+        );
+    }
+
+    #[test]
+    fn public_url_is_case_insensitive() {
+        let config = Config::from_toml("[server]\npublic_url = \"HTTPS://Gantry.Example.com\"\n")
+            .expect("config");
+        assert!(config.secure_cookies());
+        assert_eq!(config.public_origin(), "https://gantry.example.com");
     }
 
     #[test]

@@ -108,6 +108,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if !seeded.created.is_empty() {
         tracing::info!(created = ?seeded.created, "created environments from config");
     }
+    if config.auth.dev.enabled {
+        tracing::warn!(
+            url = %config.server.public_url,
+            "the development sign-in is on: anyone who reaches this server can sign in as any configured user"
+        );
+    }
     let auth = AuthState::from_config(&config).await?;
     spawn_session_purge(services.clone());
     let aws_calls = gantry_core::aws::AwsCallCounter::new();

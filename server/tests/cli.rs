@@ -185,3 +185,42 @@ fn audit_verify_passes_then_names_a_hand_edited_record() {
     assert!(err.contains("audit chain broken at record 1"), "{err}");
     assert!(err.contains("edited"), "{err}");
 }
+
+#[test]
+fn dev_sign_in_on_a_public_or_https_url_stops_with_one_line() {
+    let dir = temp_dir("devsignin");
+    let config = dir.join("gantry.toml");
+    let write = |public_url: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\npublic_url = \"{public_url}\"\n[auth.dev]\nenabled = true\nusers = [{{ subject = \"a\", name = \"A\", groups = [\"gantry-admins\"] }}]\n"
+            ),
+        )
+        .unwrap();
+    };
+    let check = || {
+        gantry(
+            &dir,
+            &["--config", config.to_str().unwrap(), "check-config"],
+        )
+    };
+    for (public_url, why) in [
+        (
+            "https://gantry.example.com",
+            "is https (a proxied deployment)",
+        ),
+        ("http://gantry.example.com", "is not a loopback URL"),
+    ] {
+        write(public_url);
+        let out = check();
+        assert_eq!(out.status.code(), Some(2), "{public_url}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: config: auth.dev.enabled:"), "{err}");
+        assert!(err.contains(why), "{err}");
+    }
+    write("http://localhost:3000");
+    let out = check();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

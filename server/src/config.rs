@@ -130,8 +130,12 @@ pub struct DevUser {
 pub struct ServerConfig {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
-    /// The address users reach Gantry at (links, cookies' Secure flag later).
+    /// The address users reach Gantry at (links, cookies' Secure flag, the
+    /// only Origin and Host requests may name).
     pub public_url: String,
+    /// Other `host[:port]` names requests may be addressed to (a load
+    /// balancer's health check by IP); any other Host gets 421.
+    pub allowed_hosts: Vec<String>,
     /// Folder with the built site (pkg/gantry.js, .wasm, .css and public/ assets).
     pub site_root: PathBuf,
 }
@@ -141,6 +145,7 @@ impl Default for ServerConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
             public_url: "http://127.0.0.1:3000".to_owned(),
+            allowed_hosts: Vec::new(),
             site_root: PathBuf::from("target/site"),
         }
     }
@@ -360,6 +365,8 @@ impl Config {
                 "must start with http:// or https://",
             ));
         }
+        crate::security::HostPolicy::new(&public, &self.server.allowed_hosts)
+            .map_err(|m| invalid("server.allowed_hosts", m))?;
         Backend::for_url(self.database.url.expose_secret())
             .map_err(|m| invalid("database.url", m))?;
         if self.database.max_connections == 0 {

@@ -606,3 +606,218 @@ async fn a_hostile_return_to_never_leaves_the_origin() {
         .await;
     assert_eq!(reply.headers[header::LOCATION], "/roadmap/board?a=b%20c");
 }
+
+fn get_with_host(path: &str, host: Option<&str>) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(host) = host {
+        request = request.header(header::HOST, host);
+    }
+    request.body(axum::body::Body::empty()).expect("request")
+}
+
+#[tokio::test]
+async fn requests_for_another_host_are_refused() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    for host in [
+        "evil.example",
+        "127.0.0.1:3001",
+        "127.0.0.1",
+        "rebind.attacker.example:3000",
+        "localhost:3000",
+        "127.0.0.1:3000@evil.example",
+    ] {
+        let mut request = get_with_host("/roadmap", Some(host));
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        let reply = app.send_raw(request).await;
+        assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert!(!reply.body.contains("Networking Module"), "{host}");
+        // The request was stopped before any route: the sign-in page neither.
+        let reply = app
+            .send_raw(get_with_host("/auth/sign-in", Some(host)))
+            .await;
+        assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+    // The absolute form (and HTTP/2's :authority) is checked too.
+    let reply = app
+        .send_raw(get_with_host(
+            "http://evil.example/healthz",
+            Some("127.0.0.1:3000"),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST);
+    // No Host at all.
+    let reply = app.send_raw(get_with_host("/healthz", None)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    // The public host, in any case: served.
+    let reply = app
+        .send_raw(get_with_host("/healthz", Some("127.0.0.1:3000")))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn hosts_compare_case_insensitively_and_extra_hosts_are_served() {
+    let app = TestApp::with_config(
+        "[server]\npublic_url = \"HTTPS://Gantry.Example.com\"\nallowed_hosts = [\"10.0.1.5:3000\"]\n",
+    )
+    .await;
+    for host in [
+        "gantry.example.com",
+        "GANTRY.Example.COM:443",
+        "10.0.1.5:3000",
+    ] {
+        let reply = app.send_raw(get_with_host("/healthz", Some(host))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{host}");
+    }
+    for host in ["gantry.example.com:80", "10.0.1.5", "10.0.1.6:3000"] {
+        let reply = app.send_raw(get_with_host("/healthz", Some(host))).await;
+        assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn an_origin_mismatch_is_refused_even_if_the_browser_says_same_origin() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("oscar").await;
+    let body = "slug=waf&status[prod]=deployed&priority[default]=high&phase=none&owner=&target_date=&notes=";
+    for origin in [
+        "http://rebind.attacker.example:3000",
+        "null",
+        "http://127.0.0.1:3001",
+    ] {
+        let request = axum::http::Request::post("/api/roadmap/module/update")
+            .header(header::COOKIE, &cookie)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin}");
+        assert!(reply.body.contains("cross-site"), "{}", reply.body);
+    }
+    let module = app
+        .call("/api/roadmap/module", "slug=waf", Some(&cookie))
+        .await;
+    assert!(!module.body.contains("\"status\":\"deployed\""));
+}
+
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[tokio::test]
+async fn request_ids_are_always_the_servers() {
+    let app = TestApp::new().await;
+    let forged = "=HYPERLINK(\"https://evil.example\",\"click\")";
+    let sign_in = axum::http::Request::post("/auth/dev")
+        .header(header::ORIGIN, ORIGIN)
+        .header("x-request-id", forged)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from("subject=oscar&return_to=/roadmap"))
+        .unwrap();
+    let reply = app.send(sign_in).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let sign_in_id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert!(is_uuid(&sign_in_id), "{sign_in_id}");
+    let cookie = session_cookie(&reply.headers).unwrap();
+
+    // A well-formed client id is not kept as the id either.
+    let update = axum::http::Request::post("/api/roadmap/module/update")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &cookie)
+        .header("x-request-id", "client-chosen-id-0001")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(axum::body::Body::from(
+            "slug=waf&status[prod]=in_progress&priority[default]=&priority[dev]=low&priority[prod]=high&phase=medium&owner=Platform&target_date=2026-12-01&notes=",
+        ))
+        .unwrap();
+    let reply = app.send(update).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let update_id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert!(is_uuid(&update_id), "{update_id}");
+    assert_ne!(update_id, sign_in_id);
+
+    let records = audit::store::query(
+        &app.services.db,
+        &AuditFilter::default(),
+        &PageRequest::first(50),
+    )
+    .await
+    .unwrap()
+    .records;
+    let id_of = |action: &str| {
+        records
+            .iter()
+            .find(|r| r.action.starts_with(action))
+            .and_then(|r| r.request_id.clone())
+    };
+    assert_eq!(id_of("auth.sign_in").as_deref(), Some(sign_in_id.as_str()));
+    assert_eq!(
+        id_of("roadmap.module.").as_deref(),
+        Some(update_id.as_str())
+    );
+    assert!(records.iter().all(|r| r
+        .request_id
+        .as_deref()
+        .is_none_or(|id| !id.contains("HYPERLINK") && id != "client-chosen-id-0001")));
+}
+
+#[tokio::test]
+async fn hsts_only_over_https() {
+    let https =
+        TestApp::with_config("[server]\npublic_url = \"https://gantry.example.com\"\n").await;
+    let reply = https.get("/healthz", None).await;
+    assert_eq!(
+        reply.headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=63072000; includeSubDomains"
+    );
+    let plain = TestApp::new().await;
+    let reply = plain.get("/healthz", None).await;
+    assert!(!reply
+        .headers
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
+}
+
+#[tokio::test]
+async fn authenticated_answers_are_never_cached_but_assets_are() {
+    let site = std::env::temp_dir().join(format!("gantry-auth-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/gantry.css"), "body{}").unwrap();
+    let app = TestApp::with_site_root(&site).await;
+    let cookie = app.sign_in("ada").await;
+    for page in [
+        "/roadmap",
+        "/roadmap/modules/waf",
+        "/audit",
+        "/roadmap/export.md",
+        "/audit/export.csv",
+        "/audit/export.jsonl",
+        "/cost/export/services.csv?month=2026-10",
+    ] {
+        let reply = app.get(page, Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store", "{page}");
+    }
+    let api = app.call("/api/roadmap/matrix", "", Some(&cookie)).await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.headers[header::CACHE_CONTROL], "no-store");
+    let asset = app.get("/pkg/gantry.css", None).await;
+    assert_eq!(asset.status, StatusCode::OK);
+    let caching = asset.headers[header::CACHE_CONTROL].to_str().unwrap();
+    assert_ne!(caching, "no-store");
+    // What the asset service set (a year, immutable, in a release build).
+    assert!(
+        caching == "no-cache" || caching == "public, max-age=31536000, immutable",
+        "{caching}"
+    );
+}

@@ -178,7 +178,11 @@ client_secret = "sso-test-secret"
         }
     }
 
-    async fn send(&self, request: Request<Body>) -> Reply {
+    async fn send(&self, mut request: Request<Body>) -> Reply {
+        // What a browser at PUBLIC_URL sends.
+        request
+            .headers_mut()
+            .insert(header::HOST, "127.0.0.1:3000".parse().unwrap());
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();

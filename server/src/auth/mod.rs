@@ -38,6 +38,8 @@ pub struct AuthState {
     pub public_origin: String,
     /// The public URL, parsed (scheme and host lower case).
     pub public_url: Url,
+    /// The Host names requests may carry.
+    pub hosts: crate::security::HostPolicy,
 }
 
 impl AuthState {
@@ -88,6 +90,8 @@ impl AuthState {
             },
             secure_cookies: config.secure_cookies(),
             public_origin: config.public_origin(),
+            hosts: crate::security::HostPolicy::new(&public_url, &config.server.allowed_hosts)
+                .map_err(|m| anyhow::anyhow!("server.allowed_hosts: {m}"))?,
             public_url,
         })
     }

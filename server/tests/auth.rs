@@ -821,3 +821,78 @@ async fn authenticated_answers_are_never_cached_but_assets_are() {
         "{caching}"
     );
 }
+
+#[tokio::test]
+async fn signing_in_again_revokes_the_previous_session() {
+    let app = TestApp::new().await;
+    let old = app.sign_in("vera").await;
+    let token = SessionToken::from_cookie(old.trim_start_matches("gantry_session="));
+    let reply = app
+        .request(
+            Method::POST,
+            "/auth/dev",
+            "subject=ada&return_to=/roadmap",
+            Some(&old),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let new = session_cookie(&reply.headers).unwrap();
+    assert_ne!(new, old);
+    // The old row is gone server-side; the old cookie signs in nobody.
+    let settings = SessionSettings {
+        idle: chrono::Duration::minutes(60),
+        absolute: chrono::Duration::hours(12),
+    };
+    assert!(session::lookup(&app.services.db, &settings, &token)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        app.call("/api/auth/me", "", Some(&old)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let me = app.call("/api/auth/me", "", Some(&new)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("\"subject\":\"ada\""), "{}", me.body);
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_prefixed() {
+    let app = TestApp::with_config("[server]\npublic_url = \"HTTPS://Gantry.Example.com\"\n").await;
+    let settings = SessionSettings {
+        idle: chrono::Duration::minutes(60),
+        absolute: chrono::Duration::hours(12),
+    };
+    let principal = gantry_core::auth::Principal {
+        subject: "ada".to_owned(),
+        name: "Ada Admin".to_owned(),
+        email: None,
+        groups: vec!["gantry-admins".to_owned()],
+        roles: BTreeSet::from([gantry_core::auth::Role::Admin]),
+    };
+    let token = session::create(&app.services.db, &settings, &principal, "oidc", None)
+        .await
+        .unwrap();
+    let origin = Some("https://gantry.example.com");
+    let prefixed = format!("__Host-gantry_session={}", token.expose());
+    let me = app
+        .request(Method::POST, "/api/auth/me", "", Some(&prefixed), origin)
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    // The unprefixed name (which a sibling subdomain could set) is ignored.
+    let plain = format!("gantry_session={}", token.expose());
+    let me = app
+        .request(Method::POST, "/api/auth/me", "", Some(&plain), origin)
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    let out = app
+        .request(Method::POST, "/auth/logout", "", Some(&prefixed), origin)
+        .await;
+    let removal = out.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(removal.starts_with("__Host-gantry_session=;"), "{removal}");
+    for attribute in ["Secure", "Path=/", "HttpOnly"] {
+        assert!(removal.contains(attribute), "{removal}");
+    }
+    assert!(!removal.contains("Domain"), "{removal}");
+}

@@ -22,8 +22,15 @@ use url::{Position, Url};
 use crate::config::{Config, DevUser};
 use oidc::{OidcProvider, OidcSettings};
 
+/// The session cookie over plain http; over https it is
+/// [`SECURE_SESSION_COOKIE`].
 pub const SESSION_COOKIE: &str = "gantry_session";
+/// `__Host-`: the browser accepts it only Secure, on `/`, without a Domain,
+/// so a sibling subdomain cannot plant or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-gantry_session";
 pub const FLOW_COOKIE: &str = "gantry_flow";
+/// `__Secure-`: only ever set over https (its path is `/auth`, so not `__Host-`).
+pub const SECURE_FLOW_COOKIE: &str = "__Secure-gantry_flow";
 
 /// Everything the auth routes and middleware need; cheap to clone.
 #[derive(Clone, Debug)]
@@ -33,6 +40,10 @@ pub struct AuthState {
     pub roles: Arc<RoleMapping>,
     pub sessions: SessionSettings,
     pub secure_cookies: bool,
+    /// [`SESSION_COOKIE`], or [`SECURE_SESSION_COOKIE`] over https.
+    pub session_cookie: &'static str,
+    /// [`FLOW_COOKIE`], or [`SECURE_FLOW_COOKIE`] over https.
+    pub flow_cookie: &'static str,
     /// `scheme://host[:port]` users reach Gantry at: the only origin allowed
     /// to make state-changing requests.
     pub public_origin: String,
@@ -89,6 +100,16 @@ impl AuthState {
                 absolute: chrono::Duration::hours(i64::from(config.auth.session_absolute_hours)),
             },
             secure_cookies: config.secure_cookies(),
+            session_cookie: if config.secure_cookies() {
+                SECURE_SESSION_COOKIE
+            } else {
+                SESSION_COOKIE
+            },
+            flow_cookie: if config.secure_cookies() {
+                SECURE_FLOW_COOKIE
+            } else {
+                FLOW_COOKIE
+            },
             public_origin: config.public_origin(),
             hosts: crate::security::HostPolicy::new(&public_url, &config.server.allowed_hosts)
                 .map_err(|m| anyhow::anyhow!("server.allowed_hosts: {m}"))?,

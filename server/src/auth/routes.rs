@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::pages::{self, SignInPage};
-use super::{safe_return_to, AuthState, FLOW_COOKIE, SESSION_COOKIE};
+use super::{safe_return_to, AuthState};
 use crate::http::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -35,12 +35,15 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn internal(e: impl std::fmt::Debug) -> Response {
-    tracing::error!(error = ?e, "sign-in failed");
+fn internal(headers: &HeaderMap, e: impl std::fmt::Debug) -> Response {
+    let id = request_id(headers).unwrap_or_default();
+    tracing::error!(error = ?e, request_id = %id, "sign-in failed");
     pages::refused(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
-        "Gantry could not complete the sign-in. Try again; if it keeps failing, tell the platform team.",
+        &format!(
+            "Gantry could not complete the sign-in. Try again; if it keeps failing, tell the platform team (request id {id})."
+        ),
     )
 }
 
@@ -69,6 +72,7 @@ async fn sign_in_page(
 async fn login(
     State(auth): State<AuthState>,
     State(services): State<Services>,
+    headers: HeaderMap,
     jar: CookieJar,
     Query(query): Query<ReturnTo>,
 ) -> Response {
@@ -88,10 +92,10 @@ async fn login(
     };
     let flow_id = match flow::start(&services.db, &pending).await {
         Ok(id) => id,
-        Err(e) => return internal(e),
+        Err(e) => return internal(&headers, e),
     };
     let cookie = auth.cookie(
-        FLOW_COOKIE,
+        auth.flow_cookie,
         flow_id.expose_secret().to_owned(),
         "/auth",
         flow::FLOW_LIFETIME_MINUTES * 60,
@@ -114,7 +118,7 @@ async fn callback(
     jar: CookieJar,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let jar_without_flow = jar.clone().remove(auth.removal(FLOW_COOKIE, "/auth"));
+    let jar_without_flow = jar.clone().remove(auth.removal(auth.flow_cookie, "/auth"));
     let refuse = |status, heading: &str, reason: &str| {
         (
             jar_without_flow.clone(),
@@ -125,7 +129,7 @@ async fn callback(
     if let Some(error) = &query.error {
         // Anyone can link to this URL: the provider's words are shown only when
         // the response belongs to the sign-in this browser started.
-        let pending = match jar.get(FLOW_COOKIE) {
+        let pending = match jar.get(auth.flow_cookie) {
             Some(cookie) => flow::take(&services.db, cookie.value())
                 .await
                 .ok()
@@ -152,7 +156,7 @@ async fn callback(
             "No provider.",
         );
     };
-    let Some(flow_cookie) = jar.get(FLOW_COOKIE) else {
+    let Some(flow_cookie) = jar.get(auth.flow_cookie) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             "Sign-in expired",
@@ -168,7 +172,7 @@ async fn callback(
                 "This sign-in link was already used or has expired. Start again.",
             )
         }
-        Err(e) => return internal(e),
+        Err(e) => return internal(&headers, e),
     };
     if query.state.as_deref() != Some(pending.state.as_str()) {
         return refuse(
@@ -190,8 +194,14 @@ async fn callback(
     {
         Ok(user) => user,
         Err(e) => {
-            tracing::warn!(error = %e, "OpenID Connect sign-in refused");
-            return refuse(StatusCode::UNAUTHORIZED, "Sign-in refused", &e.to_string());
+            // The detail (the provider's answer, URLs) is for the log only.
+            let id = request_id(&headers).unwrap_or_default();
+            tracing::warn!(error = %e, request_id = %id, "OpenID Connect sign-in refused");
+            let reason = format!(
+                "Sign-in failed: {}. Start again; if it keeps failing, tell the platform team (request id {id}).",
+                e.summary()
+            );
+            return refuse(StatusCode::UNAUTHORIZED, "Sign-in refused", &reason);
         }
     };
     let id_token = verified.id_token.expose_secret().to_owned();
@@ -210,12 +220,13 @@ async fn callback(
         )
         .await
         .map(|r| (jar_without_flow.clone(), r).into_response())
-        .unwrap_or_else(internal);
+        .unwrap_or_else(|e| internal(&headers, e));
     };
     match start_session(
         &auth,
         &services,
         &headers,
+        &jar,
         &principal,
         "oidc",
         Some(&id_token),
@@ -228,7 +239,7 @@ async fn callback(
             Redirect::to(&safe_return_to(&auth.public_url, Some(&pending.return_to))),
         )
             .into_response(),
-        Err(e) => internal(e),
+        Err(e) => internal(&headers, e),
     }
 }
 
@@ -260,15 +271,15 @@ async fn dev_sign_in(
     ) else {
         return refuse_no_role(&services, &headers, &user.subject, &user.name, &user.groups)
             .await
-            .unwrap_or_else(internal);
+            .unwrap_or_else(|e| internal(&headers, e));
     };
-    match start_session(&auth, &services, &headers, &principal, "dev", None).await {
+    match start_session(&auth, &services, &headers, &jar, &principal, "dev", None).await {
         Ok(cookie) => (
             jar.add(cookie),
             Redirect::to(&safe_return_to(&auth.public_url, form.return_to.as_deref())),
         )
             .into_response(),
-        Err(e) => internal(e),
+        Err(e) => internal(&headers, e),
     }
 }
 
@@ -279,7 +290,7 @@ async fn logout(
     jar: CookieJar,
 ) -> Response {
     let mut provider_logout = None;
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+    if let Some(cookie) = jar.get(auth.session_cookie) {
         let token = SessionToken::from_cookie(cookie.value());
         if let Ok(Some(live)) = session::lookup(&services.db, &auth.sessions, &token).await {
             if live.provider == "oidc" {
@@ -296,11 +307,11 @@ async fn logout(
             entry.role = roles_text(&live.principal);
             entry.request_id = request_id(&headers);
             if let Err(e) = revoke_and_audit(&services, &token, &entry).await {
-                return internal(e);
+                return internal(&headers, e);
             }
         }
     }
-    let jar = jar.remove(auth.removal(SESSION_COOKIE, "/"));
+    let jar = jar.remove(auth.removal(auth.session_cookie, "/"));
     match provider_logout {
         Some(url) => (jar, Redirect::to(url.as_str())).into_response(),
         None => (jar, Redirect::to("/auth/sign-in")).into_response(),
@@ -333,10 +344,16 @@ async fn start_session(
     auth: &AuthState,
     services: &Services,
     headers: &HeaderMap,
+    jar: &CookieJar,
     principal: &Principal,
     provider: &str,
     id_token: Option<&str>,
 ) -> gantry_core::CoreResult<axum_extra::extract::cookie::Cookie<'static>> {
+    // Signing in again ends the session this browser had: one live session
+    // per cookie, and a planted cookie never outlives a sign-in.
+    if let Some(old) = jar.get(auth.session_cookie) {
+        session::revoke(&services.db, &SessionToken::from_cookie(old.value())).await?;
+    }
     let token =
         session::create(&services.db, &auth.sessions, principal, provider, id_token).await?;
     let mut entry = NewAuditEntry::new(
@@ -349,7 +366,7 @@ async fn start_session(
     entry.after = Some(serde_json::json!({ "provider": provider, "groups": principal.groups }));
     audit::store::append_standalone(&services.db, &entry).await?;
     Ok(auth.cookie(
-        SESSION_COOKIE,
+        auth.session_cookie,
         token.expose().to_owned(),
         "/",
         auth.sessions.absolute.num_seconds(),

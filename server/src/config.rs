@@ -46,6 +46,14 @@ pub struct AuthConfig {
     pub roles: RolesConfig,
     /// Local development sign-in ("sign in as"), loopback only.
     pub dev: DevAuthConfig,
+    /// Sign-in starts (`/auth/login`, `/auth/dev`) per client address and minute…
+    pub sign_in_starts_per_minute: u32,
+    /// …and how many may come at once.
+    pub sign_in_starts_burst: u32,
+    /// Refused sign-ins (each one audited) per client address and minute…
+    pub refused_sign_ins_per_minute: u32,
+    /// …and how many may come at once.
+    pub refused_sign_ins_burst: u32,
 }
 
 impl Default for AuthConfig {
@@ -56,6 +64,10 @@ impl Default for AuthConfig {
             oidc: None,
             roles: RolesConfig::default(),
             dev: DevAuthConfig::default(),
+            sign_in_starts_per_minute: 20,
+            sign_in_starts_burst: 20,
+            refused_sign_ins_per_minute: 10,
+            refused_sign_ins_burst: 10,
         }
     }
 }
@@ -554,6 +566,7 @@ impl Config {
                 ),
             ));
         }
+        self.sign_in_limits()?;
         if auth.dev.enabled {
             self.dev_sign_in_allowed()?;
         }
@@ -584,6 +597,35 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The per-client sign-in limits, validated.
+    pub fn sign_in_limits(&self) -> Result<crate::auth::limit::SignInLimits, ConfigError> {
+        use std::num::NonZeroU32;
+        let auth = &self.auth;
+        let rate =
+            |key_rate: &'static str, per_minute: u32, key_burst: &'static str, burst: u32| {
+                Ok::<_, ConfigError>(crate::auth::limit::Rate {
+                    per_minute: NonZeroU32::new(per_minute)
+                        .ok_or_else(|| invalid(key_rate, "must be at least 1"))?,
+                    burst: NonZeroU32::new(burst)
+                        .ok_or_else(|| invalid(key_burst, "must be at least 1"))?,
+                })
+            };
+        Ok(crate::auth::limit::SignInLimits::new(
+            rate(
+                "auth.sign_in_starts_per_minute",
+                auth.sign_in_starts_per_minute,
+                "auth.sign_in_starts_burst",
+                auth.sign_in_starts_burst,
+            )?,
+            rate(
+                "auth.refused_sign_ins_per_minute",
+                auth.refused_sign_ins_per_minute,
+                "auth.refused_sign_ins_burst",
+                auth.refused_sign_ins_burst,
+            )?,
+        ))
     }
 
     /// The development sign-in lets anyone who reaches the server be anyone:

@@ -159,10 +159,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(url = %config.server.public_url, %addr, database = %config.database_display(), "Gantry is listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    // The peer address keys the sign-in rate limits (auth/limit.rs).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     shutdown.cancel();
     if let Some((poller, _)) = poller {
         let _ = poller.await;

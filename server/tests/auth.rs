@@ -562,7 +562,12 @@ fn encoded(text: &str) -> String {
 
 #[tokio::test]
 async fn a_hostile_return_to_never_leaves_the_origin() {
-    let app = TestApp::new().await;
+    // One dev sign-in per hostile value, all from the harness' one address.
+    let app = TestApp::with_config(&format!(
+        "[auth]\nsign_in_starts_burst = 1000\n{}",
+        common::CONFIG
+    ))
+    .await;
     let cookie = app.sign_in("vera").await;
     for hostile in HOSTILE_RETURN_TO {
         let query = format!("/auth/sign-in?return_to={}", encoded(hostile));
@@ -895,4 +900,110 @@ async fn over_https_the_session_cookie_is_host_prefixed() {
         assert!(removal.contains(attribute), "{removal}");
     }
     assert!(!removal.contains("Domain"), "{removal}");
+}
+
+/// A dev sign-in form POST from `peer` (`None`: no ConnectInfo, as `oneshot`).
+fn dev_sign_in_from(
+    subject: &str,
+    peer: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::post("/auth/dev")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(forwarded) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded);
+    }
+    let mut request = request
+        .body(axum::body::Body::from(format!(
+            "subject={subject}&return_to=/roadmap"
+        )))
+        .expect("request");
+    if let Some(peer) = peer {
+        let addr: std::net::SocketAddr = peer.parse().expect("socket address");
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+    }
+    request
+}
+
+#[tokio::test]
+async fn sign_in_starts_are_limited_per_client_address() {
+    // One start a minute after a burst of 20: the 21st within the minute is refused.
+    let app = TestApp::with_config(&format!(
+        "[auth]\nsign_in_starts_per_minute = 1\nsign_in_starts_burst = 20\n{}",
+        common::CONFIG
+    ))
+    .await;
+    let attacker = Some("192.0.2.10:50000");
+    for n in 0..20 {
+        let reply = app.send(dev_sign_in_from("vera", attacker, None)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "start {n}");
+    }
+    let reply = app.send(dev_sign_in_from("vera", attacker, None)).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(session_cookie(&reply.headers).is_none());
+    // Another port of the same host is the same client; a forged
+    // X-Forwarded-For changes nothing.
+    let reply = app
+        .send(dev_sign_in_from(
+            "vera",
+            Some("192.0.2.10:50001"),
+            Some("203.0.113.9"),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another address is still served, and so is the harness' own.
+    let reply = app
+        .send(dev_sign_in_from("vera", Some("192.0.2.11:50000"), None))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let reply = app.send(dev_sign_in_from("vera", None, None)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn refused_sign_ins_are_limited_and_audited_at_most_the_burst() {
+    let app = TestApp::with_config(&format!(
+        "[auth]\nrefused_sign_ins_per_minute = 1\nrefused_sign_ins_burst = 5\n{}",
+        common::CONFIG
+    ))
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(app.send(dev_sign_in_from("nora", None, None)).await.status);
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::FORBIDDEN)
+            .count(),
+        5,
+        "{statuses:?}"
+    );
+    assert!(statuses[5..]
+        .iter()
+        .all(|s| *s == StatusCode::TOO_MANY_REQUESTS));
+    let refused = audit::store::query(
+        &app.services.db,
+        &AuditFilter {
+            action: Some("auth.sign_in_refused".to_owned()),
+            ..AuditFilter::default()
+        },
+        &PageRequest::first(50),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        refused.records.len(),
+        5,
+        "the audit log grows by the burst only"
+    );
 }

@@ -1030,3 +1030,46 @@ async fn signing_in_again_ends_the_previous_session() {
     assert_eq!(app.me(&old).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(json_of(&app.me(&new).await)["subject"], other.as_str());
 }
+
+#[tokio::test]
+async fn sign_in_starts_are_limited_per_client_and_flows_stay_bounded() {
+    let app = SsoApp::new().await;
+    let start = |peer: &str| {
+        let mut request = Request::get("/auth/login?return_to=/roadmap")
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<std::net::SocketAddr>().unwrap(),
+        ));
+        request
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(app.send(start("198.51.100.7:40000")).await.status);
+    }
+    // The default: 20 at once. Refill is one every 3 s, so on a slow machine
+    // a start or two more may pass, never all 30.
+    let served = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    assert!((20..=22).contains(&served), "{statuses:?}");
+    assert!(
+        statuses[..20].iter().all(|s| *s == StatusCode::SEE_OTHER),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[29], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    let limited = app.send(start("198.51.100.7:40001")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key(header::RETRY_AFTER));
+    assert!(limited.set_cookie("gantry_flow").is_none());
+    // Another client is served.
+    let other = app.send(start("198.51.100.8:40000")).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+    let flows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_flows")
+        .fetch_one(app.services.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(flows as usize, served + 1, "one flow per served start only");
+}

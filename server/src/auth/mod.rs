@@ -2,11 +2,13 @@
 //!
 //! - `oidc`: the OpenID Connect client (discovery, PKCE, ID token checks).
 //! - `routes`: `/auth/*` — sign-in page, login redirect, callback, dev sign-in, sign-out.
+//! - `limit`: per-client limits on sign-in starts and refused sign-ins.
 //! - `middleware`: resolves the session cookie into a [`Principal`] on every
 //!   request and refuses anonymous requests (401 for APIs, a redirect to the
 //!   sign-in page for pages).
 //! - `pages`: the few HTML pages served outside the Leptos app.
 
+pub mod limit;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
@@ -51,6 +53,8 @@ pub struct AuthState {
     pub public_url: Url,
     /// The Host names requests may carry.
     pub hosts: crate::security::HostPolicy,
+    /// Sign-in starts and refusals per client address.
+    pub limits: limit::SignInLimits,
 }
 
 impl AuthState {
@@ -114,6 +118,7 @@ impl AuthState {
             hosts: crate::security::HostPolicy::new(&public_url, &config.server.allowed_hosts)
                 .map_err(|m| anyhow::anyhow!("server.allowed_hosts: {m}"))?,
             public_url,
+            limits: config.sign_in_limits()?,
         })
     }
 

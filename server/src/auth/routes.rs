@@ -14,6 +14,7 @@ use gantry_core::Services;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use super::limit::ClientKey;
 use super::pages::{self, SignInPage};
 use super::{safe_return_to, AuthState};
 use crate::http::AppState;
@@ -72,10 +73,14 @@ async fn sign_in_page(
 async fn login(
     State(auth): State<AuthState>,
     State(services): State<Services>,
+    client: ClientKey,
     headers: HeaderMap,
     jar: CookieJar,
     Query(query): Query<ReturnTo>,
 ) -> Response {
+    if let Err(too_many) = auth.limits.start(client) {
+        return too_many.into_response();
+    }
     let Some(provider) = auth.oidc.as_ref() else {
         return pages::refused(
             StatusCode::NOT_FOUND,
@@ -114,6 +119,7 @@ struct CallbackQuery {
 async fn callback(
     State(auth): State<AuthState>,
     State(services): State<Services>,
+    client: ClientKey,
     headers: HeaderMap,
     jar: CookieJar,
     Query(query): Query<CallbackQuery>,
@@ -212,6 +218,8 @@ async fn callback(
         verified.groups.clone(),
     ) else {
         return refuse_no_role(
+            &auth,
+            client,
             &services,
             &headers,
             &verified.subject,
@@ -252,10 +260,14 @@ struct DevSignIn {
 async fn dev_sign_in(
     State(auth): State<AuthState>,
     State(services): State<Services>,
+    client: ClientKey,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<DevSignIn>,
 ) -> Response {
+    if let Err(too_many) = auth.limits.start(client) {
+        return too_many.into_response();
+    }
     let Some(user) = auth.dev_users.iter().find(|u| u.subject == form.subject) else {
         return pages::refused(
             StatusCode::NOT_FOUND,
@@ -269,9 +281,17 @@ async fn dev_sign_in(
         user.email.clone(),
         user.groups.clone(),
     ) else {
-        return refuse_no_role(&services, &headers, &user.subject, &user.name, &user.groups)
-            .await
-            .unwrap_or_else(|e| internal(&headers, e));
+        return refuse_no_role(
+            &auth,
+            client,
+            &services,
+            &headers,
+            &user.subject,
+            &user.name,
+            &user.groups,
+        )
+        .await
+        .unwrap_or_else(|e| internal(&headers, e));
     };
     match start_session(&auth, &services, &headers, &jar, &principal, "dev", None).await {
         Ok(cookie) => (
@@ -375,12 +395,17 @@ async fn start_session(
 
 /// A verified user whose groups grant no role: refused, and recorded.
 async fn refuse_no_role(
+    auth: &AuthState,
+    client: ClientKey,
     services: &Services,
     headers: &HeaderMap,
     subject: &str,
     name: &str,
     groups: &[String],
 ) -> gantry_core::CoreResult<Response> {
+    if let Err(too_many) = auth.limits.refusal(client) {
+        return Ok(too_many.into_response());
+    }
     let mut entry = NewAuditEntry::new(
         format!("{name} <{subject}>"),
         "auth.sign_in_refused",

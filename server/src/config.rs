@@ -47,6 +47,14 @@ pub struct AuthConfig {
     pub roles: RolesConfig,
     /// Local development sign-in ("sign in as"), loopback only.
     pub dev: DevAuthConfig,
+    /// Sign-in starts (`/auth/login`, `/auth/dev`) per client address and minute…
+    pub sign_in_starts_per_minute: u32,
+    /// …and how many may come at once.
+    pub sign_in_starts_burst: u32,
+    /// Refused sign-ins (each one audited) per client address and minute…
+    pub refused_sign_ins_per_minute: u32,
+    /// …and how many may come at once.
+    pub refused_sign_ins_burst: u32,
 }
 
 impl Default for AuthConfig {
@@ -57,6 +65,10 @@ impl Default for AuthConfig {
             oidc: None,
             roles: RolesConfig::default(),
             dev: DevAuthConfig::default(),
+            sign_in_starts_per_minute: 20,
+            sign_in_starts_burst: 20,
+            refused_sign_ins_per_minute: 10,
+            refused_sign_ins_burst: 10,
         }
     }
 }
@@ -110,7 +122,8 @@ impl Default for RolesConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DevAuthConfig {
-    /// Offer "sign in as" one of `users`. Refused unless the server binds to loopback.
+    /// Offer "sign in as" one of `users`. Refused unless the server binds to
+    /// loopback and `server.public_url` is a plain-http loopback URL.
     pub enabled: bool,
     pub users: Vec<DevUser>,
 }
@@ -130,8 +143,12 @@ pub struct DevUser {
 pub struct ServerConfig {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
-    /// The address users reach Gantry at (links, cookies' Secure flag later).
+    /// The address users reach Gantry at (links, cookies' Secure flag, the
+    /// only Origin and Host requests may name).
     pub public_url: String,
+    /// Other `host[:port]` names requests may be addressed to (a load
+    /// balancer's health check by IP); any other Host gets 421.
+    pub allowed_hosts: Vec<String>,
     /// Folder with the built site (pkg/gantry.js, .wasm, .css and public/ assets).
     pub site_root: PathBuf,
 }
@@ -141,6 +158,7 @@ impl Default for ServerConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
             public_url: "http://127.0.0.1:3000".to_owned(),
+            allowed_hosts: Vec::new(),
             site_root: PathBuf::from("target/site"),
         }
     }
@@ -382,14 +400,15 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let public = url::Url::parse(&self.server.public_url)
-            .map_err(|e| invalid("server.public_url", format!("not a URL: {e}")))?;
+        let public = self.public_url()?;
         if !matches!(public.scheme(), "http" | "https") {
             return Err(invalid(
                 "server.public_url",
                 "must start with http:// or https://",
             ));
         }
+        crate::security::HostPolicy::new(&public, &self.server.allowed_hosts)
+            .map_err(|m| invalid("server.allowed_hosts", m))?;
         Backend::for_url(self.database.url.expose_secret())
             .map_err(|m| invalid("database.url", m))?;
         if self.database.max_connections == 0 {
@@ -637,6 +656,10 @@ impl Config {
                 ),
             ));
         }
+        self.sign_in_limits()?;
+        if auth.dev.enabled {
+            self.dev_sign_in_allowed()?;
+        }
         if auth.dev.enabled && auth.dev.users.is_empty() {
             return Err(invalid(
                 "auth.dev.users",
@@ -666,6 +689,55 @@ impl Config {
         Ok(())
     }
 
+    /// The per-client sign-in limits, validated.
+    pub fn sign_in_limits(&self) -> Result<crate::auth::limit::SignInLimits, ConfigError> {
+        use std::num::NonZeroU32;
+        let auth = &self.auth;
+        let rate =
+            |key_rate: &'static str, per_minute: u32, key_burst: &'static str, burst: u32| {
+                Ok::<_, ConfigError>(crate::auth::limit::Rate {
+                    per_minute: NonZeroU32::new(per_minute)
+                        .ok_or_else(|| invalid(key_rate, "must be at least 1"))?,
+                    burst: NonZeroU32::new(burst)
+                        .ok_or_else(|| invalid(key_burst, "must be at least 1"))?,
+                })
+            };
+        Ok(crate::auth::limit::SignInLimits::new(
+            rate(
+                "auth.sign_in_starts_per_minute",
+                auth.sign_in_starts_per_minute,
+                "auth.sign_in_starts_burst",
+                auth.sign_in_starts_burst,
+            )?,
+            rate(
+                "auth.refused_sign_ins_per_minute",
+                auth.refused_sign_ins_per_minute,
+                "auth.refused_sign_ins_burst",
+                auth.refused_sign_ins_burst,
+            )?,
+        ))
+    }
+
+    /// The development sign-in lets anyone who reaches the server be anyone:
+    /// only for a server users reach on loopback over plain http. An https
+    /// public URL means a proxy in front, so the loopback bind proves nothing.
+    fn dev_sign_in_allowed(&self) -> Result<(), ConfigError> {
+        let public = self.public_url()?;
+        if public.scheme() == "https" {
+            return Err(invalid(
+                "auth.dev.enabled",
+                format!("the development sign-in is refused: server.public_url {public} is https (a proxied deployment)"),
+            ));
+        }
+        if !public.host_str().is_some_and(is_loopback_host) {
+            return Err(invalid(
+                "auth.dev.enabled",
+                format!("the development sign-in is refused: server.public_url {public} is not a loopback URL (127.0.0.0/8, ::1, localhost)"),
+            ));
+        }
+        Ok(())
+    }
+
     /// The server needs a way to sign in; the command-line tools do not.
     pub fn require_sign_in(&self) -> Result<(), ConfigError> {
         if !self.auth.dev.enabled && self.auth.oidc.is_none() {
@@ -677,14 +749,21 @@ impl Config {
         Ok(())
     }
 
+    /// `server.public_url`, parsed: scheme and host lower case
+    /// (`HTTPS://Gantry.Example.com` is `https://gantry.example.com/`).
+    pub fn public_url(&self) -> Result<url::Url, ConfigError> {
+        url::Url::parse(self.server.public_url.trim())
+            .map_err(|e| invalid("server.public_url", format!("not a URL: {e}")))
+    }
+
     /// Whether cookies get the Secure flag: whenever users reach us over https.
     pub fn secure_cookies(&self) -> bool {
-        self.server.public_url.starts_with("https://")
+        self.public_url().is_ok_and(|u| u.scheme() == "https")
     }
 
     /// `scheme://host[:port]` of the public URL, for the Origin check.
     pub fn public_origin(&self) -> String {
-        url::Url::parse(&self.server.public_url)
+        self.public_url()
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default()
     }
@@ -907,6 +986,61 @@ mod tests {
         assert_eq!(off.audit_settings().unwrap().checkpoint_file, None);
         let none = Config::from_toml("").unwrap().audit_settings().unwrap();
         assert!(none.keyring.is_none() && none.checkpoint_file.is_none());
+    }
+
+    #[test]
+    fn dev_sign_in_only_behind_a_loopback_http_public_url() {
+        let with = |public_url: &str| {
+            Config::from_toml(&format!(
+                "[server]\npublic_url = \"{public_url}\"\n{DEV_AUTH}"
+            ))
+        };
+        for ok in [
+            "http://127.0.0.1:3000",
+            "http://127.9.8.7:3000",
+            "http://localhost:3000",
+            "HTTP://LocalHost:3000",
+            "http://[::1]:3000",
+        ] {
+            assert!(with(ok).is_ok(), "{ok}: {:?}", with(ok).err());
+        }
+        for (refused, why) in [
+            ("http://gantry.example.com", "not a loopback URL"),
+            ("http://10.0.0.5:3000", "not a loopback URL"),
+            ("http://127.0.0.1.nip.io:3000", "not a loopback URL"),
+            ("http://localhost.evil.example", "not a loopback URL"),
+            (
+                "https://gantry.example.com",
+                "is https (a proxied deployment)",
+            ),
+            ("https://127.0.0.1:3000", "is https (a proxied deployment)"),
+            (
+                "HTTPS://Gantry.Example.com",
+                "is https (a proxied deployment)",
+            ),
+        ] {
+            let err = with(refused).unwrap_err().to_string();
+            assert!(err.starts_with("config: auth.dev.enabled:"), "{err}");
+            assert!(err.contains(why), "{refused}: {err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+        // Beside OpenID Connect on loopback: still allowed.
+        let both = Config::from_toml(&format!(
+            "{DEV_AUTH}[auth.oidc]\nissuer_url = \"http://127.0.0.1:9400\"\nclient_id = \"g\"\nclient_secret = \"s\"\n"
+        ));
+        assert!(both.is_ok(), "{:?}", both.err());
+        // Off: any public URL.
+        assert!(
+            Config::from_toml("[server]\npublic_url = \"https://gantry.example.com\"\n").is_ok()
+        );
+    }
+
+    #[test]
+    fn public_url_is_case_insensitive() {
+        let config = Config::from_toml("[server]\npublic_url = \"HTTPS://Gantry.Example.com\"\n")
+            .expect("config");
+        assert!(config.secure_cookies());
+        assert_eq!(config.public_origin(), "https://gantry.example.com");
     }
 
     #[test]

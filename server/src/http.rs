@@ -85,7 +85,9 @@ pub fn router(state: AppState) -> Router {
     let policy = SecurityPolicy {
         public_origin: state.auth.public_origin.clone(),
         extra_form_action: state.auth.oidc.as_ref().and_then(|p| p.origin()),
+        hsts: state.auth.public_url.scheme() == "https",
     };
+    let hosts = state.auth.hosts.clone();
     let session_state = (state.auth.clone(), state.services.clone());
     // The JS, WASM and CSS, sent precompressed (.br, .gz written by the build)
     // when the browser accepts it, instead of compressed on every request.
@@ -124,7 +126,8 @@ pub fn router(state: AppState) -> Router {
             _,
         >(leptos_context(&state), app::shell))
         // Innermost first: who is asking, then the body limit, the origin
-        // check and the security headers, then request ids, compression, logs.
+        // check, the security headers, the Host check; compression, logs
+        // (with the request id); the request id, always the server's own.
         .layer(axum::middleware::from_fn_with_state(
             session_state,
             auth::middleware::authenticate,
@@ -138,10 +141,15 @@ pub fn router(state: AppState) -> Router {
             policy,
             security::security_headers,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            hosts,
+            security::known_host_only,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(take_client_request_id))
         .with_state(state)
 }
 
@@ -164,4 +172,56 @@ async fn limit_body(request: axum::extract::Request, next: axum::middleware::Nex
         )
             .into_response(),
     }
+}
+
+/// What a client sent as `X-Request-Id`, kept apart from the server's id:
+/// only for correlating logs, never recorded as the request id.
+#[derive(Clone, Debug)]
+pub struct ClientRequestId(pub String);
+
+/// Longest client request id kept (a UUID is 36).
+const MAX_CLIENT_REQUEST_ID: usize = 64;
+
+/// Removes the client's `X-Request-Id` so the server always sets its own;
+/// a well-formed one (up to 64 of `A-Za-z0-9-_.:`) is kept as
+/// [`ClientRequestId`] for the log.
+async fn take_client_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(value) = request.headers_mut().remove("x-request-id") {
+        let kept = value.to_str().ok().filter(|v| {
+            !v.is_empty()
+                && v.len() <= MAX_CLIENT_REQUEST_ID
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        });
+        if let Some(kept) = kept {
+            let kept = ClientRequestId(kept.to_owned());
+            request.extensions_mut().insert(kept);
+        }
+    }
+    next.run(request).await
+}
+
+/// The log span of a request: method, path, the server's request id and the
+/// client's, if it sent a well-formed one.
+fn request_span(request: &http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let client_request_id = request
+        .extensions()
+        .get::<ClientRequestId>()
+        .map(|c| c.0.as_str())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+        client_request_id,
+    )
 }

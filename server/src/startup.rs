@@ -135,6 +135,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if !seeded.created.is_empty() {
         tracing::info!(created = ?seeded.created, "created environments from config");
     }
+    if config.auth.dev.enabled {
+        tracing::warn!(
+            url = %config.server.public_url,
+            "the development sign-in is on: anyone who reaches this server can sign in as any configured user"
+        );
+    }
     let auth = AuthState::from_config(&config).await?;
     spawn_session_purge(services.clone());
     let aws_calls = gantry_core::aws::AwsCallCounter::new();
@@ -180,10 +186,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(url = %config.server.public_url, %addr, database = %config.database_display(), "Gantry is listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    // The peer address keys the sign-in rate limits (auth/limit.rs).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     shutdown.cancel();
     if let Some((poller, _)) = poller {
         let _ = poller.await;

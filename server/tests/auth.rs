@@ -515,3 +515,495 @@ async fn a_user_without_a_mapped_group_is_refused() {
         .await;
     assert_eq!(offsite.headers[header::LOCATION], "/roadmap");
 }
+
+/// Open-redirect bypasses, as an attacker would put them in `return_to`.
+const HOSTILE_RETURN_TO: &[&str] = &[
+    "",
+    "\t/evil.example",
+    "/\t/evil.example",
+    "/%09/evil.example",
+    "/\r\nLocation: https://evil.example",
+    "/%0d%0aSet-Cookie:x=1",
+    "\\evil.example",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "https:evil.example",
+    "https://evil.example",
+    "javascript:alert(1)",
+    "//evil.example",
+    "///evil.example",
+    "/\u{2215}evil.example",
+    "/\u{FF0F}evil.example",
+    "/\u{2044}evil.example",
+    "/%C0%AF/evil.example",
+    "/%E0%80%AF/evil.example",
+    "/auth/..",
+    "/auth/logout",
+    "/%2e%2e/auth/logout",
+    "@evil.example",
+];
+
+/// Whether a Location header keeps the browser on Gantry, outside `/auth/`.
+fn stays_home(location: &str) -> bool {
+    let origin = url::Url::parse(ORIGIN).expect("the origin");
+    let resolved = origin.join(location).expect("a URL reference");
+    location.starts_with('/')
+        && !location.starts_with("//")
+        && !location.contains(|c: char| c == '\\' || c.is_control())
+        && resolved.origin() == origin.origin()
+        && !resolved.path().starts_with("/auth")
+}
+
+fn encoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_hostile_return_to_never_leaves_the_origin() {
+    // One dev sign-in per hostile value, all from the harness' one address.
+    let app = TestApp::with_config(&format!(
+        "[auth]\nsign_in_starts_burst = 1000\n{}",
+        common::CONFIG
+    ))
+    .await;
+    let cookie = app.sign_in("vera").await;
+    for hostile in HOSTILE_RETURN_TO {
+        let query = format!("/auth/sign-in?return_to={}", encoded(hostile));
+        // Signed in: the sign-in page sends the browser on at once.
+        let reply = app.get(&query, Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{hostile:?}");
+        let location = reply.headers[header::LOCATION].to_str().unwrap();
+        assert!(stays_home(location), "{hostile:?} -> {location:?}");
+        assert_eq!(location, "/roadmap", "{hostile:?}");
+        // Signed out: the form carries the normalized target, not the input.
+        let page = app.get(&query, None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains(r#"name="return_to" value="/roadmap""#),
+            "{hostile:?}"
+        );
+        assert!(!page.body.contains("evil.example"), "{hostile:?}");
+        // The development sign-in's form field.
+        let reply = app
+            .request(
+                Method::POST,
+                "/auth/dev",
+                &format!("subject=vera&return_to={}", encoded(hostile)),
+                None,
+                Some(ORIGIN),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{hostile:?}");
+        let location = reply.headers[header::LOCATION].to_str().unwrap();
+        assert_eq!(location, "/roadmap", "{hostile:?}");
+    }
+    // A genuine local target survives, normalized.
+    let reply = app
+        .get(
+            &format!(
+                "/auth/sign-in?return_to={}",
+                encoded("/roadmap/x/../board?a=b c")
+            ),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(reply.headers[header::LOCATION], "/roadmap/board?a=b%20c");
+}
+
+fn get_with_host(path: &str, host: Option<&str>) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(host) = host {
+        request = request.header(header::HOST, host);
+    }
+    request.body(axum::body::Body::empty()).expect("request")
+}
+
+#[tokio::test]
+async fn requests_for_another_host_are_refused() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    for host in [
+        "evil.example",
+        "127.0.0.1:3001",
+        "127.0.0.1",
+        "rebind.attacker.example:3000",
+        "localhost:3000",
+        "127.0.0.1:3000@evil.example",
+    ] {
+        let mut request = get_with_host("/roadmap", Some(host));
+        request
+            .headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+        let reply = app.send_raw(request).await;
+        assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert!(!reply.body.contains("Networking Module"), "{host}");
+        // The request was stopped before any route: the sign-in page neither.
+        let reply = app
+            .send_raw(get_with_host("/auth/sign-in", Some(host)))
+            .await;
+        assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+    // The absolute form (and HTTP/2's :authority) is checked too.
+    let reply = app
+        .send_raw(get_with_host(
+            "http://evil.example/healthz",
+            Some("127.0.0.1:3000"),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST);
+    // No Host at all.
+    let reply = app.send_raw(get_with_host("/healthz", None)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    // The public host, in any case: served.
+    let reply = app
+        .send_raw(get_with_host("/healthz", Some("127.0.0.1:3000")))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn hosts_compare_case_insensitively_and_extra_hosts_are_served() {
+    let app = TestApp::with_config(
+        "[server]\npublic_url = \"HTTPS://Gantry.Example.com\"\nallowed_hosts = [\"10.0.1.5:3000\"]\n",
+    )
+    .await;
+    for host in [
+        "gantry.example.com",
+        "GANTRY.Example.COM:443",
+        "10.0.1.5:3000",
+    ] {
+        let reply = app.send_raw(get_with_host("/healthz", Some(host))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{host}");
+    }
+    for host in ["gantry.example.com:80", "10.0.1.5", "10.0.1.6:3000"] {
+        let reply = app.send_raw(get_with_host("/healthz", Some(host))).await;
+        assert_eq!(reply.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn an_origin_mismatch_is_refused_even_if_the_browser_says_same_origin() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("oscar").await;
+    let body = "slug=waf&status[prod]=deployed&priority[default]=high&phase=none&owner=&target_date=&notes=";
+    for origin in [
+        "http://rebind.attacker.example:3000",
+        "null",
+        "http://127.0.0.1:3001",
+    ] {
+        let request = axum::http::Request::post("/api/roadmap/module/update")
+            .header(header::COOKIE, &cookie)
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{origin}");
+        assert!(reply.body.contains("cross-site"), "{}", reply.body);
+    }
+    let module = app
+        .call("/api/roadmap/module", "slug=waf", Some(&cookie))
+        .await;
+    assert!(!module.body.contains("\"status\":\"deployed\""));
+}
+
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[tokio::test]
+async fn request_ids_are_always_the_servers() {
+    let app = TestApp::new().await;
+    let forged = "=HYPERLINK(\"https://evil.example\",\"click\")";
+    let sign_in = axum::http::Request::post("/auth/dev")
+        .header(header::ORIGIN, ORIGIN)
+        .header("x-request-id", forged)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from("subject=oscar&return_to=/roadmap"))
+        .unwrap();
+    let reply = app.send(sign_in).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let sign_in_id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert!(is_uuid(&sign_in_id), "{sign_in_id}");
+    let cookie = session_cookie(&reply.headers).unwrap();
+
+    // A well-formed client id is not kept as the id either.
+    let update = axum::http::Request::post("/api/roadmap/module/update")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::COOKIE, &cookie)
+        .header("x-request-id", "client-chosen-id-0001")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(axum::body::Body::from(
+            "slug=waf&status[prod]=in_progress&priority[default]=&priority[dev]=low&priority[prod]=high&phase=medium&owner=Platform&target_date=2026-12-01&notes=",
+        ))
+        .unwrap();
+    let reply = app.send(update).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let update_id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert!(is_uuid(&update_id), "{update_id}");
+    assert_ne!(update_id, sign_in_id);
+
+    let records = audit::store::query(
+        &app.services.db,
+        &AuditFilter::default(),
+        &PageRequest::first(50),
+    )
+    .await
+    .unwrap()
+    .records;
+    let id_of = |action: &str| {
+        records
+            .iter()
+            .find(|r| r.action.starts_with(action))
+            .and_then(|r| r.request_id.clone())
+    };
+    assert_eq!(id_of("auth.sign_in").as_deref(), Some(sign_in_id.as_str()));
+    assert_eq!(
+        id_of("roadmap.module.").as_deref(),
+        Some(update_id.as_str())
+    );
+    assert!(records.iter().all(|r| r
+        .request_id
+        .as_deref()
+        .is_none_or(|id| !id.contains("HYPERLINK") && id != "client-chosen-id-0001")));
+}
+
+#[tokio::test]
+async fn hsts_only_over_https() {
+    let https =
+        TestApp::with_config("[server]\npublic_url = \"https://gantry.example.com\"\n").await;
+    let reply = https.get("/healthz", None).await;
+    assert_eq!(
+        reply.headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=63072000; includeSubDomains"
+    );
+    let plain = TestApp::new().await;
+    let reply = plain.get("/healthz", None).await;
+    assert!(!reply
+        .headers
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
+}
+
+#[tokio::test]
+async fn authenticated_answers_are_never_cached_but_assets_are() {
+    let site = std::env::temp_dir().join(format!("gantry-auth-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/gantry.css"), "body{}").unwrap();
+    let app = TestApp::with_site_root(&site).await;
+    let cookie = app.sign_in("ada").await;
+    for page in [
+        "/roadmap",
+        "/roadmap/modules/waf",
+        "/audit",
+        "/roadmap/export.md",
+        "/audit/export.csv",
+        "/audit/export.jsonl",
+        "/cost/export/services.csv?month=2026-10",
+    ] {
+        let reply = app.get(page, Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store", "{page}");
+    }
+    let api = app.call("/api/roadmap/matrix", "", Some(&cookie)).await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.headers[header::CACHE_CONTROL], "no-store");
+    let asset = app.get("/pkg/gantry.css", None).await;
+    assert_eq!(asset.status, StatusCode::OK);
+    let caching = asset.headers[header::CACHE_CONTROL].to_str().unwrap();
+    assert_ne!(caching, "no-store");
+    // What the asset service set (a year, immutable, in a release build).
+    assert!(
+        caching == "no-cache" || caching == "public, max-age=31536000, immutable",
+        "{caching}"
+    );
+}
+
+#[tokio::test]
+async fn signing_in_again_revokes_the_previous_session() {
+    let app = TestApp::new().await;
+    let old = app.sign_in("vera").await;
+    let token = SessionToken::from_cookie(old.trim_start_matches("gantry_session="));
+    let reply = app
+        .request(
+            Method::POST,
+            "/auth/dev",
+            "subject=ada&return_to=/roadmap",
+            Some(&old),
+            Some(ORIGIN),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let new = session_cookie(&reply.headers).unwrap();
+    assert_ne!(new, old);
+    // The old row is gone server-side; the old cookie signs in nobody.
+    let settings = SessionSettings {
+        idle: chrono::Duration::minutes(60),
+        absolute: chrono::Duration::hours(12),
+    };
+    assert!(session::lookup(&app.services.db, &settings, &token)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        app.call("/api/auth/me", "", Some(&old)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let me = app.call("/api/auth/me", "", Some(&new)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("\"subject\":\"ada\""), "{}", me.body);
+}
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_prefixed() {
+    let app = TestApp::with_config("[server]\npublic_url = \"HTTPS://Gantry.Example.com\"\n").await;
+    let settings = SessionSettings {
+        idle: chrono::Duration::minutes(60),
+        absolute: chrono::Duration::hours(12),
+    };
+    let principal = gantry_core::auth::Principal {
+        subject: "ada".to_owned(),
+        name: "Ada Admin".to_owned(),
+        email: None,
+        groups: vec!["gantry-admins".to_owned()],
+        roles: BTreeSet::from([gantry_core::auth::Role::Admin]),
+    };
+    let token = session::create(&app.services.db, &settings, &principal, "oidc", None)
+        .await
+        .unwrap();
+    let origin = Some("https://gantry.example.com");
+    let prefixed = format!("__Host-gantry_session={}", token.expose());
+    let me = app
+        .request(Method::POST, "/api/auth/me", "", Some(&prefixed), origin)
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    // The unprefixed name (which a sibling subdomain could set) is ignored.
+    let plain = format!("gantry_session={}", token.expose());
+    let me = app
+        .request(Method::POST, "/api/auth/me", "", Some(&plain), origin)
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    let out = app
+        .request(Method::POST, "/auth/logout", "", Some(&prefixed), origin)
+        .await;
+    let removal = out.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(removal.starts_with("__Host-gantry_session=;"), "{removal}");
+    for attribute in ["Secure", "Path=/", "HttpOnly"] {
+        assert!(removal.contains(attribute), "{removal}");
+    }
+    assert!(!removal.contains("Domain"), "{removal}");
+}
+
+/// A dev sign-in form POST from `peer` (`None`: no ConnectInfo, as `oneshot`).
+fn dev_sign_in_from(
+    subject: &str,
+    peer: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::post("/auth/dev")
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(forwarded) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded);
+    }
+    let mut request = request
+        .body(axum::body::Body::from(format!(
+            "subject={subject}&return_to=/roadmap"
+        )))
+        .expect("request");
+    if let Some(peer) = peer {
+        let addr: std::net::SocketAddr = peer.parse().expect("socket address");
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+    }
+    request
+}
+
+#[tokio::test]
+async fn sign_in_starts_are_limited_per_client_address() {
+    // One start a minute after a burst of 20: the 21st within the minute is refused.
+    let app = TestApp::with_config(&format!(
+        "[auth]\nsign_in_starts_per_minute = 1\nsign_in_starts_burst = 20\n{}",
+        common::CONFIG
+    ))
+    .await;
+    let attacker = Some("192.0.2.10:50000");
+    for n in 0..20 {
+        let reply = app.send(dev_sign_in_from("vera", attacker, None)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "start {n}");
+    }
+    let reply = app.send(dev_sign_in_from("vera", attacker, None)).await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = reply.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(session_cookie(&reply.headers).is_none());
+    // Another port of the same host is the same client; a forged
+    // X-Forwarded-For changes nothing.
+    let reply = app
+        .send(dev_sign_in_from(
+            "vera",
+            Some("192.0.2.10:50001"),
+            Some("203.0.113.9"),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another address is still served, and so is the harness' own.
+    let reply = app
+        .send(dev_sign_in_from("vera", Some("192.0.2.11:50000"), None))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let reply = app.send(dev_sign_in_from("vera", None, None)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn refused_sign_ins_are_limited_and_audited_at_most_the_burst() {
+    let app = TestApp::with_config(&format!(
+        "[auth]\nrefused_sign_ins_per_minute = 1\nrefused_sign_ins_burst = 5\n{}",
+        common::CONFIG
+    ))
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(app.send(dev_sign_in_from("nora", None, None)).await.status);
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::FORBIDDEN)
+            .count(),
+        5,
+        "{statuses:?}"
+    );
+    assert!(statuses[5..]
+        .iter()
+        .all(|s| *s == StatusCode::TOO_MANY_REQUESTS));
+    let refused = audit::store::query(
+        &app.services.db,
+        &AuditFilter {
+            action: Some("auth.sign_in_refused".to_owned()),
+            ..AuditFilter::default()
+        },
+        &PageRequest::first(50),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        refused.records.len(),
+        5,
+        "the audit log grows by the burst only"
+    );
+}

@@ -332,3 +332,42 @@ fn a_short_audit_key_stops_start_up_with_one_line() {
     assert!(err.starts_with("error: config: audit.key:"), "{err}");
     assert!(!err.contains("only-20-bytes"), "{err}");
 }
+
+#[test]
+fn dev_sign_in_on_a_public_or_https_url_stops_with_one_line() {
+    let dir = temp_dir("devsignin");
+    let config = dir.join("gantry.toml");
+    let write = |public_url: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\npublic_url = \"{public_url}\"\n[auth.dev]\nenabled = true\nusers = [{{ subject = \"a\", name = \"A\", groups = [\"gantry-admins\"] }}]\n"
+            ),
+        )
+        .unwrap();
+    };
+    let check = || {
+        gantry(
+            &dir,
+            &["--config", config.to_str().unwrap(), "check-config"],
+        )
+    };
+    for (public_url, why) in [
+        (
+            "https://gantry.example.com",
+            "is https (a proxied deployment)",
+        ),
+        ("http://gantry.example.com", "is not a loopback URL"),
+    ] {
+        write(public_url);
+        let out = check();
+        assert_eq!(out.status.code(), Some(2), "{public_url}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: config: auth.dev.enabled:"), "{err}");
+        assert!(err.contains(why), "{err}");
+    }
+    write("http://localhost:3000");
+    let out = check();
+    assert!(out.status.success(), "{}", stderr(&out));
+}

@@ -179,7 +179,11 @@ client_secret = "sso-test-secret"
         }
     }
 
-    async fn send(&self, request: Request<Body>) -> Reply {
+    async fn send(&self, mut request: Request<Body>) -> Reply {
+        // What a browser at PUBLIC_URL sends.
+        request
+            .headers_mut()
+            .insert(header::HOST, "127.0.0.1:3000".parse().unwrap());
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -461,6 +465,29 @@ fn assert_refusal_page(reply: &Reply, status: StatusCode, text: &str) {
     );
 }
 
+/// A refused callback's page names the request id and none of the
+/// provider's answer: no error code from the token endpoint, no verifier
+/// detail, no URL.
+fn assert_no_provider_detail(app: &SsoApp, reply: &Reply) {
+    let id = reply.headers["x-request-id"].to_str().unwrap();
+    assert!(
+        reply.body.contains(&format!("request id {id}")),
+        "{}",
+        reply.body
+    );
+    for detail in [
+        "invalid_grant",
+        "nonce",
+        "Server returned",
+        "error response",
+        "http://",
+        "https://",
+        app.issuer.as_str(),
+    ] {
+        assert!(!reply.body.contains(detail), "{detail:?} in {}", reply.body);
+    }
+}
+
 /// A 403 from the permission check (not from the origin check).
 fn assert_forbidden(reply: &Reply) {
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
@@ -646,7 +673,18 @@ async fn admin_signs_in_with_every_permission() {
 async fn a_hostile_return_to_becomes_the_roadmap() {
     let app = SsoApp::new().await;
     let sub = app.user("viewer", "Vic Viewer", &["gantry-viewers"]).await;
-    for hostile in ["//evil.example", "https://evil.example/x", "/auth/logout"] {
+    for hostile in [
+        "//evil.example",
+        "https://evil.example/x",
+        "/auth/logout",
+        "/%09/evil.example",
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "/\u{FF0F}evil.example",
+        "/%C0%AF/evil.example",
+        "/%2e%2e/auth/logout",
+        "javascript:alert(1)",
+    ] {
         let login = app.login(hostile).await;
         let path = app.provider_sign_in(&login, &sub).await;
         let reply = app.callback(&path, Some(&login.flow_cookie)).await;
@@ -799,7 +837,7 @@ async fn a_replayed_authorization_code_in_a_fresh_flow_is_refused() {
         StatusCode::UNAUTHORIZED,
         "the identity provider refused the authorization code",
     );
-    assert!(reply.body.contains("invalid_grant"), "{}", reply.body);
+    assert_no_provider_detail(&app, &reply);
     assert_eq!(
         app.audit("auth.sign_in", &format!("user:{sub}"))
             .await
@@ -836,7 +874,7 @@ async fn an_unspent_code_injected_into_another_flow_is_refused_by_the_nonce() {
         StatusCode::UNAUTHORIZED,
         "the ID token was rejected",
     );
-    assert!(reply.body.contains("nonce mismatch"), "{}", reply.body);
+    assert_no_provider_detail(&app, &reply);
     assert!(app
         .audit("auth.sign_in", &format!("user:{sub}"))
         .await
@@ -975,4 +1013,64 @@ async fn sign_out_ends_the_session_and_the_provider_session() {
     let again = app.post("/auth/logout", "", Some(&cookie)).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     assert_eq!(again.location(), "/auth/sign-in");
+}
+
+#[tokio::test]
+async fn signing_in_again_ends_the_previous_session() {
+    let (app, _, old) = signed_in("viewer", "Vic Viewer", &["gantry-viewers"], &["viewer"]).await;
+    let other = app.user("admin", "Ada Admin", &["gantry-admins"]).await;
+    let login = app.login("/roadmap").await;
+    let path = app.provider_sign_in(&login, &other).await;
+    // The browser still carries the first session's cookie.
+    let reply = app
+        .callback(&path, Some(&format!("{}; {old}", login.flow_cookie)))
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let new = reply.cookie_pair("gantry_session").unwrap();
+    assert_ne!(new, old);
+    assert_eq!(app.me(&old).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(&app.me(&new).await)["subject"], other.as_str());
+}
+
+#[tokio::test]
+async fn sign_in_starts_are_limited_per_client_and_flows_stay_bounded() {
+    let app = SsoApp::new().await;
+    let start = |peer: &str| {
+        let mut request = Request::get("/auth/login?return_to=/roadmap")
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(
+            peer.parse::<std::net::SocketAddr>().unwrap(),
+        ));
+        request
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(app.send(start("198.51.100.7:40000")).await.status);
+    }
+    // The default: 20 at once. Refill is one every 3 s, so on a slow machine
+    // a start or two more may pass, never all 30.
+    let served = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SEE_OTHER)
+        .count();
+    assert!((20..=22).contains(&served), "{statuses:?}");
+    assert!(
+        statuses[..20].iter().all(|s| *s == StatusCode::SEE_OTHER),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[29], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    let limited = app.send(start("198.51.100.7:40001")).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.contains_key(header::RETRY_AFTER));
+    assert!(limited.set_cookie("gantry_flow").is_none());
+    // Another client is served.
+    let other = app.send(start("198.51.100.8:40000")).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+    let flows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_flows")
+        .fetch_one(app.services.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(flows as usize, served + 1, "one flow per served start only");
 }

@@ -4,7 +4,7 @@
 //! callback to the browser that started it. A flow is consumed on first use, so
 //! a replayed callback finds nothing.
 
-use chrono::{Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
 
@@ -65,4 +65,51 @@ pub async fn take(db: &Db, flow_id: &str) -> CoreResult<Option<PendingFlow>> {
         pkce_verifier: SecretString::from(row.try_get::<String, _>("pkce_verifier")?),
         return_to: row.try_get("return_to")?,
     }))
+}
+
+/// Deletes the flows that expired by `now` (sign-ins started and never
+/// finished); returns how many went.
+pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> CoreResult<u64> {
+    let done = sqlx::query("DELETE FROM auth_flows WHERE expires_at <= $1")
+        .bind(now.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(n: u32) -> PendingFlow {
+        PendingFlow {
+            state: format!("state-{n}"),
+            nonce: SecretString::from(format!("nonce-{n}")),
+            pkce_verifier: SecretString::from(format!("verifier-{n}")),
+            return_to: "/roadmap".to_owned(),
+        }
+    }
+
+    async fn count(db: &Db) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM auth_flows")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn unfinished_flows_are_purged_once_expired() {
+        let db = crate::db::testing::sqlite().await;
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            ids.push(start(&db, &pending(n)).await.unwrap());
+        }
+        // Not yet expired: nothing goes.
+        assert_eq!(purge_expired(&db, Utc::now()).await.unwrap(), 0);
+        assert_eq!(count(&db).await, 3);
+        let later = Utc::now() + Duration::minutes(FLOW_LIFETIME_MINUTES + 1);
+        assert_eq!(purge_expired(&db, later).await.unwrap(), 3);
+        assert_eq!(count(&db).await, 0);
+        assert!(take(&db, ids[0].expose_secret()).await.unwrap().is_none());
+    }
 }

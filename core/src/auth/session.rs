@@ -152,17 +152,14 @@ pub async fn revoke(db: &Db, token: &SessionToken) -> CoreResult<()> {
 
 /// Deletes expired sessions and sign-in flows; returns how many sessions went.
 pub async fn purge_expired(db: &Db) -> CoreResult<u64> {
-    let now = ts(Utc::now());
+    let now = Utc::now();
     let done = sqlx::query(
         "DELETE FROM auth_sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
     )
-    .bind(&now)
+    .bind(ts(now))
     .execute(db.pool())
     .await?;
-    sqlx::query("DELETE FROM auth_flows WHERE expires_at <= $1")
-        .bind(&now)
-        .execute(db.pool())
-        .await?;
+    super::flow::purge_expired(db, now).await?;
     Ok(done.rows_affected())
 }
 

@@ -13,7 +13,7 @@ use axum_extra::extract::CookieJar;
 use gantry_core::auth::{session, SessionToken};
 use gantry_core::Services;
 
-use super::{AuthState, SESSION_COOKIE};
+use super::AuthState;
 
 /// Paths anyone may request.
 pub fn is_public(path: &str) -> bool {
@@ -35,7 +35,7 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+    if let Some(cookie) = jar.get(auth.session_cookie) {
         let token = SessionToken::from_cookie(cookie.value());
         match session::lookup(&services.db, &auth.sessions, &token).await {
             Ok(Some(live)) => {

@@ -75,6 +75,22 @@ pub enum OidcError {
     UserInfo(String),
 }
 
+impl OidcError {
+    /// What the person signing in is told: the kind of failure, never the
+    /// provider's answer nor its URLs (those go to the log).
+    pub fn summary(&self) -> &'static str {
+        match self {
+            OidcError::Discovery(_) => "the identity provider could not be reached",
+            OidcError::CodeExchange(_) => {
+                "the identity provider refused the authorization code (expired, already used, or not ours)"
+            }
+            OidcError::NoIdToken => "the identity provider returned no ID token",
+            OidcError::IdToken(_) => "the ID token was rejected",
+            OidcError::UserInfo(_) => "the identity provider's userinfo could not be read",
+        }
+    }
+}
+
 /// What a verified sign-in tells us about the user.
 #[derive(Debug, Clone)]
 pub struct VerifiedUser {

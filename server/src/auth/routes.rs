@@ -14,8 +14,9 @@ use gantry_core::Services;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use super::limit::ClientKey;
 use super::pages::{self, SignInPage};
-use super::{safe_return_to, AuthState, FLOW_COOKIE, SESSION_COOKIE};
+use super::{safe_return_to, AuthState};
 use crate::http::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -35,12 +36,15 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn internal(e: impl std::fmt::Debug) -> Response {
-    tracing::error!(error = ?e, "sign-in failed");
+fn internal(headers: &HeaderMap, e: impl std::fmt::Debug) -> Response {
+    let id = request_id(headers).unwrap_or_default();
+    tracing::error!(error = ?e, request_id = %id, "sign-in failed");
     pages::refused(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
-        "Gantry could not complete the sign-in. Try again; if it keeps failing, tell the platform team.",
+        &format!(
+            "Gantry could not complete the sign-in. Try again; if it keeps failing, tell the platform team (request id {id})."
+        ),
     )
 }
 
@@ -54,7 +58,7 @@ async fn sign_in_page(
     user: Option<Extension<Principal>>,
     Query(query): Query<ReturnTo>,
 ) -> Response {
-    let return_to = safe_return_to(query.return_to.as_deref());
+    let return_to = safe_return_to(&auth.public_url, query.return_to.as_deref());
     if user.is_some() {
         return Redirect::to(&return_to).into_response();
     }
@@ -69,9 +73,14 @@ async fn sign_in_page(
 async fn login(
     State(auth): State<AuthState>,
     State(services): State<Services>,
+    client: ClientKey,
+    headers: HeaderMap,
     jar: CookieJar,
     Query(query): Query<ReturnTo>,
 ) -> Response {
+    if let Err(too_many) = auth.limits.start(client) {
+        return too_many.into_response();
+    }
     let Some(provider) = auth.oidc.as_ref() else {
         return pages::refused(
             StatusCode::NOT_FOUND,
@@ -84,14 +93,14 @@ async fn login(
         state: request.state,
         nonce: request.nonce,
         pkce_verifier: request.pkce_verifier,
-        return_to: safe_return_to(query.return_to.as_deref()),
+        return_to: safe_return_to(&auth.public_url, query.return_to.as_deref()),
     };
     let flow_id = match flow::start(&services.db, &pending).await {
         Ok(id) => id,
-        Err(e) => return internal(e),
+        Err(e) => return internal(&headers, e),
     };
     let cookie = auth.cookie(
-        FLOW_COOKIE,
+        auth.flow_cookie,
         flow_id.expose_secret().to_owned(),
         "/auth",
         flow::FLOW_LIFETIME_MINUTES * 60,
@@ -110,11 +119,12 @@ struct CallbackQuery {
 async fn callback(
     State(auth): State<AuthState>,
     State(services): State<Services>,
+    client: ClientKey,
     headers: HeaderMap,
     jar: CookieJar,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
-    let jar_without_flow = jar.clone().remove(auth.removal(FLOW_COOKIE, "/auth"));
+    let jar_without_flow = jar.clone().remove(auth.removal(auth.flow_cookie, "/auth"));
     let refuse = |status, heading: &str, reason: &str| {
         (
             jar_without_flow.clone(),
@@ -125,7 +135,7 @@ async fn callback(
     if let Some(error) = &query.error {
         // Anyone can link to this URL: the provider's words are shown only when
         // the response belongs to the sign-in this browser started.
-        let pending = match jar.get(FLOW_COOKIE) {
+        let pending = match jar.get(auth.flow_cookie) {
             Some(cookie) => flow::take(&services.db, cookie.value())
                 .await
                 .ok()
@@ -152,7 +162,7 @@ async fn callback(
             "No provider.",
         );
     };
-    let Some(flow_cookie) = jar.get(FLOW_COOKIE) else {
+    let Some(flow_cookie) = jar.get(auth.flow_cookie) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             "Sign-in expired",
@@ -168,7 +178,7 @@ async fn callback(
                 "This sign-in link was already used or has expired. Start again.",
             )
         }
-        Err(e) => return internal(e),
+        Err(e) => return internal(&headers, e),
     };
     if query.state.as_deref() != Some(pending.state.as_str()) {
         return refuse(
@@ -190,8 +200,14 @@ async fn callback(
     {
         Ok(user) => user,
         Err(e) => {
-            tracing::warn!(error = %e, "OpenID Connect sign-in refused");
-            return refuse(StatusCode::UNAUTHORIZED, "Sign-in refused", &e.to_string());
+            // The detail (the provider's answer, URLs) is for the log only.
+            let id = request_id(&headers).unwrap_or_default();
+            tracing::warn!(error = %e, request_id = %id, "OpenID Connect sign-in refused");
+            let reason = format!(
+                "Sign-in failed: {}. Start again; if it keeps failing, tell the platform team (request id {id}).",
+                e.summary()
+            );
+            return refuse(StatusCode::UNAUTHORIZED, "Sign-in refused", &reason);
         }
     };
     let id_token = verified.id_token.expose_secret().to_owned();
@@ -202,6 +218,8 @@ async fn callback(
         verified.groups.clone(),
     ) else {
         return refuse_no_role(
+            &auth,
+            client,
             &services,
             &headers,
             &verified.subject,
@@ -210,12 +228,13 @@ async fn callback(
         )
         .await
         .map(|r| (jar_without_flow.clone(), r).into_response())
-        .unwrap_or_else(internal);
+        .unwrap_or_else(|e| internal(&headers, e));
     };
     match start_session(
         &auth,
         &services,
         &headers,
+        &jar,
         &principal,
         "oidc",
         Some(&id_token),
@@ -224,10 +243,11 @@ async fn callback(
     {
         Ok(cookie) => (
             jar_without_flow.add(cookie),
-            Redirect::to(&pending.return_to),
+            // Checked again: the stored value is only as safe as the code that stored it.
+            Redirect::to(&safe_return_to(&auth.public_url, Some(&pending.return_to))),
         )
             .into_response(),
-        Err(e) => internal(e),
+        Err(e) => internal(&headers, e),
     }
 }
 
@@ -240,10 +260,14 @@ struct DevSignIn {
 async fn dev_sign_in(
     State(auth): State<AuthState>,
     State(services): State<Services>,
+    client: ClientKey,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<DevSignIn>,
 ) -> Response {
+    if let Err(too_many) = auth.limits.start(client) {
+        return too_many.into_response();
+    }
     let Some(user) = auth.dev_users.iter().find(|u| u.subject == form.subject) else {
         return pages::refused(
             StatusCode::NOT_FOUND,
@@ -257,17 +281,25 @@ async fn dev_sign_in(
         user.email.clone(),
         user.groups.clone(),
     ) else {
-        return refuse_no_role(&services, &headers, &user.subject, &user.name, &user.groups)
-            .await
-            .unwrap_or_else(internal);
+        return refuse_no_role(
+            &auth,
+            client,
+            &services,
+            &headers,
+            &user.subject,
+            &user.name,
+            &user.groups,
+        )
+        .await
+        .unwrap_or_else(|e| internal(&headers, e));
     };
-    match start_session(&auth, &services, &headers, &principal, "dev", None).await {
+    match start_session(&auth, &services, &headers, &jar, &principal, "dev", None).await {
         Ok(cookie) => (
             jar.add(cookie),
-            Redirect::to(&safe_return_to(form.return_to.as_deref())),
+            Redirect::to(&safe_return_to(&auth.public_url, form.return_to.as_deref())),
         )
             .into_response(),
-        Err(e) => internal(e),
+        Err(e) => internal(&headers, e),
     }
 }
 
@@ -278,7 +310,7 @@ async fn logout(
     jar: CookieJar,
 ) -> Response {
     let mut provider_logout = None;
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+    if let Some(cookie) = jar.get(auth.session_cookie) {
         let token = SessionToken::from_cookie(cookie.value());
         if let Ok(Some(live)) = session::lookup(&services.db, &auth.sessions, &token).await {
             if live.provider == "oidc" {
@@ -295,11 +327,11 @@ async fn logout(
             entry.role = roles_text(&live.principal);
             entry.request_id = request_id(&headers);
             if let Err(e) = revoke_and_audit(&services, &token, &entry).await {
-                return internal(e);
+                return internal(&headers, e);
             }
         }
     }
-    let jar = jar.remove(auth.removal(SESSION_COOKIE, "/"));
+    let jar = jar.remove(auth.removal(auth.session_cookie, "/"));
     match provider_logout {
         Some(url) => (jar, Redirect::to(url.as_str())).into_response(),
         None => (jar, Redirect::to("/auth/sign-in")).into_response(),
@@ -332,10 +364,16 @@ async fn start_session(
     auth: &AuthState,
     services: &Services,
     headers: &HeaderMap,
+    jar: &CookieJar,
     principal: &Principal,
     provider: &str,
     id_token: Option<&str>,
 ) -> gantry_core::CoreResult<axum_extra::extract::cookie::Cookie<'static>> {
+    // Signing in again ends the session this browser had: one live session
+    // per cookie, and a planted cookie never outlives a sign-in.
+    if let Some(old) = jar.get(auth.session_cookie) {
+        session::revoke(&services.db, &SessionToken::from_cookie(old.value())).await?;
+    }
     let token =
         session::create(&services.db, &auth.sessions, principal, provider, id_token).await?;
     let mut entry = NewAuditEntry::new(
@@ -348,7 +386,7 @@ async fn start_session(
     entry.after = Some(serde_json::json!({ "provider": provider, "groups": principal.groups }));
     audit::store::append_standalone(&services.db, &entry).await?;
     Ok(auth.cookie(
-        SESSION_COOKIE,
+        auth.session_cookie,
         token.expose().to_owned(),
         "/",
         auth.sessions.absolute.num_seconds(),
@@ -357,12 +395,17 @@ async fn start_session(
 
 /// A verified user whose groups grant no role: refused, and recorded.
 async fn refuse_no_role(
+    auth: &AuthState,
+    client: ClientKey,
     services: &Services,
     headers: &HeaderMap,
     subject: &str,
     name: &str,
     groups: &[String],
 ) -> gantry_core::CoreResult<Response> {
+    if let Err(too_many) = auth.limits.refusal(client) {
+        return Ok(too_many.into_response());
+    }
     let mut entry = NewAuditEntry::new(
         format!("{name} <{subject}>"),
         "auth.sign_in_refused",

@@ -64,6 +64,8 @@ pub struct TestApp {
     pub aws_settings: gantry_core::aws::AwsSettings,
     pub router: Router,
     pub services: Services,
+    /// `host[:port]` of the public URL: the Host header [`Self::send`] adds.
+    pub host: String,
 }
 
 pub struct Reply {
@@ -164,9 +166,15 @@ impl TestApp {
             cost,
             poll,
         });
+        let public = config.public_url().expect("public url");
+        let host = match public.port() {
+            Some(port) => format!("{}:{port}", public.host_str().expect("host")),
+            None => public.host_str().expect("host").to_owned(),
+        };
         Self {
             router,
             services,
+            host,
             aws_calls,
             aws_settings: config.aws_settings().expect("aws settings"),
         }
@@ -196,7 +204,18 @@ impl TestApp {
         self.services.clock.today()
     }
 
-    pub async fn send(&self, request: Request<Body>) -> Reply {
+    /// Sends `request` as a browser would: with the public URL's Host
+    /// unless it names one.
+    pub async fn send(&self, mut request: Request<Body>) -> Reply {
+        if !request.headers().contains_key(header::HOST) && request.uri().authority().is_none() {
+            let host = self.host.parse().expect("host header");
+            request.headers_mut().insert(header::HOST, host);
+        }
+        self.send_raw(request).await
+    }
+
+    /// Sends `request` exactly as given (no Host added).
+    pub async fn send_raw(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()

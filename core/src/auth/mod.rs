@@ -10,6 +10,7 @@ pub mod flow;
 pub mod principal;
 pub mod role;
 pub mod session;
+pub mod sign_in;
 
 pub use principal::Principal;
 pub use role::{Permission, Role, RoleMapping};

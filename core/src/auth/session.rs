@@ -69,6 +69,18 @@ pub async fn create(
     provider: &str,
     id_token: Option<&str>,
 ) -> CoreResult<SessionToken> {
+    let mut conn = db.pool().acquire().await?;
+    create_on(&mut conn, settings, principal, provider, id_token).await
+}
+
+/// [`create`] on `conn` (normally a transaction that also audits it).
+pub async fn create_on(
+    conn: &mut sqlx::AnyConnection,
+    settings: &SessionSettings,
+    principal: &Principal,
+    provider: &str,
+    id_token: Option<&str>,
+) -> CoreResult<SessionToken> {
     let token = random_token()?;
     let now = Utc::now();
     let principal_json =
@@ -85,7 +97,7 @@ pub async fn create(
     .bind(ts(now))
     .bind(ts(now + settings.idle))
     .bind(ts(now + settings.absolute))
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await?;
     Ok(SessionToken(SecretString::from(token)))
 }

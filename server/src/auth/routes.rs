@@ -369,13 +369,6 @@ async fn start_session(
     provider: &str,
     id_token: Option<&str>,
 ) -> gantry_core::CoreResult<axum_extra::extract::cookie::Cookie<'static>> {
-    // Signing in again ends the session this browser had: one live session
-    // per cookie, and a planted cookie never outlives a sign-in.
-    if let Some(old) = jar.get(auth.session_cookie) {
-        session::revoke(&services.db, &SessionToken::from_cookie(old.value())).await?;
-    }
-    let token =
-        session::create(&services.db, &auth.sessions, principal, provider, id_token).await?;
     let mut entry = NewAuditEntry::new(
         principal.actor(),
         "auth.sign_in",
@@ -384,7 +377,21 @@ async fn start_session(
     entry.role = roles_text(principal);
     entry.request_id = request_id(headers);
     entry.after = Some(serde_json::json!({ "provider": provider, "groups": principal.groups }));
-    audit::store::append_standalone(&services.db, &entry).await?;
+    // Signing in again ends the session this browser had: one live session
+    // per cookie, and a planted cookie never outlives a sign-in.
+    let previous = jar
+        .get(auth.session_cookie)
+        .map(|c| SessionToken::from_cookie(c.value()));
+    let token = gantry_core::auth::sign_in::sign_in(
+        &services.db,
+        &auth.sessions,
+        principal,
+        provider,
+        id_token,
+        previous.as_ref(),
+        &entry,
+    )
+    .await?;
     Ok(auth.cookie(
         auth.session_cookie,
         token.expose().to_owned(),

@@ -1,0 +1,34 @@
+//! The sign-in use case: the browser's previous session (if any) ends, the
+//! new session starts and the `auth.sign_in` audit record is appended, all in
+//! one transaction, so there is never a session without its record.
+
+use super::session::{self, SessionSettings, SessionToken};
+use super::{token_hash, Principal};
+use crate::audit::{self, NewAuditEntry};
+use crate::db::Db;
+use crate::error::CoreResult;
+
+/// Starts `principal`'s session, replacing `previous`, and audits it with
+/// `entry`; returns the new session's token.
+pub async fn sign_in(
+    db: &Db,
+    settings: &SessionSettings,
+    principal: &Principal,
+    provider: &str,
+    id_token: Option<&str>,
+    previous: Option<&SessionToken>,
+    entry: &NewAuditEntry,
+) -> CoreResult<SessionToken> {
+    let mut tx = db.pool().begin().await?;
+    // The audit append first: it takes SQLite's write lock before any read.
+    audit::store::append(&mut tx, db.backend(), entry).await?;
+    if let Some(previous) = previous {
+        sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
+            .bind(token_hash(previous.expose()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    let token = session::create_on(&mut tx, settings, principal, provider, id_token).await?;
+    tx.commit().await?;
+    Ok(token)
+}

@@ -21,7 +21,7 @@ pub async fn sign_in(
 ) -> CoreResult<SessionToken> {
     let mut tx = db.pool().begin().await?;
     // The audit append first: it takes SQLite's write lock before any read.
-    audit::store::append(&mut tx, db.backend(), entry).await?;
+    let record = audit::store::append(&mut tx, db, entry).await?;
     if let Some(previous) = previous {
         sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
             .bind(token_hash(previous.expose()))
@@ -29,6 +29,6 @@ pub async fn sign_in(
             .await?;
     }
     let token = session::create_on(&mut tx, settings, principal, provider, id_token).await?;
-    tx.commit().await?;
+    audit::store::commit(tx, db, &record).await?;
     Ok(token)
 }

@@ -473,26 +473,21 @@ fn timestamp(at: DateTime<Utc>) -> String {
 /// For tests and benchmarks: figures stored as the refresher stores them.
 #[cfg(any(test, feature = "testing"))]
 pub mod testing {
-    use chrono::Utc;
-
     use super::{replace_window, start_refresh, Window};
     use crate::cost::model::CostMetric;
     use crate::db::Db;
 
     /// Stores `window` as one successful scheduled refresh of unblended cost
-    /// by the `environment` tag, finished now (3 upstream requests, as a
-    /// real one). Returns the refresh's id. Panics on a database error.
+    /// by the `environment` tag, finished at the tests' pinned "now"
+    /// ([`crate::clock::testing::start`], never later than a test app's
+    /// clock; 3 upstream requests, as a real one). Returns the refresh's id.
+    /// Panics on a database error.
     pub async fn ingest(db: &Db, window: &Window) -> i64 {
-        let id = start_refresh(
-            db,
-            "schedule",
-            CostMetric::Unblended,
-            "environment",
-            Utc::now(),
-        )
-        .await
-        .expect("start a refresh");
-        replace_window(db, id, window, None, 3, Utc::now())
+        let at = crate::clock::testing::start();
+        let id = start_refresh(db, "schedule", CostMetric::Unblended, "environment", at)
+            .await
+            .expect("start a refresh");
+        replace_window(db, id, window, None, 3, at)
             .await
             .expect("store the window");
         id

@@ -41,6 +41,10 @@ pub struct AuthConfig {
     pub session_idle_minutes: u32,
     /// Hours after sign-in at which a session ends regardless of activity.
     pub session_absolute_hours: u32,
+    /// Minutes after which a session's groups are read again from the
+    /// identity provider (OpenID Connect refresh token; the configured users
+    /// for the development sign-in); 0 reads them on every request.
+    pub role_refresh_minutes: u32,
     /// OpenID Connect sign-in; absent = off.
     pub oidc: Option<OidcConfig>,
     /// Which identity-provider groups confer which role.
@@ -62,6 +66,7 @@ impl Default for AuthConfig {
         Self {
             session_idle_minutes: 60,
             session_absolute_hours: 12,
+            role_refresh_minutes: 15,
             oidc: None,
             roles: RolesConfig::default(),
             dev: DevAuthConfig::default(),

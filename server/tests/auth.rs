@@ -876,7 +876,13 @@ async fn over_https_the_session_cookie_is_host_prefixed() {
         groups: vec!["gantry-admins".to_owned()],
         roles: BTreeSet::from([gantry_core::auth::Role::Admin]),
     };
-    let token = session::create(&app.services.db, &settings, &principal, "oidc", None)
+    let new = gantry_core::auth::NewSession {
+        principal: &principal,
+        provider: "oidc",
+        id_token: None,
+        refresh_token: None,
+    };
+    let token = session::create(&app.services.db, &settings, new)
         .await
         .unwrap();
     let origin = Some("https://gantry.example.com");
@@ -1006,4 +1012,130 @@ async fn refused_sign_ins_are_limited_and_audited_at_most_the_burst() {
         5,
         "the audit log grows by the burst only"
     );
+}
+
+/// Records of `action` on `target`, oldest first.
+async fn audit_of(app: &TestApp, action: &str, target: &str) -> Vec<audit::AuditRecord> {
+    audit::store::query(
+        &app.services.db,
+        &AuditFilter {
+            action: Some(action.to_owned()),
+            target: Some(target.to_owned()),
+            ..AuditFilter::default()
+        },
+        &PageRequest::first(50),
+    )
+    .await
+    .expect("audit query")
+    .records
+}
+
+fn roles_of(reply: &common::Reply) -> serde_json::Value {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    serde_json::from_str::<serde_json::Value>(&reply.body).expect("json")["roles"].clone()
+}
+
+#[tokio::test]
+async fn dev_sessions_follow_the_configured_users_after_a_restart() {
+    let app = TestApp::new().await;
+    let oscar = app.sign_in("oscar").await;
+    let ada = app.sign_in("ada").await;
+    assert_eq!(
+        roles_of(&app.call("/api/auth/me", "", Some(&oscar)).await),
+        serde_json::json!(["operator"])
+    );
+
+    // Restarted with Oscar demoted to viewer and Ada no longer configured.
+    let changed = common::CONFIG
+        .replace(
+            r#"{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] },"#,
+            r#"{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-viewers"] },"#,
+        )
+        .replace(
+            r#"  { subject = "ada", name = "Ada Admin", groups = ["gantry-admins"] },"#,
+            "",
+        );
+    assert_ne!(changed, common::CONFIG);
+    let restarted = app
+        .restarted_with(&format!("[auth]\nrole_refresh_minutes = 0\n{changed}"))
+        .await;
+    assert_eq!(
+        roles_of(&restarted.call("/api/auth/me", "", Some(&oscar)).await),
+        serde_json::json!(["viewer"])
+    );
+    let changed = audit_of(&restarted, "auth.roles_changed", "user:oscar").await;
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(
+        restarted.call("/api/auth/me", "", Some(&ada)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let ended = audit_of(&restarted, "auth.session_ended", "user:ada").await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].after.as_ref().expect("after")["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("no longer a configured development user"),
+        "{:?}",
+        ended[0].after
+    );
+    // The chain still verifies with the new records in it.
+    assert!(audit::store::verify(&restarted.services.db)
+        .await
+        .expect("verify")
+        .is_ok());
+}
+
+#[tokio::test]
+async fn a_sign_in_that_fails_half_way_writes_nothing_and_keeps_the_old_session() {
+    let app = TestApp::new().await;
+    let old = app.sign_in("vera").await;
+    let before = audit_of(&app, "auth.sign_in", "user:oscar").await.len();
+    // The session insert fails inside the sign-in transaction, after the
+    // audit append and the old session's deletion.
+    sqlx::query(
+        "CREATE TRIGGER refuse_sessions BEFORE INSERT ON auth_sessions \
+         BEGIN SELECT RAISE(ABORT, 'refused by test'); END",
+    )
+    .execute(app.services.db.pool())
+    .await
+    .expect("trigger");
+    let reply = app
+        .send(
+            axum::http::Request::post("/auth/dev")
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::COOKIE, &old)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from("subject=oscar&return_to=/roadmap"))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        reply.body
+    );
+    assert!(
+        session_cookie(&reply.headers).is_none(),
+        "no cookie for a failed sign-in"
+    );
+    assert_eq!(
+        audit_of(&app, "auth.sign_in", "user:oscar").await.len(),
+        before
+    );
+    assert!(!reply.body.contains("refused by test"), "{}", reply.body);
+    sqlx::query("DROP TRIGGER refuse_sessions")
+        .execute(app.services.db.pool())
+        .await
+        .expect("drop trigger");
+    // The browser's previous session was not ended by the failed attempt.
+    assert_eq!(
+        roles_of(&app.call("/api/auth/me", "", Some(&old)).await),
+        serde_json::json!(["viewer"])
+    );
+    assert!(audit::store::verify(&app.services.db)
+        .await
+        .expect("verify")
+        .is_ok());
 }

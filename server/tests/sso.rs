@@ -115,11 +115,19 @@ struct SsoApp {
 
 impl SsoApp {
     async fn new() -> Self {
+        Self::with_auth("").await
+    }
+
+    /// The app with `auth_settings` (lines of the `[auth]` table) added.
+    async fn with_auth(auth_settings: &str) -> Self {
         let issuer = issuer();
         let config = Config::from_toml(&format!(
             r#"
 [server]
 public_url = "{PUBLIC_URL}"
+
+[auth]
+{auth_settings}
 
 [auth.oidc]
 issuer_url = "{issuer}"
@@ -1073,4 +1081,175 @@ async fn sign_in_starts_are_limited_per_client_and_flows_stay_bounded() {
         .await
         .unwrap();
     assert_eq!(flows as usize, served + 1, "one flow per served start only");
+}
+
+// --- Roles follow the provider ----------------------------------------------
+
+/// Signs `sub` in on `app` and returns the session cookie.
+async fn signed_in_on(app: &SsoApp, sub: &str) -> String {
+    let cookie = app.sign_in(sub).await;
+    assert_eq!(app.me(&cookie).await.status, StatusCode::OK);
+    cookie
+}
+
+#[tokio::test]
+async fn a_group_change_at_the_provider_changes_the_role_at_the_next_check() {
+    let app = SsoApp::with_auth("role_refresh_minutes = 0").await;
+    let sub = app.user("op", "Otto Operator", &["gantry-operators"]).await;
+    let cookie = signed_in_on(&app, &sub).await;
+    assert_eq!(
+        json_of(&app.me(&cookie).await)["roles"],
+        json!(["operator"])
+    );
+
+    // Demoted at the provider: the very next request is a viewer's.
+    app.put_user(
+        &sub,
+        json!({ "name": "Otto Operator", "groups": ["gantry-viewers"] }),
+    )
+    .await;
+    let me = json_of(&app.me(&cookie).await);
+    assert_eq!(me["roles"], json!(["viewer"]));
+    assert_eq!(me["can_edit_roadmap"], false);
+    let reply = app
+        .post(
+            "/api/roadmap/module/update",
+            &waf_update("otto"),
+            Some(&cookie),
+        )
+        .await;
+    assert_forbidden(&reply);
+
+    let records = app
+        .audit("auth.roles_changed", &format!("user:{sub}"))
+        .await;
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        records[0].before.as_ref().unwrap()["roles"],
+        json!(["operator"])
+    );
+    assert_eq!(
+        records[0].after.as_ref().unwrap()["roles"],
+        json!(["viewer"])
+    );
+    // Unchanged groups at the next check: no second record.
+    assert_eq!(app.me(&cookie).await.status, StatusCode::OK);
+    assert_eq!(
+        app.audit("auth.roles_changed", &format!("user:{sub}"))
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn losing_every_role_at_the_provider_ends_the_session() {
+    let app = SsoApp::with_auth("role_refresh_minutes = 0").await;
+    let sub = app.user("gone", "Gus Gone", &["gantry-admins"]).await;
+    let cookie = signed_in_on(&app, &sub).await;
+    app.put_user(&sub, json!({ "name": "Gus Gone", "groups": ["marketing"] }))
+        .await;
+    assert_eq!(app.me(&cookie).await.status, StatusCode::UNAUTHORIZED);
+    // A page now goes to the sign-in; the session is gone for good.
+    let page = app.get("/roadmap", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.location().starts_with("/auth/sign-in"),
+        "{}",
+        page.location()
+    );
+    let ended = app
+        .audit("auth.session_ended", &format!("user:{sub}"))
+        .await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    let after = ended[0].after.as_ref().unwrap();
+    assert!(
+        after["reason"].as_str().unwrap().contains("no group"),
+        "{after}"
+    );
+    // Even with the group back, the ended session stays ended.
+    app.put_user(
+        &sub,
+        json!({ "name": "Gus Gone", "groups": ["gantry-admins"] }),
+    )
+    .await;
+    assert_eq!(app.me(&cookie).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_refresh_token_revoked_at_the_provider_ends_the_session() {
+    let app = SsoApp::with_auth("role_refresh_minutes = 0").await;
+    let sub = app
+        .user("revoked", "Rita Revoked", &["gantry-operators"])
+        .await;
+    let cookie = signed_in_on(&app, &sub).await;
+    let response = app
+        .http
+        .post(format!("{}/users/{sub}/revoke-tokens", app.issuer))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(app.me(&cookie).await.status, StatusCode::UNAUTHORIZED);
+    let ended = app
+        .audit("auth.session_ended", &format!("user:{sub}"))
+        .await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].after.as_ref().unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("refused"),
+        "{:?}",
+        ended[0].after
+    );
+}
+
+#[tokio::test]
+async fn roles_are_not_re_read_before_the_interval() {
+    let app = SsoApp::with_auth("role_refresh_minutes = 15").await;
+    let sub = app
+        .user("steady", "Stella Steady", &["gantry-operators"])
+        .await;
+    let cookie = signed_in_on(&app, &sub).await;
+    app.put_user(
+        &sub,
+        json!({ "name": "Stella Steady", "groups": ["gantry-viewers"] }),
+    )
+    .await;
+    // Inside the interval the provider is not asked: still an operator.
+    assert_eq!(
+        json_of(&app.me(&cookie).await)["roles"],
+        json!(["operator"])
+    );
+    assert!(app
+        .audit("auth.roles_changed", &format!("user:{sub}"))
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn concurrent_requests_re_read_the_roles_once() {
+    let app = SsoApp::with_auth("role_refresh_minutes = 0").await;
+    let sub = app.user("many", "Max Many", &["gantry-operators"]).await;
+    let cookie = signed_in_on(&app, &sub).await;
+    app.put_user(
+        &sub,
+        json!({ "name": "Max Many", "groups": ["gantry-approvers"] }),
+    )
+    .await;
+    // Ten requests at once, one rotating refresh token: none may end the
+    // session by replaying a token another request already used.
+    let replies = futures::future::join_all((0..10).map(|_| app.me(&cookie))).await;
+    for reply in &replies {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    assert_eq!(
+        json_of(&app.me(&cookie).await)["roles"],
+        json!(["approver"])
+    );
+    assert!(app
+        .audit("auth.session_ended", &format!("user:{sub}"))
+        .await
+        .is_empty());
 }

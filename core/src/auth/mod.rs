@@ -8,13 +8,14 @@
 
 pub mod flow;
 pub mod principal;
+pub mod refresh;
 pub mod role;
 pub mod session;
 pub mod sign_in;
 
 pub use principal::Principal;
 pub use role::{Permission, Role, RoleMapping};
-pub use session::{Session, SessionSettings, SessionToken};
+pub use session::{NewSession, Session, SessionSettings, SessionToken};
 
 /// 32 bytes from the operating system's CSPRNG, base64url without padding.
 pub(crate) fn random_token() -> crate::CoreResult<String> {

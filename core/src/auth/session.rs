@@ -47,14 +47,29 @@ pub struct Session {
     pub provider: String,
     /// Kept server-side only, for the provider's logout `id_token_hint`.
     pub id_token: Option<SecretString>,
+    /// Kept server-side only, to re-read the user's groups (OpenID Connect).
+    pub refresh_token: Option<SecretString>,
+    /// When the roles were last read from the provider; `None` = never (due).
+    pub roles_checked_at: Option<DateTime<Utc>>,
     pub absolute_expires_at: DateTime<Utc>,
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+/// What a sign-in stores: who, through which provider, and the provider's
+/// tokens (server-side only).
+#[derive(Debug, Clone, Copy)]
+pub struct NewSession<'a> {
+    pub principal: &'a Principal,
+    /// "oidc" or "dev".
+    pub provider: &'a str,
+    pub id_token: Option<&'a str>,
+    pub refresh_token: Option<&'a str>,
+}
+
+pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn parse_ts(raw: &str) -> CoreResult<DateTime<Utc>> {
+pub(super) fn parse_ts(raw: &str) -> CoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| CoreError::Corrupt(format!("bad timestamp {raw:?}: {e}")))
@@ -65,35 +80,33 @@ fn parse_ts(raw: &str) -> CoreResult<DateTime<Utc>> {
 pub async fn create(
     db: &Db,
     settings: &SessionSettings,
-    principal: &Principal,
-    provider: &str,
-    id_token: Option<&str>,
+    new: NewSession<'_>,
 ) -> CoreResult<SessionToken> {
     let mut conn = db.pool().acquire().await?;
-    create_on(&mut conn, settings, principal, provider, id_token).await
+    create_on(&mut conn, settings, new).await
 }
 
 /// [`create`] on `conn` (normally a transaction that also audits it).
 pub async fn create_on(
     conn: &mut sqlx::AnyConnection,
     settings: &SessionSettings,
-    principal: &Principal,
-    provider: &str,
-    id_token: Option<&str>,
+    new: NewSession<'_>,
 ) -> CoreResult<SessionToken> {
     let token = random_token()?;
     let now = Utc::now();
     let principal_json =
-        serde_json::to_string(principal).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+        serde_json::to_string(new.principal).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO auth_sessions (id_hash, subject, principal, provider, id_token, created_at, \
-         last_seen_at, idle_expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
+        "INSERT INTO auth_sessions (id_hash, subject, principal, provider, id_token, refresh_token, \
+         created_at, last_seen_at, roles_checked_at, idle_expires_at, absolute_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9)",
     )
     .bind(token_hash(&token))
-    .bind(&principal.subject)
+    .bind(&new.principal.subject)
     .bind(principal_json)
-    .bind(provider)
-    .bind(id_token)
+    .bind(new.provider)
+    .bind(new.id_token)
+    .bind(new.refresh_token)
     .bind(ts(now))
     .bind(ts(now + settings.idle))
     .bind(ts(now + settings.absolute))
@@ -111,8 +124,8 @@ pub async fn lookup(
 ) -> CoreResult<Option<Session>> {
     let hash = token_hash(token.expose());
     let Some(row) = sqlx::query(
-        "SELECT principal, provider, id_token, last_seen_at, idle_expires_at, absolute_expires_at \
-         FROM auth_sessions WHERE id_hash = $1",
+        "SELECT principal, provider, id_token, refresh_token, roles_checked_at, last_seen_at, \
+         idle_expires_at, absolute_expires_at FROM auth_sessions WHERE id_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(db.pool())
@@ -149,6 +162,14 @@ pub async fn lookup(
         id_token: row
             .try_get::<Option<String>, _>("id_token")?
             .map(SecretString::from),
+        refresh_token: row
+            .try_get::<Option<String>, _>("refresh_token")?
+            .map(SecretString::from),
+        roles_checked_at: row
+            .try_get::<Option<String>, _>("roles_checked_at")?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
         absolute_expires_at: absolute_expires,
     }))
 }

@@ -2,20 +2,18 @@
 //! new session starts and the `auth.sign_in` audit record is appended, all in
 //! one transaction, so there is never a session without its record.
 
-use super::session::{self, SessionSettings, SessionToken};
-use super::{token_hash, Principal};
+use super::session::{self, NewSession, SessionSettings, SessionToken};
+use super::token_hash;
 use crate::audit::{self, NewAuditEntry};
 use crate::db::Db;
 use crate::error::CoreResult;
 
-/// Starts `principal`'s session, replacing `previous`, and audits it with
+/// Starts `new.principal`'s session, replacing `previous`, and audits it with
 /// `entry`; returns the new session's token.
 pub async fn sign_in(
     db: &Db,
     settings: &SessionSettings,
-    principal: &Principal,
-    provider: &str,
-    id_token: Option<&str>,
+    new: NewSession<'_>,
     previous: Option<&SessionToken>,
     entry: &NewAuditEntry,
 ) -> CoreResult<SessionToken> {
@@ -28,7 +26,7 @@ pub async fn sign_in(
             .execute(&mut *tx)
             .await?;
     }
-    let token = session::create_on(&mut tx, settings, principal, provider, id_token).await?;
+    let token = session::create_on(&mut tx, settings, new).await?;
     audit::store::commit(tx, db, &record).await?;
     Ok(token)
 }

@@ -10,6 +10,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+use gantry_core::auth::refresh::RoleRefresh;
 use gantry_core::auth::{session, SessionToken};
 use gantry_core::Services;
 
@@ -37,14 +38,24 @@ pub async fn authenticate(
 ) -> Response {
     if let Some(cookie) = jar.get(auth.session_cookie) {
         let token = SessionToken::from_cookie(cookie.value());
-        match session::lookup(&services.db, &auth.sessions, &token).await {
+        let request_id = super::routes::request_id(request.headers());
+        let live = match session::lookup(&services.db, &auth.sessions, &token).await {
             Ok(Some(live)) => {
-                request.extensions_mut().insert(live.principal);
+                super::refresh::check_roles(&auth, &services, &token, live, request_id).await
+            }
+            Ok(None) => Ok(RoleRefresh::Ended {
+                reason: String::new(),
+            }),
+            Err(e) => Err(e),
+        };
+        match live {
+            Ok(RoleRefresh::Active(principal)) => {
+                request.extensions_mut().insert(principal);
                 request
                     .extensions_mut()
                     .insert(SessionCookie(cookie.value().to_owned()));
             }
-            Ok(None) => {}
+            Ok(RoleRefresh::Ended { .. }) => {}
             Err(e) => {
                 tracing::error!(error = ?e, "session lookup failed");
                 return (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable")

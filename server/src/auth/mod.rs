@@ -6,12 +6,14 @@
 //! - `middleware`: resolves the session cookie into a [`Principal`] on every
 //!   request and refuses anonymous requests (401 for APIs, a redirect to the
 //!   sign-in page for pages).
+//! - `refresh`: re-reads a session's groups every `auth.role_refresh_minutes`.
 //! - `pages`: the few HTML pages served outside the Leptos app.
 
 pub mod limit;
 pub mod middleware;
 pub mod oidc;
 pub mod pages;
+pub mod refresh;
 pub mod routes;
 
 use std::sync::Arc;
@@ -41,6 +43,8 @@ pub struct AuthState {
     pub dev_users: Arc<Vec<DevUser>>,
     pub roles: Arc<RoleMapping>,
     pub sessions: SessionSettings,
+    /// How often a session's groups are read again (`auth.role_refresh_minutes`).
+    pub role_refresh: chrono::Duration,
     pub secure_cookies: bool,
     /// [`SESSION_COOKIE`], or [`SECURE_SESSION_COOKIE`] over https.
     pub session_cookie: &'static str,
@@ -103,6 +107,7 @@ impl AuthState {
                 idle: chrono::Duration::minutes(i64::from(config.auth.session_idle_minutes)),
                 absolute: chrono::Duration::hours(i64::from(config.auth.session_absolute_hours)),
             },
+            role_refresh: chrono::Duration::minutes(i64::from(config.auth.role_refresh_minutes)),
             secure_cookies: config.secure_cookies(),
             session_cookie: if config.secure_cookies() {
                 SECURE_SESSION_COOKIE

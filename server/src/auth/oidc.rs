@@ -15,7 +15,7 @@ use openidconnect::core::{
 use openidconnect::{
     AccessToken, AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     EndpointMaybeSet, EndpointNotSet, EndpointSet, IdToken, IdTokenVerifier, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope,
     SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -100,6 +100,27 @@ pub struct VerifiedUser {
     pub groups: Vec<String>,
     /// The raw ID token, kept server-side for RP-initiated logout.
     pub id_token: SecretString,
+    /// Kept server-side to re-read the groups later, when the provider gives one.
+    pub refresh_token: Option<SecretString>,
+}
+
+/// Why the groups could not be re-read.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The provider refused the refresh token (revoked, expired, user
+    /// removed) or answered for someone else: the session must end.
+    #[error("the identity provider no longer vouches for the user: {0}")]
+    Revoked(String),
+    /// The provider could not be asked (down, timeout, bad answer): try later.
+    #[error("the identity provider could not be asked: {0}")]
+    Unavailable(String),
+}
+
+/// The user's groups now, and the refresh token to use next time.
+#[derive(Debug, Clone)]
+pub struct RefreshedGroups {
+    pub groups: Vec<String>,
+    pub refresh_token: Option<SecretString>,
 }
 
 /// The start of a sign-in: where to send the browser and what to remember.
@@ -254,7 +275,79 @@ impl OidcProvider {
                 .userinfo_groups(response.access_token(), &user.subject)
                 .await?;
         }
+        user.refresh_token = response
+            .refresh_token()
+            .map(|t| SecretString::from(t.secret().clone()));
         Ok(user)
+    }
+
+    /// Re-reads `subject`'s groups with the refresh token: from the new ID
+    /// token when the provider sends one (signature, issuer, audience and
+    /// expiry checked; it must name the same subject), else from userinfo.
+    pub async fn refresh_groups(
+        &self,
+        refresh_token: &SecretString,
+        subject: &str,
+    ) -> Result<RefreshedGroups, RefreshError> {
+        use openidconnect::core::CoreErrorResponseType;
+        use openidconnect::RequestTokenError;
+        let client = self.client();
+        let token = RefreshToken::new(refresh_token.expose_secret().to_owned());
+        let response = client
+            .exchange_refresh_token(&token)
+            .map_err(|e| RefreshError::Unavailable(e.to_string()))?
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match &e {
+                RequestTokenError::ServerResponse(answer)
+                    if matches!(
+                        answer.error(),
+                        CoreErrorResponseType::InvalidGrant
+                            | CoreErrorResponseType::UnauthorizedClient
+                    ) =>
+                {
+                    RefreshError::Revoked(error_chain(&e))
+                }
+                _ => RefreshError::Unavailable(error_chain(&e)),
+            })?;
+        let mut groups = Vec::new();
+        if let Some(id_token) = response.id_token() {
+            // Re-read with our claims type: the groups claim's name is config.
+            let id_token: GantryIdToken =
+                id_token
+                    .to_string()
+                    .parse()
+                    .map_err(|e: serde_json::Error| {
+                        RefreshError::Revoked(format!("refreshed ID token: {e}"))
+                    })?;
+            // A refreshed ID token carries no new nonce (OIDC Core 12.2).
+            let claims = id_token
+                .claims(&client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+                .map_err(|e| {
+                    RefreshError::Revoked(format!("refreshed ID token: {}", error_chain(&e)))
+                })?;
+            if claims.subject().as_str() != subject {
+                return Err(RefreshError::Revoked(
+                    "the refreshed ID token names another subject".to_owned(),
+                ));
+            }
+            groups = groups_from(
+                &claims.additional_claims().other,
+                &self.settings.groups_claim,
+            );
+        }
+        if groups.is_empty() {
+            groups = self
+                .userinfo_groups(response.access_token(), subject)
+                .await
+                .map_err(|e| RefreshError::Unavailable(e.to_string()))?;
+        }
+        Ok(RefreshedGroups {
+            groups,
+            refresh_token: response
+                .refresh_token()
+                .map(|t| SecretString::from(t.secret().clone())),
+        })
     }
 
     /// Groups from userinfo, whose `sub` must be the ID token's (OIDC Core 5.3.2).
@@ -371,6 +464,7 @@ pub fn verify_id_token(
         name,
         subject,
         id_token: SecretString::from(raw.to_owned()),
+        refresh_token: None,
     })
 }
 

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use axum_extra::extract::CookieJar;
 use gantry_core::audit::{self, NewAuditEntry};
-use gantry_core::auth::{flow, session, Principal, SessionToken};
+use gantry_core::auth::{flow, session, NewSession, Principal, SessionToken};
 use gantry_core::Services;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -211,6 +211,10 @@ async fn callback(
         }
     };
     let id_token = verified.id_token.expose_secret().to_owned();
+    let refresh_token = verified
+        .refresh_token
+        .as_ref()
+        .map(|t| t.expose_secret().to_owned());
     let Some(principal) = auth.principal(
         verified.subject.clone(),
         verified.name.clone(),
@@ -230,17 +234,13 @@ async fn callback(
         .map(|r| (jar_without_flow.clone(), r).into_response())
         .unwrap_or_else(|e| internal(&headers, e));
     };
-    match start_session(
-        &auth,
-        &services,
-        &headers,
-        &jar,
-        &principal,
-        "oidc",
-        Some(&id_token),
-    )
-    .await
-    {
+    let new = NewSession {
+        principal: &principal,
+        provider: "oidc",
+        id_token: Some(&id_token),
+        refresh_token: refresh_token.as_deref(),
+    };
+    match start_session(&auth, &services, &headers, &jar, new).await {
         Ok(cookie) => (
             jar_without_flow.add(cookie),
             // Checked again: the stored value is only as safe as the code that stored it.
@@ -293,7 +293,13 @@ async fn dev_sign_in(
         .await
         .unwrap_or_else(|e| internal(&headers, e));
     };
-    match start_session(&auth, &services, &headers, &jar, &principal, "dev", None).await {
+    let new = NewSession {
+        principal: &principal,
+        provider: "dev",
+        id_token: None,
+        refresh_token: None,
+    };
+    match start_session(&auth, &services, &headers, &jar, new).await {
         Ok(cookie) => (
             jar.add(cookie),
             Redirect::to(&safe_return_to(&auth.public_url, form.return_to.as_deref())),
@@ -365,10 +371,13 @@ async fn start_session(
     services: &Services,
     headers: &HeaderMap,
     jar: &CookieJar,
-    principal: &Principal,
-    provider: &str,
-    id_token: Option<&str>,
+    new: NewSession<'_>,
 ) -> gantry_core::CoreResult<axum_extra::extract::cookie::Cookie<'static>> {
+    let NewSession {
+        principal,
+        provider,
+        ..
+    } = new;
     let mut entry = NewAuditEntry::new(
         principal.actor(),
         "auth.sign_in",
@@ -385,9 +394,7 @@ async fn start_session(
     let token = gantry_core::auth::sign_in::sign_in(
         &services.db,
         &auth.sessions,
-        principal,
-        provider,
-        id_token,
+        new,
         previous.as_ref(),
         &entry,
     )

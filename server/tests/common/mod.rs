@@ -107,8 +107,27 @@ impl TestApp {
         Self::build(toml, true, false).await
     }
 
+    /// The same database served by a server started with another config
+    /// (a restart after a config change).
+    pub async fn restarted_with(&self, toml: &str) -> Self {
+        Self::build_on(Some(self.services.db.clone()), toml, false, false).await
+    }
+
     async fn build(toml: &str, with_cost: bool, with_poller: bool) -> Self {
-        let db = gantry_core::db::testing::sqlite().await;
+        Self::build_on(None, toml, with_cost, with_poller).await
+    }
+
+    async fn build_on(
+        existing: Option<gantry_core::db::Db>,
+        toml: &str,
+        with_cost: bool,
+        with_poller: bool,
+    ) -> Self {
+        let restarted = existing.is_some();
+        let db = match existing {
+            Some(db) => db,
+            None => gantry_core::db::testing::sqlite().await,
+        };
         let config = Config::from_toml(toml).expect("test config");
         let roadmap = config.roadmap_settings().expect("roadmap settings");
         let seeder = Actor {
@@ -117,12 +136,14 @@ impl TestApp {
             request_id: None,
             source: "import: seed".to_owned(),
         };
-        service::import_markdown(&db, &roadmap, SEED, &seeder)
-            .await
-            .expect("seed");
-        gantry_core::environments::service::seed_from(&db, &config.environments)
-            .await
-            .expect("environments");
+        if !restarted {
+            service::import_markdown(&db, &roadmap, SEED, &seeder)
+                .await
+                .expect("seed");
+            gantry_core::environments::service::seed_from(&db, &config.environments)
+                .await
+                .expect("environments");
+        }
         let services = Services {
             db,
             roadmap,

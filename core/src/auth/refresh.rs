@@ -1,0 +1,235 @@
+//! Roles follow the identity provider during a session: at most every
+//! `auth.role_refresh_minutes` the user's groups are read again, the session's
+//! roles are replaced (audited as `auth.roles_changed`), and a user who lost
+//! every role, or whom the provider no longer knows, has the session ended
+//! (audited as `auth.session_ended`).
+//!
+//! Reading the groups is the server's business (the OpenID Connect client
+//! lives there); this module decides when, makes sure one request at a time
+//! does it, and applies the answer in one transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::Row;
+
+use super::session::{parse_ts, ts, Session, SessionToken};
+use super::{token_hash, Principal, RoleMapping};
+use crate::audit::{self, NewAuditEntry};
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+
+/// How long to wait before asking again after the provider could not answer.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::minutes(1);
+
+/// What the provider said about the user's groups.
+#[derive(Debug, Clone)]
+pub enum GroupsCheck {
+    /// The user's current groups, and the refresh token to keep (the provider
+    /// may rotate it).
+    Groups {
+        groups: Vec<String>,
+        refresh_token: Option<String>,
+    },
+    /// The provider no longer vouches for the user (refresh token revoked or
+    /// expired, user removed): the session ends.
+    Revoked { reason: String },
+}
+
+/// The session after a role check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleRefresh {
+    /// Still signed in, with these (possibly changed) roles.
+    Active(Principal),
+    /// The session was ended; the request is anonymous.
+    Ended { reason: String },
+}
+
+/// Whether `session`'s roles are due to be read again at `now`.
+pub fn due(session: &Session, every: Duration, now: DateTime<Utc>) -> bool {
+    session
+        .roles_checked_at
+        .is_none_or(|checked| now - checked >= every)
+}
+
+/// Takes the role check of `token`'s session for this request: true for the
+/// one request that moved `roles_checked_at` from what `session` saw to
+/// `now`; every concurrent request gets false and keeps the current roles
+/// (so a rotating refresh token is used once).
+pub async fn claim(
+    db: &Db,
+    token: &SessionToken,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> CoreResult<bool> {
+    let seen = session.roles_checked_at.map(ts).unwrap_or_default();
+    let done = sqlx::query(
+        "UPDATE auth_sessions SET roles_checked_at = $3 \
+         WHERE id_hash = $1 AND COALESCE(roles_checked_at, '') = $2",
+    )
+    .bind(token_hash(token.expose()))
+    .bind(seen)
+    .bind(ts(now))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// After the provider could not be asked: try again in
+/// [`RETRY_AFTER_FAILURE`] rather than a whole interval later.
+pub async fn retry_soon(
+    db: &Db,
+    token: &SessionToken,
+    every: Duration,
+    now: DateTime<Utc>,
+) -> CoreResult<()> {
+    let checked = now - every + RETRY_AFTER_FAILURE;
+    sqlx::query("UPDATE auth_sessions SET roles_checked_at = $2 WHERE id_hash = $1")
+        .bind(token_hash(token.expose()))
+        .bind(ts(checked.min(now)))
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Applies the provider's answer to `token`'s session: new roles (audited when
+/// they changed), or the end of the session (audited). One transaction.
+pub async fn apply(
+    db: &Db,
+    mapping: &RoleMapping,
+    token: &SessionToken,
+    session: &Session,
+    check: GroupsCheck,
+    request_id: Option<String>,
+) -> CoreResult<RoleRefresh> {
+    let old = &session.principal;
+    let (groups, refresh_token) = match check {
+        GroupsCheck::Revoked { reason } => {
+            end(db, token, old, &reason, request_id).await?;
+            return Ok(RoleRefresh::Ended { reason });
+        }
+        GroupsCheck::Groups {
+            groups,
+            refresh_token,
+        } => (groups, refresh_token),
+    };
+    let roles = mapping.roles_for(groups.iter().map(String::as_str));
+    if roles.is_empty() {
+        let reason = "no group of the user maps to a Gantry role any more".to_owned();
+        end(db, token, old, &reason, request_id).await?;
+        return Ok(RoleRefresh::Ended { reason });
+    }
+    let principal = Principal {
+        groups,
+        roles,
+        ..old.clone()
+    };
+    let json = serde_json::to_string(&principal).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+    let mut tx = db.pool().begin().await?;
+    let record = if principal.roles != old.roles {
+        let mut entry = NewAuditEntry::new(
+            old.actor(),
+            "auth.roles_changed",
+            format!("user:{}", old.subject),
+        );
+        entry.request_id = request_id;
+        entry.before = Some(serde_json::json!({ "roles": old.roles, "groups": old.groups }));
+        entry.after =
+            Some(serde_json::json!({ "roles": principal.roles, "groups": principal.groups }));
+        Some(audit::store::append(&mut tx, db, &entry).await?)
+    } else {
+        None
+    };
+    sqlx::query(
+        "UPDATE auth_sessions SET principal = $2, refresh_token = COALESCE($3, refresh_token) \
+         WHERE id_hash = $1",
+    )
+    .bind(token_hash(token.expose()))
+    .bind(json)
+    .bind(refresh_token)
+    .execute(&mut *tx)
+    .await?;
+    match record {
+        Some(record) => audit::store::commit(tx, db, &record).await?,
+        None => tx.commit().await?,
+    }
+    Ok(RoleRefresh::Active(principal))
+}
+
+/// Ends the session and records why, in one transaction.
+async fn end(
+    db: &Db,
+    token: &SessionToken,
+    principal: &Principal,
+    reason: &str,
+    request_id: Option<String>,
+) -> CoreResult<()> {
+    let mut entry = NewAuditEntry::new(
+        principal.actor(),
+        "auth.session_ended",
+        format!("user:{}", principal.subject),
+    );
+    entry.request_id = request_id;
+    entry.before =
+        Some(serde_json::json!({ "roles": principal.roles, "groups": principal.groups }));
+    entry.after = Some(serde_json::json!({ "reason": reason }));
+    let mut tx = db.pool().begin().await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
+        .bind(token_hash(token.expose()))
+        .execute(&mut *tx)
+        .await?;
+    audit::store::commit(tx, db, &record).await
+}
+
+/// When `token`'s session last had its roles read (tests and diagnostics).
+pub async fn checked_at(db: &Db, token: &SessionToken) -> CoreResult<Option<DateTime<Utc>>> {
+    let row = sqlx::query("SELECT roles_checked_at FROM auth_sessions WHERE id_hash = $1")
+        .bind(token_hash(token.expose()))
+        .fetch_optional(db.pool())
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(row) => row
+            .try_get::<Option<String>, _>("roles_checked_at")?
+            .as_deref()
+            .map(parse_ts)
+            .transpose(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn session(checked: Option<DateTime<Utc>>) -> Session {
+        Session {
+            principal: Principal {
+                subject: "s".into(),
+                name: "n".into(),
+                email: None,
+                groups: vec![],
+                roles: BTreeSet::new(),
+            },
+            provider: "oidc".into(),
+            id_token: None,
+            refresh_token: None,
+            roles_checked_at: checked,
+            absolute_expires_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_check_is_due_after_the_interval_and_when_never_made() {
+        let now = Utc::now();
+        let every = Duration::minutes(15);
+        assert!(due(&session(None), every, now));
+        assert!(!due(
+            &session(Some(now - Duration::minutes(14))),
+            every,
+            now
+        ));
+        assert!(due(&session(Some(now - Duration::minutes(15))), every, now));
+        assert!(due(&session(Some(now)), Duration::zero(), now));
+    }
+}

@@ -15,7 +15,9 @@
 //! - [`AwsError`]: the SDK's errors as a domain error a person can act on.
 //!
 //! The per-source reads ([`ecs`], [`elbv2`], [`cloudwatch`], [`rds`], [`ssm`])
-//! turn SDK responses into the health model's observations; [`testing`] holds
+//! turn SDK responses into the health model's observations; [`ecs_change`]
+//! and the writes in [`ssm`] are the jobs' changes, each read-then-write
+//! ("ensure") so a step run twice applies once; [`testing`] holds
 //! what the tests against the moto stand-in share.
 
 mod clients;
@@ -23,6 +25,7 @@ pub mod cloudwatch;
 pub mod cost_explorer;
 mod counter;
 pub mod ecs;
+pub mod ecs_change;
 pub mod elbv2;
 mod error;
 pub mod rds;
@@ -38,6 +41,15 @@ use secrecy::SecretString;
 pub use clients::{AwsClients, EnvClients, COST_EXPLORER_REGION};
 pub use counter::AwsCallCounter;
 pub use error::{AwsError, AwsErrorKind};
+
+/// What an "ensure" change did (jobs: [`ecs_change`], [`ssm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// AWS already held the wanted state; nothing was sent.
+    Unchanged,
+    /// A change was sent (a new version, an update, a deletion).
+    Written,
+}
 
 /// How Gantry talks to AWS. A plain struct: the server's typed config maps
 /// into it.

@@ -2,12 +2,12 @@
 //! state first and sends nothing when AWS already holds the wanted state, so
 //! a step re-run after a crash applies nothing twice.
 //!
-//! - [`service_state`]: what a plan is made from and a step re-checks.
-//! - [`ensure_desired_count`]: scale.
-//! - [`ensure_revision`]: a new task-definition revision with one container's
-//!   image replaced, tagged with the job step that made it; a re-run finds
-//!   that revision by its tag instead of registering another.
-//! - [`ensure_task_definition`]: point the service at a revision.
+//! - [`service_state`] is what a plan is made from and a step re-checks;
+//! - [`ensure_desired_count`] scales;
+//! - [`ensure_revision`] registers a task-definition revision with one
+//!   container's image replaced, tagged with the job step that made it; a
+//!   re-run finds that revision by its tag instead of registering another;
+//! - [`ensure_task_definition`] points the service at a revision.
 
 use aws_sdk_ecs::types::{Tag, TaskDefinition, TaskDefinitionField};
 

@@ -83,7 +83,9 @@ for page in /roadmap /roadmap/board "$module" /environments /environments/prod /
   p99="$(ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
   max="$(ms "$(awk '$1 == "Latency" { print $4; exit }' <<<"$out")")"
   errors="$(awk '/Non-2xx/ { print $5 }' <<<"$out")"
-  timeouts="$(grep -oE 'timeout [0-9]+' <<<"$out" | awk '{ print $2 }')"
+  # wrk prints the socket-errors line only when there were some.
+  timeouts="$(awk '/Socket errors/ { for (i = 1; i <= NF; i++) if ($i == "timeout") print $(i + 1) }' <<<"$out")"
+  [[ -n "$rps" ]] || { printf '%s\n' "$out" >&2; die "wrk gave no figures for $page"; }
   printf '%-28s %10s %9s %9s %9s %8s %9s\n' "$page" "$rps" "$p50" "$p99" "$max" \
     "${errors:-0}" "${timeouts:-0}"
 done

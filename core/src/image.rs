@@ -252,7 +252,8 @@ mod tests {
     #[test]
     fn malformed_references_are_refused_with_the_reason() {
         use ImageRefError as E;
-        let cases: &[(&str, fn(&ImageRefError) -> bool)] = &[
+        type Check = fn(&ImageRefError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("", |e| *e == E::Empty),
             ("booking", |e| *e == E::NoVersion),
             ("registry.example/booking", |e| *e == E::NoVersion),

@@ -74,7 +74,7 @@ run_playwright() {
 # killed and named). In one process, tests that render Leptos pages in
 # separate Tokio runtimes interfere: the route-list cause is fixed
 # (server/src/http.rs `route_list`: router.rs hung 15 of 30 runs, now 0 of
-# 30); a rarer one remains (server/tests/health.rs in one process: about 1 run
+# 30); a rarer one remains (server/tests/it/health.rs in one process: about 1 run
 # in 10, never alone; see the hardening issue's note). The crates have no
 # doctests.
 run_cargo_test() {
@@ -90,7 +90,10 @@ run_cargo_test() {
 # month, New Year's Day and a leap day. Their clock is pinned by TEST_TODAY
 # (gantry_core::clock::testing); the main run uses the default day.
 DATED_DAYS=(2026-12-01 2026-12-15 2026-12-31 2027-01-01 2028-02-29)
-DATED_TESTS='binary(/cost|health/) | (binary(gantry_core) & test(/cost|health/))'
+# Integration tests are one binary per crate whose modules are the areas' test
+# files: select the modules named after cost or health (`cost_store::…`,
+# `aws_health::…`), and the core's unit tests with cost or health in the path.
+DATED_TESTS='(kind(test) & test(/^[a-z_]*(cost|health)[a-z_]*::/)) | (binary(gantry_core) & test(/cost|health/))'
 run_dated_tests() {
   local day
   for day in "${DATED_DAYS[@]}"; do

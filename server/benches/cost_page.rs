@@ -16,7 +16,7 @@
     reason = "a benchmark: a panic is the failure report"
 )]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 #[path = "../../core/benches/support/synthetic.rs"]
 mod synthetic;

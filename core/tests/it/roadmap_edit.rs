@@ -1,11 +1,6 @@
 //! Hand edits of the roadmap: each change, its history and its audit record in
 //! one transaction; invalid edits change nothing. On SQLite and PostgreSQL.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::collections::BTreeMap;
 
 use gantry_core::audit::{self, AuditFilter, PageRequest};
@@ -20,7 +15,7 @@ use gantry_core::shared::Actor;
 use gantry_core::shared::EnvName;
 use gantry_core::{CoreError, Db};
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
 
 fn env(name: &str) -> EnvName {
     EnvName::parse(name).unwrap()

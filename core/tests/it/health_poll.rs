@@ -2,11 +2,6 @@
 //! clients (with the exact AWS calls per poll), and over scripted rollouts
 //! moto cannot simulate ([`ScriptedHealthSource`], a test double).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,11 +1,6 @@
 //! Gantry's HTTP probe of a service's health URL, against a local server that
 //! answers 200 and then 503, one that never answers, and a closed port.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::time::Duration;
 
 use gantry_core::aws::testing::demo_environment_input;

@@ -1,14 +1,7 @@
 //! The HTTP surface through the real router (`oneshot`), on a seeded SQLite database.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
-mod common;
-
+use crate::common::TestApp;
 use axum::http::{header, StatusCode};
-use common::TestApp;
 
 struct Signed {
     app: TestApp,

@@ -1,11 +1,6 @@
 //! Health storage on SQLite and PostgreSQL: snapshots, latest per
 //! environment, transitions only on change, pruning.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use chrono::{DateTime, Duration, Utc};
 use gantry_core::health::model::{
     Assessment, EcsServiceObservation, HealthStatus, RdsObservation, ServiceHealth,

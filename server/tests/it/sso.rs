@@ -11,11 +11,6 @@
 //! Users are created at the provider with `PUT /users/<sub>`, each with a sub
 //! unique to this test run, so parallel tests (and runs) never share one.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::body::Body;
@@ -36,7 +31,7 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 use url::Url;
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
 const PUBLIC_URL: &str = "http://127.0.0.1:3000";
 const REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/callback";
 const CLIENT_ID: &str = "gantry-sso-test";

@@ -8,11 +8,6 @@
 //! moto runs without `MOTO_ECS_SERVICE_RUNNING`, so every ECS deployment stays
 //! IN_PROGRESS with 0 tasks running: the services are Progressing.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::time::{Duration, Instant};
 
 use gantry_core::aws::testing::{demo_environment, demo_environment_input, moto_settings};

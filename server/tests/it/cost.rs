@@ -3,14 +3,10 @@
 //! stores them, stale data beside the reason, a malformed month refused with
 //! the reason, the CSV exports, and who may do what.
 
-mod common;
-#[path = "../../core/tests/support/fake_aws.rs"]
-mod fake_aws;
-
+use crate::common::{TestApp, CONFIG};
+use crate::fake_aws::FakeAwsEndpoint;
 use axum::http::{header, StatusCode};
 use chrono::{Duration, NaiveDate};
-use common::{TestApp, CONFIG};
-use fake_aws::FakeAwsEndpoint;
 use gantry_core::cost::model::YearMonth;
 use gantry_core::cost::store::{self, DailyRow, Window};
 

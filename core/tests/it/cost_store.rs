@@ -1,10 +1,5 @@
 //! Cost storage and the review built from it, on SQLite and PostgreSQL alike.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use chrono::{Duration, NaiveDate};
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::cost::model::{CostMetric, ForecastSource, YearMonth, UNTAGGED};
@@ -16,7 +11,7 @@ use gantry_core::roadmap::model::Roadmap;
 use gantry_core::shared::EnvName;
 use gantry_core::Db;
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
 
 fn day(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -1,11 +1,6 @@
 //! The `gantry` binary as a user runs it: import, export, and the one-line
 //! errors for bad config and an unreachable database.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

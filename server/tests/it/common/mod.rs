@@ -3,7 +3,7 @@
 
 #![allow(
     dead_code,
-    reason = "each test binary uses a different part of the harness"
+    reason = "the integration tests and benches/cost_page.rs each use a different part"
 )]
 
 use axum::body::Body;
@@ -19,7 +19,7 @@ use gantry_server::startup::leptos_options;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-pub const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
+pub const SEED: &str = include_str!("../../../../fixtures/infrastructure-status.md");
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 
 pub const CONFIG: &str = r#"

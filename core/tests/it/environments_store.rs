@@ -1,11 +1,6 @@
 //! Environments: storage, audited changes, seeding from the config and expired
 //! previews, on SQLite and PostgreSQL.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use chrono::Duration;
 use gantry_core::audit::{self, AuditFilter, AuditRecord, PageRequest};
 use gantry_core::environments::model::{

@@ -12,7 +12,7 @@ use gantry_core::roadmap::model::{
 };
 use gantry_core::shared::EnvName;
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
 
 fn env(name: &str) -> EnvName {
     EnvName::parse(name).expect("valid environment name")

@@ -3,9 +3,12 @@
 //! enabled): a loopback HTTP server that answers every request with the
 //! error AWS would send, in the request's protocol (JSON for ECS, SSM and
 //! Cost Explorer; query-protocol XML for ELBv2, RDS and CloudWatch).
-//! Included with `#[path]` by each test crate that uses it.
+//! Core's `support` module; the server's test binary includes it with `#[path]`.
 
-#![allow(dead_code, reason = "each including test crate uses a different part")]
+#![allow(
+    dead_code,
+    reason = "each of the two test binaries including it uses a different part"
+)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,10 +1,5 @@
 //! Audit storage, run against SQLite and PostgreSQL alike.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::collections::HashSet;
 use std::time::Duration;
 

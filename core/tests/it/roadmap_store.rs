@@ -1,10 +1,5 @@
 //! Roadmap storage, run against SQLite and PostgreSQL alike.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use gantry_core::roadmap::markdown::export::render_document;
 use gantry_core::roadmap::markdown::import::{parse_document, ImportOptions};
 use gantry_core::roadmap::model::{ModuleSlug, ModuleStatus, PriorityLevel};
@@ -14,7 +9,7 @@ use gantry_core::shared::Actor;
 use gantry_core::shared::EnvName;
 use gantry_core::{CoreError, Db};
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
 
 fn settings() -> RoadmapSettings {
     RoadmapSettings {

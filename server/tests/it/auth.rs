@@ -3,12 +3,10 @@
 //! says, cross-site requests are refused, sessions end when they should, and
 //! every response carries the security headers.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::{session_cookie, TestApp, ORIGIN};
 use axum::http::{header, Method, StatusCode};
-use common::{session_cookie, TestApp, ORIGIN};
 use gantry_core::audit::{self, AuditFilter, PageRequest};
 use gantry_core::auth::{session, SessionSettings, SessionToken};
 
@@ -565,7 +563,7 @@ async fn a_hostile_return_to_never_leaves_the_origin() {
     // One dev sign-in per hostile value, all from the harness' one address.
     let app = TestApp::with_config(&format!(
         "[auth]\nsign_in_starts_burst = 1000\n{}",
-        common::CONFIG
+        crate::common::CONFIG
     ))
     .await;
     let cookie = app.sign_in("vera").await;
@@ -939,7 +937,7 @@ async fn sign_in_starts_are_limited_per_client_address() {
     // One start a minute after a burst of 20: the 21st within the minute is refused.
     let app = TestApp::with_config(&format!(
         "[auth]\nsign_in_starts_per_minute = 1\nsign_in_starts_burst = 20\n{}",
-        common::CONFIG
+        crate::common::CONFIG
     ))
     .await;
     let attacker = Some("192.0.2.10:50000");
@@ -979,7 +977,7 @@ async fn sign_in_starts_are_limited_per_client_address() {
 async fn refused_sign_ins_are_limited_and_audited_at_most_the_burst() {
     let app = TestApp::with_config(&format!(
         "[auth]\nrefused_sign_ins_per_minute = 1\nrefused_sign_ins_burst = 5\n{}",
-        common::CONFIG
+        crate::common::CONFIG
     ))
     .await;
     let mut statuses = Vec::new();

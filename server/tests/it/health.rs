@@ -3,10 +3,8 @@
 //! scripts/demo_aws.py; scripts/test.sh starts it), the pages read only what it
 //! stored, and `/metrics` counts every AWS request.
 
-mod common;
-
+use crate::common::{TestApp, CONFIG};
 use axum::http::StatusCode;
-use common::{TestApp, CONFIG};
 
 fn moto_endpoint() -> String {
     std::env::var("MOTO_TEST_ENDPOINT").unwrap_or_else(|_| {

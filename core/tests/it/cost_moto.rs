@@ -8,11 +8,6 @@
 //! order. GetCostForecast is not in moto (HTTP 500): the forecast is the
 //! local projection.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
@@ -29,7 +24,7 @@ use gantry_core::roadmap::model::Roadmap;
 use gantry_core::shared::EnvName;
 use gantry_core::Db;
 
-const SEED: &str = include_str!("../../fixtures/infrastructure-status.md");
+const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
 const MARKER: &str = "/gantry-demo-seed/cost-explorer";
 const VERIFY_ACCOUNT: &str = "111122223333";
 

@@ -7,11 +7,6 @@
 //! README there); the verifier is built the way `OidcProvider` builds it for a
 //! confidential client, over a JWKS holding only the first key's public half.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{Duration, Utc};
@@ -27,8 +22,8 @@ use openidconnect::{
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
-const KEY_PEM: &str = include_str!("fixtures/test-rsa-key.pem");
-const OTHER_KEY_PEM: &str = include_str!("fixtures/test-rsa-key-other.pem");
+const KEY_PEM: &str = include_str!("../fixtures/test-rsa-key.pem");
+const OTHER_KEY_PEM: &str = include_str!("../fixtures/test-rsa-key-other.pem");
 const KID: &str = "test-key-1";
 const ISSUER: &str = "https://idp.example.test";
 const CLIENT_ID: &str = "gantry-test";

@@ -6,16 +6,8 @@
 //! and the review keeps the last good figures and shows the reason beside
 //! them.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
-#[path = "support/fake_aws.rs"]
-mod fake_aws;
-
+use crate::support::fake_aws::FakeAwsEndpoint;
 use chrono::{Duration, NaiveDate};
-use fake_aws::FakeAwsEndpoint;
 use gantry_core::aws::testing::demo_environment;
 use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::cost::model::YearMonth;

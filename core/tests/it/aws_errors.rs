@@ -4,11 +4,6 @@
 //! answers every request with the error AWS would send (JSON protocol for ECS
 //! and SSM, query-protocol XML for ELBv2, RDS and CloudWatch).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use gantry_core::aws::testing::{demo_environment, demo_environment_input};
 use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::environments::model::{Environment, EnvironmentInput};
@@ -16,9 +11,7 @@ use gantry_core::health::model::{Component, HealthStatus, SourceErrorKind};
 use gantry_core::health::snapshot::EnvironmentSnapshot;
 use gantry_core::health::source::{AwsHealthSource, HealthSource};
 
-#[path = "support/fake_aws.rs"]
-mod fake_aws;
-use fake_aws::FakeAwsEndpoint;
+use crate::support::fake_aws::FakeAwsEndpoint;
 
 async fn observe_through(
     fake: &FakeAwsEndpoint,

@@ -1,0 +1,24 @@
+//! gantry-core's integration tests, one binary (one link) with one shared
+//! harness: each module is a former `tests/*.rs` file, named as it was.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a panic is the failure report"
+)]
+
+mod support;
+
+mod audit_store;
+mod aws_errors;
+mod aws_health;
+mod aws_health_degraded;
+mod cost_faults;
+mod cost_moto;
+mod cost_store;
+mod environments_store;
+mod health_poll;
+mod health_probe;
+mod health_store;
+mod markdown_roundtrip;
+mod roadmap_edit;
+mod roadmap_store;

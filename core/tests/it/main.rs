@@ -9,6 +9,7 @@
 mod support;
 
 mod audit_store;
+mod aws_changes;
 mod aws_errors;
 mod aws_health;
 mod aws_health_degraded;

@@ -1028,7 +1028,7 @@ async fn audit_of(app: &TestApp, action: &str, target: &str) -> Vec<audit::Audit
     .records
 }
 
-fn roles_of(reply: &common::Reply) -> serde_json::Value {
+fn roles_of(reply: &crate::common::Reply) -> serde_json::Value {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     serde_json::from_str::<serde_json::Value>(&reply.body).expect("json")["roles"].clone()
 }
@@ -1044,7 +1044,7 @@ async fn dev_sessions_follow_the_configured_users_after_a_restart() {
     );
 
     // Restarted with Oscar demoted to viewer and Ada no longer configured.
-    let changed = common::CONFIG
+    let changed = crate::common::CONFIG
         .replace(
             r#"{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] },"#,
             r#"{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-viewers"] },"#,
@@ -1053,7 +1053,7 @@ async fn dev_sessions_follow_the_configured_users_after_a_restart() {
             r#"  { subject = "ada", name = "Ada Admin", groups = ["gantry-admins"] },"#,
             "",
         );
-    assert_ne!(changed, common::CONFIG);
+    assert_ne!(changed, crate::common::CONFIG);
     let restarted = app
         .restarted_with(&format!("[auth]\nrole_refresh_minutes = 0\n{changed}"))
         .await;

@@ -7,11 +7,6 @@
 //! itself: task-definition revisions (ListTaskDefinitions) and parameter
 //! versions (GetParameterHistory).
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "test code: a panic is the failure report"
-)]
-
 use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, NetworkMode};
 use gantry_core::aws::testing::{demo_environment, moto_settings};
 use gantry_core::aws::{ecs_change, ssm, AwsCallCounter, AwsClients, EnvClients, WriteOutcome};

@@ -12,6 +12,7 @@ pub mod db;
 pub mod environments;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod roadmap;
 pub mod shared;
 

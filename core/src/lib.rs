@@ -13,6 +13,7 @@ pub mod environments;
 pub mod error;
 pub mod health;
 pub mod image;
+pub mod jobs;
 pub mod roadmap;
 pub mod shared;
 

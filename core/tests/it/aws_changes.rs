@@ -13,14 +13,14 @@ use gantry_core::aws::{ecs_change, ssm, AwsCallCounter, AwsClients, EnvClients, 
 use gantry_core::health::snapshot::ParameterKind;
 use secrecy::{ExposeSecret, SecretString};
 
-async fn clients() -> EnvClients {
+pub(crate) async fn clients() -> EnvClients {
     AwsClients::new(moto_settings(), AwsCallCounter::new())
         .for_environment(&demo_environment("dev"))
         .await
 }
 
 /// A name no other test uses.
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
     getrandom::fill(&mut bytes).unwrap();
     format!("{prefix}-{}", hex::encode(bytes))
@@ -28,7 +28,10 @@ fn unique(prefix: &str) -> String {
 
 /// A cluster with the Django + PgBouncer service at `desired` tasks; returns
 /// (cluster, service, family, first revision ARN).
-async fn service(ecs: &aws_sdk_ecs::Client, desired: i32) -> (String, String, String, String) {
+pub(crate) async fn service(
+    ecs: &aws_sdk_ecs::Client,
+    desired: i32,
+) -> (String, String, String, String) {
     let cluster = unique("jobs-cluster");
     let family = unique("jobs-family");
     ecs.create_cluster()

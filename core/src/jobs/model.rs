@@ -1,0 +1,437 @@
+//! The jobs engine's words: ids, kinds, states and their allowed transitions,
+//! plans and their hash. No I/O.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::error::JobsError;
+
+/// A job's id: the `jobs.id` identity, growing with every enqueue (so it is
+/// also the queue order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub i64);
+
+impl JobId {
+    /// The audit target of everything that happens to this job: `job:42`.
+    pub fn audit_target(self) -> String {
+        format!("job:{}", self.0)
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = JobsError;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        raw.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id >= 1)
+            .map(JobId)
+            .ok_or_else(|| JobsError::Validation(format!("invalid job id {raw:?}")))
+    }
+}
+
+/// Declares a text-backed enum with `as_str`, `parse`, `ALL`, `Display`,
+/// `FromStr` and serde as the same snake_case words.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The value a stored or submitted word names, or a
+            /// [`JobsError::Validation`] listing the accepted words.
+            pub fn parse(raw: &str) -> Result<Self, JobsError> {
+                match raw {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(JobsError::Validation(format!(
+                        concat!("unknown ", $what, " {:?}: use one of {}"),
+                        other,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = JobsError;
+            fn from_str(raw: &str) -> Result<Self, Self::Err> {
+                Self::parse(raw)
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What a job does to its environment.
+    JobKind, "job kind", {
+        Provision => "provision",
+        Deploy => "deploy",
+        Scale => "scale",
+        Configure => "configure",
+        Rollback => "rollback",
+        Teardown => "teardown",
+    }
+);
+
+text_enum!(
+    /// Where a job is in its life. See [`JobState::can_become`].
+    JobState, "job state", {
+        AwaitingApproval => "awaiting_approval",
+        Queued => "queued",
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        Cancelled => "cancelled",
+        RolledBack => "rolled_back",
+        Stale => "stale",
+        Stuck => "stuck",
+    }
+);
+
+text_enum!(
+    /// Where one step of a job's plan is (`skipped`: never run, the job ended
+    /// before it).
+    StepState, "step state", {
+        Pending => "pending",
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        Skipped => "skipped",
+    }
+);
+
+impl JobState {
+    /// Whether a job in this state may move to `next`. Running → running is
+    /// a re-claim after an expired lease (a new fencing token).
+    ///
+    /// - awaiting_approval → queued (approved), cancelled (rejected, withdrawn)
+    /// - queued → running (claimed), cancelled
+    /// - running → running (re-claimed), succeeded, failed, cancelled,
+    ///   rolled_back, stale, stuck
+    /// - stuck → queued (retried at its current step), cancelled, failed
+    /// - failed → queued (retried from the failed step)
+    /// - succeeded, cancelled, rolled_back, stale: final (a stale plan is
+    ///   re-planned as a new job)
+    pub fn can_become(self, next: JobState) -> bool {
+        use JobState::*;
+        matches!(
+            (self, next),
+            (AwaitingApproval, Queued | Cancelled)
+                | (Queued, Running | Cancelled)
+                | (
+                    Running,
+                    Running | Succeeded | Failed | Cancelled | RolledBack | Stale | Stuck
+                )
+                | (Stuck, Queued | Cancelled | Failed)
+                | (Failed, Queued)
+        )
+    }
+
+    /// `self → next`, or [`JobsError::InvalidTransition`].
+    pub fn check_transition(self, next: JobState) -> Result<(), JobsError> {
+        if self.can_become(next) {
+            Ok(())
+        } else {
+            Err(JobsError::InvalidTransition {
+                from: self,
+                to: next,
+            })
+        }
+    }
+
+    /// No worker will touch the job again by itself.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobState::Succeeded
+                | JobState::Failed
+                | JobState::Cancelled
+                | JobState::RolledBack
+                | JobState::Stale
+        )
+    }
+
+    /// The states a running job may end in (by its worker).
+    pub fn is_outcome(self) -> bool {
+        self != JobState::Running && JobState::Running.can_become(self)
+    }
+
+    /// The environment's lock is held (the database's unique index covers
+    /// these states).
+    pub fn holds_lock(self) -> bool {
+        matches!(self, JobState::Running | JobState::Stuck)
+    }
+}
+
+/// One step of a plan: what it does and the exact difference it will make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanStep {
+    /// Shown to people: "Register task definition revision".
+    pub name: String,
+    /// What the runner does, dotted: `ecs.register_task_definition`.
+    pub action: String,
+    /// The live state this step changes, as read when planning. Never
+    /// secrets: masked values only.
+    pub before: serde_json::Value,
+    /// The state after the step.
+    pub after: serde_json::Value,
+    /// How long the step may run before the job is marked stuck; `None`:
+    /// the engine's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u32>,
+}
+
+/// What a job will do: its steps and a fingerprint of the live state the plan
+/// was made from (each step re-reads what it changes and stops the job as
+/// stale when that state moved).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub steps: Vec<PlanStep>,
+    pub fingerprint: String,
+}
+
+/// Steps a plan may have.
+pub const MAX_STEPS: usize = 100;
+
+impl Plan {
+    /// SHA-256 (hex) of the plan's canonical JSON: approvals are bound to it.
+    pub fn hash(&self) -> String {
+        let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        hex::encode(Sha256::digest(canonical_json(&value).as_bytes()))
+    }
+
+    /// Refuses an empty plan, too many steps, blank names or actions.
+    pub fn validate(&self) -> Result<(), JobsError> {
+        if self.steps.is_empty() {
+            return Err(JobsError::Validation("the plan has no steps".into()));
+        }
+        if self.steps.len() > MAX_STEPS {
+            return Err(JobsError::Validation(format!(
+                "the plan has {} steps; at most {MAX_STEPS} are allowed",
+                self.steps.len()
+            )));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            if step.name.trim().is_empty() || step.action.trim().is_empty() {
+                return Err(JobsError::Validation(format!(
+                    "plan step {}: name and action are required",
+                    i + 1
+                )));
+            }
+            if step.timeout_secs == Some(0) {
+                return Err(JobsError::Validation(format!(
+                    "plan step {}: the timeout must be at least 1 second",
+                    i + 1
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// JSON with object keys sorted (by their UTF-8 bytes), no whitespace, and
+/// serde_json's number and string encoding: the same value always gives the
+/// same text, whatever order its keys were built in.
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plan(after: serde_json::Value) -> Plan {
+        Plan {
+            steps: vec![PlanStep {
+                name: "Scale web".into(),
+                action: "ecs.update_service".into(),
+                before: json!({"desired": 1, "service": "web"}),
+                after,
+                timeout_secs: None,
+            }],
+            fingerprint: "abc".into(),
+        }
+    }
+
+    #[test]
+    fn kinds_and_states_round_trip_through_their_words() {
+        for kind in JobKind::ALL {
+            assert_eq!(JobKind::parse(kind.as_str()).ok(), Some(*kind));
+        }
+        for state in JobState::ALL {
+            assert_eq!(state.as_str().parse::<JobState>().ok(), Some(*state));
+        }
+        for state in StepState::ALL {
+            assert_eq!(StepState::parse(state.as_str()).ok(), Some(*state));
+        }
+        let err = JobKind::parse("explode").unwrap_err();
+        assert!(matches!(err, JobsError::Validation(_)));
+        assert!(err.to_string().contains("provision, deploy"), "{err}");
+        assert!(JobState::parse("Running").is_err());
+    }
+
+    #[test]
+    fn only_the_allowed_transitions_are_allowed() {
+        use JobState::*;
+        let allowed = [
+            (AwaitingApproval, Queued),
+            (AwaitingApproval, Cancelled),
+            (Queued, Running),
+            (Queued, Cancelled),
+            (Running, Running),
+            (Running, Succeeded),
+            (Running, Failed),
+            (Running, Cancelled),
+            (Running, RolledBack),
+            (Running, Stale),
+            (Running, Stuck),
+            (Stuck, Queued),
+            (Stuck, Cancelled),
+            (Stuck, Failed),
+            (Failed, Queued),
+        ];
+        for from in JobState::ALL {
+            for to in JobState::ALL {
+                let expected = allowed.contains(&(*from, *to));
+                assert_eq!(from.can_become(*to), expected, "{from} -> {to}");
+                assert_eq!(from.check_transition(*to).is_ok(), expected);
+            }
+        }
+        // Nothing leaves a final state but a retry of a failed job.
+        for from in [Succeeded, Cancelled, RolledBack, Stale] {
+            assert!(from.is_final());
+            assert!(JobState::ALL.iter().all(|to| !from.can_become(*to)));
+        }
+        assert!(!AwaitingApproval.can_become(Running), "approval first");
+        assert!(Failed.is_outcome() && Stuck.is_outcome() && !Running.is_outcome());
+        assert!(Running.holds_lock() && Stuck.holds_lock() && !Queued.holds_lock());
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        let value: serde_json::Value =
+            serde_json::from_str(r#"{ "b": [1, {"z": null, "a": "x\"y"}], "a": true }"#)
+                .expect("json");
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"a":true,"b":[1,{"a":"x\"y","z":null}]}"#
+        );
+    }
+
+    #[test]
+    fn key_order_does_not_change_the_hash() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"service":"web","desired":3}"#).expect("json");
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"desired":3,"service":"web"}"#).expect("json");
+        assert_eq!(plan(a).hash(), plan(b).hash());
+        assert_eq!(plan(json!({})).hash().len(), 64);
+    }
+
+    #[test]
+    fn any_change_changes_the_hash() {
+        let base = plan(json!({"desired": 3, "service": "web"}));
+        let mut variants = vec![
+            plan(json!({"desired": 4, "service": "web"})),
+            plan(json!({"desired": "3", "service": "web"})),
+            plan(json!({"desired": 3, "service": "web", "extra": null})),
+            plan(json!({"desired": 3, "service": "Web"})),
+        ];
+        let mut fingerprint = base.clone();
+        fingerprint.fingerprint = "abd".into();
+        variants.push(fingerprint);
+        let mut timeout = base.clone();
+        timeout.steps[0].timeout_secs = Some(60);
+        variants.push(timeout);
+        let mut order = base.clone();
+        order.steps.push(order.steps[0].clone());
+        order.steps[1].name = "Second".into();
+        let mut swapped = order.clone();
+        swapped.steps.swap(0, 1);
+        assert_ne!(order.hash(), swapped.hash(), "step order matters");
+        for variant in variants {
+            assert_ne!(base.hash(), variant.hash(), "{variant:?}");
+        }
+    }
+
+    #[test]
+    fn plans_are_validated() {
+        assert!(plan(json!({})).validate().is_ok());
+        let empty = Plan {
+            steps: vec![],
+            fingerprint: "x".into(),
+        };
+        assert!(empty.validate().is_err());
+        let mut blank = plan(json!({}));
+        blank.steps[0].action = " ".into();
+        assert!(blank.validate().is_err());
+    }
+
+    #[test]
+    fn job_ids_parse() {
+        assert_eq!("42".parse::<JobId>().ok(), Some(JobId(42)));
+        assert!("0".parse::<JobId>().is_err());
+        assert!("x".parse::<JobId>().is_err());
+        assert_eq!(JobId(7).audit_target(), "job:7");
+    }
+}

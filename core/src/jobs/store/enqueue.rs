@@ -1,0 +1,106 @@
+//! Enqueueing: the job, its steps and its audit record in one transaction.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::Row;
+
+use super::{
+    audit, begin_write, commit, job_with, timestamp, to_json_text, Job, DEFAULT_STEP_TIMEOUT_SECS,
+    NOTIFY_CHANNEL,
+};
+use crate::db::{Backend, Db};
+use crate::jobs::error::{JobsError, JobsResult};
+use crate::jobs::model::{canonical_json, JobId, JobKind, JobState, Plan};
+use crate::shared::{Actor, EnvName};
+
+/// A job to enqueue, as its request made it.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub environment: EnvName,
+    pub kind: JobKind,
+    pub requested_by: Actor,
+    /// The kind's input (what the form submitted, validated).
+    pub params: serde_json::Value,
+    pub plan: Plan,
+    /// The environment is production: the job is created awaiting approval
+    /// and cannot run until it is approved.
+    pub production: bool,
+}
+
+/// Stores `new` as a queued job (awaiting approval on production), with its
+/// steps and a `job.requested` audit record, in one transaction; on
+/// PostgreSQL the transaction also sends `NOTIFY gantry_jobs, '<id>'`, which
+/// is delivered on commit only. The in-process wake-up is the caller's
+/// ([`crate::jobs::notify::JobsNotifier::wake`], or [`crate::jobs::submit`]).
+///
+/// An invalid plan is refused with [`JobsError::Validation`], and nothing is
+/// written.
+#[tracing::instrument(skip_all, fields(environment = %new.environment, kind = %new.kind))]
+pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Job> {
+    new.plan.validate()?;
+    let state = if new.production {
+        JobState::AwaitingApproval
+    } else {
+        JobState::Queued
+    };
+    let plan_hash = new.plan.hash();
+    let at = timestamp(now);
+    let mut tx = begin_write(db).await?;
+    let row = sqlx::query(
+        "INSERT INTO jobs (environment, kind, state, requested_by, requested_role, request_id, \
+         params_json, plan_json, plan_hash, fingerprint, step_count, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(new.environment.as_str())
+    .bind(new.kind.as_str())
+    .bind(state.as_str())
+    .bind(&new.requested_by.name)
+    .bind(new.requested_by.role.as_deref())
+    .bind(new.requested_by.request_id.as_deref())
+    .bind(canonical_json(&new.params))
+    .bind(to_json_text(&new.plan)?)
+    .bind(&plan_hash)
+    .bind(&new.plan.fingerprint)
+    .bind(new.plan.steps.len() as i64)
+    .bind(&at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let id = JobId(row.try_get("id")?);
+    for (position, step) in new.plan.steps.iter().enumerate() {
+        let timeout_secs = step.timeout_secs.unwrap_or(DEFAULT_STEP_TIMEOUT_SECS);
+        sqlx::query(
+            "INSERT INTO job_steps (job_id, position, name, action, state, timeout_ms) \
+             VALUES ($1, $2, $3, $4, 'pending', $5)",
+        )
+        .bind(id.0)
+        .bind(position as i64)
+        .bind(&step.name)
+        .bind(&step.action)
+        .bind(i64::from(timeout_secs) * 1000)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let mut entry = new.requested_by.audit("job.requested", id.audit_target());
+    entry.after = Some(json!({
+        "environment": new.environment.as_str(),
+        "kind": new.kind.as_str(),
+        "state": state.as_str(),
+        "plan_hash": plan_hash,
+        "steps": new.plan.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        "source": new.requested_by.source,
+    }));
+    let record = audit(&mut tx, db, &entry).await?;
+    if db.backend() == Backend::Postgres && state == JobState::Queued {
+        // An integer id: nothing to quote. Delivered when the transaction
+        // commits, never for a rolled-back job.
+        sqlx::raw_sql(&format!("NOTIFY {NOTIFY_CHANNEL}, '{}'", id.0))
+            .execute(&mut *tx)
+            .await?;
+    }
+    let job = job_with(&mut tx, id)
+        .await?
+        .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while enqueueing")))?;
+    commit(tx, db, &record).await?;
+    tracing::info!(job = %id, state = %state, "job enqueued");
+    Ok(job)
+}

@@ -1,0 +1,527 @@
+//! The worker's side: claiming a job under a lease with a fencing token, and
+//! every write the lease allows.
+//!
+//! Each write first runs the fence, `UPDATE jobs … WHERE id = $1 AND
+//! lease_token = $2 AND state = 'running'`, in its transaction: 0 rows means
+//! the lease was lost ([`JobsError::LeaseLost`]) and the transaction is
+//! rolled back, so nothing is written. On PostgreSQL the fence also holds the
+//! job's row lock until the commit, so a re-claim cannot slip between the
+//! check and the write.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use super::{
+    audit, begin_write, commit, db_now_ms, insert_log, is_lock_violation, job_from_row,
+    skip_remaining_steps, steps_with, system_entry, timestamp, ClaimedJob, Lease, LogLevel,
+    JOB_COLUMNS,
+};
+use crate::db::{Backend, Db};
+use crate::jobs::error::{JobsError, JobsResult};
+use crate::jobs::model::JobState;
+
+/// Claims attempted when a concurrent claim took the same environment's
+/// lock first (PostgreSQL only; each attempt is a new transaction).
+const CLAIM_ATTEMPTS: usize = 3;
+
+/// The jobs a claim may take: running under an expired lease (first), or
+/// queued, oldest first, when its environment holds no lock and no older job
+/// of the environment is queued (FIFO per environment).
+fn candidate_condition(backend: Backend) -> String {
+    let now = db_now_ms(backend);
+    format!(
+        "(j.state = 'running' AND j.lease_expires_ms < {now}) \
+         OR (j.state = 'queued' \
+             AND NOT EXISTS (SELECT 1 FROM jobs a WHERE a.environment = j.environment \
+                             AND a.state IN ('running', 'stuck')) \
+             AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.environment = j.environment \
+                             AND o.state = 'queued' AND o.id < j.id))"
+    )
+}
+
+const CANDIDATE_ORDER: &str = "CASE WHEN j.state = 'running' THEN 0 ELSE 1 END, j.id";
+
+/// Claims the next job for `worker_id` with a lease of `lease` (by the
+/// database's clock), or `None` when there is nothing to run. The job's
+/// fencing token grows by one; a re-claimed job keeps its current step.
+/// Audited as `job.started` (first claim) or `job.reclaimed`.
+///
+/// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so claimers never wait for each
+/// other; a concurrent claim that took the environment's lock first makes the
+/// database refuse this one ([`super::LOCK_INDEX`]), which is retried and
+/// then reported as nothing claimed. SQLite: `BEGIN IMMEDIATE`.
+#[tracing::instrument(skip(db, now))]
+pub async fn claim(
+    db: &Db,
+    worker_id: &str,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> JobsResult<Option<ClaimedJob>> {
+    for _ in 0..CLAIM_ATTEMPTS {
+        match claim_once(db, worker_id, lease, now).await {
+            Err(JobsError::Db(e)) if is_lock_violation(&e) => {
+                tracing::debug!("another claim took the environment's lock first");
+                continue;
+            }
+            other => return other,
+        }
+    }
+    Ok(None)
+}
+
+async fn claim_once(
+    db: &Db,
+    worker_id: &str,
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> JobsResult<Option<ClaimedJob>> {
+    let backend = db.backend();
+    let db_now = db_now_ms(backend);
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 4);
+    let at = timestamp(now);
+    let mut tx = begin_write(db).await?;
+    let set = |prefix: &str| {
+        format!(
+            "state = 'running', lease_owner = $1, lease_token = {prefix}lease_token + 1, \
+             lease_expires_ms = {db_now} + $2, heartbeat_ms = {db_now}, \
+             started_at = COALESCE({prefix}started_at, $3), updated_at = $3"
+        )
+    };
+    let claimed = match backend {
+        Backend::Postgres => {
+            let returning = JOB_COLUMNS
+                .split(", ")
+                .map(|c| format!("jobs.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let row = sqlx::query(&format!(
+                "WITH candidate AS (SELECT j.id, j.state AS previous_state, \
+                 j.lease_owner AS previous_owner FROM jobs j WHERE {cond} \
+                 ORDER BY {CANDIDATE_ORDER} LIMIT 1 FOR UPDATE OF j SKIP LOCKED) \
+                 UPDATE jobs SET {set} FROM candidate WHERE jobs.id = candidate.id \
+                 RETURNING {returning}, candidate.previous_state, candidate.previous_owner",
+                cond = candidate_condition(backend),
+                set = set("jobs."),
+            ))
+            .bind(worker_id)
+            .bind(lease_ms)
+            .bind(&at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                None => None,
+                Some(row) => {
+                    let previous_state: String = row.try_get("previous_state")?;
+                    let previous_owner: Option<String> = row.try_get("previous_owner")?;
+                    Some((row, previous_state, previous_owner))
+                }
+            }
+        }
+        Backend::Sqlite => {
+            // The write lock is held (BEGIN IMMEDIATE): nobody else can claim
+            // between this read and the update.
+            let candidate = sqlx::query(&format!(
+                "SELECT j.id, j.state AS previous_state, j.lease_owner AS previous_owner \
+                 FROM jobs j WHERE {cond} ORDER BY {CANDIDATE_ORDER} LIMIT 1",
+                cond = candidate_condition(backend),
+            ))
+            .fetch_optional(&mut *tx)
+            .await?;
+            match candidate {
+                None => None,
+                Some(candidate) => {
+                    let id: i64 = candidate.try_get("id")?;
+                    let previous_state: String = candidate.try_get("previous_state")?;
+                    let previous_owner: Option<String> = candidate.try_get("previous_owner")?;
+                    let row = sqlx::query(&format!(
+                        "UPDATE jobs SET {set} WHERE id = $4 RETURNING {JOB_COLUMNS}",
+                        set = set(""),
+                    ))
+                    .bind(worker_id)
+                    .bind(lease_ms)
+                    .bind(&at)
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    Some((row, previous_state, previous_owner))
+                }
+            }
+        }
+    };
+    let Some((row, previous_state, previous_owner)) = claimed else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let job = job_from_row(&row)?;
+    let reclaimed = previous_state == JobState::Running.as_str();
+    let steps = steps_with(&mut tx, job.id).await?;
+    let (action, message) = if reclaimed {
+        (
+            "job.reclaimed",
+            format!(
+                "re-claimed by {worker_id} after the lease of {} expired; resuming at step {}",
+                previous_owner.as_deref().unwrap_or("?"),
+                job.current_step + 1
+            ),
+        )
+    } else {
+        ("job.started", format!("started by {worker_id}"))
+    };
+    insert_log(&mut tx, job.id, LogLevel::Info, None, &message, now).await?;
+    let record = audit(
+        &mut tx,
+        db,
+        &system_entry(
+            action,
+            job.id,
+            json!({
+                "worker": worker_id,
+                "lease_token": job.lease_token,
+                "current_step": job.current_step,
+                "previous_owner": previous_owner,
+            }),
+        ),
+    )
+    .await?;
+    commit(tx, db, &record).await?;
+    tracing::info!(job = %job.id, token = job.lease_token, reclaimed, "job claimed");
+    Ok(Some(ClaimedJob {
+        lease: Lease {
+            job_id: job.id,
+            token: job.lease_token,
+            worker_id: worker_id.to_owned(),
+            duration: lease,
+        },
+        job,
+        steps,
+        reclaimed,
+    }))
+}
+
+/// What a renewal learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// Someone asked for the job to be cancelled: stop at the next step
+    /// boundary or wait.
+    pub cancel_requested: bool,
+}
+
+/// Renews the lease for another `lease.duration` from now (the database's
+/// clock). Not audited: it is no transition.
+pub async fn heartbeat(db: &Db, lease: &Lease) -> JobsResult<Heartbeat> {
+    let db_now = db_now_ms(db.backend());
+    let lease_ms = i64::try_from(lease.duration.as_millis()).unwrap_or(i64::MAX / 4);
+    let row = sqlx::query(&format!(
+        "UPDATE jobs SET lease_expires_ms = {db_now} + $3, heartbeat_ms = {db_now} \
+         WHERE id = $1 AND lease_token = $2 AND state = 'running' RETURNING cancel_requested"
+    ))
+    .bind(lease.job_id.0)
+    .bind(lease.token)
+    .bind(lease_ms)
+    .fetch_optional(db.pool())
+    .await?;
+    match row {
+        Some(row) => Ok(Heartbeat {
+            cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+        }),
+        None => Err(JobsError::LeaseLost(lease.job_id)),
+    }
+}
+
+/// The fence: touches the job if `lease` still holds it, else
+/// [`JobsError::LeaseLost`]. Returns the job's current step.
+async fn fence(conn: &mut AnyConnection, lease: &Lease, at: &str) -> JobsResult<usize> {
+    let row = sqlx::query(
+        "UPDATE jobs SET updated_at = $3 \
+         WHERE id = $1 AND lease_token = $2 AND state = 'running' RETURNING current_step",
+    )
+    .bind(lease.job_id.0)
+    .bind(lease.token)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => super::count(&row, "current_step"),
+        None => Err(JobsError::LeaseLost(lease.job_id)),
+    }
+}
+
+fn check_position(current: usize, position: usize, lease: &Lease) -> JobsResult<()> {
+    if current == position {
+        Ok(())
+    } else {
+        Err(JobsError::Conflict(format!(
+            "job {} is at step {}, not {}",
+            lease.job_id,
+            current + 1,
+            position + 1
+        )))
+    }
+}
+
+/// Marks the job's current step (`position`) as running (again, after a
+/// re-claim or a retry) and returns its attempt number (1 for the first
+/// start). Audited as `job.step_started`.
+pub async fn start_step(
+    db: &Db,
+    lease: &Lease,
+    position: usize,
+    now: DateTime<Utc>,
+) -> JobsResult<u32> {
+    let at = timestamp(now);
+    let mut tx = begin_write(db).await?;
+    check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
+    let row = sqlx::query(&format!(
+        "UPDATE job_steps SET state = 'running', attempts = attempts + 1, \
+         step_started_ms = {}, started_at = COALESCE(started_at, $3), error = NULL \
+         WHERE job_id = $1 AND position = $2 AND state IN ('pending', 'running', 'failed') \
+         RETURNING attempts, name",
+        db_now_ms(db.backend())
+    ))
+    .bind(lease.job_id.0)
+    .bind(position as i64)
+    .bind(&at)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        JobsError::Conflict(format!(
+            "step {} of job {} cannot start",
+            position + 1,
+            lease.job_id
+        ))
+    })?;
+    let attempt = u32::try_from(row.try_get::<i64, _>("attempts")?)
+        .map_err(|_| JobsError::Corrupt("job_steps.attempts".into()))?;
+    let name: String = row.try_get("name")?;
+    insert_log(
+        &mut tx,
+        lease.job_id,
+        LogLevel::Info,
+        Some(position),
+        &format!("step {} ({name}) started, attempt {attempt}", position + 1),
+        now,
+    )
+    .await?;
+    let record = audit(
+        &mut tx,
+        db,
+        &system_entry(
+            "job.step_started",
+            lease.job_id,
+            json!({"step": position + 1, "name": name, "attempt": attempt, "worker": lease.worker_id}),
+        ),
+    )
+    .await?;
+    commit(tx, db, &record).await?;
+    Ok(attempt)
+}
+
+/// Records the running step `position` as done (with the runner's `output`)
+/// and moves the job to the next step. Audited as `job.step_done`.
+pub async fn finish_step(
+    db: &Db,
+    lease: &Lease,
+    position: usize,
+    output: Option<&serde_json::Value>,
+    now: DateTime<Utc>,
+) -> JobsResult<()> {
+    let at = timestamp(now);
+    let mut tx = begin_write(db).await?;
+    check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
+    let row = sqlx::query(
+        "UPDATE job_steps SET state = 'succeeded', output_json = $3, finished_at = $4, error = NULL \
+         WHERE job_id = $1 AND position = $2 AND state = 'running' RETURNING name",
+    )
+    .bind(lease.job_id.0)
+    .bind(position as i64)
+    .bind(output.map(crate::jobs::model::canonical_json))
+    .bind(&at)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        JobsError::Conflict(format!(
+            "step {} of job {} is not running",
+            position + 1,
+            lease.job_id
+        ))
+    })?;
+    let name: String = row.try_get("name")?;
+    sqlx::query("UPDATE jobs SET current_step = current_step + 1 WHERE id = $1")
+        .bind(lease.job_id.0)
+        .execute(&mut *tx)
+        .await?;
+    insert_log(
+        &mut tx,
+        lease.job_id,
+        LogLevel::Info,
+        Some(position),
+        &format!("step {} ({name}) done", position + 1),
+        now,
+    )
+    .await?;
+    let record = audit(
+        &mut tx,
+        db,
+        &system_entry(
+            "job.step_done",
+            lease.job_id,
+            json!({"step": position + 1, "name": name, "worker": lease.worker_id}),
+        ),
+    )
+    .await?;
+    commit(tx, db, &record).await?;
+    Ok(())
+}
+
+/// Records that an attempt of the running step `position` failed with
+/// `error` (safe to show: no secrets). The job stays running: the worker
+/// retries the step or ends the job with [`finish_job`]. Audited as
+/// `job.step_failed`.
+pub async fn fail_step(
+    db: &Db,
+    lease: &Lease,
+    position: usize,
+    error: &str,
+    now: DateTime<Utc>,
+) -> JobsResult<()> {
+    let at = timestamp(now);
+    let error: String = error.chars().take(super::MAX_LOG_LINE).collect();
+    let mut tx = begin_write(db).await?;
+    check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
+    let row = sqlx::query(
+        "UPDATE job_steps SET state = 'failed', error = $3, finished_at = $4 \
+         WHERE job_id = $1 AND position = $2 AND state = 'running' RETURNING name, attempts",
+    )
+    .bind(lease.job_id.0)
+    .bind(position as i64)
+    .bind(&error)
+    .bind(&at)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        JobsError::Conflict(format!(
+            "step {} of job {} is not running",
+            position + 1,
+            lease.job_id
+        ))
+    })?;
+    let name: String = row.try_get("name")?;
+    let attempt: i64 = row.try_get("attempts")?;
+    insert_log(
+        &mut tx,
+        lease.job_id,
+        LogLevel::Error,
+        Some(position),
+        &format!(
+            "step {} ({name}) failed (attempt {attempt}): {error}",
+            position + 1
+        ),
+        now,
+    )
+    .await?;
+    let record = audit(
+        &mut tx,
+        db,
+        &system_entry(
+            "job.step_failed",
+            lease.job_id,
+            json!({"step": position + 1, "name": name, "attempt": attempt, "error": error}),
+        ),
+    )
+    .await?;
+    commit(tx, db, &record).await?;
+    Ok(())
+}
+
+/// Appends a log line to the leased job; returns its `seq`. Not audited.
+pub async fn append_log(
+    db: &Db,
+    lease: &Lease,
+    level: LogLevel,
+    position: Option<usize>,
+    message: &str,
+    now: DateTime<Utc>,
+) -> JobsResult<i64> {
+    let mut tx = begin_write(db).await?;
+    fence(&mut tx, lease, &timestamp(now)).await?;
+    let seq = insert_log(&mut tx, lease.job_id, level, position, message, now).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+/// Ends the leased job in `state` (succeeded, failed, cancelled,
+/// rolled_back, stale or stuck) with `reason`, and releases the lease (a
+/// stuck job keeps the environment's lock). Steps never reached are marked
+/// skipped. Audited as `job.<state>`.
+pub async fn finish_job(
+    db: &Db,
+    lease: &Lease,
+    state: JobState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> JobsResult<()> {
+    JobState::Running.check_transition(state)?;
+    if state == JobState::Running {
+        return Err(JobsError::InvalidTransition {
+            from: JobState::Running,
+            to: state,
+        });
+    }
+    let at = timestamp(now);
+    let reason: Option<String> = reason.map(|r| r.chars().take(super::MAX_LOG_LINE).collect());
+    let mut tx = begin_write(db).await?;
+    let row = sqlx::query(
+        "UPDATE jobs SET state = $3, reason = $4, updated_at = $5, \
+         finished_at = CASE WHEN $3 = 'stuck' THEN NULL ELSE $5 END, \
+         lease_owner = CASE WHEN $3 = 'stuck' THEN lease_owner ELSE NULL END, \
+         lease_expires_ms = NULL \
+         WHERE id = $1 AND lease_token = $2 AND state = 'running' \
+         RETURNING current_step, step_count",
+    )
+    .bind(lease.job_id.0)
+    .bind(lease.token)
+    .bind(state.as_str())
+    .bind(reason.as_deref())
+    .bind(&at)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(JobsError::LeaseLost(lease.job_id))?;
+    let current = super::count(&row, "current_step")?;
+    let total = super::count(&row, "step_count")?;
+    if state == JobState::Succeeded && current != total {
+        return Err(JobsError::Conflict(format!(
+            "job {} cannot succeed at step {} of {total}",
+            lease.job_id,
+            current + 1
+        )));
+    }
+    if state.is_final() {
+        skip_remaining_steps(&mut tx, lease.job_id).await?;
+    }
+    let level = match state {
+        JobState::Succeeded => LogLevel::Info,
+        JobState::Cancelled | JobState::RolledBack | JobState::Stale => LogLevel::Warn,
+        _ => LogLevel::Error,
+    };
+    let message = match &reason {
+        Some(reason) => format!("job {state}: {reason}"),
+        None => format!("job {state}"),
+    };
+    insert_log(&mut tx, lease.job_id, level, None, &message, now).await?;
+    let record = audit(
+        &mut tx,
+        db,
+        &system_entry(
+            &format!("job.{state}"),
+            lease.job_id,
+            json!({"state": state.as_str(), "reason": reason, "step": current + 1, "worker": lease.worker_id}),
+        ),
+    )
+    .await?;
+    commit(tx, db, &record).await?;
+    tracing::info!(job = %lease.job_id, state = %state, "job finished");
+    Ok(())
+}

@@ -1,0 +1,421 @@
+//! Job storage: the `jobs`, `job_steps` and `job_logs` tables.
+//!
+//! - [`enqueue`]: a job, its steps and its `job.requested` audit record in one
+//!   transaction (and, on PostgreSQL, the `NOTIFY` that wakes the workers).
+//! - [`claim`], [`heartbeat`], [`start_step`], [`finish_step`], [`fail_step`],
+//!   [`append_log`], [`finish_job`]: the worker's writes, each fenced by the
+//!   lease token its claim returned ([`lease`]).
+//! - [`request_cancel`], [`mark_stuck`]: control from outside the worker
+//!   ([`control`]).
+//! - [`get`], [`list`], [`logs`], [`lock_holder`]: reads, paginated on the
+//!   server.
+//!
+//! Every state transition writes its audit record (target `job:<id>`) in the
+//! transaction of the change. Write transactions on SQLite begin with `BEGIN
+//! IMMEDIATE` (the database's one write lock, taken up front); on PostgreSQL,
+//! row locks come first and the audit append (its advisory lock) last, so
+//! that no two transactions wait on each other in opposite orders.
+
+mod control;
+mod enqueue;
+mod lease;
+mod read;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
+pub use control::{mark_stuck, request_cancel, CancelOutcome, StuckPolicy};
+pub use enqueue::{enqueue, NewJob};
+pub use lease::{
+    append_log, claim, fail_step, finish_job, finish_step, heartbeat, start_step, Heartbeat,
+};
+pub use read::{get, list, lock_holder, logs};
+
+use super::error::{JobsError, JobsResult};
+use super::model::{JobId, JobKind, JobState, Plan, StepState};
+use crate::audit::{self, AuditRecord, NewAuditEntry};
+use crate::db::{Backend, Db};
+use crate::shared::EnvName;
+
+/// The actor of transitions the engine makes by itself (claims, outcomes,
+/// stuck detection).
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// The PostgreSQL channel workers `LISTEN` on; the payload is a job id.
+pub const NOTIFY_CHANNEL: &str = "gantry_jobs";
+
+/// The unique index that is the environment's lock (running or stuck jobs).
+pub const LOCK_INDEX: &str = "jobs_one_active_per_environment";
+
+/// A step's timeout when its plan step names none.
+pub const DEFAULT_STEP_TIMEOUT_SECS: u32 = 30 * 60;
+
+/// Longest stored log line, in characters (longer ones are cut).
+pub const MAX_LOG_LINE: usize = 4096;
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub environment: EnvName,
+    pub kind: JobKind,
+    pub state: JobState,
+    pub requested_by: String,
+    pub requested_role: Option<String>,
+    pub request_id: Option<String>,
+    /// The kind's input (image, desired count, parameter names…).
+    pub params: serde_json::Value,
+    pub plan: Plan,
+    pub plan_hash: String,
+    /// The position of the next step to run (= the number of steps done).
+    pub current_step: usize,
+    pub step_count: usize,
+    pub lease_owner: Option<String>,
+    /// Grows with every claim.
+    pub lease_token: i64,
+    pub cancel_requested: bool,
+    pub cancel_requested_by: Option<String>,
+    /// Why the job failed, was cancelled, went stale, stuck or rolled back.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored step of a job's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStep {
+    pub position: usize,
+    pub name: String,
+    pub action: String,
+    pub state: StepState,
+    /// How many times the step was started (re-claims and retries included).
+    pub attempts: u32,
+    pub timeout_secs: u32,
+    /// What the runner reported when the step succeeded.
+    pub output: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A job and its steps in plan order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: Job,
+    pub steps: Vec<JobStep>,
+}
+
+/// The right to write to a running job, as one claim granted it. Never
+/// `Serialize`: it is the worker's, not the browser's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub job_id: JobId,
+    /// The fencing token: every write checks it.
+    pub token: i64,
+    pub worker_id: String,
+    /// How long each renewal extends the lease (by the database's clock).
+    pub duration: std::time::Duration,
+}
+
+/// What [`claim`] hands a worker.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub job: Job,
+    pub steps: Vec<JobStep>,
+    pub lease: Lease,
+    /// The job was running under an expired lease (its worker crashed or
+    /// stalled): it resumes at its current step.
+    pub reclaimed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+
+    fn parse(raw: &str) -> JobsResult<Self> {
+        match raw {
+            "info" => Ok(LogLevel::Info),
+            "warn" => Ok(LogLevel::Warn),
+            "error" => Ok(LogLevel::Error),
+            other => Err(JobsError::Corrupt(format!("job_logs.level {other:?}"))),
+        }
+    }
+}
+
+/// One log line of a job; `seq` runs 1, 2, 3, … per job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub level: LogLevel,
+    /// The step it belongs to, if any.
+    pub position: Option<usize>,
+    pub message: String,
+}
+
+/// Log lines after `after_seq`, oldest first; `next_after_seq` continues
+/// (`None`: this was the last line so far).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogPage {
+    pub lines: Vec<LogLine>,
+    pub next_after_seq: Option<i64>,
+}
+
+/// Which jobs [`list`] returns; `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFilter {
+    pub environment: Option<EnvName>,
+    pub kind: Option<JobKind>,
+    pub state: Option<JobState>,
+    pub requested_by: Option<String>,
+}
+
+/// One page of the newest-first list: keyset on the id, so every page costs
+/// the same however many jobs there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPageRequest {
+    /// Only jobs older than this id (the previous page's `next_before_id`).
+    pub before_id: Option<JobId>,
+    /// Clamped to `1..=200`.
+    pub limit: u32,
+}
+
+impl JobPageRequest {
+    pub const MAX_LIMIT: u32 = 200;
+
+    pub fn first(limit: u32) -> Self {
+        Self {
+            before_id: None,
+            limit,
+        }
+    }
+}
+
+impl Default for JobPageRequest {
+    fn default() -> Self {
+        Self::first(50)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobPage {
+    pub jobs: Vec<Job>,
+    pub next_before_id: Option<JobId>,
+}
+
+// ---- shared helpers -------------------------------------------------------
+
+const JOB_COLUMNS: &str = "id, environment, kind, state, requested_by, requested_role, \
+     request_id, params_json, plan_json, plan_hash, current_step, step_count, lease_owner, \
+     lease_token, cancel_requested, cancel_requested_by, reason, created_at, started_at, \
+     finished_at, updated_at";
+
+const STEP_COLUMNS: &str = "position, name, action, state, attempts, timeout_ms, output_json, \
+     error, started_at, finished_at";
+
+/// The database's clock in epoch milliseconds, as SQL: leases never depend
+/// on the replicas' clocks.
+pub(crate) fn db_now_ms(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    }
+}
+
+/// A write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock up front,
+/// so a read-then-write never fails to upgrade), a plain one on PostgreSQL.
+async fn begin_write(db: &Db) -> JobsResult<Transaction<'static, Any>> {
+    Ok(match db.backend() {
+        Backend::Sqlite => db.pool().begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => db.pool().begin().await?,
+    })
+}
+
+/// Appends `entry` in `tx`; the caller commits with [`commit`].
+async fn audit(
+    conn: &mut AnyConnection,
+    db: &Db,
+    entry: &NewAuditEntry,
+) -> JobsResult<AuditRecord> {
+    Ok(audit::store::append(conn, db, entry).await?)
+}
+
+async fn commit(tx: Transaction<'static, Any>, db: &Db, last: &AuditRecord) -> JobsResult<()> {
+    Ok(audit::store::commit(tx, db, last).await?)
+}
+
+fn system_entry(action: &str, id: JobId, after: serde_json::Value) -> NewAuditEntry {
+    let mut entry = NewAuditEntry::new(SYSTEM_ACTOR, action, id.audit_target());
+    entry.after = Some(after);
+    entry
+}
+
+/// `2026-11-25T09:30:00.123Z`: fixed width, so text order is time order.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_time(column: &str, raw: &str) -> JobsResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| JobsError::Corrupt(format!("{column} {raw:?}: {e}")))
+}
+
+fn optional_time(row: &AnyRow, column: &str) -> JobsResult<Option<DateTime<Utc>>> {
+    row.try_get::<Option<String>, _>(column)?
+        .map(|raw| parse_time(column, &raw))
+        .transpose()
+}
+
+fn count(row: &AnyRow, column: &str) -> JobsResult<usize> {
+    let value: i64 = row.try_get(column)?;
+    usize::try_from(value).map_err(|_| JobsError::Corrupt(format!("{column} = {value}")))
+}
+
+fn json(column: &str, raw: &str) -> JobsResult<serde_json::Value> {
+    serde_json::from_str(raw).map_err(|e| JobsError::Corrupt(format!("{column}: {e}")))
+}
+
+fn to_json_text<T: Serialize>(value: &T) -> JobsResult<String> {
+    let value = serde_json::to_value(value).map_err(|e| JobsError::Corrupt(e.to_string()))?;
+    Ok(super::model::canonical_json(&value))
+}
+
+fn job_from_row(row: &AnyRow) -> JobsResult<Job> {
+    let text = |column: &str| -> JobsResult<String> { Ok(row.try_get(column)?) };
+    let plan: Plan = serde_json::from_str(&text("plan_json")?)
+        .map_err(|e| JobsError::Corrupt(format!("jobs.plan_json: {e}")))?;
+    Ok(Job {
+        id: JobId(row.try_get("id")?),
+        environment: EnvName::parse(&text("environment")?).map_err(JobsError::Corrupt)?,
+        kind: JobKind::parse(&text("kind")?).map_err(|e| JobsError::Corrupt(e.to_string()))?,
+        state: JobState::parse(&text("state")?).map_err(|e| JobsError::Corrupt(e.to_string()))?,
+        requested_by: text("requested_by")?,
+        requested_role: row.try_get("requested_role")?,
+        request_id: row.try_get("request_id")?,
+        params: json("jobs.params_json", &text("params_json")?)?,
+        plan,
+        plan_hash: text("plan_hash")?,
+        current_step: count(row, "current_step")?,
+        step_count: count(row, "step_count")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_token: row.try_get("lease_token")?,
+        cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+        cancel_requested_by: row.try_get("cancel_requested_by")?,
+        reason: row.try_get("reason")?,
+        created_at: parse_time("jobs.created_at", &text("created_at")?)?,
+        started_at: optional_time(row, "started_at")?,
+        finished_at: optional_time(row, "finished_at")?,
+        updated_at: parse_time("jobs.updated_at", &text("updated_at")?)?,
+    })
+}
+
+fn step_from_row(row: &AnyRow) -> JobsResult<JobStep> {
+    let timeout_ms: i64 = row.try_get("timeout_ms")?;
+    Ok(JobStep {
+        position: count(row, "position")?,
+        name: row.try_get("name")?,
+        action: row.try_get("action")?,
+        state: StepState::parse(&row.try_get::<String, _>("state")?)
+            .map_err(|e| JobsError::Corrupt(e.to_string()))?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?)
+            .map_err(|_| JobsError::Corrupt("job_steps.attempts".into()))?,
+        timeout_secs: u32::try_from(timeout_ms / 1000)
+            .map_err(|_| JobsError::Corrupt("job_steps.timeout_ms".into()))?,
+        output: row
+            .try_get::<Option<String>, _>("output_json")?
+            .map(|raw| json("job_steps.output_json", &raw))
+            .transpose()?,
+        error: row.try_get("error")?,
+        started_at: optional_time(row, "started_at")?,
+        finished_at: optional_time(row, "finished_at")?,
+    })
+}
+
+async fn steps_with(conn: &mut AnyConnection, id: JobId) -> JobsResult<Vec<JobStep>> {
+    sqlx::query(&format!(
+        "SELECT {STEP_COLUMNS} FROM job_steps WHERE job_id = $1 ORDER BY position"
+    ))
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(step_from_row)
+    .collect()
+}
+
+async fn job_with(conn: &mut AnyConnection, id: JobId) -> JobsResult<Option<Job>> {
+    sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(job_from_row)
+        .transpose()
+}
+
+/// Appends a log line on `conn` without checking a lease (the caller holds
+/// the job's row: a fenced write, or a control transition).
+async fn insert_log(
+    conn: &mut AnyConnection,
+    id: JobId,
+    level: LogLevel,
+    position: Option<usize>,
+    message: &str,
+    now: DateTime<Utc>,
+) -> JobsResult<i64> {
+    let message: String = message.chars().take(MAX_LOG_LINE).collect();
+    let row = sqlx::query(
+        "INSERT INTO job_logs (job_id, seq, at, level, position, message) \
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM job_logs WHERE job_id = $1 \
+         RETURNING seq",
+    )
+    .bind(id.0)
+    .bind(timestamp(now))
+    .bind(level.as_str())
+    .bind(position.map(|p| p as i64))
+    .bind(message)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("seq")?)
+}
+
+/// Marks every step not yet done as skipped (the job ended before them).
+async fn skip_remaining_steps(conn: &mut AnyConnection, id: JobId) -> JobsResult<()> {
+    sqlx::query("UPDATE job_steps SET state = 'skipped' WHERE job_id = $1 AND state = 'pending'")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether `error` is a violation of the environment's lock (the unique
+/// index [`LOCK_INDEX`]), matched by the index's name on PostgreSQL. SQLite
+/// reports no constraint name; there the claim's UPDATE (which changes no
+/// key) can violate no other unique constraint, so its kind suffices.
+fn is_lock_violation(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => match e.constraint() {
+            Some(name) => name == LOCK_INDEX,
+            None => e.kind() == sqlx::error::ErrorKind::UniqueViolation,
+        },
+        _ => false,
+    }
+}

@@ -1,0 +1,143 @@
+//! Reads: one job with its steps, the paginated list, the paginated log, an
+//! environment's lock.
+
+use sqlx::Row;
+
+use super::{
+    job_from_row, job_with, parse_time, steps_with, JobDetail, JobFilter, JobPage, JobPageRequest,
+    LogLevel, LogLine, LogPage, JOB_COLUMNS,
+};
+use crate::db::Db;
+use crate::jobs::error::{JobsError, JobsResult};
+use crate::jobs::model::JobId;
+use crate::shared::EnvName;
+
+/// Job `id` and its steps, or [`JobsError::NotFound`].
+pub async fn get(db: &Db, id: JobId) -> JobsResult<JobDetail> {
+    let mut conn = db.pool().acquire().await?;
+    let job = job_with(&mut conn, id)
+        .await?
+        .ok_or(JobsError::NotFound(id))?;
+    let steps = steps_with(&mut conn, id).await?;
+    Ok(JobDetail { job, steps })
+}
+
+/// Jobs matching `filter`, newest first, a page at a time (keyset on the id:
+/// every page costs the same however many jobs there are).
+pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsResult<JobPage> {
+    let limit = page.limit.clamp(1, JobPageRequest::MAX_LIMIT) as usize;
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut add = |column: &str, value: String| {
+        binds.push(value);
+        conditions.push(format!("{column} = ${}", binds.len()));
+    };
+    if let Some(environment) = &filter.environment {
+        add("environment", environment.as_str().to_owned());
+    }
+    if let Some(kind) = filter.kind {
+        add("kind", kind.as_str().to_owned());
+    }
+    if let Some(state) = filter.state {
+        add("state", state.as_str().to_owned());
+    }
+    if let Some(requested_by) = &filter.requested_by {
+        add("requested_by", requested_by.clone());
+    }
+    let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
+    for condition in &conditions {
+        sql.push_str(" AND ");
+        sql.push_str(condition);
+    }
+    let before = page.before_id.map(|id| id.0);
+    if let Some(before) = before {
+        if before < 1 {
+            return Err(JobsError::Validation(format!(
+                "before_id must be a job id, not {before}"
+            )));
+        }
+        sql.push_str(&format!(" AND id < ${}", binds.len() + 1));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    let mut query = sqlx::query(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    if let Some(before) = before {
+        query = query.bind(before);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let mut jobs = rows
+        .iter()
+        .map(job_from_row)
+        .collect::<JobsResult<Vec<_>>>()?;
+    let next_before_id = if jobs.len() > limit {
+        jobs.truncate(limit);
+        jobs.last().map(|job| job.id)
+    } else {
+        None
+    };
+    Ok(JobPage {
+        jobs,
+        next_before_id,
+    })
+}
+
+/// Log lines of job `id` after `after_seq` (0: from the start), oldest
+/// first, at most `limit` (clamped to `1..=1000`).
+pub async fn logs(db: &Db, id: JobId, after_seq: i64, limit: u32) -> JobsResult<LogPage> {
+    let limit = i64::from(limit.clamp(1, 1000));
+    let rows = sqlx::query(
+        "SELECT seq, at, level, position, message FROM job_logs \
+         WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(id.0)
+    .bind(after_seq)
+    .bind(limit + 1)
+    .fetch_all(db.pool())
+    .await?;
+    if rows.is_empty() {
+        // Tell an unknown job from one without (new) lines.
+        let mut conn = db.pool().acquire().await?;
+        job_with(&mut conn, id)
+            .await?
+            .ok_or(JobsError::NotFound(id))?;
+    }
+    let mut lines = rows
+        .iter()
+        .map(|row| {
+            Ok(LogLine {
+                seq: row.try_get("seq")?,
+                at: parse_time("job_logs.at", &row.try_get::<String, _>("at")?)?,
+                level: LogLevel::parse(&row.try_get::<String, _>("level")?)?,
+                position: row
+                    .try_get::<Option<i64>, _>("position")?
+                    .map(|p| usize::try_from(p).unwrap_or_default()),
+                message: row.try_get("message")?,
+            })
+        })
+        .collect::<JobsResult<Vec<_>>>()?;
+    let more = lines.len() as i64 > limit;
+    lines.truncate(limit as usize);
+    Ok(LogPage {
+        next_after_seq: if more {
+            lines.last().map(|l| l.seq)
+        } else {
+            None
+        },
+        lines,
+    })
+}
+
+/// The job holding `environment`'s lock (running or stuck), if any.
+pub async fn lock_holder(db: &Db, environment: &EnvName) -> JobsResult<Option<super::Job>> {
+    sqlx::query(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE environment = $1 AND state IN ('running', 'stuck')"
+    ))
+    .bind(environment.as_str())
+    .fetch_optional(db.pool())
+    .await?
+    .as_ref()
+    .map(job_from_row)
+    .transpose()
+}

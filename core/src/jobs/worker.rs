@@ -1,0 +1,418 @@
+//! The claim loop: wait for a wake-up or the poll interval, claim a job, run
+//! its steps from the current one through a [`StepRunner`] while a
+//! heartbeat renews the lease, record every outcome; repeat, forever.
+//!
+//! Every failure is isolated: a step's error or panic ends that job (or is
+//! retried), a database error or a panic of the loop is counted, logged and
+//! followed by a growing backoff, and the loop carries on. It returns only
+//! at shutdown, which abandons the running step as a crash would (its lease
+//! lapses and a worker resumes it at that step).
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::error::{JobsError, JobsResult};
+use super::health::WorkerHealth;
+use super::model::JobState;
+use super::notify::JobsNotifier;
+use super::runner::{StepContext, StepError, StepOutcome, StepRunner};
+use super::store::{self, ClaimedJob, Lease, StuckPolicy};
+use crate::clock::Clock;
+use crate::db::Db;
+
+/// How a worker claims, renews and retries.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Recorded as the lease owner: `<host>-<pid>-<n>`.
+    pub worker_id: String,
+    /// Each claim or renewal holds the job this long (the database's clock).
+    pub lease: Duration,
+    /// Renewal period while a step runs; well under `lease`.
+    pub heartbeat_every: Duration,
+    /// The polling fallback when no wake-up comes.
+    pub poll_interval: Duration,
+    /// Attempts of a step (re-claims included) before a retryable error
+    /// fails the job.
+    pub max_attempts: u32,
+    /// Wait before retrying a step, doubled per attempt.
+    pub retry_backoff: Duration,
+    /// Cap of the loop's backoff after an error.
+    pub max_error_backoff: Duration,
+    /// How often this worker looks for stuck jobs.
+    pub stuck_sweep_every: Duration,
+    /// A running job without a heartbeat for this long is stuck (only once
+    /// this worker has run this long itself, so that after an outage the
+    /// workers re-claim orphaned jobs before anyone calls them stuck).
+    pub heartbeat_stuck_after: Duration,
+}
+
+impl WorkerConfig {
+    pub fn new(worker_id: impl Into<String>) -> Self {
+        Self {
+            worker_id: worker_id.into(),
+            lease: Duration::from_secs(30),
+            heartbeat_every: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(2),
+            max_attempts: 3,
+            retry_backoff: Duration::from_secs(1),
+            max_error_backoff: Duration::from_secs(30),
+            stuck_sweep_every: Duration::from_secs(15),
+            heartbeat_stuck_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One claim loop. Run several (per process and per replica) for more
+/// throughput: the database hands each job to one of them.
+pub struct Worker {
+    db: Db,
+    runner: Arc<dyn StepRunner>,
+    config: WorkerConfig,
+    clock: Clock,
+    notifier: JobsNotifier,
+    health: Arc<WorkerHealth>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a guarded future ended.
+enum Guarded<T> {
+    Done(T),
+    Panicked(String),
+    TimedOut,
+    LeaseLost,
+}
+
+impl Worker {
+    pub fn new(
+        db: Db,
+        runner: Arc<dyn StepRunner>,
+        config: WorkerConfig,
+        clock: Clock,
+        notifier: JobsNotifier,
+    ) -> Self {
+        Self {
+            db,
+            runner,
+            config,
+            clock,
+            notifier,
+            health: Arc::default(),
+        }
+    }
+
+    /// Liveness and counters, for `/readyz` and `/metrics`.
+    pub fn health(&self) -> Arc<WorkerHealth> {
+        self.health.clone()
+    }
+
+    /// Runs [`Self::run`] on a task of its own.
+    pub fn spawn(self, shutdown: CancellationToken) -> JoinHandle<()> {
+        tokio::spawn(self.run(shutdown))
+    }
+
+    /// The loop; returns only when `shutdown` is cancelled.
+    #[tracing::instrument(skip_all, fields(worker = %self.config.worker_id))]
+    pub async fn run(self, shutdown: CancellationToken) {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = self.run_forever() => {}
+        }
+    }
+
+    async fn run_forever(&self) {
+        let mut failures: u32 = 0;
+        let mut last_sweep: Option<Instant> = None;
+        loop {
+            self.health.tick();
+            let iteration = AssertUnwindSafe(self.iteration(&mut last_sweep))
+                .catch_unwind()
+                .await;
+            let error = match iteration {
+                Ok(Ok(true)) => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(Ok(false)) => {
+                    failures = 0;
+                    self.notifier.wait(self.config.poll_interval).await;
+                    continue;
+                }
+                Ok(Err(e)) => format!("{e}: {:?}", std::error::Error::source(&e)),
+                Err(panic) => format!("panic: {}", panic_message(panic.as_ref())),
+            };
+            failures = failures.saturating_add(1);
+            WorkerHealth::count(&self.health.loop_errors);
+            let backoff = backoff(
+                self.config.poll_interval.min(Duration::from_millis(100)),
+                failures,
+                self.config.max_error_backoff,
+            );
+            tracing::warn!(%error, ?backoff, "the jobs loop failed; retrying after a backoff");
+            tokio::time::sleep(backoff).await;
+        }
+    }
+
+    /// Sweeps for stuck jobs when due, then claims and runs one job.
+    /// `Ok(true)`: a job was claimed (look for the next at once).
+    async fn iteration(&self, last_sweep: &mut Option<Instant>) -> JobsResult<bool> {
+        if last_sweep.is_none_or(|at| at.elapsed() >= self.config.stuck_sweep_every) {
+            *last_sweep = Some(Instant::now());
+            let policy = StuckPolicy {
+                heartbeat_timeout: (self.health.uptime() >= self.config.heartbeat_stuck_after)
+                    .then_some(self.config.heartbeat_stuck_after),
+            };
+            let marked = store::mark_stuck(&self.db, policy, self.clock.now()).await?;
+            for _ in &marked {
+                WorkerHealth::count(&self.health.stuck);
+            }
+        }
+        let claimed = store::claim(
+            &self.db,
+            &self.config.worker_id,
+            self.config.lease,
+            self.clock.now(),
+        )
+        .await?;
+        let Some(claimed) = claimed else {
+            return Ok(false);
+        };
+        WorkerHealth::count(&self.health.claimed);
+        let id = claimed.job.id;
+        match self.run_job(claimed).await {
+            Ok(()) => Ok(true),
+            Err(JobsError::LeaseLost(_)) => {
+                WorkerHealth::count(&self.health.lease_lost);
+                tracing::warn!(job = %id, "lost the lease; another worker or a person took over");
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn run_job(&self, claimed: ClaimedJob) -> JobsResult<()> {
+        let ClaimedJob {
+            job, steps, lease, ..
+        } = claimed;
+        let job = Arc::new(job);
+        let cancel = CancellationToken::new();
+        for (position, stored) in steps.iter().enumerate().skip(job.current_step) {
+            // Renews the lease and reads the cancel flag at every boundary.
+            if store::heartbeat(&self.db, &lease).await?.cancel_requested {
+                cancel.cancel();
+            }
+            if cancel.is_cancelled() {
+                return self
+                    .end(&lease, JobState::Cancelled, "cancelled before step")
+                    .await;
+            }
+            let Some(step) = job.plan.steps.get(position) else {
+                return Err(JobsError::Corrupt(format!(
+                    "job {} has no plan step {}",
+                    job.id,
+                    position + 1
+                )));
+            };
+            let timeout = Duration::from_secs(u64::from(stored.timeout_secs.max(1)));
+            loop {
+                let attempt =
+                    store::start_step(&self.db, &lease, position, self.clock.now()).await?;
+                let ctx = StepContext {
+                    db: self.db.clone(),
+                    job: job.clone(),
+                    lease: lease.clone(),
+                    position,
+                    attempt,
+                    clock: self.clock.clone(),
+                    cancel: cancel.clone(),
+                };
+                let label = format!("step {} ({})", position + 1, step.name);
+                let outcome = self
+                    .guarded(&lease, &cancel, Some(timeout), self.runner.run(&ctx, step))
+                    .await;
+                let now = self.clock.now();
+                match outcome {
+                    Guarded::LeaseLost => return Err(JobsError::LeaseLost(lease.job_id)),
+                    Guarded::TimedOut => {
+                        let reason =
+                            format!("{label} ran past its timeout of {} s", timeout.as_secs());
+                        return self.end(&lease, JobState::Stuck, &reason).await;
+                    }
+                    Guarded::Panicked(message) => {
+                        WorkerHealth::count(&self.health.step_panics);
+                        let reason = format!("{label} panicked: {message}");
+                        store::fail_step(&self.db, &lease, position, &reason, now).await?;
+                        return self.end(&lease, JobState::Failed, &reason).await;
+                    }
+                    Guarded::Done(Ok(StepOutcome::Done(output))) => {
+                        store::finish_step(&self.db, &lease, position, output.as_ref(), now)
+                            .await?;
+                        break;
+                    }
+                    Guarded::Done(Ok(StepOutcome::RolledBack { reason })) => {
+                        store::finish_step(&self.db, &lease, position, None, now).await?;
+                        return self.end(&lease, JobState::RolledBack, &reason).await;
+                    }
+                    Guarded::Done(Err(error)) => {
+                        let message = error.to_string();
+                        store::fail_step(&self.db, &lease, position, &message, now).await?;
+                        let state = match error {
+                            StepError::Retryable(_) if attempt < self.config.max_attempts => {
+                                WorkerHealth::count(&self.health.step_retries);
+                                let wait = backoff(
+                                    self.config.retry_backoff,
+                                    attempt,
+                                    self.config.max_error_backoff,
+                                );
+                                let waited = self
+                                    .guarded(&lease, &cancel, None, tokio::time::sleep(wait))
+                                    .await;
+                                if matches!(waited, Guarded::LeaseLost) {
+                                    return Err(JobsError::LeaseLost(lease.job_id));
+                                }
+                                if cancel.is_cancelled() {
+                                    return self
+                                        .end(
+                                            &lease,
+                                            JobState::Cancelled,
+                                            "cancelled while retrying",
+                                        )
+                                        .await;
+                                }
+                                continue;
+                            }
+                            StepError::Retryable(_) => {
+                                return self
+                                    .end(
+                                        &lease,
+                                        JobState::Failed,
+                                        &format!(
+                                            "{label} failed after {attempt} attempts: {message}"
+                                        ),
+                                    )
+                                    .await;
+                            }
+                            StepError::Fatal(_) => JobState::Failed,
+                            StepError::Stale(_) => JobState::Stale,
+                            StepError::Cancelled => JobState::Cancelled,
+                        };
+                        return self
+                            .end(&lease, state, &format!("{label}: {message}"))
+                            .await;
+                    }
+                }
+            }
+        }
+        self.end_ok(&lease).await
+    }
+
+    async fn end_ok(&self, lease: &Lease) -> JobsResult<()> {
+        store::finish_job(&self.db, lease, JobState::Succeeded, None, self.clock.now()).await?;
+        WorkerHealth::count(&self.health.succeeded);
+        Ok(())
+    }
+
+    async fn end(&self, lease: &Lease, state: JobState, reason: &str) -> JobsResult<()> {
+        store::finish_job(&self.db, lease, state, Some(reason), self.clock.now()).await?;
+        let counter = match state {
+            JobState::Cancelled => &self.health.cancelled,
+            JobState::RolledBack => &self.health.rolled_back,
+            JobState::Stale => &self.health.stale,
+            JobState::Stuck => &self.health.stuck,
+            _ => &self.health.failed,
+        };
+        WorkerHealth::count(counter);
+        Ok(())
+    }
+
+    /// Runs `fut` while renewing the lease, catching a panic and stopping at
+    /// `timeout`; a lost lease drops `fut` at once (a worker that lost its
+    /// job stops acting on it).
+    async fn guarded<T>(
+        &self,
+        lease: &Lease,
+        cancel: &CancellationToken,
+        timeout: Option<Duration>,
+        fut: impl Future<Output = T>,
+    ) -> Guarded<T> {
+        let fut = AssertUnwindSafe(fut).catch_unwind();
+        let deadline = async {
+            match timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = fut => match result {
+                Ok(value) => Guarded::Done(value),
+                Err(panic) => Guarded::Panicked(panic_message(panic.as_ref())),
+            },
+            () = self.keep_alive(lease, cancel) => Guarded::LeaseLost,
+            () = deadline => Guarded::TimedOut,
+        }
+    }
+
+    /// Renews the lease every `heartbeat_every` and passes on cancel
+    /// requests; returns only when the lease is lost. A failed renewal (the
+    /// database unreachable) is retried at the next beat: if the lease lapses
+    /// meanwhile, the next one reports it lost.
+    async fn keep_alive(&self, lease: &Lease, cancel: &CancellationToken) {
+        loop {
+            tokio::time::sleep(self.config.heartbeat_every).await;
+            self.health.tick();
+            match store::heartbeat(&self.db, lease).await {
+                Ok(beat) => {
+                    if beat.cancel_requested {
+                        cancel.cancel();
+                    }
+                }
+                Err(JobsError::LeaseLost(_)) => return,
+                Err(e) => tracing::warn!(job = %lease.job_id, error = %e, "heartbeat failed"),
+            }
+        }
+    }
+}
+
+/// `base * 2^(n-1)`, at most `max`.
+fn backoff(base: Duration, n: u32, max: Duration) -> Duration {
+    base.saturating_mul(2u32.saturating_pow(n.saturating_sub(1).min(16)))
+        .min(max)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        assert_eq!(backoff(base, 1, max), Duration::from_millis(100));
+        assert_eq!(backoff(base, 2, max), Duration::from_millis(200));
+        assert_eq!(backoff(base, 4, max), Duration::from_millis(800));
+        assert_eq!(backoff(base, 5, max), max);
+        assert_eq!(backoff(base, u32::MAX, max), max);
+    }
+}

@@ -1,4 +1,5 @@
 use super::*;
+use crate::error::CoreError;
 
 /// A valid production environment.
 fn prod() -> EnvironmentInput {

@@ -15,7 +15,7 @@ pub async fn cost_review(month: Option<String>) -> Result<CostReviewView, AppErr
     let services = crate::services()?;
     let today = services.clock.today();
     let month = gantry_core::cost::service::month_or_current(month.as_deref(), today)
-        .map_err(AppError::invalid)?;
+        .map_err(gantry_core::CoreError::from)?;
     let review = gantry_core::cost::service::review_stored(&services.db, month, today).await?;
     Ok(convert::review(
         &review,

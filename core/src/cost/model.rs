@@ -5,6 +5,8 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::CoreError;
+
 /// Which Cost Explorer metric is ingested.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum CostMetric {
@@ -42,6 +44,22 @@ impl std::fmt::Display for CostMetric {
     }
 }
 
+/// Why a month a request named is not one; the message is precise and safe to
+/// show (a 400 with this text, through [`CoreError::Invalid`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MonthError {
+    #[error("month {0:?}: expected YYYY-MM with a month 01-12")]
+    Malformed(String),
+    #[error("month {0:?}: the year must be 2000-2999")]
+    YearOutOfRange(String),
+}
+
+impl From<MonthError> for CoreError {
+    fn from(err: MonthError) -> Self {
+        CoreError::Invalid(err.to_string())
+    }
+}
+
 /// A calendar month: `2026-11`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct YearMonth {
@@ -52,12 +70,8 @@ pub struct YearMonth {
 
 impl YearMonth {
     /// `YYYY-MM`, month 01-12, year 2000-2999 (Cost Explorer has nothing older).
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let fail = || {
-            Err(format!(
-                "month {raw:?}: expected YYYY-MM with a month 01-12"
-            ))
-        };
+    pub fn parse(raw: &str) -> Result<Self, MonthError> {
+        let fail = || Err(MonthError::Malformed(raw.to_owned()));
         let bytes = raw.as_bytes();
         if bytes.len() != 7 || bytes[4] != b'-' {
             return fail();
@@ -77,7 +91,7 @@ impl YearMonth {
             return fail();
         }
         if !(2000..=2999).contains(&year) {
-            return Err(format!("month {raw:?}: the year must be 2000-2999"));
+            return Err(MonthError::YearOutOfRange(raw.to_owned()));
         }
         Ok(Self { year, month })
     }
@@ -133,7 +147,7 @@ impl std::fmt::Display for YearMonth {
 }
 
 impl std::str::FromStr for YearMonth {
-    type Err = String;
+    type Err = MonthError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
@@ -460,8 +474,16 @@ mod tests {
         assert_eq!(m.days(), 30);
         assert_eq!(m.first_day(), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
         assert_eq!(
-            YearMonth::parse("2026-13").unwrap_err(),
+            YearMonth::parse("2026-13").unwrap_err().to_string(),
             "month \"2026-13\": expected YYYY-MM with a month 01-12"
+        );
+        assert_eq!(
+            YearMonth::parse("1999-12"),
+            Err(MonthError::YearOutOfRange("1999-12".to_owned()))
+        );
+        assert_eq!(
+            CoreError::from(MonthError::Malformed("x".to_owned())).public_message(),
+            "month \"x\": expected YYYY-MM with a month 01-12"
         );
         for bad in [
             "2026-1", "2026/11", "26-11", "2026-00", "", "2026-1x", "+026-11",

@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDate};
 use super::analysis::{self, micros_to_cents};
 use super::model::{
     CostMetric, CostReview, DailyCost, EnvironmentCost, EstimateVsActual, ForecastSource,
-    MonthlyCost, ServiceCost, YearMonth, UNTAGGED,
+    MonthError, MonthlyCost, ServiceCost, YearMonth, UNTAGGED,
 };
 use super::store;
 use crate::db::Db;
@@ -28,7 +28,7 @@ pub fn current_month(today: NaiveDate) -> YearMonth {
 
 /// The month a request names ("2026-10"), or the current one when it names
 /// none (absent or blank); a malformed month is refused with the reason.
-pub fn month_or_current(raw: Option<&str>, today: NaiveDate) -> Result<YearMonth, String> {
+pub fn month_or_current(raw: Option<&str>, today: NaiveDate) -> Result<YearMonth, MonthError> {
     match raw.map(str::trim).filter(|m| !m.is_empty()) {
         None => Ok(current_month(today)),
         Some(m) => YearMonth::parse(m),

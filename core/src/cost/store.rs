@@ -399,7 +399,7 @@ pub async fn monthly_by_tag(
             let month: String = r.try_get("month")?;
             let estimated: i64 = r.try_get("estimated")?;
             Ok((
-                YearMonth::parse(&month).map_err(CoreError::Corrupt)?,
+                YearMonth::parse(&month).map_err(|e| CoreError::Corrupt(e.to_string()))?,
                 r.try_get("tag")?,
                 r.try_get("micros")?,
                 estimated != 0,

@@ -31,7 +31,7 @@ pub async fn export(
         .ok_or_else(unknown)?;
     let today = services.clock.today();
     let month = gantry_core::cost::service::month_or_current(query.month.as_deref(), today)
-        .map_err(RouteError::bad_request)?;
+        .map_err(gantry_core::CoreError::from)?;
     let review = gantry_core::cost::service::review_stored(&services.db, month, today).await?;
     let body = gantry_core::cost::export::csv(&review, table).ok_or_else(unknown)?;
     Ok(download(

@@ -189,6 +189,33 @@ async fn a_malformed_month_is_refused_with_the_reason() {
     }
 }
 
+/// The typed month error reaches the client once converted: a 400 with its
+/// precise message, from the server function and the export route alike.
+#[tokio::test]
+async fn a_month_out_of_range_is_refused_with_the_precise_message() {
+    let app = TestApp::new().await;
+    let cookie = app.sign_in("vera").await;
+    let api = app
+        .call("/api/cost/review", "month=1999-12", Some(&cookie))
+        .await;
+    assert_eq!(api.status, StatusCode::BAD_REQUEST, "{}", api.body);
+    assert!(
+        api.body.contains("1999-12") && api.body.contains(": the year must be 2000-2999"),
+        "{}",
+        api.body
+    );
+    let csv = app
+        .get("/cost/export/services.csv?month=1999-12", Some(&cookie))
+        .await;
+    assert_eq!(csv.status, StatusCode::BAD_REQUEST, "{}", csv.body);
+    assert!(
+        csv.body
+            .contains("month \"1999-12\": the year must be 2000-2999"),
+        "{}",
+        csv.body
+    );
+}
+
 #[tokio::test]
 async fn every_table_exports_as_csv() {
     let (app, month) = app_with_costs().await;

@@ -44,15 +44,7 @@ pub async fn audit_page(
         from: Some(from),
         to: Some(to),
     };
-    let page = gantry_core::audit::store::query(
-        &services.db,
-        &filter,
-        &gantry_core::audit::PageRequest {
-            before_id: before,
-            limit: 50,
-        },
-    )
-    .await?;
+    let page = gantry_core::audit::service::page(&services.db, &filter, before).await?;
     Ok(AuditPageView {
         rows: page
             .records

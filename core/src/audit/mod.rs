@@ -19,6 +19,7 @@ pub mod checkpoint;
 pub mod export;
 pub mod keys;
 pub mod model;
+pub mod service;
 pub mod store;
 
 pub use keys::{AuditKey, AuditKeyring, AuditSettings};

@@ -91,6 +91,9 @@ pub struct ScriptedRunner {
     scripts: Mutex<HashMap<String, VecDeque<Behavior>>>,
     executions: Mutex<Vec<Execution>>,
     release: Notify,
+    /// Steps that reached a [`Behavior::Block`] or [`Behavior::Gate`] (their
+    /// log line written: nothing of theirs is in flight).
+    blocked: std::sync::atomic::AtomicUsize,
 }
 
 impl ScriptedRunner {
@@ -112,6 +115,16 @@ impl ScriptedRunner {
     /// block) succeed.
     pub fn release(&self) {
         self.release.notify_one();
+    }
+
+    /// How many steps have reached a block or gate so far.
+    pub fn blocked(&self) -> usize {
+        self.blocked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn block(&self) {
+        self.blocked
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn executions(&self) -> Vec<Execution> {
@@ -166,12 +179,14 @@ impl StepRunner for ScriptedRunner {
                 Behavior::RollBack(reason) => Ok(StepOutcome::RolledBack { reason }),
                 Behavior::Panic(m) => panic!("{m}"),
                 Behavior::Block => {
+                    self.block();
                     tokio::select! {
                         _ = self.release.notified() => Ok(StepOutcome::Done(None)),
                         _ = ctx.cancelled() => Err(StepError::Cancelled),
                     }
                 }
                 Behavior::Gate => {
+                    self.block();
                     self.release.notified().await;
                     Ok(StepOutcome::Done(None))
                 }

@@ -119,8 +119,11 @@ async fn a_reclaimed_job_resumes_at_its_current_step(db: Db) {
         .await
         .unwrap();
     let first = start(&db, &runner, config("w-crashing"), &notifier);
-    eventually("step 2 to start", || async {
-        (runner.runs_of(job.id, 1) == 1).then_some(())
+    // Waits until step 2 is blocked with none of its writes in flight: an
+    // aborted task, unlike a killed process, would leave a half-done
+    // transaction holding its locks until the pool cleans it up.
+    eventually("step 2 to block", || async {
+        (runner.runs_of(job.id, 1) == 1 && runner.blocked() == 1).then_some(())
     })
     .await;
     // The worker dies mid-step, as with kill -9: nothing more is written.

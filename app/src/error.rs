@@ -114,3 +114,27 @@ impl From<gantry_core::CoreError> for AppError {
         app.answered()
     }
 }
+
+#[cfg(feature = "ssr")]
+impl From<gantry_core::jobs::JobsError> for AppError {
+    fn from(err: gantry_core::jobs::JobsError) -> Self {
+        use gantry_core::jobs::JobsError;
+        let app = match &err {
+            JobsError::NotFound(id) => AppError::NotFound(format!("job {id}")),
+            JobsError::Validation(_)
+            | JobsError::Conflict(_)
+            | JobsError::InvalidTransition { .. }
+            | JobsError::LockHeld { .. } => AppError::Invalid(err.public_message()),
+            // AWS's own reason (its code and text, never credentials).
+            JobsError::Aws(_) => AppError::Upstream(err.public_message()),
+            JobsError::LeaseLost(_)
+            | JobsError::Db(_)
+            | JobsError::Audit(_)
+            | JobsError::Corrupt(_) => {
+                tracing::error!(error = ?err, "internal error");
+                AppError::Internal
+            }
+        };
+        app.answered()
+    }
+}

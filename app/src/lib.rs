@@ -9,6 +9,7 @@ pub mod components;
 pub mod cost;
 pub mod environments;
 pub mod error;
+pub mod jobs;
 pub mod roadmap;
 pub mod routes;
 
@@ -18,7 +19,10 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
 use components::layout::Layout;
-use routes::{AuditRoute, BoardRoute, CostRoute, EnvironmentRoute, EnvironmentsRoute, ModuleRoute};
+use routes::{
+    AuditRoute, BoardRoute, CostRoute, EnvironmentRoute, EnvironmentsRoute, JobRoute, JobsRoute,
+    ModuleRoute, NewJobRoute,
+};
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -68,6 +72,9 @@ pub fn App() -> impl IntoView {
                         view={Lazy::<EnvironmentRoute>::new()}
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/jobs/new") view={Lazy::<NewJobRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/jobs/:id") view={Lazy::<JobRoute>::new()} ssr=SsrMode::Async />
                     <Route
                         path=path!("/roadmap/modules/:slug")
                         view={Lazy::<ModuleRoute>::new()}

@@ -18,6 +18,9 @@ use crate::audit::page::AuditPage;
 use crate::cost::page::CostPage;
 use crate::environments::detail::EnvironmentPage;
 use crate::environments::list::EnvironmentsPage;
+use crate::jobs::detail::JobPage;
+use crate::jobs::list::JobsPage;
+use crate::jobs::new::NewJobPage;
 use crate::roadmap::board::BoardPage;
 use crate::roadmap::detail::ModulePage;
 
@@ -114,6 +117,54 @@ impl LazyRoute for EnvironmentRoute {
     fn view(_route: Self) -> AnyView {
         preload_chunks();
         view! { <EnvironmentPage /> }.into_any()
+    }
+}
+
+/// `/jobs`.
+#[derive(Debug)]
+pub struct JobsRoute;
+
+#[lazy_route]
+impl LazyRoute for JobsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <JobsPage /> }.into_any()
+    }
+}
+
+/// `/jobs/new`.
+#[derive(Debug)]
+pub struct NewJobRoute;
+
+#[lazy_route]
+impl LazyRoute for NewJobRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <NewJobPage /> }.into_any()
+    }
+}
+
+/// `/jobs/:id`.
+#[derive(Debug)]
+pub struct JobRoute;
+
+#[lazy_route]
+impl LazyRoute for JobRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <JobPage /> }.into_any()
     }
 }
 

@@ -144,6 +144,19 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Whether the database answers a trivial query within 2 s (readiness).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        match tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            sqlx::query("SELECT 1").execute(&self.pool),
+        )
+        .await
+        {
+            Ok(result) => result.map(|_| ()),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
 }
 
 /// The file a `sqlite:` URL names (`sqlite://data/gantry.db` → `data/gantry.db`),

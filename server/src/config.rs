@@ -16,6 +16,9 @@ use gantry_core::shared::EnvName;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+mod jobs;
+pub use jobs::JobsConfig;
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -29,6 +32,7 @@ pub struct Config {
     pub cost: CostConfig,
     pub metrics: MetricsConfig,
     pub audit: AuditConfig,
+    pub jobs: JobsConfig,
     /// Environments created at start-up when they do not exist yet
     /// (`[[environments]]` tables); admins edit them in the UI afterwards.
     pub environments: Vec<EnvironmentInput>,
@@ -414,8 +418,9 @@ impl Config {
         }
         crate::security::HostPolicy::new(&public, &self.server.allowed_hosts)
             .map_err(|m| invalid("server.allowed_hosts", m))?;
-        Backend::for_url(self.database.url.expose_secret())
+        let backend = Backend::for_url(self.database.url.expose_secret())
             .map_err(|m| invalid("database.url", m))?;
+        self.jobs.validate(backend)?;
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }

@@ -31,6 +31,30 @@ pub struct AppState {
     pub cost: Option<gantry_core::cost::refresh::CostRefresher>,
     /// Asks the health poller for a poll now; `None` when `[health]` is off.
     pub poll: Option<gantry_core::health::poll::PollTrigger>,
+    pub jobs: JobsState,
+}
+
+/// The jobs engine as the routes see it: what planning needs, and the
+/// liveness of this process's workers (for `/readyz` and `/metrics`).
+#[derive(Clone, Debug)]
+pub struct JobsState {
+    pub handle: gantry_core::jobs::service::JobsHandle,
+    /// One per claim loop in this process (none when `[jobs] enabled = false`).
+    pub workers: std::sync::Arc<[std::sync::Arc<gantry_core::jobs::health::WorkerHealth>]>,
+    /// A worker silent for longer is reported dead by `/readyz`.
+    pub max_silence: std::time::Duration,
+}
+
+impl JobsState {
+    /// Jobs can be planned and requested here, and no worker runs in this
+    /// process.
+    pub fn without_workers(handle: gantry_core::jobs::service::JobsHandle) -> Self {
+        Self {
+            handle,
+            workers: std::sync::Arc::new([]),
+            max_silence: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 /// What the operations routes (`/metrics`) read.
@@ -45,13 +69,15 @@ pub struct OpsState {
 /// What every Leptos render and server function gets in its context: the core
 /// services, and this request's CSP nonce for the hydration scripts.
 fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
-    let (services, cost, poll) = (
+    let (services, cost, poll, jobs) = (
         state.services.clone(),
         state.cost.clone(),
         state.poll.clone(),
+        state.jobs.handle.clone(),
     );
     move || {
         provide_context(services.clone());
+        provide_context(jobs.clone());
         if let Some(cost) = &cost {
             provide_context(cost.clone());
         }
@@ -112,6 +138,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest_service("/pkg", pkg)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(routes::readyz::readyz))
         .route("/metrics", get(routes::metrics::metrics))
         .route("/roadmap/export.md", get(routes::roadmap::export_markdown))
         .route("/audit/{file}", get(routes::audit::export))

@@ -38,6 +38,31 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Provisioning jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// The newest jobs first, one a line.
+    List {
+        #[arg(long)]
+        environment: Option<String>,
+        /// awaiting_approval, queued, running, succeeded, failed, cancelled,
+        /// rolled_back, stale or stuck.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One job: its steps, their before → after, and its log.
+    Show { id: String },
+    /// Cancel a job (at once when it has not started, else at its next step
+    /// boundary or wait).
+    Cancel { id: String },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +150,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             services.db.close().await;
             Ok(())
         }
+        Command::Jobs { command } => {
+            let services = startup::services(&config).await?;
+            let result = jobs_command(&services, command).await;
+            services.db.close().await;
+            result
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -138,5 +169,110 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 Err(anyhow::anyhow!("{}", report.summary()))
             }
         }
+    }
+}
+
+async fn jobs_command(
+    services: &gantry_core::Services,
+    command: JobsCommand,
+) -> anyhow::Result<()> {
+    use gantry_core::jobs::{service as jobs, store, JobId, JobState};
+    use gantry_core::shared::EnvName;
+    match command {
+        JobsCommand::List {
+            environment,
+            state,
+            limit,
+        } => {
+            let filter = store::JobFilter {
+                environment: environment
+                    .as_deref()
+                    .map(EnvName::parse)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--environment: {e}"))?,
+                state: state.as_deref().map(JobState::parse).transpose()?,
+                ..store::JobFilter::default()
+            };
+            let page =
+                jobs::list(&services.db, &filter, &store::JobPageRequest::first(limit)).await?;
+            for job in &page.jobs {
+                println!(
+                    "{:>6}  {:<18} {:<10} {:<12} step {}/{}  {}  {}{}",
+                    job.id,
+                    job.state.as_str(),
+                    job.kind.as_str(),
+                    job.environment,
+                    job.current_step.min(job.step_count),
+                    job.step_count,
+                    job.created_at.format("%Y-%m-%d %H:%M"),
+                    job.requested_by,
+                    job.reason
+                        .as_deref()
+                        .map(|r| format!("  ({r})"))
+                        .unwrap_or_default(),
+                );
+            }
+            if page.jobs.is_empty() {
+                println!("no jobs");
+            }
+        }
+        JobsCommand::Show { id } => {
+            let id: JobId = id.parse()?;
+            let view = jobs::view(&services.db, id, 0).await?;
+            let job = &view.detail.job;
+            println!(
+                "job {} · {} on {} · {} · requested by {} at {}",
+                job.id,
+                job.kind,
+                job.environment,
+                job.state,
+                job.requested_by,
+                job.created_at.to_rfc3339()
+            );
+            if let Some(reason) = &job.reason {
+                println!("reason: {reason}");
+            }
+            println!("plan {}", job.plan_hash);
+            for (step, planned) in view.detail.steps.iter().zip(&job.plan.steps) {
+                println!(
+                    "  {}. [{}] {} ({} attempt(s))",
+                    step.position + 1,
+                    step.state.as_str(),
+                    step.name,
+                    step.attempts
+                );
+                println!("       before {}", planned.before);
+                println!("       after  {}", planned.after);
+                if let Some(error) = &step.error {
+                    println!("       error  {error}");
+                }
+            }
+            for line in &view.log.lines {
+                println!(
+                    "  {} {:<5} {}",
+                    line.at.format("%H:%M:%S%.3f"),
+                    line.level.as_str(),
+                    line.message
+                );
+            }
+        }
+        JobsCommand::Cancel { id } => {
+            let id: JobId = id.parse()?;
+            let outcome =
+                jobs::cancel(&services.db, &cli_actor(), id, services.clock.now()).await?;
+            println!("job {id}: {outcome:?}");
+        }
+    }
+    Ok(())
+}
+
+/// Who a command-line change is recorded as: `cli:<user>`.
+fn cli_actor() -> gantry_core::shared::Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    gantry_core::shared::Actor {
+        name: format!("cli:{user}"),
+        role: None,
+        request_id: None,
+        source: "cli".to_owned(),
     }
 }

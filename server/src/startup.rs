@@ -7,10 +7,11 @@ use anyhow::Context;
 use gantry_core::roadmap::service;
 use gantry_core::{Db, Services};
 use leptos::prelude::LeptosOptions;
+use secrecy::ExposeSecret;
 
 use crate::auth::AuthState;
 use crate::config::{Config, LogFormat};
-use crate::http::{router, AppState, OpsState};
+use crate::http::{router, AppState, JobsState, OpsState};
 
 pub fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log.filter)
@@ -162,6 +163,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("health polling is off ([health] enabled = false)");
         None
     };
+    let (jobs, workers) = start_jobs(&config, &services, aws.clone(), shutdown.clone());
     let cost = match cost_refresher(&config, &services, aws)? {
         Some(refresher) => {
             let every = std::time::Duration::from_secs(config.cost.refresh_interval_minutes * 60);
@@ -179,6 +181,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ops: ops_state(&config, aws_calls),
         cost: cost.as_ref().map(|(refresher, _)| refresher.clone()),
         poll: poller.as_ref().map(|(_, trigger)| trigger.clone()),
+        jobs,
     };
     let app = router(state);
     let addr: SocketAddr = config.server.bind;
@@ -201,8 +204,72 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some((_, task)) = cost {
         let _ = task.await;
     }
+    // A step still running is abandoned as a crash would: its lease lapses
+    // and a worker (here after a restart, or another replica) resumes it.
+    for worker in workers {
+        let _ = worker.await;
+    }
     services.db.close().await;
     Ok(())
+}
+
+/// The jobs engine of this process: `[jobs] workers` claim loops running
+/// the AWS job kinds, woken in process and, on PostgreSQL, by `LISTEN
+/// gantry_jobs`; each returns at `shutdown`.
+pub fn start_jobs(
+    config: &Config,
+    services: &Services,
+    clients: gantry_core::aws::AwsClients,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> (JobsState, Vec<tokio::task::JoinHandle<()>>) {
+    use gantry_core::jobs::{kinds::AwsRunner, notify, worker::Worker};
+    let handle = gantry_core::jobs::service::JobsHandle {
+        clients: clients.clone(),
+        notifier: notify::JobsNotifier::new(),
+    };
+    if !config.jobs.enabled {
+        tracing::info!("job workers are off in this process ([jobs] enabled = false)");
+        return (JobsState::without_workers(handle), Vec::new());
+    }
+    let runner = Arc::new(AwsRunner::new(clients).with_poll_interval(
+        std::time::Duration::from_secs(config.jobs.rollout_poll_secs),
+    ));
+    let mut healths = Vec::new();
+    let mut tasks = Vec::new();
+    for n in 0..config.jobs.workers {
+        let worker = Worker::new(
+            services.db.clone(),
+            runner.clone(),
+            config.jobs.worker(n),
+            services.clock.clone(),
+            handle.notifier.clone(),
+        );
+        healths.push(worker.health());
+        tasks.push(worker.spawn(shutdown.clone()));
+    }
+    if services.db.backend() == gantry_core::db::Backend::Postgres {
+        let url = config
+            .jobs
+            .listen_url
+            .as_ref()
+            .unwrap_or(&config.database.url)
+            .expose_secret()
+            .to_owned();
+        tasks.push(notify::listen_postgres(
+            url,
+            handle.notifier.clone(),
+            shutdown,
+        ));
+    }
+    tracing::info!(workers = config.jobs.workers, "job workers started");
+    (
+        JobsState {
+            handle,
+            workers: healths.into(),
+            max_silence: config.jobs.max_silence(),
+        },
+        tasks,
+    )
 }
 
 /// What `/metrics` reads.

@@ -41,7 +41,7 @@ pub fn AuditPage() -> impl IntoView {
                 }
                 serializer.push_str(key);
                 serializer.push('=');
-                serializer.push_str(&percent(&v));
+                serializer.push_str(&crate::components::page::percent(&v));
             }
         }
         serializer
@@ -84,19 +84,6 @@ pub fn AuditPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-fn percent(value: &str) -> String {
-    let mut out = String::new();
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[component]

@@ -52,6 +52,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </p>
                     <ul class="space-y-1">
                         <NavItem href="/environments" label="Environments" />
+                        <NavItem href="/jobs" label="Jobs" />
                         <NavItem href="/cost" label="Cost" />
                     </ul>
                     <Suspense>

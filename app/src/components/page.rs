@@ -52,3 +52,16 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
 pub fn Loading() -> impl IntoView {
     view! { <p class="text-sm text-slate-500" aria-live="polite">"Loading…"</p> }
 }
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn percent(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

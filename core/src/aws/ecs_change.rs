@@ -138,6 +138,41 @@ async fn describe_tagged(
     Ok((td, output.tags().to_vec()))
 }
 
+/// The image `container` runs in `task_definition`; `None` when the task
+/// definition has no container of that name.
+pub async fn container_image(
+    client: &aws_sdk_ecs::Client,
+    task_definition: &str,
+    container: &str,
+) -> Result<Option<String>, AwsError> {
+    let (td, _) = describe_tagged(client, task_definition).await?;
+    Ok(td
+        .container_definitions()
+        .iter()
+        .find(|c| c.name() == Some(container))
+        .map(|c| c.image().unwrap_or_default().to_owned()))
+}
+
+/// The full ARN of `task_definition` (`family:revision` or an ARN), as ECS
+/// knows it.
+pub async fn resolve_task_definition(
+    client: &aws_sdk_ecs::Client,
+    task_definition: &str,
+) -> Result<String, AwsError> {
+    let (td, _) = describe_tagged(client, task_definition).await?;
+    td.task_definition_arn()
+        .map(str::to_owned)
+        .ok_or_else(|| AwsError::invalid(format!("task definition {task_definition} has no ARN")))
+}
+
+/// The family of a task definition ARN or `family:revision`.
+pub fn family_of(task_definition: &str) -> &str {
+    let family_revision = super::ecs::family_revision_of(task_definition);
+    family_revision
+        .rsplit_once(':')
+        .map_or(family_revision, |(family, _)| family)
+}
+
 /// The revision of `family` a step tagged `step_tag` registered, if any.
 pub async fn revision_tagged(
     client: &aws_sdk_ecs::Client,

@@ -109,6 +109,13 @@ pub struct PrivateMoto {
 impl PrivateMoto {
     /// Starts and seeds it (about 2 s). Panics when moto cannot start.
     pub fn start() -> Self {
+        Self::start_with_running(None)
+    }
+
+    /// [`Self::start`], with moto reporting `running` tasks for every ECS
+    /// service (`MOTO_ECS_SERVICE_RUNNING`: a service whose desired count is
+    /// `running` has a COMPLETED rollout), or moto's default (0) for `None`.
+    pub fn start_with_running(running: Option<u32>) -> Self {
         let bin = repo_root().join(".venv/bin/moto_server");
         let mut last_error = String::new();
         // A port found free can be taken by another test before moto binds
@@ -118,10 +125,15 @@ impl PrivateMoto {
                 .and_then(|l| l.local_addr())
                 .map(|a| a.port())
                 .expect("a free loopback port");
-            let mut child = Command::new(&bin)
+            let mut command = Command::new(&bin);
+            command
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env_remove("MOTO_ECS_SERVICE_RUNNING")
-                .env_remove("MOTO_ECS_SERVICE_FAILED_TASKS")
+                .env_remove("MOTO_ECS_SERVICE_FAILED_TASKS");
+            if let Some(running) = running {
+                command.env("MOTO_ECS_SERVICE_RUNNING", running.to_string());
+            }
+            let mut child = command
                 .stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())

@@ -10,6 +10,8 @@
 //!   [`notify`] the wake-ups (in process, and PostgreSQL `LISTEN`).
 //! - [`kinds`]: the job kinds that change AWS (planners and the
 //!   [`kinds::AwsRunner`] that performs their steps).
+//! - [`service`]: the use cases the pages and the command line call (plan,
+//!   confirm exactly the plan shown, cancel, retry, reads).
 //! - [`error`]: [`JobsError`], the area's one error.
 //! - `testing` (feature `testing`): the `ScriptedRunner` double and fixtures.
 //!
@@ -22,6 +24,7 @@ pub mod kinds;
 pub mod model;
 pub mod notify;
 pub mod runner;
+pub mod service;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -253,6 +253,13 @@ impl Plan {
     }
 }
 
+/// A plan value as people read it: indented JSON with sorted keys.
+pub fn pretty_json(value: &serde_json::Value) -> String {
+    let sorted: serde_json::Value =
+        serde_json::from_str(&canonical_json(value)).unwrap_or_else(|_| value.clone());
+    serde_json::to_string_pretty(&sorted).unwrap_or_else(|_| value.to_string())
+}
+
 /// JSON with object keys sorted (by their UTF-8 bytes), no whitespace, and
 /// serde_json's number and string encoding: the same value always gives the
 /// same text, whatever order its keys were built in.

@@ -25,8 +25,12 @@ pub fn operator() -> Actor {
 }
 
 /// A plan of `steps` no-op steps named `step-1`, `step-2`, … (action
-/// `test.step`), each with `timeout_secs` when given.
+/// `test.step`), each with `timeout_secs` when given. Each call's plan has a
+/// fingerprint of its own (`live-state-<n>`), so two calls never make the
+/// same plan (a plan is confirmed once).
 pub fn plan(steps: usize, timeout_secs: Option<u32>) -> Plan {
+    static PLANS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = PLANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Plan {
         steps: (1..=steps)
             .map(|i| PlanStep {
@@ -37,7 +41,7 @@ pub fn plan(steps: usize, timeout_secs: Option<u32>) -> Plan {
                 timeout_secs,
             })
             .collect(),
-        fingerprint: "live-state-1".to_owned(),
+        fingerprint: format!("live-state-{n}"),
     }
 }
 

@@ -87,17 +87,17 @@ where
 }
 
 async fn enqueue_writes_the_job_its_steps_and_its_audit_record_at_once(db: Db) {
-    let job = store::enqueue(&db, &new_job("dev", 3), now())
-        .await
-        .unwrap();
+    let new = new_job("dev", 3);
+    let job = store::enqueue(&db, &new, now()).await.unwrap();
     assert_eq!(job.state, JobState::Queued);
     assert_eq!(job.kind, JobKind::Deploy);
     assert_eq!(
         (job.current_step, job.step_count, job.lease_token),
         (0, 3, 0)
     );
-    assert_eq!(job.plan, plan(3, None));
-    assert_eq!(job.plan_hash, plan(3, None).hash());
+    assert_eq!(job.plan, new.plan);
+    assert_eq!(job.plan_hash, new.plan.hash());
+    assert_eq!(job.plan.steps, plan(3, None).steps);
     assert_eq!(job.requested_by, operator().name);
     let detail = store::get(&db, job.id).await.unwrap();
     assert_eq!(detail.job, job);
@@ -660,6 +660,89 @@ async fn lists_and_logs_are_paginated_on_the_server(db: Db) {
     assert_chain_ok(&db).await;
 }
 
+async fn a_plan_is_confirmed_once_while_its_job_is_active(db: Db) {
+    let new = new_job("dev", 2);
+    let first = store::enqueue(&db, &new, now()).await.unwrap();
+    let jobs_before = count(&db, "jobs").await;
+    let audit_before = count(&db, "audit_log").await;
+    let second = store::enqueue(&db, &new, now()).await;
+    assert!(
+        matches!(&second, Err(JobsError::Conflict(m)) if m.contains("a plan runs once")),
+        "{second:?}"
+    );
+    assert_eq!(count(&db, "jobs").await, jobs_before, "nothing written");
+    assert_eq!(count(&db, "audit_log").await, audit_before);
+    // The same plan in another environment is another change.
+    let mut elsewhere = new.clone();
+    elsewhere.environment = EnvName::parse("staging").unwrap();
+    store::enqueue(&db, &elsewhere, now()).await.unwrap();
+    // Once the job has ended, the plan may be confirmed again.
+    store::request_cancel(&db, first.id, &operator(), now())
+        .await
+        .unwrap();
+    store::enqueue(&db, &new, now()).await.unwrap();
+    assert_chain_ok(&db).await;
+}
+
+async fn a_failed_job_is_retried_from_its_failed_step(db: Db) {
+    let job = store::enqueue(&db, &new_job("dev", 3), now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store::retry(&db, job.id, &operator(), now()).await,
+        Err(JobsError::InvalidTransition {
+            from: JobState::Queued,
+            to: JobState::Queued
+        })
+    ));
+    let claimed = claim(&db, "w1").await.unwrap();
+    store::start_step(&db, &claimed.lease, 0, now())
+        .await
+        .unwrap();
+    store::finish_step(&db, &claimed.lease, 0, None, now())
+        .await
+        .unwrap();
+    store::start_step(&db, &claimed.lease, 1, now())
+        .await
+        .unwrap();
+    store::fail_step(&db, &claimed.lease, 1, "AccessDenied", now())
+        .await
+        .unwrap();
+    store::finish_job(&db, &claimed.lease, JobState::Failed, Some("denied"), now())
+        .await
+        .unwrap();
+    store::retry(&db, job.id, &operator(), now()).await.unwrap();
+    let detail = store::get(&db, job.id).await.unwrap();
+    assert_eq!(detail.job.state, JobState::Queued);
+    assert_eq!(detail.job.reason, None);
+    assert_eq!(detail.job.current_step, 1);
+    let states: Vec<_> = detail.steps.iter().map(|s| s.state).collect();
+    assert_eq!(
+        states,
+        [StepState::Succeeded, StepState::Pending, StepState::Pending]
+    );
+    // The retry resumes at step 2 under a new lease; step 1 is not run again.
+    let again = claim(&db, "w2").await.unwrap();
+    assert_eq!(again.job.current_step, 1);
+    assert!(again.lease.token > claimed.lease.token);
+    complete(&db, &again).await;
+    let detail = store::get(&db, job.id).await.unwrap();
+    assert_eq!(detail.job.state, JobState::Succeeded);
+    assert_eq!(detail.steps[0].attempts, 1, "step 1 ran once");
+    assert_eq!(detail.steps[1].attempts, 2);
+    assert!(matches!(
+        store::retry(&db, job.id, &operator(), now()).await,
+        Err(JobsError::InvalidTransition { .. })
+    ));
+    assert!(matches!(
+        store::retry(&db, JobId(4242), &operator(), now()).await,
+        Err(JobsError::NotFound(_))
+    ));
+    let trail = actions(&db, job.id).await;
+    assert!(trail.contains(&"job.retried".to_owned()), "{trail:?}");
+    assert_chain_ok(&db).await;
+}
+
 gantry_core::on_both_backends!(
     enqueue_writes_the_job_its_steps_and_its_audit_record_at_once,
     claims_are_fifo_per_environment_with_one_running_job_each,
@@ -669,4 +752,6 @@ gantry_core::on_both_backends!(
     a_step_past_its_timeout_or_a_silent_worker_is_marked_stuck,
     cancel_stops_queued_jobs_at_once_and_running_ones_by_flag,
     lists_and_logs_are_paginated_on_the_server,
+    a_plan_is_confirmed_once_while_its_job_is_active,
+    a_failed_job_is_retried_from_its_failed_step,
 );

@@ -20,6 +20,7 @@ mod environments_store;
 mod health_poll;
 mod health_probe;
 mod health_store;
+mod jobs_deploy;
 mod jobs_scale;
 mod jobs_store;
 mod jobs_worker;

@@ -19,6 +19,7 @@ use super::AuthState;
 /// Paths anyone may request.
 pub fn is_public(path: &str) -> bool {
     path == "/healthz"
+        || path == "/readyz"
         // Checks its own bearer token or admin session (routes/metrics.rs).
         || path == "/metrics"
         || path == "/favicon.svg"

@@ -18,6 +18,7 @@ use crate::http::OpsState;
 pub async fn metrics(
     State(ops): State<OpsState>,
     State(services): State<gantry_core::Services>,
+    State(jobs): State<crate::http::JobsState>,
     user: Option<Extension<Principal>>,
     headers: HeaderMap,
 ) -> Response {
@@ -54,6 +55,7 @@ pub async fn metrics(
          gantry_audit_checkpoint_failures_total {}\n",
         services.db.audit().checkpoint_failures()
     ));
+    body.push_str(&jobs_metrics(&services, &jobs).await);
     (
         [(
             header::CONTENT_TYPE,
@@ -62,4 +64,75 @@ pub async fn metrics(
         body,
     )
         .into_response()
+}
+
+/// The jobs in each state (stuck ones among them), and this process's
+/// workers: alive or not, and what they did since start-up.
+async fn jobs_metrics(services: &gantry_core::Services, jobs: &crate::http::JobsState) -> String {
+    use std::fmt::Write;
+    let mut out =
+        String::from("# HELP gantry_jobs Jobs in each state (stored).\n# TYPE gantry_jobs gauge\n");
+    match gantry_core::jobs::store::state_counts(&services.db).await {
+        Ok(counts) => {
+            for state in gantry_core::jobs::JobState::ALL {
+                let n = counts
+                    .iter()
+                    .find(|(s, _)| s == state)
+                    .map_or(0, |(_, n)| *n);
+                let _ = writeln!(out, "gantry_jobs{{state=\"{state}\"}} {n}");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: counting jobs failed"),
+    }
+    let alive = jobs
+        .workers
+        .iter()
+        .filter(|w| w.is_alive(jobs.max_silence))
+        .count();
+    let _ = write!(
+        out,
+        "# HELP gantry_job_workers Job claim loops in this process.\n# TYPE gantry_job_workers gauge\n\
+         gantry_job_workers {}\n\
+         # HELP gantry_job_workers_alive Job claim loops that ticked recently.\n# TYPE gantry_job_workers_alive gauge\n\
+         gantry_job_workers_alive {alive}\n",
+        jobs.workers.len()
+    );
+    let mut total = gantry_core::jobs::health::WorkerCounters::default();
+    for worker in jobs.workers.iter() {
+        let c = worker.counters();
+        total.claimed += c.claimed;
+        total.succeeded += c.succeeded;
+        total.failed += c.failed;
+        total.cancelled += c.cancelled;
+        total.rolled_back += c.rolled_back;
+        total.stale += c.stale;
+        total.stuck += c.stuck;
+        total.lease_lost += c.lease_lost;
+        total.step_retries += c.step_retries;
+        total.step_panics += c.step_panics;
+        total.loop_errors += c.loop_errors;
+    }
+    let _ = writeln!(
+        out,
+        "# HELP gantry_job_worker_events_total What this process's job workers did since start-up.\n# TYPE gantry_job_worker_events_total counter"
+    );
+    for (event, n) in [
+        ("claimed", total.claimed),
+        ("succeeded", total.succeeded),
+        ("failed", total.failed),
+        ("cancelled", total.cancelled),
+        ("rolled_back", total.rolled_back),
+        ("stale", total.stale),
+        ("stuck", total.stuck),
+        ("lease_lost", total.lease_lost),
+        ("step_retry", total.step_retries),
+        ("step_panic", total.step_panics),
+        ("loop_error", total.loop_errors),
+    ] {
+        let _ = writeln!(
+            out,
+            "gantry_job_worker_events_total{{event=\"{event}\"}} {n}"
+        );
+    }
+    out
 }

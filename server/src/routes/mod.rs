@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cost;
 pub mod error;
 pub mod metrics;
+pub mod readyz;
 pub mod roadmap;
 
 use axum::http::StatusCode;

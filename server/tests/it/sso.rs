@@ -158,6 +158,15 @@ client_secret = "sso-test-secret"
             ops: gantry_server::startup::ops_state(&config, Default::default()),
             cost: None,
             poll: None,
+            jobs: gantry_server::http::JobsState::without_workers(
+                gantry_core::jobs::service::JobsHandle {
+                    clients: gantry_core::aws::AwsClients::new(
+                        config.aws_settings().unwrap(),
+                        Default::default(),
+                    ),
+                    notifier: Default::default(),
+                },
+            ),
         });
         // A browser, minus the redirects: each hop is checked by hand.
         let http = reqwest::Client::builder()

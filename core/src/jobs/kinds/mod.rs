@@ -6,8 +6,17 @@
 //! nor `after` (someone changed it since the plan).
 //!
 //! - [`scale`]: a service's desired count.
+//! - [`deploy`]: a new image (register, point, wait, health check) and a
+//!   roll back to an earlier revision, both rolling back by themselves when
+//!   the rollout or the health check fails.
+//! - [`request`]: what a person asks for, per kind, and its plan.
 
+pub mod deploy;
+pub mod request;
 pub mod scale;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 
@@ -22,11 +31,38 @@ use crate::error::CoreResult;
 #[derive(Debug, Clone)]
 pub struct AwsRunner {
     clients: AwsClients,
+    rollout: Arc<dyn deploy::RolloutWatch>,
+    http: reqwest::Client,
+    /// Pause between two looks at a rollout, and between health probes.
+    poll: Duration,
 }
 
 impl AwsRunner {
+    /// Rollouts read from ECS, polled every 5 s.
     pub fn new(clients: AwsClients) -> Self {
-        Self { clients }
+        Self {
+            clients,
+            rollout: Arc::new(deploy::EcsRollout),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            poll: Duration::from_secs(5),
+        }
+    }
+
+    /// Observes rollouts through `watch` (a test double where moto cannot
+    /// make a rollout fail).
+    pub fn with_rollout_watch(mut self, watch: Arc<dyn deploy::RolloutWatch>) -> Self {
+        self.rollout = watch;
+        self
+    }
+
+    /// Looks at rollouts and repeats health probes every `poll`.
+    pub fn with_poll_interval(mut self, poll: Duration) -> Self {
+        self.poll = poll;
+        self
     }
 
     async fn environment(&self, ctx: &StepContext) -> Result<Environment, StepError> {
@@ -49,6 +85,14 @@ impl AwsRunner {
         let aws = self.clients.for_environment(&env).await;
         match step.action.as_str() {
             scale::ACTION => scale::run(&aws, &env, step).await,
+            deploy::REGISTER => deploy::register(ctx, &aws, &env, step).await,
+            deploy::POINT => deploy::point(ctx, &aws, &env, step).await,
+            deploy::WAIT => {
+                deploy::wait(ctx, &aws, &env, step, self.rollout.as_ref(), self.poll).await
+            }
+            deploy::HEALTH => {
+                deploy::health_check(ctx, &aws, &env, step, &self.http, self.poll).await
+            }
             other => Err(StepError::Fatal(format!("unknown step action {other:?}"))),
         }
     }

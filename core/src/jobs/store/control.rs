@@ -219,3 +219,72 @@ async fn mark_one(
     tracing::warn!(job = %id, reason, "job marked stuck");
     Ok(true)
 }
+
+/// Puts a failed or stuck job back in the queue for `actor`: it resumes at
+/// the step that failed (or was running), the steps done before it are not
+/// run again. The steps from there on are pending again and the reason is
+/// cleared. Audited as `job.retried`; the caller wakes the workers. Any other
+/// state gives [`JobsError::InvalidTransition`].
+#[tracing::instrument(skip(db, actor, now), fields(actor = %actor.name))]
+pub async fn retry(db: &Db, id: JobId, actor: &Actor, now: DateTime<Utc>) -> JobsResult<()> {
+    let at = timestamp(now);
+    let mut tx = begin_write(db).await?;
+    let previous = job_with(&mut tx, id)
+        .await?
+        .ok_or(JobsError::NotFound(id))?;
+    previous.state.check_transition(JobState::Queued)?;
+    if previous.state == JobState::AwaitingApproval {
+        return Err(JobsError::InvalidTransition {
+            from: previous.state,
+            to: JobState::Queued,
+        });
+    }
+    let updated = sqlx::query(
+        "UPDATE jobs SET state = 'queued', reason = NULL, finished_at = NULL, updated_at = $3, \
+         cancel_requested = 0, cancel_requested_by = NULL, lease_owner = NULL, \
+         lease_expires_ms = NULL \
+         WHERE id = $1 AND state = $2 RETURNING current_step",
+    )
+    .bind(id.0)
+    .bind(previous.state.as_str())
+    .bind(&at)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| JobsError::Conflict(format!("job {id} changed meanwhile: try again")))?;
+    let from: i64 = updated.try_get("current_step")?;
+    sqlx::query(
+        "UPDATE job_steps SET state = 'pending', error = NULL, finished_at = NULL \
+         WHERE job_id = $1 AND position >= $2",
+    )
+    .bind(id.0)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    insert_log(
+        &mut tx,
+        id,
+        LogLevel::Info,
+        None,
+        &format!(
+            "retried by {} from step {} (was {})",
+            actor.name,
+            from + 1,
+            previous.state
+        ),
+        now,
+    )
+    .await?;
+    let mut entry = actor.audit("job.retried", id.audit_target());
+    entry.before = Some(json!({"state": previous.state.as_str(), "reason": previous.reason}));
+    entry.after = Some(json!({"state": "queued", "from_step": from + 1}));
+    let record = audit(&mut tx, db, &entry).await?;
+    if db.backend() == crate::db::Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(super::NOTIFY_CHANNEL)
+            .bind(id.0.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    commit(tx, db, &record).await?;
+    Ok(())
+}

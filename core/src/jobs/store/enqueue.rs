@@ -33,8 +33,10 @@ pub struct NewJob {
 /// is delivered on commit only. The in-process wake-up is the caller's
 /// ([`crate::jobs::notify::JobsNotifier::wake`], or [`crate::jobs::submit`]).
 ///
-/// An invalid plan is refused with [`JobsError::Validation`], and nothing is
-/// written.
+/// An invalid plan is refused with [`JobsError::Validation`], and a plan
+/// whose job (same environment, same hash) is still active with
+/// [`JobsError::Conflict`] (the unique index `jobs_one_active_per_plan`):
+/// nothing is written.
 #[tracing::instrument(skip_all, fields(environment = %new.environment, kind = %new.kind))]
 pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Job> {
     new.plan.validate()?;
@@ -64,7 +66,16 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
     .bind(new.plan.steps.len() as i64)
     .bind(&at)
     .fetch_one(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            JobsError::Conflict(format!(
+                "this plan for {} was confirmed already and its job has not ended: a plan runs once",
+                new.environment
+            ))
+        }
+        _ => JobsError::Db(e),
+    })?;
     let id = JobId(row.try_get("id")?);
     for (position, step) in new.plan.steps.iter().enumerate() {
         let timeout_secs = step.timeout_secs.unwrap_or(DEFAULT_STEP_TIMEOUT_SECS);
@@ -93,7 +104,9 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
     if db.backend() == Backend::Postgres && state == JobState::Queued {
         // An integer id: nothing to quote. Delivered when the transaction
         // commits, never for a rolled-back job.
-        sqlx::raw_sql(&format!("NOTIFY {NOTIFY_CHANNEL}, '{}'", id.0))
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(NOTIFY_CHANNEL)
+            .bind(id.0.to_string())
             .execute(&mut *tx)
             .await?;
     }

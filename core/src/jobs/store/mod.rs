@@ -26,12 +26,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
-pub use control::{mark_stuck, request_cancel, CancelOutcome, StuckPolicy};
+pub use control::{mark_stuck, request_cancel, retry, CancelOutcome, StuckPolicy};
 pub use enqueue::{enqueue, NewJob};
 pub use lease::{
     append_log, claim, fail_step, finish_job, finish_step, heartbeat, start_step, Heartbeat,
 };
-pub use read::{get, list, lock_holder, logs};
+pub use read::{get, list, lock_holder, logs, state_counts};
 
 use super::error::{JobsError, JobsResult};
 use super::model::{JobId, JobKind, JobState, Plan, StepState};

@@ -141,3 +141,19 @@ pub async fn lock_holder(db: &Db, environment: &EnvName) -> JobsResult<Option<su
     .map(job_from_row)
     .transpose()
 }
+
+/// How many jobs are in each state (states with none left out), for
+/// `/metrics`: stuck jobs are counted there.
+pub async fn state_counts(db: &Db) -> JobsResult<Vec<(crate::jobs::model::JobState, i64)>> {
+    sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            let state: String = row.try_get("state")?;
+            let state = crate::jobs::model::JobState::parse(&state)
+                .map_err(|e| JobsError::Corrupt(e.to_string()))?;
+            Ok((state, row.try_get::<i64, _>("n")?))
+        })
+        .collect()
+}

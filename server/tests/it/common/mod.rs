@@ -179,6 +179,17 @@ impl TestApp {
         } else {
             None
         };
+        // Jobs can be planned and requested; no worker runs them here (the
+        // jobs tests start the real binary, or a worker of their own).
+        let jobs = gantry_server::http::JobsState::without_workers(
+            gantry_core::jobs::service::JobsHandle {
+                clients: gantry_core::aws::AwsClients::new(
+                    config.aws_settings().expect("aws settings"),
+                    aws_calls.clone(),
+                ),
+                notifier: gantry_core::jobs::notify::JobsNotifier::new(),
+            },
+        );
         let router = router(AppState {
             leptos_options: leptos_options(&config),
             services: services.clone(),
@@ -186,6 +197,7 @@ impl TestApp {
             ops: gantry_server::startup::ops_state(&config, aws_calls.clone()),
             cost,
             poll,
+            jobs,
         });
         let public = config.public_url().expect("public url");
         let host = match public.port() {

@@ -1,0 +1,309 @@
+//! Jobs server functions: thin shims over `gantry_core::jobs::service`
+//! (context, `require(...)`, one core call, a DTO).
+
+use leptos::prelude::*;
+
+use super::dto::{JobListView, JobTargetView, JobView, PlanView};
+use crate::error::AppError;
+
+/// One page of jobs, newest first. Empty strings mean "no filter".
+#[server(prefix = "/api", endpoint = "jobs/list")]
+pub async fn list_jobs(
+    environment: String,
+    kind: String,
+    state: String,
+    requested_by: String,
+    before: Option<i64>,
+) -> Result<JobListView, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
+    let services = crate::services()?;
+    let filter = convert::filter(&environment, &kind, &state, &requested_by)?;
+    let page = gantry_core::jobs::store::JobPageRequest {
+        before_id: before.filter(|b| *b > 0).map(gantry_core::jobs::JobId),
+        limit: 50,
+    };
+    let page = gantry_core::jobs::service::list(&services.db, &filter, &page).await?;
+    Ok(JobListView {
+        jobs: page.jobs.iter().map(convert::summary).collect(),
+        next_before: page.next_before_id.map(|id| id.0),
+    })
+}
+
+/// The environments a job can target, with their services (the form).
+#[server(prefix = "/api", endpoint = "jobs/targets")]
+pub async fn job_targets() -> Result<Vec<JobTargetView>, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    let environments = gantry_core::environments::service::list(&services.db).await?;
+    Ok(environments
+        .iter()
+        .map(|env| JobTargetView {
+            name: env.name.to_string(),
+            production: env.production,
+            services: env.services.iter().map(|s| s.name.clone()).collect(),
+        })
+        .collect())
+}
+
+/// Reads the environment's live AWS state and plans the request; writes
+/// nothing. Operators and admins.
+#[server(prefix = "/api", endpoint = "jobs/plan")]
+pub async fn plan_job(
+    environment: String,
+    kind: String,
+    service: String,
+    desired: String,
+    image: String,
+    revision: String,
+) -> Result<PlanView, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    let form = convert::form(kind, service, desired, image, revision);
+    let planned =
+        gantry_core::jobs::service::plan(&services.db, &convert::handle()?, &environment, &form)
+            .await?;
+    Ok(convert::plan(&planned))
+}
+
+/// Confirms the plan the person saw (its hash): the job is queued (awaiting
+/// approval on production) and the browser goes to its page. A plan that
+/// moved since, or one confirmed already, is refused.
+#[server(prefix = "/api", endpoint = "jobs/confirm")]
+pub async fn confirm_job(
+    environment: String,
+    kind: String,
+    service: String,
+    desired: String,
+    image: String,
+    revision: String,
+    plan_hash: String,
+) -> Result<i64, AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    let form = convert::form(kind, service, desired, image, revision);
+    let job = gantry_core::jobs::service::confirm(
+        &services.db,
+        &convert::handle()?,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::RunJobs),
+        &environment,
+        &form,
+        &plan_hash,
+        services.clock.now(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/jobs/{}", job.id));
+    Ok(job.id.0)
+}
+
+/// A job, its steps and its log lines after `after` (0: from the start).
+#[server(prefix = "/api", endpoint = "jobs/get")]
+pub async fn get_job(id: i64, after: i64) -> Result<JobView, AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::Read)?;
+    let services = crate::services()?;
+    let view = gantry_core::jobs::service::view(&services.db, convert::id(id)?, after).await?;
+    Ok(convert::view(
+        &view,
+        user.can(gantry_core::auth::Permission::RunJobs),
+    ))
+}
+
+/// Cancels a job: at once when it has not started, else at its next step
+/// boundary or wait.
+#[server(prefix = "/api", endpoint = "jobs/cancel")]
+pub async fn cancel_job(id: i64) -> Result<String, AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    let outcome = gantry_core::jobs::service::cancel(
+        &services.db,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::RunJobs),
+        convert::id(id)?,
+        services.clock.now(),
+    )
+    .await?;
+    Ok(convert::cancel_message(outcome))
+}
+
+/// Retries a failed or stuck job from the step it stopped at.
+#[server(prefix = "/api", endpoint = "jobs/retry")]
+pub async fn retry_job(id: i64) -> Result<String, AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    let detail = gantry_core::jobs::service::retry(
+        &services.db,
+        &convert::handle()?.notifier,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::RunJobs),
+        convert::id(id)?,
+        services.clock.now(),
+    )
+    .await?;
+    Ok(format!(
+        "Queued again: the job resumes at step {}.",
+        detail.job.current_step + 1
+    ))
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use gantry_core::jobs::kinds::request::JobForm;
+    use gantry_core::jobs::service::{JobsHandle, Planned};
+    use gantry_core::jobs::store::{CancelOutcome, Job, JobFilter};
+    use gantry_core::jobs::{JobId, JobKind, JobState};
+    use leptos::prelude::use_context;
+
+    use super::super::dto::*;
+    use crate::error::AppError;
+
+    fn ts(t: DateTime<Utc>) -> String {
+        t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    use gantry_core::jobs::model::pretty_json as pretty;
+
+    pub fn handle() -> Result<JobsHandle, AppError> {
+        use_context::<JobsHandle>().ok_or_else(|| {
+            tracing::error!("JobsHandle missing from the request context");
+            AppError::Internal
+        })
+    }
+
+    /// A job id from the request, or a 404 (no job has it).
+    pub fn id(raw: i64) -> Result<JobId, AppError> {
+        if raw >= 1 {
+            Ok(JobId(raw))
+        } else {
+            Err(AppError::not_found(format!("job {raw}")))
+        }
+    }
+
+    pub fn form(
+        kind: String,
+        service: String,
+        desired: String,
+        image: String,
+        revision: String,
+    ) -> JobForm {
+        JobForm {
+            kind,
+            service,
+            desired,
+            image,
+            revision,
+        }
+    }
+
+    pub fn filter(
+        environment: &str,
+        kind: &str,
+        state: &str,
+        requested_by: &str,
+    ) -> Result<JobFilter, AppError> {
+        let nonempty = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+        Ok(JobFilter {
+            environment: nonempty(environment)
+                .map(|e| gantry_core::shared::EnvName::parse(&e))
+                .transpose()
+                .map_err(|e| AppError::invalid(format!("environment: {e}")))?,
+            kind: nonempty(kind)
+                .map(|k| JobKind::parse(&k))
+                .transpose()
+                .map_err(|e| AppError::invalid(e.to_string()))?,
+            state: nonempty(state)
+                .map(|s| JobState::parse(&s))
+                .transpose()
+                .map_err(|e| AppError::invalid(e.to_string()))?,
+            requested_by: nonempty(requested_by),
+        })
+    }
+
+    pub fn summary(job: &Job) -> JobSummaryView {
+        JobSummaryView {
+            id: job.id.0,
+            environment: job.environment.to_string(),
+            kind: job.kind.to_string(),
+            state: job.state.to_string(),
+            requested_by: job.requested_by.clone(),
+            created_at: ts(job.created_at),
+            finished_at: job.finished_at.map(ts),
+            done: job.current_step.min(job.step_count),
+            steps: job.step_count,
+            reason: job.reason.clone(),
+            cancel_requested: job.cancel_requested,
+        }
+    }
+
+    pub fn plan(planned: &Planned) -> PlanView {
+        PlanView {
+            environment: planned.environment.to_string(),
+            production: planned.production,
+            kind: planned.kind.to_string(),
+            steps: planned
+                .plan
+                .steps
+                .iter()
+                .map(|s| PlanStepView {
+                    name: s.name.clone(),
+                    action: s.action.clone(),
+                    before: pretty(&s.before),
+                    after: pretty(&s.after),
+                })
+                .collect(),
+            plan_hash: planned.plan_hash.clone(),
+            lock_holder: planned.lock_holder.as_ref().map(summary),
+        }
+    }
+
+    pub fn view(view: &gantry_core::jobs::service::JobView, can_run_jobs: bool) -> JobView {
+        let job = &view.detail.job;
+        JobView {
+            job: summary(job),
+            plan_hash: job.plan_hash.clone(),
+            steps: view
+                .detail
+                .steps
+                .iter()
+                .map(|step| {
+                    let planned = job.plan.steps.get(step.position);
+                    StepView {
+                        position: step.position,
+                        name: step.name.clone(),
+                        state: step.state.to_string(),
+                        attempts: step.attempts,
+                        error: step.error.clone(),
+                        started_at: step.started_at.map(ts),
+                        finished_at: step.finished_at.map(ts),
+                        before: planned.map(|p| pretty(&p.before)).unwrap_or_default(),
+                        after: planned.map(|p| pretty(&p.after)).unwrap_or_default(),
+                        output: step.output.as_ref().map(pretty),
+                    }
+                })
+                .collect(),
+            log: view
+                .log
+                .lines
+                .iter()
+                .map(|l| LogLineView {
+                    seq: l.seq,
+                    at: l.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    level: l.level.as_str().to_owned(),
+                    step: l.position.map(|p| p + 1),
+                    message: l.message.clone(),
+                })
+                .collect(),
+            next_after: view.log.next_after_seq,
+            lock_holder: view.lock_holder.as_ref().map(summary),
+            can_cancel: can_run_jobs && !job.state.is_final() && !job.cancel_requested,
+            can_retry: can_run_jobs && matches!(job.state, JobState::Failed | JobState::Stuck),
+        }
+    }
+
+    pub fn cancel_message(outcome: CancelOutcome) -> String {
+        match outcome {
+            CancelOutcome::Cancelled => "Cancelled.".to_owned(),
+            CancelOutcome::Requested => {
+                "Cancel requested: the job stops at its next step boundary or wait.".to_owned()
+            }
+            CancelOutcome::AlreadyRequested => "A cancel was requested already.".to_owned(),
+        }
+    }
+}

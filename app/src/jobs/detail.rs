@@ -1,0 +1,180 @@
+//! `/jobs/:id`: a job's progress, its plan (each step's before → after), its
+//! log, and cancel / retry for operators. Refreshes itself every 2 s while
+//! the job can still change (hydrated); without JavaScript, the Refresh link.
+//! The state shown is always the database's.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::api::{get_job, CancelJob, RetryJob};
+use super::dto::{JobView, StepView};
+use super::{JobStateBadge, Progress};
+use crate::components::page::{ErrorPanel, Loading, PageHeader};
+
+/// Milliseconds between two reads of a job that can still change.
+const LIVE_REFRESH_MS: u64 = 2000;
+
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let cancel = ServerAction::<CancelJob>::new();
+    let retry = ServerAction::<RetryJob>::new();
+    let job = Resource::new(
+        move || {
+            (
+                params.get().get("id").and_then(|id| id.parse::<i64>().ok()),
+                query.get().get("after").and_then(|a| a.parse::<i64>().ok()),
+                cancel.version().get(),
+                retry.version().get(),
+            )
+        },
+        |(id, after, _, _)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
+    );
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match job.await {
+                    Ok(view) => {
+                        if !view.job.is_final() {
+                            refresh_in(move || job.refetch(), LIVE_REFRESH_MS);
+                        }
+                        view! { <JobDetail view cancel retry /> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Calls `refetch` once after `millis` unless the view is gone by then. Only
+/// in the browser; the server renders once.
+fn refresh_in(refetch: impl FnOnce() + 'static, millis: u64) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(handle) = set_timeout_with_handle(refetch, std::time::Duration::from_millis(millis)) {
+        on_cleanup(move || handle.clear());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (refetch, millis);
+}
+
+#[component]
+fn JobDetail(
+    view: JobView,
+    cancel: ServerAction<CancelJob>,
+    retry: ServerAction<RetryJob>,
+) -> impl IntoView {
+    let job = view.job.clone();
+    let id = job.id;
+    let awaiting_approval = job.state == "awaiting_approval";
+    let title = format!("Job #{id}: {} on {}", job.kind, job.environment);
+    let message = move || {
+        let result = cancel.value().get().or_else(|| retry.value().get());
+        result.map(|r| match r {
+            Ok(text) => view! { <p role="status" class="mt-2 text-sm text-emerald-800">{text}</p> }
+                .into_any(),
+            Err(e) => {
+                view! { <p role="alert" class="mt-2 text-sm text-rose-800">{e.to_string()}</p> }
+                    .into_any()
+            }
+        })
+    };
+    view! {
+        <Title text=title.clone() />
+        <PageHeader title=title subtitle=format!("Requested by {} at {}", job.requested_by, job.created_at)>
+            <div class="flex items-center gap-3">
+                <JobStateBadge state=job.state.clone() />
+                <Progress done=job.done steps=job.steps />
+                <a href="" data-testid="refresh" class="text-sm text-indigo-700 underline">"Refresh"</a>
+            </div>
+        </PageHeader>
+        <section data-testid="job-summary" aria-label="Summary" class="mb-4 rounded-lg border border-slate-200 bg-white p-4 text-sm shadow-sm">
+            <p>
+                "Environment " <a href=format!("/environments/{}", job.environment) class="underline">{job.environment.clone()}</a>
+                " · plan " <code data-testid="plan-hash">{view.plan_hash.clone()}</code>
+            </p>
+            {job.reason.clone().map(|reason| view! { <p data-testid="job-reason" class="mt-2 font-medium">{reason}</p> })}
+            {job.cancel_requested.then(|| view! { <p class="mt-2 text-amber-900">"A cancel was requested: the job stops at its next step boundary or wait."</p> })}
+            {awaiting_approval.then(|| view! {
+                <p data-testid="approvals" class="mt-2 rounded-md bg-amber-50 p-2 text-amber-900">
+                    "Approvals: this production change waits for approval before it can run. Approving arrives with the approvals feature; until then it can be cancelled."
+                </p>
+            })}
+            {view.lock_holder.clone().map(|holder| view! {
+                <p data-testid="queued-behind" class="mt-2 rounded-md bg-sky-50 p-2 text-sky-900">
+                    {format!("Job #{} ({}) holds this environment's lock; this job waits for it.", holder.id, holder.state)}
+                </p>
+            })}
+            <div class="mt-3 flex gap-2">
+                {view.can_cancel.then(|| view! {
+                    <ActionForm action=cancel attr:data-testid="cancel-job">
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" class="rounded-md border border-rose-300 bg-white px-3 py-1.5 text-sm font-medium text-rose-800 hover:bg-rose-50">"Cancel job"</button>
+                    </ActionForm>
+                })}
+                {view.can_retry.then(|| view! {
+                    <ActionForm action=retry attr:data-testid="retry-job">
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">"Retry from the failed step"</button>
+                    </ActionForm>
+                })}
+            </div>
+            {message}
+        </section>
+        <section aria-labelledby="steps-heading" class="mb-4">
+            <h2 id="steps-heading" class="mb-2 text-lg font-semibold">"Steps"</h2>
+            <ol data-testid="job-steps" class="space-y-3">
+                {view.steps.into_iter().map(|step| view! { <Step step /> }).collect_view()}
+            </ol>
+        </section>
+        <section aria-labelledby="log-heading">
+            <h2 id="log-heading" class="mb-2 text-lg font-semibold">"Log"</h2>
+            <ol data-testid="job-log" class="overflow-x-auto rounded-lg border border-slate-200 bg-slate-900 p-3 font-mono text-xs text-slate-100">
+                {view
+                    .log
+                    .into_iter()
+                    .map(|line| view! {
+                        <li data-seq=line.seq data-level=line.level.clone()>
+                            <span class="text-slate-300">{line.at}</span>
+                            " "
+                            <span class="uppercase">{line.level.clone()}</span>
+                            {line.step.map(|s| format!(" [step {s}]"))}
+                            " "
+                            {line.message}
+                        </li>
+                    })
+                    .collect_view()}
+            </ol>
+            {view.next_after.map(|after| view! {
+                <p class="mt-2 text-sm"><a href=format!("/jobs/{id}?after={after}") class="text-indigo-700 underline">"Later log lines →"</a></p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Step(step: StepView) -> impl IntoView {
+    view! {
+        <li data-step=step.position + 1 data-state=step.state.clone() class="rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
+            <div class="flex flex-wrap items-center gap-2">
+                <span class="text-sm font-medium">{format!("{}. {}", step.position + 1, step.name)}</span>
+                <JobStateBadge state=step.state.clone() />
+                {(step.attempts > 1).then(|| view! { <span class="text-xs text-slate-700">{format!("{} attempts", step.attempts)}</span> })}
+            </div>
+            {step.error.map(|e| view! { <p class="mt-1 text-sm text-rose-800">{e}</p> })}
+            <details class="mt-2">
+                <summary class="cursor-pointer text-xs text-slate-700">"Before → after"</summary>
+                <div class="mt-2 grid gap-2 md:grid-cols-2">
+                    <pre class="overflow-x-auto rounded bg-slate-50 p-2 text-xs">{step.before}</pre>
+                    <pre class="overflow-x-auto rounded bg-emerald-50 p-2 text-xs">{step.after}</pre>
+                </div>
+                {step.output.map(|o| view! {
+                    <p class="mt-2 text-xs font-semibold text-slate-700">"Result"</p>
+                    <pre class="overflow-x-auto rounded bg-slate-50 p-2 text-xs">{o}</pre>
+                })}
+            </details>
+        </li>
+    }
+}

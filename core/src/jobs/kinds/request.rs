@@ -1,0 +1,207 @@
+//! What a person asks for: the raw form ([`JobForm`], every field text as a
+//! browser or the command line sends it), parsed at the edge into a typed
+//! [`JobRequest`] with a precise message per refusal; and the request's plan.
+
+use serde::{Deserialize, Serialize};
+
+use super::deploy::{self, DeployRequest, RollbackRequest};
+use super::scale::{self, ScaleRequest};
+use crate::aws::EnvClients;
+use crate::environments::model::Environment;
+use crate::image::ImageRef;
+use crate::jobs::model::{JobKind, Plan};
+use crate::jobs::{JobsError, JobsResult};
+
+/// The job form as submitted: the kind and the fields it uses (the others
+/// are ignored).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobForm {
+    pub kind: String,
+    #[serde(default)]
+    pub service: String,
+    /// Scale: the desired task count.
+    #[serde(default)]
+    pub desired: String,
+    /// Deploy: the image reference.
+    #[serde(default)]
+    pub image: String,
+    /// Roll back: the revision (`family:revision` or its ARN).
+    #[serde(default)]
+    pub revision: String,
+}
+
+/// A validated request for one job kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobRequest {
+    Scale(ScaleRequest),
+    Deploy(DeployRequest),
+    Rollback(RollbackRequest),
+}
+
+impl JobRequest {
+    /// Parses `form` for `env`, naming the first field to fix.
+    pub fn parse(form: &JobForm, env: &Environment) -> JobsResult<Self> {
+        let kind = JobKind::parse(form.kind.trim())?;
+        let service = form.service.trim();
+        let service = if service.is_empty() && env.services.len() == 1 {
+            env.services[0].name.clone()
+        } else if service.is_empty() {
+            return Err(JobsError::Validation(format!(
+                "choose a service of {}: {}",
+                env.name,
+                env.services
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        } else {
+            service.to_owned()
+        };
+        if env.service(&service).is_none() {
+            return Err(JobsError::Validation(format!(
+                "environment {} has no service {service:?}",
+                env.name
+            )));
+        }
+        match kind {
+            JobKind::Scale => {
+                let raw = form.desired.trim();
+                let desired = raw.parse::<i32>().map_err(|_| {
+                    JobsError::Validation(format!(
+                        "the desired count must be a whole number of tasks, not {raw:?}"
+                    ))
+                })?;
+                let request = ScaleRequest { service, desired };
+                request.validate(env)?;
+                Ok(JobRequest::Scale(request))
+            }
+            JobKind::Deploy => {
+                let image = ImageRef::parse(form.image.trim())
+                    .map_err(|e| JobsError::Validation(format!("image: {e}")))?;
+                Ok(JobRequest::Deploy(DeployRequest { service, image }))
+            }
+            JobKind::Rollback => Ok(JobRequest::Rollback(RollbackRequest {
+                service,
+                revision: form.revision.trim().to_owned(),
+            })),
+            JobKind::Provision | JobKind::Configure | JobKind::Teardown => {
+                Err(JobsError::Validation(format!(
+                    "{kind} jobs cannot be requested yet: scale, deploy and rollback can"
+                )))
+            }
+        }
+    }
+
+    pub fn kind(&self) -> JobKind {
+        match self {
+            JobRequest::Scale(_) => JobKind::Scale,
+            JobRequest::Deploy(_) => JobKind::Deploy,
+            JobRequest::Rollback(_) => JobKind::Rollback,
+        }
+    }
+
+    /// The request as stored with the job (no secrets in any kind).
+    pub fn params(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// The plan, read from the environment's live AWS state.
+    pub async fn plan(&self, aws: &EnvClients, env: &Environment) -> JobsResult<Plan> {
+        match self {
+            JobRequest::Scale(r) => scale::plan(aws, env, r).await,
+            JobRequest::Deploy(r) => deploy::plan(aws, env, r).await,
+            JobRequest::Rollback(r) => deploy::plan_rollback(aws, env, r).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Environment {
+        crate::environments::model::EnvironmentInput {
+            name: "dev".into(),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            cluster: "booking-dev".into(),
+            ssm_prefix: "/booking/dev/".into(),
+            services: vec![
+                crate::environments::model::ServiceInput {
+                    name: "web".into(),
+                    container: "django".into(),
+                    health_url: None,
+                },
+                crate::environments::model::ServiceInput {
+                    name: "worker".into(),
+                    container: "celery".into(),
+                    health_url: None,
+                },
+            ],
+            ..Default::default()
+        }
+        .validate()
+        .expect("a valid environment")
+    }
+
+    fn form(kind: &str) -> JobForm {
+        JobForm {
+            kind: kind.into(),
+            service: "web".into(),
+            desired: "3".into(),
+            image: "registry.example.com/booking:1.4.2".into(),
+            revision: "booking:3".into(),
+        }
+    }
+
+    fn refusal(form: &JobForm) -> String {
+        match JobRequest::parse(form, &env()) {
+            Err(JobsError::Validation(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_kind_parses_its_fields() {
+        assert_eq!(
+            JobRequest::parse(&form("scale"), &env()).ok(),
+            Some(JobRequest::Scale(ScaleRequest {
+                service: "web".into(),
+                desired: 3
+            }))
+        );
+        let deploy = JobRequest::parse(&form("deploy"), &env()).expect("deploy");
+        assert_eq!(deploy.kind(), JobKind::Deploy);
+        assert_eq!(
+            deploy.params()["image"],
+            "registry.example.com/booking:1.4.2"
+        );
+        let rollback = JobRequest::parse(&form("rollback"), &env()).expect("rollback");
+        assert_eq!(rollback.params()["revision"], "booking:3");
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_field_named() {
+        let mut f = form("scale");
+        f.desired = "-1".into();
+        assert!(refusal(&f).contains("between 0 and 50"), "{}", refusal(&f));
+        f.desired = "51".into();
+        assert!(refusal(&f).contains("between 0 and 50"));
+        f.desired = "three".into();
+        assert!(refusal(&f).contains("whole number"));
+        let mut f = form("deploy");
+        f.image = "booking".into();
+        assert!(refusal(&f).starts_with("image: "), "{}", refusal(&f));
+        f.image = "Registry/Booking:1".into();
+        assert!(refusal(&f).contains("image"));
+        let mut f = form("deploy");
+        f.service = "api".into();
+        assert!(refusal(&f).contains("no service \"api\""));
+        f.service = String::new();
+        assert!(refusal(&f).contains("choose a service"), "{}", refusal(&f));
+        assert!(refusal(&form("explode")).contains("unknown job kind"));
+        assert!(refusal(&form("teardown")).contains("cannot be requested yet"));
+    }
+}

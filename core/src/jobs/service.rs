@@ -1,0 +1,164 @@
+//! The jobs use cases the pages, the API and the command line call: plan a
+//! request (read live AWS, nothing written), confirm exactly the plan the
+//! person saw, cancel, retry, and the reads. Each is one call for a server
+//! function.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::kinds::request::{JobForm, JobRequest};
+use super::model::{JobId, JobKind, Plan};
+use super::notify::JobsNotifier;
+use super::store::{
+    self, CancelOutcome, Job, JobDetail, JobFilter, JobPage, JobPageRequest, LogPage, NewJob,
+};
+use super::{JobsError, JobsResult};
+use crate::aws::AwsClients;
+use crate::db::Db;
+use crate::environments::model::Environment;
+use crate::shared::{Actor, EnvName};
+
+/// What the jobs use cases need beside the database: the process's AWS
+/// clients (to plan) and the workers' wake-up.
+#[derive(Debug, Clone)]
+pub struct JobsHandle {
+    pub clients: AwsClients,
+    pub notifier: JobsNotifier,
+}
+
+/// A plan shown to a person before they confirm it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Planned {
+    pub environment: EnvName,
+    /// A production change waits for approval after the confirm.
+    pub production: bool,
+    pub kind: JobKind,
+    pub request: JobRequest,
+    pub plan: Plan,
+    /// What the confirm must send back: the plan it confirms.
+    pub plan_hash: String,
+    /// The job holding the environment's lock now, if any: the new job
+    /// queues behind it.
+    pub lock_holder: Option<Job>,
+}
+
+async fn environment(db: &Db, name: &str) -> JobsResult<Environment> {
+    let name = EnvName::parse(name)
+        .map_err(|_| JobsError::Validation(format!("unknown environment {name:?}")))?;
+    crate::environments::store::get(db, &name)
+        .await?
+        .ok_or_else(|| JobsError::Validation(format!("unknown environment {name}")))
+}
+
+/// Reads the environment's live state and plans `form`; writes nothing.
+#[tracing::instrument(skip(db, handle, form), fields(kind = %form.kind))]
+pub async fn plan(
+    db: &Db,
+    handle: &JobsHandle,
+    environment_name: &str,
+    form: &JobForm,
+) -> JobsResult<Planned> {
+    let env = environment(db, environment_name).await?;
+    let request = JobRequest::parse(form, &env)?;
+    let aws = handle.clients.for_environment(&env).await;
+    let plan = request.plan(&aws, &env).await?;
+    let lock_holder = store::lock_holder(db, &env.name).await?;
+    Ok(Planned {
+        plan_hash: plan.hash(),
+        environment: env.name.clone(),
+        production: env.production,
+        kind: request.kind(),
+        request,
+        plan,
+        lock_holder,
+    })
+}
+
+/// Confirms the plan the person saw: plans `form` again from the live state
+/// and enqueues it only when its hash is `confirmed_hash` (else the state
+/// moved since: [`JobsError::Conflict`], nothing written). A production
+/// change is created awaiting approval. A plan whose job is still active is
+/// refused ([`JobsError::Conflict`]): a second confirm runs nothing.
+#[tracing::instrument(skip(db, handle, actor, form, now), fields(actor = %actor.name, kind = %form.kind))]
+pub async fn confirm(
+    db: &Db,
+    handle: &JobsHandle,
+    actor: &Actor,
+    environment_name: &str,
+    form: &JobForm,
+    confirmed_hash: &str,
+    now: DateTime<Utc>,
+) -> JobsResult<Job> {
+    let planned = plan(db, handle, environment_name, form).await?;
+    if planned.plan_hash != confirmed_hash.trim() {
+        return Err(JobsError::Conflict(
+            "the live state changed since this plan was shown: review the new plan and confirm it"
+                .to_owned(),
+        ));
+    }
+    let new = NewJob {
+        environment: planned.environment,
+        kind: planned.kind,
+        requested_by: actor.clone(),
+        params: planned.request.params(),
+        plan: planned.plan,
+        production: planned.production,
+    };
+    super::submit(db, &handle.notifier, &new, now).await
+}
+
+/// Cancels job `id` for `actor` (see [`store::request_cancel`]).
+pub async fn cancel(
+    db: &Db,
+    actor: &Actor,
+    id: JobId,
+    now: DateTime<Utc>,
+) -> JobsResult<CancelOutcome> {
+    store::request_cancel(db, id, actor, now).await
+}
+
+/// Retries a failed or stuck job from the step it stopped at and wakes the
+/// workers.
+pub async fn retry(
+    db: &Db,
+    notifier: &JobsNotifier,
+    actor: &Actor,
+    id: JobId,
+    now: DateTime<Utc>,
+) -> JobsResult<JobDetail> {
+    store::retry(db, id, actor, now).await?;
+    notifier.wake();
+    store::get(db, id).await
+}
+
+/// One page of the newest-first job list.
+pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsResult<JobPage> {
+    store::list(db, filter, page).await
+}
+
+/// A job with its steps and one page of its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub detail: JobDetail,
+    pub log: LogPage,
+    /// The environment's lock holder, when it is another job.
+    pub lock_holder: Option<Job>,
+}
+
+/// Log lines a job page shows at once (older ones: the next page).
+pub const LOG_PAGE: u32 = 500;
+
+/// Job `id`, its steps, its log lines after `after_seq`, and what holds its
+/// environment's lock.
+pub async fn view(db: &Db, id: JobId, after_seq: i64) -> JobsResult<JobView> {
+    let detail = store::get(db, id).await?;
+    let log = store::logs(db, id, after_seq.max(0), LOG_PAGE).await?;
+    let lock_holder = store::lock_holder(db, &detail.job.environment)
+        .await?
+        .filter(|holder| holder.id != id);
+    Ok(JobView {
+        detail,
+        log,
+        lock_holder,
+    })
+}

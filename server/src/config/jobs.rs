@@ -1,0 +1,118 @@
+//! `[jobs]`: the workers that run provisioning jobs in this process.
+
+use std::time::Duration;
+
+use gantry_core::db::Backend;
+use gantry_core::jobs::worker::WorkerConfig;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::{invalid, ConfigError};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Run job workers in this process. Off: jobs can still be requested
+    /// (another replica runs them).
+    pub enabled: bool,
+    /// Claim loops in this process (1..=16).
+    pub workers: u32,
+    /// Seconds a claim holds a job before another worker may take it over
+    /// (5..=600; by the database's clock).
+    pub lease_secs: u64,
+    /// Seconds between lease renewals while a step runs (at most a third of
+    /// the lease).
+    pub heartbeat_secs: u64,
+    /// Milliseconds between looks at the queue when no wake-up came
+    /// (50..=60000).
+    pub poll_interval_ms: u64,
+    /// Attempts of a step that fails with a retryable error (1..=10).
+    pub max_attempts: u32,
+    /// Seconds between looks at a rollout and between health probes (1..=60).
+    pub rollout_poll_secs: u64,
+    /// Several replicas share this database: refused on SQLite, which one
+    /// process owns.
+    pub multi_replica: bool,
+    /// A direct PostgreSQL URL for `LISTEN gantry_jobs` (not through
+    /// PgBouncer in transaction mode); default: `database.url`.
+    pub listen_url: Option<SecretString>,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            workers: 2,
+            lease_secs: 30,
+            heartbeat_secs: 10,
+            poll_interval_ms: 2000,
+            max_attempts: 3,
+            rollout_poll_secs: 5,
+            multi_replica: false,
+            listen_url: None,
+        }
+    }
+}
+
+impl JobsConfig {
+    pub(super) fn validate(&self, backend: Backend) -> Result<(), ConfigError> {
+        if !(1..=16).contains(&self.workers) {
+            return Err(invalid("jobs.workers", "must be between 1 and 16"));
+        }
+        if !(5..=600).contains(&self.lease_secs) {
+            return Err(invalid("jobs.lease_secs", "must be between 5 and 600"));
+        }
+        if self.heartbeat_secs == 0 || self.heartbeat_secs * 3 > self.lease_secs {
+            return Err(invalid(
+                "jobs.heartbeat_secs",
+                "must be at least 1 and at most a third of jobs.lease_secs",
+            ));
+        }
+        if !(50..=60_000).contains(&self.poll_interval_ms) {
+            return Err(invalid(
+                "jobs.poll_interval_ms",
+                "must be between 50 and 60000",
+            ));
+        }
+        if !(1..=10).contains(&self.max_attempts) {
+            return Err(invalid("jobs.max_attempts", "must be between 1 and 10"));
+        }
+        if !(1..=60).contains(&self.rollout_poll_secs) {
+            return Err(invalid(
+                "jobs.rollout_poll_secs",
+                "must be between 1 and 60",
+            ));
+        }
+        if self.multi_replica && backend == Backend::Sqlite {
+            return Err(invalid(
+                "jobs.multi_replica",
+                "several replicas need PostgreSQL: a SQLite database belongs to one process (set database.url to postgres://…)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings of worker `n` of this process.
+    pub fn worker(&self, n: u32) -> WorkerConfig {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "gantry".to_owned());
+        WorkerConfig {
+            lease: Duration::from_secs(self.lease_secs),
+            heartbeat_every: Duration::from_secs(self.heartbeat_secs),
+            poll_interval: Duration::from_millis(self.poll_interval_ms),
+            max_attempts: self.max_attempts,
+            ..WorkerConfig::new(format!("{host}-{}-{n}", std::process::id()))
+        }
+    }
+
+    /// How long a worker loop may stay silent before `/readyz` fails: three
+    /// polls or heartbeats, whichever is longer, plus 5 s.
+    pub fn max_silence(&self) -> Duration {
+        let beat = Duration::from_secs(self.heartbeat_secs)
+            .max(Duration::from_millis(self.poll_interval_ms));
+        beat * 3 + Duration::from_secs(5)
+    }
+}

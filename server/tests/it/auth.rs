@@ -26,6 +26,13 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     let admins_refused = [403, 403, 403, 503];
     // Authorized for operators and admins; then 503 here, where no poller runs.
     let runners_refused = [403, 503, 403, 503];
+    let runners = [403, 200, 403, 200];
+    // Authorized for operators and admins; then refused for the request's
+    // own fault (an unknown environment, a job that does not exist).
+    let runners_invalid = [403, 400, 403, 400];
+    let runners_missing = [403, 404, 403, 404];
+    let missing = [404, 404, 404, 404];
+    let job_form = "environment=nowhere&kind=scale&service=&desired=2&image=&revision=";
     vec![
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
@@ -75,6 +82,23 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             format!("name=qa-{suffix}"),
             admins,
         ),
+        (
+            Method::POST,
+            "/api/jobs/list".into(),
+            "environment=&kind=&state=&requested_by=".into(),
+            ok,
+        ),
+        (Method::POST, "/api/jobs/targets".into(), String::new(), runners),
+        (Method::POST, "/api/jobs/plan".into(), job_form.into(), runners_invalid),
+        (
+            Method::POST,
+            "/api/jobs/confirm".into(),
+            format!("{job_form}&plan_hash={}", "0".repeat(64)),
+            runners_invalid,
+        ),
+        (Method::POST, "/api/jobs/get".into(), "id=999999&after=0".into(), missing),
+        (Method::POST, "/api/jobs/cancel".into(), "id=999999".into(), runners_missing),
+        (Method::POST, "/api/jobs/retry".into(), "id=999999".into(), runners_missing),
         (Method::GET, "/metrics".into(), String::new(), admins),
         (Method::GET, "/roadmap/export.md".into(), String::new(), ok),
         (Method::GET, "/audit/export.csv".into(), String::new(), auditors),
@@ -130,6 +154,9 @@ async fn anonymous_requests_are_refused_everywhere() {
         "/environments/prod",
         "/cost",
         "/cost?month=2026-10",
+        "/jobs",
+        "/jobs/new",
+        "/jobs/1",
         "/",
     ] {
         let reply = app.get(page, None).await;
@@ -143,6 +170,7 @@ async fn anonymous_requests_are_refused_everywhere() {
     // The sign-in page, health check and assets stay public.
     assert_eq!(app.get("/auth/sign-in", None).await.status, StatusCode::OK);
     assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+    assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
 }
 
 #[tokio::test]

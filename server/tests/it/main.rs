@@ -16,6 +16,7 @@ mod auth;
 mod cli;
 mod cost;
 mod health;
+mod jobs;
 mod oidc_tokens;
 mod router;
 mod sso;

@@ -199,3 +199,43 @@ impl StepRunner for ScriptedRunner {
         })
     }
 }
+
+/// The variable that makes every worker of a process (built with the
+/// `testing` feature) pause for two minutes after the effect of step N
+/// (1-based) of any job is applied and before it is recorded: the worst
+/// moment for a crash, which the crash tests choose by killing the process
+/// during the pause.
+pub const PAUSE_AFTER_STEP_VAR: &str = "TESTING_GANTRY_PAUSE_AFTER_STEP";
+
+/// The log line written when the pause starts, for step `position`.
+pub fn pause_marker(position: usize) -> String {
+    format!(
+        "testing: step {} applied; pausing before recording it",
+        position + 1
+    )
+}
+
+/// The pause [`PAUSE_AFTER_STEP_VAR`] asks for (none when unset or for
+/// another step).
+pub(crate) async fn pause_after_step(
+    db: &crate::db::Db,
+    lease: &super::store::Lease,
+    position: usize,
+) {
+    let wanted = std::env::var(PAUSE_AFTER_STEP_VAR)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
+    if wanted != Some(position + 1) {
+        return;
+    }
+    let _ = super::store::append_log(
+        db,
+        lease,
+        LogLevel::Warn,
+        Some(position),
+        &pause_marker(position),
+        chrono::Utc::now(),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+}

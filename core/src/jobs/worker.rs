@@ -257,6 +257,10 @@ impl Worker {
                         return self.end(&lease, JobState::Failed, &reason).await;
                     }
                     Guarded::Done(Ok(StepOutcome::Done(output))) => {
+                        // Crash tests kill the process here: the step's effect
+                        // is applied and not yet recorded.
+                        #[cfg(feature = "testing")]
+                        super::testing::pause_after_step(&self.db, &lease, position).await;
                         store::finish_step(&self.db, &lease, position, output.as_ref(), now)
                             .await?;
                         break;

@@ -20,7 +20,8 @@ fn config() -> String {
     )
 }
 
-const SCALE_DEV: &str = "environment=dev&kind=scale&service=backend-booking-api&desired=4&image=&revision=";
+const SCALE_DEV: &str =
+    "environment=dev&kind=scale&service=backend-booking-api&desired=4&image=&revision=";
 const DEPLOY_PROD: &str = "environment=prod&kind=deploy&service=backend-booking-api&desired=&image=registry.example.com/booking:9.9.9&revision=";
 
 async fn plan(app: &TestApp, cookie: &str, form: &str) -> Value {
@@ -51,8 +52,14 @@ async fn an_operator_plans_confirms_and_cancels_a_job_and_a_viewer_only_watches(
     assert_eq!(shown["production"], false);
     let step = &shown["steps"][0];
     assert_eq!(step["action"], "ecs.scale");
-    assert!(step["before"].as_str().unwrap().contains("\"desired\": 1"), "{step}");
-    assert!(step["after"].as_str().unwrap().contains("\"desired\": 4"), "{step}");
+    assert!(
+        step["before"].as_str().unwrap().contains("\"desired\": 1"),
+        "{step}"
+    );
+    assert!(
+        step["after"].as_str().unwrap().contains("\"desired\": 4"),
+        "{step}"
+    );
     let hash = shown["plan_hash"].as_str().unwrap().to_owned();
     assert_eq!(hash.len(), 64);
 
@@ -60,7 +67,11 @@ async fn an_operator_plans_confirms_and_cancels_a_job_and_a_viewer_only_watches(
     let refused = app.call("/api/jobs/plan", SCALE_DEV, Some(&vera)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let refused = app
-        .call("/api/jobs/confirm", &format!("{SCALE_DEV}&plan_hash={hash}"), Some(&vera))
+        .call(
+            "/api/jobs/confirm",
+            &format!("{SCALE_DEV}&plan_hash={hash}"),
+            Some(&vera),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(jobs(&app).await.is_empty());
@@ -74,11 +85,19 @@ async fn an_operator_plans_confirms_and_cancels_a_job_and_a_viewer_only_watches(
         )
         .await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
-    assert!(forged.body.contains("live state changed"), "{}", forged.body);
+    assert!(
+        forged.body.contains("live state changed"),
+        "{}",
+        forged.body
+    );
     assert!(jobs(&app).await.is_empty());
 
     let confirmed = app
-        .call("/api/jobs/confirm", &format!("{SCALE_DEV}&plan_hash={hash}"), Some(&oscar))
+        .call(
+            "/api/jobs/confirm",
+            &format!("{SCALE_DEV}&plan_hash={hash}"),
+            Some(&oscar),
+        )
         .await;
     assert!(
         confirmed.status.is_success() || confirmed.status.is_redirection(),
@@ -96,10 +115,18 @@ async fn an_operator_plans_confirms_and_cancels_a_job_and_a_viewer_only_watches(
 
     // The same confirm replayed: refused, still one job.
     let replayed = app
-        .call("/api/jobs/confirm", &format!("{SCALE_DEV}&plan_hash={hash}"), Some(&oscar))
+        .call(
+            "/api/jobs/confirm",
+            &format!("{SCALE_DEV}&plan_hash={hash}"),
+            Some(&oscar),
+        )
         .await;
     assert_eq!(replayed.status, StatusCode::BAD_REQUEST);
-    assert!(replayed.body.contains("a plan runs once"), "{}", replayed.body);
+    assert!(
+        replayed.body.contains("a plan runs once"),
+        "{}",
+        replayed.body
+    );
     assert_eq!(jobs(&app).await.len(), 1);
 
     // Everyone sees the job; only operators get its buttons.
@@ -109,12 +136,23 @@ async fn an_operator_plans_confirms_and_cancels_a_job_and_a_viewer_only_watches(
     assert!(!list.body.contains("data-testid=\"new-job\""));
     let page = app.get(&format!("/jobs/{}", job.id), Some(&vera)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Scale backend-booking-api from 1 to 4"), "{}", page.body);
+    assert!(
+        page.body.contains("Scale backend-booking-api from 1 to 4"),
+        "{}",
+        page.body
+    );
     assert!(!page.body.contains("Cancel job"));
     let page = app.get(&format!("/jobs/{}", job.id), Some(&oscar)).await;
     assert!(page.body.contains("Cancel job"), "{}", page.body);
-    assert!(app.get("/jobs", Some(&oscar)).await.body.contains("data-testid=\"new-job\""));
-    assert_eq!(app.get("/jobs/424242", Some(&oscar)).await.status, StatusCode::NOT_FOUND);
+    assert!(app
+        .get("/jobs", Some(&oscar))
+        .await
+        .body
+        .contains("data-testid=\"new-job\""));
+    assert_eq!(
+        app.get("/jobs/424242", Some(&oscar)).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let cancelled = app
         .call("/api/jobs/cancel", &format!("id={}", job.id), Some(&oscar))
@@ -169,13 +207,21 @@ async fn a_production_deploy_waits_for_approval_and_bad_requests_create_nothing(
     );
     let hash = shown["plan_hash"].as_str().unwrap();
     let confirmed = app
-        .call("/api/jobs/confirm", &format!("{DEPLOY_PROD}&plan_hash={hash}"), Some(&oscar))
+        .call(
+            "/api/jobs/confirm",
+            &format!("{DEPLOY_PROD}&plan_hash={hash}"),
+            Some(&oscar),
+        )
         .await;
     assert!(!confirmed.status.is_client_error(), "{}", confirmed.body);
     let job = jobs(&app).await.remove(0);
     assert_eq!(job.state, JobState::AwaitingApproval);
     let page = app.get(&format!("/jobs/{}", job.id), Some(&oscar)).await;
-    assert!(page.body.contains("data-testid=\"approvals\""), "{}", page.body);
+    assert!(
+        page.body.contains("data-testid=\"approvals\""),
+        "{}",
+        page.body
+    );
 
     for (form, status, text) in [
         (

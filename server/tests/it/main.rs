@@ -17,6 +17,7 @@ mod cli;
 mod cost;
 mod health;
 mod jobs;
+mod jobs_crash;
 mod oidc_tokens;
 mod router;
 mod sso;

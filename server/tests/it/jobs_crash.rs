@@ -1,0 +1,326 @@
+//! The real `gantry` binary killed with SIGKILL at the worst moment of each
+//! step of a deploy — the step's AWS effect applied, its completion not yet
+//! recorded — then started again: the job finishes, and every effect exists
+//! exactly once (task-definition revisions counted in moto, the revision the
+//! service runs, each step's attempts).
+//!
+//! The moment is chosen with the binary's test hook (`testing` feature, never
+//! in a release build): `TESTING_GANTRY_PAUSE_AFTER_STEP` (not a `GANTRY_*` name: those are config) makes the
+//! worker log a marker and pause after applying a step; the test kills the
+//! process when the marker appears. A moto of the test's own reports the
+//! service's task running, so rollouts complete.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gantry_core::aws::testing::PrivateMoto;
+use gantry_core::aws::{ecs_change, AwsCallCounter, AwsClients};
+use gantry_core::jobs::testing::{pause_marker, PAUSE_AFTER_STEP_VAR};
+use serde_json::Value;
+
+const CLUSTER: &str = "backend-booking-dev";
+const SERVICE: &str = "backend-booking-api";
+
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn write_config(dir: &Path, port: u16, moto: &PrivateMoto) -> PathBuf {
+    let path = dir.join("gantry.toml");
+    let endpoint = moto.endpoint().as_str().trim_end_matches('/');
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[server]
+bind = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+
+[database]
+url = "sqlite://{db}"
+
+[auth.dev]
+enabled = true
+users = [{{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] }}]
+
+[aws]
+endpoint_url = "{endpoint}"
+stand_in_credentials = true
+
+[health]
+enabled = false
+
+[cost]
+enabled = false
+
+[jobs]
+workers = 1
+lease_secs = 5
+heartbeat_secs = 1
+poll_interval_ms = 100
+rollout_poll_secs = 1
+
+[[environments]]
+name = "dev"
+region = "us-east-1"
+account_id = "123456789012"
+cluster = "{CLUSTER}"
+services = [{{ name = "{SERVICE}", container = "django" }}]
+ssm_prefix = "/backend-booking/dev/"
+"#,
+            db = dir.join("gantry.db").display(),
+        ),
+    )
+    .expect("config");
+    path
+}
+
+/// Starts the binary; with `pause_after`, its worker pauses after applying
+/// that step (0-based) of a job.
+fn start(config: &Path, dir: &Path, pause_after: Option<usize>) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gantry"));
+    command
+        .args(["--config", config.to_str().expect("path"), "serve"])
+        .env("GANTRY_LOG__FILTER", "warn")
+        .env_remove(PAUSE_AFTER_STEP_VAR)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("server.log"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+        );
+    if let Some(step) = pause_after {
+        command.env(PAUSE_AFTER_STEP_VAR, (step + 1).to_string());
+    }
+    Server {
+        child: command.spawn().expect("start gantry"),
+    }
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Client {
+    fn new(port: u16) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+            base: format!("http://127.0.0.1:{port}"),
+            cookie: None,
+        }
+    }
+
+    async fn wait_ready(&self, server: &mut Server) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("gantry exited: {status}");
+            }
+            if let Ok(reply) = self.http.get(format!("{}/readyz", self.base)).send().await {
+                if reply.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "gantry not ready in 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn sign_in(&mut self) {
+        let reply = self
+            .http
+            .post(format!("{}/auth/dev", self.base))
+            .header("origin", &self.base)
+            .form(&[("subject", "oscar"), ("return_to", "/jobs")])
+            .send()
+            .await
+            .expect("sign in");
+        let cookie = reply
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("gantry_session=") && !v.starts_with("gantry_session=;"))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        self.cookie = Some(cookie.expect("a session cookie"));
+    }
+
+    async fn call(&self, function: &str, form: &[(&str, String)]) -> (u16, String) {
+        let reply = self
+            .http
+            .post(format!("{}/api/{function}", self.base))
+            .header("origin", &self.base)
+            .header("accept", "application/json")
+            .header("cookie", self.cookie.clone().unwrap_or_default())
+            .form(form)
+            .send()
+            .await
+            .expect("call");
+        let status = reply.status().as_u16();
+        let location = reply
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = reply.text().await.unwrap_or_default();
+        (status, location.unwrap_or(body))
+    }
+
+    async fn deploy(&self, image: &str) -> i64 {
+        let mut form = vec![
+            ("environment", "dev".to_owned()),
+            ("kind", "deploy".to_owned()),
+            ("service", SERVICE.to_owned()),
+            ("desired", String::new()),
+            ("image", image.to_owned()),
+            ("revision", String::new()),
+        ];
+        let (status, body) = self.call("jobs/plan", &form).await;
+        assert_eq!(status, 200, "{body}");
+        let plan: Value = serde_json::from_str(&body).expect("plan");
+        form.push((
+            "plan_hash",
+            plan["plan_hash"].as_str().expect("hash").to_owned(),
+        ));
+        let (status, body) = self.call("jobs/confirm", &form).await;
+        assert!(status < 400, "{status}: {body}");
+        body.trim_start_matches("/jobs/")
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("a job id in {body:?}"))
+    }
+
+    async fn job(&self, id: i64) -> Value {
+        let (status, body) = self
+            .call("jobs/get", &[("id", id.to_string()), ("after", "0".into())])
+            .await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("job")
+    }
+
+    /// Polls the job until `done` says so (30 s at most).
+    async fn until(&self, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let job = self.job(id).await;
+            if done(&job) {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id}: no {what} in 30 s: {job:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() {
+    let moto = PrivateMoto::start_with_running(Some(1));
+    let clients = AwsClients::new(moto.settings(), AwsCallCounter::new());
+    let ecs = clients
+        .for_environment(&gantry_core::aws::testing::demo_environment("dev"))
+        .await
+        .ecs;
+    let family = {
+        let running = ecs_change::service_state(&ecs, CLUSTER, SERVICE)
+            .await
+            .unwrap()
+            .expect("the demo service");
+        ecs_change::family_of(&running.task_definition).to_owned()
+    };
+    let dir = std::env::temp_dir().join(format!("gantry-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let config = write_config(&dir, port, &moto);
+    let mut client = Client::new(port);
+
+    // Steps: register the revision, point the service, wait for the rollout.
+    for step in 0..3 {
+        let revisions_before = ecs_change::revision_count(&ecs, &family).await.unwrap();
+        let mut server = start(&config, &dir, Some(step));
+        client.wait_ready(&mut server).await;
+        client.sign_in().await;
+        let image = format!("registry.example/booking:crash-{step}");
+        let id = client.deploy(&image).await;
+        let marker = pause_marker(step);
+        client
+            .until(id, "pause marker", |job| {
+                job["log"]
+                    .as_array()
+                    .is_some_and(|lines| lines.iter().any(|l| l["message"] == marker.as_str()))
+            })
+            .await;
+        // SIGKILL: no shutdown, no cleanup, the step applied and unrecorded.
+        server.child.kill().expect("kill -9");
+        server.child.wait().expect("reaped");
+        drop(server);
+
+        let mut server = start(&config, &dir, None);
+        client.wait_ready(&mut server).await;
+        let job = client
+            .until(id, "end", |job| {
+                !matches!(job["job"]["state"].as_str(), Some("queued" | "running"))
+            })
+            .await;
+        assert_eq!(job["job"]["state"], "succeeded", "step {step}: {job:#}");
+        let attempts: Vec<u64> = job["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["attempts"].as_u64().unwrap())
+            .collect();
+        let mut expected = vec![1, 1, 1];
+        expected[step] = 2;
+        assert_eq!(attempts, expected, "only the killed step ran again");
+        assert_eq!(
+            ecs_change::revision_count(&ecs, &family).await.unwrap(),
+            revisions_before + 1,
+            "killed in step {}: one revision registered",
+            step + 1
+        );
+        let running = ecs_change::service_state(&ecs, CLUSTER, SERVICE)
+            .await
+            .unwrap()
+            .unwrap()
+            .task_definition;
+        assert_eq!(
+            ecs_change::container_image(&ecs, &running, "django")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(image.as_str())
+        );
+        drop(server);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

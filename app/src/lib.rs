@@ -9,6 +9,7 @@ pub mod components;
 pub mod cost;
 pub mod environments;
 pub mod error;
+pub mod health;
 pub mod jobs;
 pub mod roadmap;
 pub mod routes;

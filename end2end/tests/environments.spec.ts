@@ -92,7 +92,7 @@ test.describe('environments and live health', () => {
     await expect(button).toBeVisible();
     if (!jsEnabled) return; // the answer is shown in place by the WebAssembly
     consoleErrors.allow(/429/);
-    const answered = page.waitForResponse((r) => r.url().endsWith('/api/environments/poll'));
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/health/poll'));
     await button.click();
     const response = await answered;
     // Another test may have asked within the last 10 s: then a 429 that says when.

@@ -2,12 +2,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::api::{get_environment, CheckHealthNow};
+use super::api::get_environment;
 use super::dto::EnvironmentView;
 use super::edit::{DeleteEnvironment, SaveEnvironment, SettingsForm};
-use super::health::LiveHealth;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
+use crate::health::panel::{CheckNow, LiveHealth};
 use crate::roadmap::dto::Money;
 
 #[component]
@@ -68,33 +68,6 @@ pub fn EnvironmentPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-/// "Check health now" (operators and admins): asks the poller for a poll;
-/// the live panel above shows the result at its next refresh.
-#[component]
-fn CheckNow() -> impl IntoView {
-    let action = ServerAction::<CheckHealthNow>::new();
-    let result = move || {
-        action.value().get().map(|r| match r {
-            Ok(message) => view! {
-                <p role="status" class="text-sm text-emerald-700" data-testid="check-now-result">{message}</p>
-            }
-            .into_any(),
-            Err(e) => view! {
-                <p role="alert" class="text-sm text-rose-700" data-testid="check-now-error">{e.to_string()}</p>
-            }
-            .into_any(),
-        })
-    };
-    view! {
-        <ActionForm action attr:class="no-print mt-3 flex flex-wrap items-center gap-3" attr:data-testid="check-now">
-            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium shadow-sm hover:bg-slate-50">
-                "Check health now"
-            </button>
-            {result}
-        </ActionForm>
     }
 }
 

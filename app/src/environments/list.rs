@@ -4,9 +4,9 @@ use leptos_meta::Title;
 use super::api::list_environments;
 use super::dto::EnvironmentView;
 use super::edit::{SaveEnvironment, SettingsForm};
-use super::health::{ago, schedule_refresh, HealthBadge};
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
+use crate::health::panel::{ago, schedule_refresh, HealthBadge};
 use crate::roadmap::dto::Money;
 
 #[component]

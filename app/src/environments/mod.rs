@@ -5,5 +5,4 @@ pub mod api;
 pub mod detail;
 pub mod dto;
 pub mod edit;
-pub mod health;
 pub mod list;

@@ -40,10 +40,10 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/auth/me".into(), String::new(), ok),
         (Method::POST, "/api/environments/list".into(), String::new(), ok),
         (Method::POST, "/api/environments/get".into(), "name=prod".into(), ok),
-        (Method::POST, "/api/environments/health".into(), "name=prod".into(), ok),
+        (Method::POST, "/api/health/environment".into(), "name=prod".into(), ok),
         (Method::POST, "/api/cost/review".into(), "month=2026-10".into(), ok),
         (Method::POST, "/api/cost/refresh".into(), String::new(), admins_refused),
-        (Method::POST, "/api/environments/poll".into(), String::new(), runners_refused),
+        (Method::POST, "/api/health/poll".into(), String::new(), runners_refused),
         (
             Method::POST,
             "/api/roadmap/module/update".into(),

@@ -38,12 +38,12 @@ async fn a_hundred_page_views_make_no_aws_call() {
             ("page", "/environments"),
             ("page", "/environments/prod"),
             ("api", "environments/list"),
-            ("api", "environments/health"),
+            ("api", "health/environment"),
         ] {
             let reply = if kind == "page" {
                 app.get(path, Some(&cookie)).await
             } else {
-                let form = if path.ends_with("health") {
+                let form = if path == "health/environment" {
                     "name=prod"
                 } else {
                     ""
@@ -112,7 +112,7 @@ async fn the_environment_page_shows_live_health_and_masks_secure_strings() {
     );
 
     let api = app
-        .call("/api/environments/health", "name=prod", Some(&cookie))
+        .call("/api/health/environment", "name=prod", Some(&cookie))
         .await;
     assert_eq!(api.status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&api.body).expect("json");
@@ -336,13 +336,11 @@ async fn check_now_polls_at_once_for_operators_and_is_rate_limited() {
     let calls_before = app.aws_calls.total();
 
     let viewer = app.sign_in("vera").await;
-    let refused = app.call("/api/environments/poll", "", Some(&viewer)).await;
+    let refused = app.call("/api/health/poll", "", Some(&viewer)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 
     let operator = app.sign_in("oscar").await;
-    let reply = app
-        .call("/api/environments/poll", "", Some(&operator))
-        .await;
+    let reply = app.call("/api/health/poll", "", Some(&operator)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(
         reply.body.contains("Health check started"),
@@ -356,9 +354,7 @@ async fn check_now_polls_at_once_for_operators_and_is_rate_limited() {
     assert!(app.aws_calls.total() > calls_before, "it read AWS");
 
     // A second request at once: 429 with Retry-After, and no extra poll.
-    let again = app
-        .call("/api/environments/poll", "", Some(&operator))
-        .await;
+    let again = app.call("/api/health/poll", "", Some(&operator)).await;
     assert_eq!(
         again.status,
         StatusCode::TOO_MANY_REQUESTS,

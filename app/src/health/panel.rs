@@ -1,10 +1,11 @@
 //! Live health on the environment pages: read from the poller's latest stored
 //! snapshot (never from AWS), refetched while the page is open, every figure
-//! with the time it was last read.
+//! with the time it was last read; "Check health now"; and the badge and age
+//! the environments overview shares.
 
 use leptos::prelude::*;
 
-use super::api::environment_health;
+use super::api::{environment_health, CheckHealthNow};
 use super::dto::{
     AlarmsView, DatabaseView, EnvironmentHealthView, HealthBadgeView, ParameterView, ProbeView,
     ReadingView, ServiceHealthView, SnapshotView, TargetsView,
@@ -84,6 +85,33 @@ pub fn LiveHealth(name: Signal<String>) -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// "Check health now" (operators and admins): asks the poller for a poll;
+/// the live panel above shows the result at its next refresh.
+#[component]
+pub fn CheckNow() -> impl IntoView {
+    let action = ServerAction::<CheckHealthNow>::new();
+    let result = move || {
+        action.value().get().map(|r| match r {
+            Ok(message) => view! {
+                <p role="status" class="text-sm text-emerald-700" data-testid="check-now-result">{message}</p>
+            }
+            .into_any(),
+            Err(e) => view! {
+                <p role="alert" class="text-sm text-rose-700" data-testid="check-now-error">{e.to_string()}</p>
+            }
+            .into_any(),
+        })
+    };
+    view! {
+        <ActionForm action attr:class="no-print mt-3 flex flex-wrap items-center gap-3" attr:data-testid="check-now">
+            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium shadow-sm hover:bg-slate-50">
+                "Check health now"
+            </button>
+            {result}
+        </ActionForm>
     }
 }
 

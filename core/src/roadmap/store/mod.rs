@@ -1,0 +1,162 @@
+//! Roadmap storage: load the whole roadmap, apply an import in one transaction
+//! (recording every change in each module's history), read a module's history.
+//!
+//! - `read.rs`: the roadmap, one module and the next free position, from
+//!   their tables.
+//! - `write.rs`: modules, their statuses, history rows and the document-level
+//!   parts written inside a caller's transaction.
+//! - `diff.rs`: a module's fields as history text, and the differences
+//!   between two versions of it.
+
+mod diff;
+mod read;
+mod write;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+pub use diff::priority_text;
+pub(crate) use diff::{diff, retired};
+pub(crate) use read::{load_module_with, next_position};
+pub(crate) use write::{create, write_change};
+
+use super::model::{Module, ModuleSlug, Roadmap};
+use crate::audit::{self, NewAuditEntry};
+use crate::db::Db;
+use crate::error::CoreResult;
+use crate::shared::Actor;
+use read::load_with;
+use write::{now, replace_document, update_module};
+
+/// One recorded change of a module: who changed which field, from what to what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    /// Where the change came from: "import: infrastructure-status.md", "ui".
+    pub source: String,
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub created: Vec<ModuleSlug>,
+    /// Modules with at least one changed field, and the fields.
+    pub updated: Vec<(ModuleSlug, Vec<String>)>,
+    /// Modules that are no longer in the document: now retired everywhere.
+    pub retired: Vec<ModuleSlug>,
+    pub unchanged: usize,
+}
+
+impl ImportReport {
+    pub fn is_noop(&self) -> bool {
+        self.created.is_empty() && self.updated.is_empty() && self.retired.is_empty()
+    }
+}
+
+pub async fn is_empty(db: &Db) -> CoreResult<bool> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM roadmap_modules")
+        .fetch_one(db.pool())
+        .await?;
+    Ok(row.try_get::<i64, _>("n")? == 0)
+}
+
+pub async fn load(db: &Db) -> CoreResult<Roadmap> {
+    let mut conn = db.pool().acquire().await?;
+    load_with(&mut conn).await
+}
+
+pub async fn history(db: &Db, slug: &ModuleSlug) -> CoreResult<Vec<HistoryEntry>> {
+    let rows = sqlx::query(
+        "SELECT at, actor, source, field, from_value, to_value FROM roadmap_history \
+         WHERE module_slug = $1 ORDER BY id DESC",
+    )
+    .bind(slug.as_str())
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                at: r.try_get("at")?,
+                actor: r.try_get("actor")?,
+                source: r.try_get("source")?,
+                field: r.try_get("field")?,
+                from: r.try_get("from_value")?,
+                to: r.try_get("to_value")?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces the roadmap with `incoming` in one transaction: new modules are
+/// created, changed ones updated field by field (each change in the module's
+/// history), modules absent from `incoming` retired. Next steps, costs and the
+/// document's prose are replaced. Applying the same roadmap twice changes nothing.
+pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResult<ImportReport> {
+    let (actor, source) = (who.name.as_str(), who.source.as_str());
+    let mut tx = db.pool().begin().await?;
+    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let current = load_with(&mut tx).await?;
+    let now = now();
+    let mut report = ImportReport::default();
+
+    let existing: HashMap<&ModuleSlug, &Module> =
+        current.modules.iter().map(|m| (&m.slug, m)).collect();
+    for module in &incoming.modules {
+        match existing.get(&module.slug) {
+            None => {
+                create(&mut tx, module, actor, source).await?;
+                report.created.push(module.slug.clone());
+            }
+            Some(old) => {
+                let changes = diff(old, module);
+                if !changes.is_empty() {
+                    write_change(&mut tx, module, &changes, actor, source).await?;
+                    report.updated.push((
+                        module.slug.clone(),
+                        changes.into_iter().map(|c| c.0).collect(),
+                    ));
+                } else {
+                    if old.position != module.position {
+                        update_module(&mut tx, module, &now).await?;
+                    }
+                    report.unchanged += 1;
+                }
+            }
+        }
+    }
+
+    let incoming_slugs: Vec<&ModuleSlug> = incoming.modules.iter().map(|m| &m.slug).collect();
+    for old in current
+        .modules
+        .iter()
+        .filter(|m| !incoming_slugs.contains(&&m.slug))
+    {
+        let retired = retired(old);
+        let changes = diff(old, &retired);
+        if !changes.is_empty() {
+            write_change(&mut tx, &retired, &changes, actor, source).await?;
+            report.retired.push(old.slug.clone());
+        }
+    }
+
+    replace_document(&mut tx, incoming).await?;
+    let mut entry = NewAuditEntry::new(actor, "roadmap.import", "roadmap");
+    entry.role = who.role.clone();
+    entry.request_id = who.request_id.clone();
+    entry.after = Some(serde_json::json!({
+        "source": source,
+        "created": report.created,
+        "updated": report.updated.iter().map(|(slug, fields)| serde_json::json!({ "module": slug, "fields": fields })).collect::<Vec<_>>(),
+        "retired": report.retired,
+        "unchanged": report.unchanged,
+    }));
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
+    Ok(report)
+}

@@ -1,0 +1,251 @@
+//! Writing the roadmap inside a caller's transaction: modules and their
+//! statuses, one history row per changed field, and the document-level parts
+//! (prose, environments, next steps, costs).
+
+use chrono::{SecondsFormat, Utc};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use crate::error::{CoreError, CoreResult};
+use crate::roadmap::model::{Module, ModuleSlug, Phase, Roadmap};
+
+/// Writes a changed module and one history row per changed field.
+pub(crate) async fn write_change(
+    conn: &mut AnyConnection,
+    module: &Module,
+    changes: &[(String, Option<String>, Option<String>)],
+    actor: &str,
+    source: &str,
+) -> CoreResult<()> {
+    let now = now();
+    update_module(conn, module, &now).await?;
+    for (field, from, to) in changes {
+        record(
+            conn,
+            &module.slug,
+            &now,
+            actor,
+            source,
+            field,
+            from.as_deref(),
+            to.as_deref(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a new module with its "created" history row.
+pub(crate) async fn create(
+    conn: &mut AnyConnection,
+    module: &Module,
+    actor: &str,
+    source: &str,
+) -> CoreResult<()> {
+    let now = now();
+    insert_module(conn, module, &now).await?;
+    record(
+        conn,
+        &module.slug,
+        &now,
+        actor,
+        source,
+        "created",
+        None,
+        Some(&module.name),
+    )
+    .await
+}
+
+pub(super) fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[expect(clippy::too_many_arguments, reason = "one history row's columns")]
+async fn record(
+    conn: &mut AnyConnection,
+    slug: &ModuleSlug,
+    at: &str,
+    actor: &str,
+    source: &str,
+    field: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> CoreResult<()> {
+    sqlx::query(
+        "INSERT INTO roadmap_history (module_slug, at, actor, source, field, from_value, to_value) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(slug.as_str())
+    .bind(at)
+    .bind(actor)
+    .bind(source)
+    .bind(field)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn to_json<T: Serialize>(value: &T) -> CoreResult<String> {
+    serde_json::to_string(value).map_err(|e| CoreError::Corrupt(e.to_string()))
+}
+
+async fn insert_module(conn: &mut AnyConnection, m: &Module, now: &str) -> CoreResult<()> {
+    sqlx::query(
+        "INSERT INTO roadmap_modules (slug, name, section, grp, position, path, path_note, purpose, \
+         features, priority, status_note, current_note, config_lang, config_body, phase, owner, \
+         target_date, notes, dependencies, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+    )
+    .bind(m.slug.as_str())
+    .bind(&m.name)
+    .bind(m.section.as_str())
+    .bind(m.group.as_deref())
+    .bind(i64::from(m.position))
+    .bind(m.path.as_deref())
+    .bind(m.path_note.as_deref())
+    .bind(m.purpose.as_deref())
+    .bind(to_json(&m.features)?)
+    .bind(to_json(&m.priority)?)
+    .bind(m.status_note.as_deref())
+    .bind(m.current_note.as_deref())
+    .bind(m.config.as_ref().map(|c| c.lang.clone()))
+    .bind(m.config.as_ref().map(|c| c.body.clone()))
+    .bind(m.phase.map(Phase::as_str))
+    .bind(m.owner.as_deref())
+    .bind(m.target_date.as_deref())
+    .bind(m.notes.as_deref())
+    .bind(to_json(&m.dependencies)?)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    write_statuses(conn, m).await
+}
+
+pub(super) async fn update_module(
+    conn: &mut AnyConnection,
+    m: &Module,
+    now: &str,
+) -> CoreResult<()> {
+    sqlx::query(
+        "UPDATE roadmap_modules SET name = $2, section = $3, grp = $4, position = $5, path = $6, \
+         path_note = $7, purpose = $8, features = $9, priority = $10, status_note = $11, \
+         current_note = $12, config_lang = $13, config_body = $14, phase = $15, owner = $16, \
+         target_date = $17, notes = $18, dependencies = $19, updated_at = $20 WHERE slug = $1",
+    )
+    .bind(m.slug.as_str())
+    .bind(&m.name)
+    .bind(m.section.as_str())
+    .bind(m.group.as_deref())
+    .bind(i64::from(m.position))
+    .bind(m.path.as_deref())
+    .bind(m.path_note.as_deref())
+    .bind(m.purpose.as_deref())
+    .bind(to_json(&m.features)?)
+    .bind(to_json(&m.priority)?)
+    .bind(m.status_note.as_deref())
+    .bind(m.current_note.as_deref())
+    .bind(m.config.as_ref().map(|c| c.lang.clone()))
+    .bind(m.config.as_ref().map(|c| c.body.clone()))
+    .bind(m.phase.map(Phase::as_str))
+    .bind(m.owner.as_deref())
+    .bind(m.target_date.as_deref())
+    .bind(m.notes.as_deref())
+    .bind(to_json(&m.dependencies)?)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM roadmap_module_statuses WHERE module_slug = $1")
+        .bind(m.slug.as_str())
+        .execute(&mut *conn)
+        .await?;
+    write_statuses(conn, m).await
+}
+
+async fn write_statuses(conn: &mut AnyConnection, m: &Module) -> CoreResult<()> {
+    for (env, status) in &m.statuses {
+        sqlx::query(
+            "INSERT INTO roadmap_module_statuses (module_slug, environment, status) VALUES ($1, $2, $3)",
+        )
+        .bind(m.slug.as_str())
+        .bind(env.as_str())
+        .bind(status.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the document-level parts: prose, environments, next steps, costs.
+pub(super) async fn replace_document(
+    conn: &mut AnyConnection,
+    roadmap: &Roadmap,
+) -> CoreResult<()> {
+    for (key, value) in [
+        ("document", to_json(&roadmap.meta)?),
+        ("environments", to_json(&roadmap.environments)?),
+    ] {
+        sqlx::query(
+            "INSERT INTO roadmap_meta (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("DELETE FROM roadmap_next_steps")
+        .execute(&mut *conn)
+        .await?;
+    for (position, step) in roadmap.next_steps.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO roadmap_next_steps (phase, position, text, completed, module_slug) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(step.phase.as_str())
+        .bind(position as i64)
+        .bind(&step.text)
+        .bind(i64::from(step.completed))
+        .bind(step.module.as_ref().map(ModuleSlug::as_str))
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("DELETE FROM roadmap_cost_items")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM roadmap_cost_sections")
+        .execute(&mut *conn)
+        .await?;
+    for (position, section) in roadmap.costs.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO roadmap_cost_sections (environment, position, title, projected, \
+             total_low_cents, total_high_cents) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(section.environment.as_str())
+        .bind(position as i64)
+        .bind(&section.title)
+        .bind(i64::from(section.projected))
+        .bind(section.stated_total.map(|t| t.low_cents))
+        .bind(section.stated_total.map(|t| t.high_cents))
+        .execute(&mut *conn)
+        .await?;
+        for (item_position, item) in section.items.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO roadmap_cost_items (environment, position, component, qualifier, \
+                 low_cents, high_cents, module_slug) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(section.environment.as_str())
+            .bind(item_position as i64)
+            .bind(&item.component)
+            .bind(item.qualifier.as_deref())
+            .bind(item.monthly.low_cents)
+            .bind(item.monthly.high_cents)
+            .bind(item.module.as_ref().map(ModuleSlug::as_str))
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}

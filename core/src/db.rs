@@ -268,6 +268,16 @@ pub mod testing {
     /// Panics with instructions when `TEST_POSTGRES_URL` is not set: the storage
     /// tests must run on both backends, never silently on one.
     pub async fn postgres() -> Db {
+        let (name, url) = postgres_database().await;
+        Db::connect(&DbOptions::new(url))
+            .await
+            .expect("postgres test database")
+            .with_audit(audit_settings(&name))
+    }
+
+    /// A brand-new, empty PostgreSQL database: its name and URL (for tests
+    /// that start `gantry` processes on it).
+    pub async fn postgres_database() -> (String, String) {
         sqlx::any::install_default_drivers();
         let admin_url = std::env::var("TEST_POSTGRES_URL").expect(
             "TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL",
@@ -283,10 +293,7 @@ pub mod testing {
         admin.close().await.expect("close admin connection");
         let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL is a URL");
         url.set_path(&name);
-        Db::connect(&DbOptions::new(url.to_string()))
-            .await
-            .expect("postgres test database")
-            .with_audit(audit_settings(&name))
+        (name, url.to_string())
     }
 }
 

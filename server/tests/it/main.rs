@@ -18,6 +18,7 @@ mod cost;
 mod health;
 mod jobs;
 mod jobs_crash;
+mod jobs_replicas;
 mod oidc_tokens;
 mod router;
 mod sso;

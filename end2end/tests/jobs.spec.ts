@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+
+import { test, expect, signIn } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const SERVICE = 'backend-booking-api';
+
+/** Previews the plan `query` describes on /jobs/new, confirms it, and returns the new job's id. */
+async function confirmPlan(page: Page, query: string, button: string): Promise<number> {
+  await page.goto(`/jobs/new?${query}&preview=1`);
+  const plan = page.locator('[data-testid="plan"]');
+  await expect(plan).toBeVisible();
+  await expect(plan.locator('[data-testid="plan-hash"]')).toHaveText(/^[0-9a-f]{64}$/);
+  await plan.getByRole('button', { name: button }).click();
+  await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  return Number(new URL(page.url()).pathname.split('/').pop());
+}
+
+/** Waits until the job page shows `state`: by itself when hydrated, through the Refresh link without JavaScript. */
+async function waitForState(page: Page, state: string, jsEnabled: boolean): Promise<void> {
+  const badge = page.locator(`header [data-state="${state}"]`);
+  if (jsEnabled) {
+    await expect(badge, 'the page follows the job live').toBeVisible({ timeout: 20_000 });
+    return;
+  }
+  for (let i = 0; i < 40; i++) {
+    if ((await badge.count()) > 0) return;
+    await page.waitForTimeout(500);
+    await page.locator('[data-testid="refresh"]').click();
+  }
+  await expect(badge).toBeVisible();
+}
+
+test.describe('jobs', () => {
+  test('a viewer sees the jobs but no button to start or stop one', async ({ page }) => {
+    await signIn(page, 'vera', '/jobs');
+    await expect(page.locator('h1')).toHaveText('Jobs');
+    await expect(page.locator('[data-testid="jobs-table"]')).toBeVisible();
+    await expect(page.locator('[data-testid="new-job"]')).toHaveCount(0);
+    const first = page.locator('[data-testid="jobs-table"] tbody tr a[href^="/jobs/"]').first();
+    if ((await first.count()) > 0) {
+      await first.click();
+      await expect(page.locator('[data-testid="job-steps"]')).toBeVisible();
+      await expect(page.locator('[data-testid="cancel-job"]')).toHaveCount(0);
+      await expect(page.locator('[data-testid="retry-job"]')).toHaveCount(0);
+    }
+  });
+
+  test('an operator scales dev and watches the job finish, then scales it back', async ({ page, jsEnabled }) => {
+    await signIn(page, 'oscar', '/jobs');
+    await expect(page.locator('[data-testid="new-job"]')).toBeVisible();
+    const up = await confirmPlan(page, `environment=dev&kind=scale&service=${SERVICE}&desired=2`, 'Confirm and run');
+    await waitForState(page, 'succeeded', jsEnabled);
+    await expect(page.locator('[data-testid="job-steps"] li[data-step="1"]')).toHaveAttribute('data-state', 'succeeded');
+    await expect(page.locator('[data-testid="job-log"]')).toContainText('job succeeded');
+
+    const down = await confirmPlan(page, `environment=dev&kind=scale&service=${SERVICE}&desired=1`, 'Confirm and run');
+    expect(down).toBeGreaterThan(up);
+    await waitForState(page, 'succeeded', jsEnabled);
+
+    await page.goto('/jobs?environment=dev&kind=scale');
+    await expect(page.locator(`tr[data-job="${up}"] [data-state="succeeded"]`)).toBeVisible();
+    await expect(page.locator(`tr[data-job="${down}"] [data-state="succeeded"]`)).toBeVisible();
+  });
+
+  test('a production deploy waits for approval and can be cancelled', async ({ page }) => {
+    await signIn(page, 'oscar', '/jobs/new');
+    // A tag of this run's own: the same plan cannot be confirmed twice while its job is open.
+    const image = `registry.example.com/booking:e2e-${randomBytes(4).toString('hex')}`;
+    const id = await confirmPlan(
+      page,
+      `environment=prod&kind=deploy&service=${SERVICE}&image=${encodeURIComponent(image)}`,
+      'Request approval',
+    );
+    await expect(page.locator('header [data-state="awaiting_approval"]')).toBeVisible();
+    await expect(page.locator('[data-testid="approvals"]')).toBeVisible();
+    await expect(page.locator('[data-testid="job-steps"] li')).toHaveCount(4);
+    await page.locator('[data-testid="cancel-job"] button').click();
+    await page.goto(`/jobs/${id}`);
+    await expect(page.locator('header [data-state="cancelled"]')).toBeVisible();
+    await expect(page.locator('[data-testid="job-reason"]')).toContainText('cancelled by Oscar Operator');
+  });
+
+  test('bad input is refused with its reason and creates no job', async ({ page }) => {
+    await signIn(page, 'oscar', '/jobs/new');
+    await page.goto(`/jobs/new?environment=dev&kind=deploy&service=${SERVICE}&image=booking&preview=1`);
+    await expect(page.locator('[role="alert"]')).toContainText('needs a tag');
+    await expect(page.locator('[data-testid="plan"]')).toHaveCount(0);
+  });
+});

@@ -54,7 +54,7 @@ pub fn JobStateBadge(state: String) -> impl IntoView {
 /// Steps done out of all, as a bar with its numbers.
 #[component]
 pub fn Progress(done: usize, steps: usize) -> impl IntoView {
-    let pct = if steps == 0 { 0 } else { done * 100 / steps };
+    let pct = (done * 100).checked_div(steps).unwrap_or(0);
     view! {
         <div class="flex items-center gap-2">
             <div

@@ -8,6 +8,7 @@ use super::edit::{DeleteEnvironment, SaveEnvironment, SettingsForm};
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::health::panel::{CheckNow, LiveHealth};
+use crate::jobs::panel::EnvironmentJobs;
 use crate::roadmap::dto::Money;
 
 #[component]
@@ -58,6 +59,7 @@ pub fn EnvironmentPage() -> impl IntoView {
                             <PageHeader title=env.name.clone() subtitle />
                             <LiveHealth name />
                             {can_run_jobs.then(|| view! { <CheckNow /> })}
+                            <EnvironmentJobs name can_run_jobs />
                             <h2 class="mt-8 mb-3 text-lg font-semibold">"Settings"</h2>
                             <Settings env />
                             {editor}

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::dto::{JobListView, JobTargetView, JobView, PlanView};
+use super::dto::{EnvironmentJobsView, JobListView, JobTargetView, JobView, PlanView};
 use crate::error::AppError;
 
 /// One page of jobs, newest first. Empty strings mean "no filter".
@@ -26,6 +26,20 @@ pub async fn list_jobs(
     Ok(JobListView {
         jobs: page.jobs.iter().map(convert::summary).collect(),
         next_before: page.next_before_id.map(|id| id.0),
+    })
+}
+
+/// An environment's lock holder and newest jobs (its page's jobs panel).
+#[server(prefix = "/api", endpoint = "jobs/environment")]
+pub async fn environment_jobs(name: String) -> Result<EnvironmentJobsView, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
+    let services = crate::services()?;
+    let name = gantry_core::shared::EnvName::parse(&name)
+        .map_err(|_| AppError::not_found(format!("environment {name:?}")))?;
+    let jobs = gantry_core::jobs::service::environment_jobs(&services.db, &name).await?;
+    Ok(EnvironmentJobsView {
+        lock_holder: jobs.lock_holder.as_ref().map(convert::summary),
+        recent: jobs.recent.iter().map(convert::summary).collect(),
     })
 }
 

@@ -105,3 +105,11 @@ pub struct JobTargetView {
     pub production: bool,
     pub services: Vec<String>,
 }
+
+/// An environment's jobs, on its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentJobsView {
+    /// The running (or stuck) job that holds the environment's lock.
+    pub lock_holder: Option<JobSummaryView>,
+    pub recent: Vec<JobSummaryView>,
+}

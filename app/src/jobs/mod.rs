@@ -7,6 +7,7 @@ pub mod detail;
 pub mod dto;
 pub mod list;
 pub mod new;
+pub mod panel;
 
 use leptos::prelude::*;
 

@@ -162,3 +162,30 @@ pub async fn view(db: &Db, id: JobId, after_seq: i64) -> JobsResult<JobView> {
         lock_holder,
     })
 }
+
+/// What an environment's page shows of its jobs: the one holding its lock
+/// (running or stuck) and the newest ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentJobs {
+    pub lock_holder: Option<Job>,
+    pub recent: Vec<Job>,
+}
+
+/// Jobs an environment page lists.
+pub const RECENT_JOBS: u32 = 5;
+
+/// The lock holder and the [`RECENT_JOBS`] newest jobs of `environment`.
+pub async fn environment_jobs(db: &Db, environment: &EnvName) -> JobsResult<EnvironmentJobs> {
+    let lock_holder = store::lock_holder(db, environment).await?;
+    let filter = JobFilter {
+        environment: Some(environment.clone()),
+        ..JobFilter::default()
+    };
+    let recent = store::list(db, &filter, &JobPageRequest::first(RECENT_JOBS))
+        .await?
+        .jobs;
+    Ok(EnvironmentJobs {
+        lock_holder,
+        recent,
+    })
+}

@@ -89,6 +89,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             ok,
         ),
         (Method::POST, "/api/jobs/targets".into(), String::new(), runners),
+        (Method::POST, "/api/jobs/environment".into(), "name=dev".into(), ok),
         (Method::POST, "/api/jobs/plan".into(), job_form.into(), runners_invalid),
         (
             Method::POST,

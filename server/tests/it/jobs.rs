@@ -272,3 +272,37 @@ async fn audit_ok(app: &TestApp) -> bool {
         .unwrap()
         .is_ok()
 }
+
+#[tokio::test]
+async fn the_environment_page_shows_who_holds_its_lock() {
+    let app = TestApp::with_config(&config()).await;
+    let now = gantry_core::clock::testing::clock().now();
+    let job = store::enqueue(
+        &app.services.db,
+        &gantry_core::jobs::testing::new_job("dev", 2),
+        now,
+    )
+    .await
+    .unwrap();
+    let claimed = store::claim(
+        &app.services.db,
+        "test-worker",
+        std::time::Duration::from_secs(60),
+        now,
+    )
+    .await
+    .unwrap()
+    .expect("the job is claimed");
+    assert_eq!(claimed.job.id, job.id);
+    let vera = app.sign_in("vera").await;
+    let page = app.get("/environments/dev", Some(&vera)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Locked by"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("job #{} (deploy)", job.id)),
+        "{}",
+        page.body
+    );
+    let other = app.get("/environments/prod", Some(&vera)).await;
+    assert!(other.body.contains("No job holds this environment"));
+}

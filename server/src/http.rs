@@ -143,6 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route("/roadmap/export.md", get(routes::roadmap::export_markdown))
         .route("/audit/{file}", get(routes::audit::export))
         .route("/cost/export/{file}", get(routes::cost::export))
+        .route("/jobs/{id}/events", get(routes::jobs::events))
         .merge(auth::routes::router())
         .leptos_routes_with_context(&state, routes, leptos_context(&state), {
             let options = state.leptos_options.clone();

@@ -1,19 +1,18 @@
 //! `/jobs/:id`: a job's progress, its plan (each step's before → after), its
-//! log, and cancel / retry for operators. Refreshes itself every 2 s while
-//! the job can still change (hydrated); without JavaScript, the Refresh link.
-//! The state shown is always the database's.
+//! log, and cancel / retry for operators. Hydrated, it follows the job's
+//! server-sent events (`/jobs/{id}/events`): log lines appear as they are
+//! written and the page reads the job again when its state or step changes;
+//! without JavaScript, the Refresh link. The state shown is always the
+//! database's, never the stream's.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{get_job, CancelJob, RetryJob};
-use super::dto::{JobView, StepView};
+use super::dto::{JobView, LogLineView, StepView};
 use super::{JobStateBadge, Progress};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
-
-/// Milliseconds between two reads of a job that can still change.
-const LIVE_REFRESH_MS: u64 = 2000;
 
 #[component]
 pub fn JobPage() -> impl IntoView {
@@ -21,10 +20,11 @@ pub fn JobPage() -> impl IntoView {
     let query = use_query_map();
     let cancel = ServerAction::<CancelJob>::new();
     let retry = ServerAction::<RetryJob>::new();
+    let id = Memo::new(move |_| params.get().get("id").and_then(|id| id.parse::<i64>().ok()));
     let job = Resource::new(
         move || {
             (
-                params.get().get("id").and_then(|id| id.parse::<i64>().ok()),
+                id.get(),
                 query.get().get("after").and_then(|a| a.parse::<i64>().ok()),
                 cancel.version().get(),
                 retry.version().get(),
@@ -32,16 +32,14 @@ pub fn JobPage() -> impl IntoView {
         },
         |(id, after, _, _)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
     );
+    // Lines that arrived as events since the page was read.
+    let live = RwSignal::new(Vec::<LogLineView>::new());
+    follow_events(id, job, live);
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match job.await {
-                    Ok(view) => {
-                        if !view.job.is_final() {
-                            refresh_in(move || job.refetch(), LIVE_REFRESH_MS);
-                        }
-                        view! { <JobDetail view cancel retry /> }.into_any()
-                    }
+                    Ok(view) => view! { <JobDetail view cancel retry live /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -49,23 +47,67 @@ pub fn JobPage() -> impl IntoView {
     }
 }
 
-/// Calls `refetch` once after `millis` unless the view is gone by then. Only
-/// in the browser; the server renders once.
-fn refresh_in(refetch: impl FnOnce() + 'static, millis: u64) {
-    #[cfg(feature = "hydrate")]
-    if let Ok(handle) = set_timeout_with_handle(refetch, std::time::Duration::from_millis(millis)) {
-        on_cleanup(move || handle.clear());
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (refetch, millis);
+type JobResource = Resource<Result<JobView, crate::error::AppError>>;
+
+/// In the browser: follows `/jobs/{id}/events` (server-sent events; the
+/// browser reconnects by itself with `Last-Event-ID`). Log lines are
+/// appended to `live`; a change of state or step reads the job again, so the
+/// page always shows the database's state. The server renders once.
+#[cfg(feature = "hydrate")]
+fn follow_events(id: Memo<Option<i64>>, job: JobResource, live: RwSignal<Vec<LogLineView>>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    type Listener = Closure<dyn FnMut(web_sys::MessageEvent)>;
+
+    Effect::new(move |_| {
+        let Some(id) = id.get() else {
+            return;
+        };
+        live.set(Vec::new());
+        let Ok(source) = web_sys::EventSource::new(&format!("/jobs/{id}/events")) else {
+            return;
+        };
+        let on_log = Listener::new(move |event: web_sys::MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            if let Ok(line) = serde_json::from_str::<LogLineView>(&text) {
+                live.update(|lines| {
+                    if lines.last().is_none_or(|last| last.seq < line.seq) {
+                        lines.push(line);
+                    }
+                });
+            }
+        });
+        let on_state = Listener::new(move |_: web_sys::MessageEvent| job.refetch());
+        let closer = source.clone();
+        let on_end = Listener::new(move |_: web_sys::MessageEvent| {
+            closer.close();
+            job.refetch();
+        });
+        for (name, listener) in [("log", &on_log), ("state", &on_state), ("end", &on_end)] {
+            let _ =
+                source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        }
+        // The listeners live as long as the page; the stream is closed when
+        // it goes.
+        let held = send_wrapper::SendWrapper::new((source, on_log, on_state, on_end));
+        on_cleanup(move || held.0.close());
+    });
 }
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_events(_id: Memo<Option<i64>>, _job: JobResource, _live: RwSignal<Vec<LogLineView>>) {}
 
 #[component]
 fn JobDetail(
     view: JobView,
     cancel: ServerAction<CancelJob>,
     retry: ServerAction<RetryJob>,
+    live: RwSignal<Vec<LogLineView>>,
 ) -> impl IntoView {
+    let last_read = view.log.last().map_or(0, |l| l.seq);
     let job = view.job.clone();
     let id = job.id;
     let awaiting_approval = job.state == "awaiting_approval";
@@ -132,25 +174,33 @@ fn JobDetail(
         <section aria-labelledby="log-heading">
             <h2 id="log-heading" class="mb-2 text-lg font-semibold">"Log"</h2>
             <ol data-testid="job-log" class="overflow-x-auto rounded-lg border border-slate-200 bg-slate-900 p-3 font-mono text-xs text-slate-100">
-                {view
-                    .log
-                    .into_iter()
-                    .map(|line| view! {
-                        <li data-seq=line.seq data-level=line.level.clone()>
-                            <span class="text-slate-300">{line.at}</span>
-                            " "
-                            <span class="uppercase">{line.level.clone()}</span>
-                            {line.step.map(|s| format!(" [step {s}]"))}
-                            " "
-                            {line.message}
-                        </li>
-                    })
-                    .collect_view()}
+                {view.log.into_iter().map(|line| view! { <LogLine line /> }).collect_view()}
+                {move || {
+                    live.get()
+                        .into_iter()
+                        .filter(|line| line.seq > last_read)
+                        .map(|line| view! { <LogLine line /> })
+                        .collect_view()
+                }}
             </ol>
             {view.next_after.map(|after| view! {
                 <p class="mt-2 text-sm"><a href=format!("/jobs/{id}?after={after}") class="text-indigo-700 underline">"Later log lines →"</a></p>
             })}
         </section>
+    }
+}
+
+#[component]
+fn LogLine(line: LogLineView) -> impl IntoView {
+    view! {
+        <li data-seq=line.seq data-level=line.level.clone()>
+            <span class="text-slate-300">{line.at}</span>
+            " "
+            <span class="uppercase">{line.level.clone()}</span>
+            {line.step.map(|s| format!(" [step {s}]"))}
+            " "
+            {line.message}
+        </li>
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod cost;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
 pub mod readyz;
 pub mod roadmap;

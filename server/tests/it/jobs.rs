@@ -306,3 +306,110 @@ async fn the_environment_page_shows_who_holds_its_lock() {
     let other = app.get("/environments/prod", Some(&vera)).await;
     assert!(other.body.contains("No job holds this environment"));
 }
+
+/// The `id:` of every `log` event in an SSE body, in order.
+fn log_event_ids(body: &str) -> Vec<i64> {
+    body.split("\n\n")
+        .filter(|event| event.lines().any(|l| l == "event: log"))
+        .filter_map(|event| {
+            event
+                .lines()
+                .find_map(|l| l.strip_prefix("id: "))
+                .and_then(|id| id.parse().ok())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn job_events_stream_the_log_and_resume_after_last_event_id() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+
+    let app = TestApp::with_config(&config()).await;
+    let db = &app.services.db;
+    let now = gantry_core::clock::testing::clock().now();
+    let job = store::enqueue(db, &gantry_core::jobs::testing::new_job("dev", 1), now)
+        .await
+        .unwrap();
+    let claimed = store::claim(db, "test-worker", std::time::Duration::from_secs(60), now)
+        .await
+        .unwrap()
+        .unwrap();
+    store::start_step(db, &claimed.lease, 0, now).await.unwrap();
+    for i in 0..5 {
+        store::append_log(
+            db,
+            &claimed.lease,
+            store::LogLevel::Info,
+            Some(0),
+            &format!("working {i}"),
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    store::finish_step(db, &claimed.lease, 0, None, now)
+        .await
+        .unwrap();
+    store::finish_job(db, &claimed.lease, JobState::Succeeded, None, now)
+        .await
+        .unwrap();
+    let all = store::logs(db, job.id, 0, 1000).await.unwrap().lines;
+    let seqs: Vec<i64> = all.iter().map(|l| l.seq).collect();
+    assert!(seqs.len() >= 7, "{seqs:?}");
+
+    let vera = app.sign_in("vera").await;
+    let events = |last: Option<&str>| {
+        let mut request = Request::get(format!("/jobs/{}/events", job.id))
+            .header(header::ACCEPT, "text/event-stream")
+            .header(header::COOKIE, vera.clone());
+        if let Some(last) = last {
+            request = request.header("last-event-id", last);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let full = app.send(events(None)).await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert!(full.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    assert_eq!(log_event_ids(&full.body), seqs, "{}", full.body);
+    assert!(full.body.contains("event: state"));
+    assert!(full.body.contains("\"state\":\"succeeded\""));
+    assert!(
+        full.body.contains("event: end\ndata: succeeded"),
+        "{}",
+        full.body
+    );
+
+    // A reconnect names the last line it got: only the later ones come.
+    let resumed = app.send(events(Some(&seqs[3].to_string()))).await;
+    assert_eq!(resumed.status, StatusCode::OK);
+    assert_eq!(
+        log_event_ids(&resumed.body),
+        seqs[4..].to_vec(),
+        "{}",
+        resumed.body
+    );
+    let through_query = app
+        .get(
+            &format!("/jobs/{}/events?after={}", job.id, seqs[5]),
+            Some(&vera),
+        )
+        .await;
+    assert_eq!(log_event_ids(&through_query.body), seqs[6..].to_vec());
+
+    assert_eq!(
+        app.send(events(Some("not-a-number"))).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get("/jobs/424242/events", Some(&vera)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/jobs/x/events", Some(&vera)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}

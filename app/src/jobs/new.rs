@@ -12,10 +12,11 @@ use super::api::{job_targets, plan_job, ConfirmJob};
 use super::dto::{JobTargetView, PlanView};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
-const KINDS: [(&str, &str); 3] = [
+const KINDS: [(&str, &str); 4] = [
     ("deploy", "Deploy an image"),
     ("scale", "Scale a service"),
     ("rollback", "Roll back to a revision"),
+    ("teardown", "Tear down the environment"),
 ];
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";

@@ -274,3 +274,63 @@ pub async fn revision_count(client: &aws_sdk_ecs::Client, family: &str) -> Resul
     }
     Ok(count)
 }
+
+/// Deletes `service` (scaled to 0 first by the caller: ECS refuses a
+/// service that still asks for tasks) unless ECS no longer has it.
+pub async fn ensure_service_deleted(
+    client: &aws_sdk_ecs::Client,
+    cluster: &str,
+    service: &str,
+) -> Result<WriteOutcome, AwsError> {
+    if service_state(client, cluster, service).await?.is_none() {
+        return Ok(WriteOutcome::Unchanged);
+    }
+    client
+        .delete_service()
+        .cluster(cluster)
+        .service(service)
+        .send()
+        .await?;
+    Ok(WriteOutcome::Written)
+}
+
+/// The ACTIVE revisions of `family` (ARNs, oldest first).
+pub async fn active_revisions(
+    client: &aws_sdk_ecs::Client,
+    family: &str,
+) -> Result<Vec<String>, AwsError> {
+    let mut pages = client
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .into_paginator()
+        .send();
+    let mut arns = Vec::new();
+    while let Some(page) = pages.next().await {
+        arns.extend(
+            page?
+                .task_definition_arns()
+                .iter()
+                .filter(|arn| family_of(arn) == family)
+                .cloned(),
+        );
+    }
+    Ok(arns)
+}
+
+/// Deregisters `task_definition` unless it is INACTIVE already.
+pub async fn ensure_deregistered(
+    client: &aws_sdk_ecs::Client,
+    task_definition: &str,
+) -> Result<WriteOutcome, AwsError> {
+    let (td, _) = describe_tagged(client, task_definition).await?;
+    if td.status().map(|s| s.as_str()) == Some("INACTIVE") {
+        return Ok(WriteOutcome::Unchanged);
+    }
+    client
+        .deregister_task_definition()
+        .task_definition(task_definition)
+        .send()
+        .await?;
+    Ok(WriteOutcome::Written)
+}

@@ -479,3 +479,75 @@ async fn production_changes_wait_for_approval_and_bad_input_makes_no_job() {
     .unwrap();
     assert_eq!(page.jobs.len(), 1);
 }
+
+#[tokio::test]
+async fn a_teardown_removes_the_service_its_revisions_and_parameters_once() {
+    use gantry_core::aws::ssm;
+    use gantry_core::health::snapshot::ParameterKind;
+    use secrecy::SecretString;
+
+    let s = setup(moto_settings(), None, false).await;
+    let aws = s.aws().await;
+    let prefix = s.env.ssm_prefix.to_string();
+    for (name, kind) in [
+        ("DATABASE_URL", ParameterKind::SecureString),
+        ("LOG_LEVEL", ParameterKind::String),
+    ] {
+        ssm::ensure_value(
+            &aws.ssm,
+            &format!("{prefix}{name}"),
+            kind,
+            &SecretString::from("value-1"),
+        )
+        .await
+        .unwrap();
+    }
+    let planned = service::plan(&s.db, &s.handle, s.env.name.as_str(), &s.form("teardown"))
+        .await
+        .unwrap();
+    let actions: Vec<_> = planned
+        .plan
+        .steps
+        .iter()
+        .map(|p| p.action.as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "ecs.scale",
+            "ecs.delete_service",
+            "ecs.deregister_revisions",
+            "ssm.delete_parameters"
+        ]
+    );
+    // Parameter names, never values, are in the plan.
+    let plan_text = serde_json::to_string(&planned.plan).unwrap();
+    assert!(plan_text.contains("DATABASE_URL"));
+    assert!(!plan_text.contains("value-1"), "{plan_text}");
+
+    let id = s.request(&s.form("teardown")).await;
+    let stop = s.worker(None);
+    let detail = s.finished(id).await;
+    stop.cancel();
+    assert_eq!(detail.job.state, JobState::Succeeded, "{detail:#?}");
+    assert!(
+        ecs_change::service_state(&aws.ecs, &s.env.cluster, &s.env.services[0].name)
+            .await
+            .unwrap()
+            .is_none(),
+        "the service is gone"
+    );
+    assert!(ecs_change::active_revisions(&aws.ecs, &s.family)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(ssm::parameters_under(&aws.ssm, &prefix)
+        .await
+        .unwrap()
+        .is_empty());
+    // Nothing is left: a second tear-down has nothing to plan.
+    match service::plan(&s.db, &s.handle, s.env.name.as_str(), &s.form("teardown")).await {
+        Err(JobsError::Validation(m)) => assert!(m.contains("nothing in AWS"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -9,11 +9,14 @@
 //! - [`deploy`]: a new image (register, point, wait, health check) and a
 //!   roll back to an earlier revision, both rolling back by themselves when
 //!   the rollout or the health check fails.
+//! - [`teardown`]: an environment's services, revisions and parameters
+//!   removed.
 //! - [`request`]: what a person asks for, per kind, and its plan.
 
 pub mod deploy;
 pub mod request;
 pub mod scale;
+pub mod teardown;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,6 +96,9 @@ impl AwsRunner {
             deploy::HEALTH => {
                 deploy::health_check(ctx, &aws, &env, step, &self.http, self.poll).await
             }
+            teardown::DELETE_SERVICE => teardown::delete_service(&aws, &env, step).await,
+            teardown::DEREGISTER => teardown::deregister(ctx, &aws, step).await,
+            teardown::DELETE_PARAMETERS => teardown::delete_parameters(ctx, &aws, step).await,
             other => Err(StepError::Fatal(format!("unknown step action {other:?}"))),
         }
     }

@@ -37,12 +37,18 @@ pub enum JobRequest {
     Scale(ScaleRequest),
     Deploy(DeployRequest),
     Rollback(RollbackRequest),
+    /// Everything the environment has in AWS (services, revisions,
+    /// parameters).
+    Teardown,
 }
 
 impl JobRequest {
     /// Parses `form` for `env`, naming the first field to fix.
     pub fn parse(form: &JobForm, env: &Environment) -> JobsResult<Self> {
         let kind = JobKind::parse(form.kind.trim())?;
+        if kind == JobKind::Teardown {
+            return Ok(JobRequest::Teardown);
+        }
         let service = form.service.trim();
         let service = if service.is_empty() && env.services.len() == 1 {
             env.services[0].name.clone()
@@ -86,11 +92,10 @@ impl JobRequest {
                 service,
                 revision: form.revision.trim().to_owned(),
             })),
-            JobKind::Provision | JobKind::Configure | JobKind::Teardown => {
-                Err(JobsError::Validation(format!(
-                    "{kind} jobs cannot be requested yet: scale, deploy and rollback can"
-                )))
-            }
+            JobKind::Provision | JobKind::Configure => Err(JobsError::Validation(format!(
+                "{kind} jobs cannot be requested yet: deploy, scale, rollback and teardown can"
+            ))),
+            JobKind::Teardown => Ok(JobRequest::Teardown),
         }
     }
 
@@ -99,6 +104,7 @@ impl JobRequest {
             JobRequest::Scale(_) => JobKind::Scale,
             JobRequest::Deploy(_) => JobKind::Deploy,
             JobRequest::Rollback(_) => JobKind::Rollback,
+            JobRequest::Teardown => JobKind::Teardown,
         }
     }
 
@@ -113,6 +119,7 @@ impl JobRequest {
             JobRequest::Scale(r) => scale::plan(aws, env, r).await,
             JobRequest::Deploy(r) => deploy::plan(aws, env, r).await,
             JobRequest::Rollback(r) => deploy::plan_rollback(aws, env, r).await,
+            JobRequest::Teardown => super::teardown::plan(aws, env).await,
         }
     }
 }
@@ -202,6 +209,10 @@ mod tests {
         f.service = String::new();
         assert!(refusal(&f).contains("choose a service"), "{}", refusal(&f));
         assert!(refusal(&form("explode")).contains("unknown job kind"));
-        assert!(refusal(&form("teardown")).contains("cannot be requested yet"));
+        assert!(refusal(&form("configure")).contains("cannot be requested yet"));
+        assert_eq!(
+            JobRequest::parse(&form("teardown"), &env()).ok(),
+            Some(JobRequest::Teardown)
+        );
     }
 }

@@ -258,9 +258,14 @@ pub fn start_jobs(
         tasks.push(notify::listen_postgres(
             url,
             handle.notifier.clone(),
-            shutdown,
+            shutdown.clone(),
         ));
     }
+    tasks.push(spawn_preview_reaper(
+        services.clone(),
+        handle.clone(),
+        shutdown,
+    ));
     tracing::info!(workers = config.jobs.workers, "job workers started");
     (
         JobsState {
@@ -270,6 +275,31 @@ pub fn start_jobs(
         },
         tasks,
     )
+}
+
+/// Every minute, queues the tear-down of environments whose time-to-live
+/// ran out (`jobs::service::reap_expired`); a failed sweep is logged and
+/// tried again at the next.
+fn spawn_preview_reaper(
+    services: Services,
+    handle: gantry_core::jobs::service::JobsHandle,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let now = services.clock.now();
+            if let Err(e) =
+                gantry_core::jobs::service::reap_expired(&services.db, &handle, now).await
+            {
+                tracing::warn!(error = %e, "the preview time-to-live sweep failed");
+            }
+        }
+    })
 }
 
 /// What `/metrics` reads.

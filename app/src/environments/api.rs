@@ -34,6 +34,32 @@ pub async fn get_environment(name: String) -> Result<EnvironmentView, AppError> 
     Ok(convert::view(&env, services.clock.now()))
 }
 
+/// Lets a preview environment live longer (operators and admins): its
+/// time-to-live grows by `hours`, up to 720 hours after its creation.
+#[server(prefix = "/api", endpoint = "environments/extend")]
+pub async fn extend_environment_ttl(name: String, hours: String) -> Result<String, AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    let hours: u32 = hours
+        .trim()
+        .parse()
+        .map_err(|_| AppError::invalid(format!("hours must be a whole number, not {hours:?}")))?;
+    let env = gantry_core::environments::service::extend_ttl(
+        &services.db,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::RunJobs),
+        &convert::name(&name)?,
+        hours,
+        services.clock.now(),
+    )
+    .await?;
+    Ok(convert::view(&env, services.clock.now())
+        .expires_at
+        .map_or_else(
+            || "Extended.".to_owned(),
+            |at| format!("Extended: expires {at}."),
+        ))
+}
+
 /// Conversions to the environment pages' wire types; `name` and `ts` are
 /// shared with the health server functions.
 #[cfg(feature = "ssr")]

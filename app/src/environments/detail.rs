@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::api::get_environment;
+use super::api::{get_environment, ExtendEnvironmentTtl};
 use super::dto::EnvironmentView;
 use super::edit::{DeleteEnvironment, SaveEnvironment, SettingsForm};
 use crate::components::layout::MeResource;
@@ -15,14 +15,16 @@ use crate::roadmap::dto::Money;
 pub fn EnvironmentPage() -> impl IntoView {
     let params = use_params_map();
     let save = ServerAction::<SaveEnvironment>::new();
+    let extend = ServerAction::<ExtendEnvironmentTtl>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("name").unwrap_or_default(),
                 save.version().get(),
+                extend.version().get(),
             )
         },
-        |(name, _)| get_environment(name),
+        |(name, _, _)| get_environment(name),
     );
     let me = use_context::<MeResource>();
     let name = Signal::derive(move || params.read().get("name").unwrap_or_default());
@@ -59,6 +61,7 @@ pub fn EnvironmentPage() -> impl IntoView {
                             <PageHeader title=env.name.clone() subtitle />
                             <LiveHealth name />
                             {can_run_jobs.then(|| view! { <CheckNow /> })}
+                            {(can_run_jobs && env.ttl_hours.is_some()).then(|| view! { <ExtendTtl name=env.name.clone() action=extend /> })}
                             <EnvironmentJobs name can_run_jobs />
                             <h2 class="mt-8 mb-3 text-lg font-semibold">"Settings"</h2>
                             <Settings env />
@@ -166,5 +169,28 @@ fn Settings(env: EnvironmentView) -> impl IntoView {
                 </table>
             </section>
         </div>
+    }
+}
+
+/// "Extend by N hours" for an environment with a time-to-live.
+#[component]
+fn ExtendTtl(name: String, action: ServerAction<ExtendEnvironmentTtl>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="ttl-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <h2 id="ttl-heading" class="font-semibold">"Time-to-live"</h2>
+            <p class="mt-1 text-sm text-slate-700">"When it runs out, Gantry queues the environment's tear-down by itself."</p>
+            <ActionForm action attr:data-testid="extend-ttl" attr:class="mt-2 flex items-end gap-2">
+                <input type="hidden" name="name" value=name />
+                <label class="text-sm">
+                    "Extend by (hours)"
+                    <input name="hours" type="number" min="1" max="720" value="24" class="mt-1 block w-28 rounded-md border border-slate-300 px-2 py-1 text-sm" />
+                </label>
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">"Extend"</button>
+            </ActionForm>
+            {move || action.value().get().map(|result| match result {
+                Ok(text) => view! { <p role="status" class="mt-2 text-sm text-emerald-800">{text}</p> }.into_any(),
+                Err(e) => view! { <p role="alert" class="mt-2 text-sm text-rose-800">{e.to_string()}</p> }.into_any(),
+            })}
+        </section>
     }
 }

@@ -99,6 +99,53 @@ async fn save_with(
     Ok(env)
 }
 
+/// Lets an environment with a time-to-live (a preview) live `hours` longer:
+/// its `ttl_hours` grows, up to [`MAX_HOURS`](super::model::MAX_HOURS) after
+/// its creation. Audited as `environment.ttl_extended` (before/after: the
+/// TTL and the expiry). An environment without a TTL, an extension of 0 or
+/// more than the maximum is refused and changes nothing.
+#[tracing::instrument(skip_all, fields(actor = %actor.name, environment = %name))]
+pub async fn extend_ttl(
+    db: &Db,
+    actor: &Actor,
+    name: &EnvName,
+    hours: u32,
+    now: DateTime<Utc>,
+) -> CoreResult<Environment> {
+    use super::model::MAX_HOURS;
+    if hours == 0 || hours > MAX_HOURS {
+        return Err(CoreError::Invalid(format!(
+            "extend by 1 to {MAX_HOURS} hours, not {hours}"
+        )));
+    }
+    let mut tx = db.pool().begin().await?;
+    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut env = store::get_with(&mut tx, name)
+        .await?
+        .ok_or_else(|| not_found(name))?;
+    let Some(ttl) = env.ttl_hours else {
+        return Err(CoreError::Invalid(format!(
+            "environment {name} has no time-to-live to extend"
+        )));
+    };
+    let wanted = ttl.saturating_add(hours);
+    if wanted > MAX_HOURS {
+        return Err(CoreError::Invalid(format!(
+            "environment {name} would live {wanted} hours; at most {MAX_HOURS} hours after its creation are allowed"
+        )));
+    }
+    let before = json!({ "ttl_hours": ttl, "expires_at": env.expires_at() });
+    env.ttl_hours = Some(wanted);
+    env.updated_at = now;
+    let mut entry = audit_entry(actor, "environment.ttl_extended", &env.name);
+    entry.before = Some(before);
+    entry.after = Some(json!({ "ttl_hours": wanted, "expires_at": env.expires_at() }));
+    store::upsert(&mut tx, &env).await?;
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
+    Ok(env)
+}
+
 /// Deletes a non-production environment (audited as `environment.delete`,
 /// before: its settings) and returns what it was. Production environments are
 /// never deleted from Gantry.

@@ -189,3 +189,68 @@ pub async fn environment_jobs(db: &Db, environment: &EnvName) -> JobsResult<Envi
         recent,
     })
 }
+
+/// Who the jobs Gantry queues by itself are requested by.
+pub const TTL_ACTOR: &str = "gantry (preview TTL)";
+
+/// Queues a tear-down of every environment whose time-to-live ran out at
+/// `now` and that has had no tear-down job yet (one automatic tear-down per
+/// expired environment; a failed one waits for a person's retry). Several
+/// replicas may run this at once: the second enqueue of the same plan is
+/// refused by the database and skipped here. Returns the jobs queued.
+#[tracing::instrument(skip_all)]
+pub async fn reap_expired(
+    db: &Db,
+    handle: &JobsHandle,
+    now: DateTime<Utc>,
+) -> JobsResult<Vec<JobId>> {
+    let mut queued = Vec::new();
+    for env in crate::environments::service::expired_previews(db, now).await? {
+        let filter = JobFilter {
+            environment: Some(env.name.clone()),
+            kind: Some(JobKind::Teardown),
+            ..JobFilter::default()
+        };
+        if !store::list(db, &filter, &JobPageRequest::first(1))
+            .await?
+            .jobs
+            .is_empty()
+        {
+            continue;
+        }
+        let aws = handle.clients.for_environment(&env).await;
+        let plan = match super::kinds::teardown::plan(&aws, &env).await {
+            Ok(plan) => plan,
+            Err(JobsError::Validation(reason)) => {
+                tracing::debug!(environment = %env.name, %reason, "expired environment: nothing to tear down");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(environment = %env.name, error = %e, "expired environment: planning its tear-down failed; retried at the next sweep");
+                continue;
+            }
+        };
+        let new = NewJob {
+            environment: env.name.clone(),
+            kind: JobKind::Teardown,
+            requested_by: Actor {
+                name: TTL_ACTOR.to_owned(),
+                role: None,
+                request_id: None,
+                source: "ttl".to_owned(),
+            },
+            params: serde_json::to_value(JobRequest::Teardown).unwrap_or_default(),
+            plan,
+            production: env.production,
+        };
+        match super::submit(db, &handle.notifier, &new, now).await {
+            Ok(job) => {
+                tracing::info!(environment = %env.name, job = %job.id, "time-to-live ran out: tear-down queued");
+                queued.push(job.id);
+            }
+            Err(JobsError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(queued)
+}

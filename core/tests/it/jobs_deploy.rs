@@ -551,3 +551,77 @@ async fn a_teardown_removes_the_service_its_revisions_and_parameters_once() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_expired_preview_is_torn_down_by_itself_once_and_its_ttl_can_be_extended() {
+    let s = setup(moto_settings(), None, false).await;
+    let operator = gantry_core::jobs::testing::operator();
+    // A preview environment over the same fresh cluster, with a one-hour TTL.
+    let mut input = s.env.to_input();
+    input.name = unique("preview-ttl");
+    input.ttl_hours = Some(1);
+    let preview = gantry_core::environments::service::save(&s.db, &operator, input)
+        .await
+        .unwrap();
+    let created = preview.created_at;
+
+    // A person extends it: 1 + 24 hours.
+    let extended = gantry_core::environments::service::extend_ttl(
+        &s.db,
+        &operator,
+        &preview.name,
+        24,
+        created,
+    )
+    .await
+    .unwrap();
+    assert_eq!(extended.ttl_hours, Some(25));
+    for (name, hours, text) in [
+        (&preview.name, 0, "1 to 720"),
+        (&preview.name, 700, "at most 720 hours"),
+        (&s.env.name, 24, "no time-to-live"),
+    ] {
+        match gantry_core::environments::service::extend_ttl(&s.db, &operator, name, hours, created)
+            .await
+        {
+            Err(gantry_core::CoreError::Invalid(m)) => assert!(m.contains(text), "{m}"),
+            other => panic!("{hours}: {other:?}"),
+        }
+    }
+
+    // Before its expiry nothing is queued; after it, one tear-down, once.
+    let before = created + chrono::Duration::hours(24);
+    assert!(service::reap_expired(&s.db, &s.handle, before)
+        .await
+        .unwrap()
+        .is_empty());
+    let after = created + chrono::Duration::hours(26);
+    let queued = service::reap_expired(&s.db, &s.handle, after)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert!(service::reap_expired(&s.db, &s.handle, after)
+        .await
+        .unwrap()
+        .is_empty());
+    let job = store::get(&s.db, queued[0]).await.unwrap().job;
+    assert_eq!(job.kind, JobKind::Teardown);
+    assert_eq!(job.environment, preview.name);
+    assert_eq!(job.requested_by, service::TTL_ACTOR);
+
+    let stop = s.worker(None);
+    let detail = s.finished(queued[0]).await;
+    stop.cancel();
+    assert_eq!(detail.job.state, JobState::Succeeded, "{detail:#?}");
+    let aws = s.aws().await;
+    assert!(
+        ecs_change::service_state(&aws.ecs, &s.env.cluster, &s.env.services[0].name)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(service::reap_expired(&s.db, &s.handle, after)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -90,6 +90,13 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         ),
         (Method::POST, "/api/jobs/targets".into(), String::new(), runners),
         (Method::POST, "/api/jobs/environment".into(), "name=dev".into(), ok),
+        // dev has no time-to-live: authorized, then refused for that.
+        (
+            Method::POST,
+            "/api/environments/extend".into(),
+            "name=dev&hours=24".into(),
+            runners_invalid,
+        ),
         (Method::POST, "/api/jobs/plan".into(), job_form.into(), runners_invalid),
         (
             Method::POST,

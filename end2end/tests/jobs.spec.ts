@@ -74,7 +74,8 @@ test.describe('jobs', () => {
     );
     await expect(page.locator('header [data-state="awaiting_approval"]')).toBeVisible();
     await expect(page.locator('[data-testid="approvals"]')).toBeVisible();
-    await expect(page.locator('[data-testid="job-steps"] li')).toHaveCount(4);
+    await expect(page.locator('[data-testid="job-steps"] li[data-step="1"]')).toContainText('Register a revision');
+    await expect(page.locator('[data-testid="job-steps"] li[data-step="1"]')).toHaveAttribute('data-state', 'pending');
     await page.locator('[data-testid="cancel-job"] button').click();
     await page.goto(`/jobs/${id}`);
     await expect(page.locator('header [data-state="cancelled"]')).toBeVisible();

@@ -1,10 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{audit_page, AuditPageView};
-use crate::components::page::{ErrorPanel, Loading, PageHeader};
+use crate::components::page::{ErrorPanel, FilterForm, Loading, PageHeader};
 
 const FILTERS: [(&str, &str, &str); 5] = [
     ("actor", "Actor", "Ada Admin <ada>"),
@@ -54,27 +53,7 @@ pub fn AuditPage() -> impl IntoView {
                 <a rel="external" data-testid="export-jsonl" href=move || format!("/audit/export.jsonl?{}", export_query()) class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium shadow-sm hover:bg-slate-50">"JSON Lines"</a>
             </div>
         </PageHeader>
-        <Form method="GET" action="" attr:class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-3 lg:grid-cols-6">
-            {FILTERS
-                .into_iter()
-                .map(|(key, label, placeholder)| {
-                    view! {
-                        <label class="text-sm">
-                            {label}
-                            <input
-                                name=key
-                                placeholder=placeholder
-                                value=move || query.get().get(key).unwrap_or_default()
-                                class="mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm"
-                            />
-                        </label>
-                    }
-                })
-                .collect_view()}
-            <div class="flex items-end">
-                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">"Filter"</button>
-            </div>
-        </Form>
+        <FilterForm filters=&FILTERS grid="sm:grid-cols-3 lg:grid-cols-6" />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {

@@ -65,3 +65,37 @@ pub fn percent(value: &str) -> String {
     }
     out
 }
+
+/// A list page's filters: a GET form of text inputs (`name`, label,
+/// placeholder), each filled from the current query, and a Filter button.
+#[component]
+pub fn FilterForm(
+    filters: &'static [(&'static str, &'static str, &'static str)],
+    /// The form's grid (how many filters a row).
+    grid: &'static str,
+) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    view! {
+        <leptos_router::components::Form method="GET" action="" attr:class=format!("mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm {grid}")>
+            {filters
+                .iter()
+                .map(|&(key, label, placeholder)| {
+                    view! {
+                        <label class="text-sm">
+                            {label}
+                            <input
+                                name=key
+                                placeholder=placeholder
+                                value=move || query.get().get(key).unwrap_or_default()
+                                class="mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm"
+                            />
+                        </label>
+                    }
+                })
+                .collect_view()}
+            <div class="flex items-end">
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">"Filter"</button>
+            </div>
+        </leptos_router::components::Form>
+    }
+}

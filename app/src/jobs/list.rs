@@ -2,13 +2,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use super::api::list_jobs;
 use super::dto::JobListView;
 use super::{JobStateBadge, Progress};
-use crate::components::page::{ErrorPanel, Loading, PageHeader};
+use crate::components::page::{ErrorPanel, FilterForm, Loading, PageHeader};
 
 const FILTERS: [(&str, &str, &str); 4] = [
     ("environment", "Environment", "dev"),
@@ -60,27 +60,7 @@ pub fn JobsPage() -> impl IntoView {
                 })}
             </Suspense>
         </PageHeader>
-        <Form method="GET" action="" attr:class="mb-4 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-3 lg:grid-cols-5">
-            {FILTERS
-                .into_iter()
-                .map(|(key, label, placeholder)| {
-                    view! {
-                        <label class="text-sm">
-                            {label}
-                            <input
-                                name=key
-                                placeholder=placeholder
-                                value=move || query.get().get(key).unwrap_or_default()
-                                class="mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm"
-                            />
-                        </label>
-                    }
-                })
-                .collect_view()}
-            <div class="flex items-end">
-                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">"Filter"</button>
-            </div>
-        </Form>
+        <FilterForm filters=&FILTERS grid="sm:grid-cols-3 lg:grid-cols-5" />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match data.await {

@@ -366,3 +366,76 @@ fn dev_sign_in_on_a_public_or_https_url_stops_with_one_line() {
     let out = check();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn jobs_are_listed_shown_and_cancelled_from_the_command_line() {
+    let dir = temp_dir("jobs");
+    let empty = gantry(&dir, &["jobs", "list"]);
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    assert_eq!(stdout(&empty).trim(), "no jobs");
+
+    // A job queued as the server would (same database file).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let id = rt.block_on(async {
+        let db = gantry_core::Db::connect(&gantry_core::db::DbOptions::new(format!(
+            "sqlite://{}/gantry.db",
+            dir.display()
+        )))
+        .await
+        .unwrap();
+        let job = gantry_core::jobs::store::enqueue(
+            &db,
+            &gantry_core::jobs::testing::new_job("dev", 2),
+            gantry_core::clock::testing::clock().now(),
+        )
+        .await
+        .unwrap();
+        db.close().await;
+        job.id
+    });
+
+    let list = gantry(&dir, &["jobs", "list", "--environment", "dev"]);
+    assert!(stdout(&list).contains("queued"), "{}", stdout(&list));
+    assert!(stdout(&list).contains(&id.to_string()));
+    let show = gantry(&dir, &["jobs", "show", &id.to_string()]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    assert!(
+        stdout(&show).contains("1. [pending] step-1"),
+        "{}",
+        stdout(&show)
+    );
+    assert!(
+        stdout(&show).contains("before {\"value\":0}"),
+        "{}",
+        stdout(&show)
+    );
+    let cancel = gantry(&dir, &["jobs", "cancel", &id.to_string()]);
+    assert!(cancel.status.success(), "{}", stderr(&cancel));
+    assert!(stdout(&cancel).contains("Cancelled"), "{}", stdout(&cancel));
+    let cancelled = gantry(&dir, &["jobs", "list", "--state", "cancelled"]);
+    assert!(
+        stdout(&cancelled).contains("cancelled by cli:"),
+        "{}",
+        stdout(&cancelled)
+    );
+
+    let again = gantry(&dir, &["jobs", "cancel", &id.to_string()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("cannot become cancelled"),
+        "{}",
+        stderr(&again)
+    );
+    let missing = gantry(&dir, &["jobs", "show", "999"]);
+    assert!(
+        stderr(&missing).contains("job 999 not found"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad = gantry(&dir, &["jobs", "list", "--state", "exploded"]);
+    assert!(
+        stderr(&bad).contains("unknown job state"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -10,9 +10,8 @@
 //! process when the marker appears. A moto of the test's own reports the
 //! service's task running, so rollouts complete.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gantry_core::aws::testing::PrivateMoto;
@@ -20,26 +19,10 @@ use gantry_core::aws::{ecs_change, AwsCallCounter, AwsClients};
 use gantry_core::jobs::testing::{pause_marker, PAUSE_AFTER_STEP_VAR};
 use serde_json::Value;
 
+use crate::common::process::{free_port, wait_ready, GantryProcess};
+
 const CLUSTER: &str = "backend-booking-dev";
 const SERVICE: &str = "backend-booking-api";
-
-struct Server {
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 fn write_config(dir: &Path, port: u16, moto: &PrivateMoto) -> PathBuf {
     let path = dir.join("gantry.toml");
@@ -93,7 +76,7 @@ ssm_prefix = "/backend-booking/dev/"
 
 /// Starts the binary; with `pause_after`, its worker pauses after applying
 /// that step (0-based) of a job.
-fn start(config: &Path, dir: &Path, pause_after: Option<usize>) -> Server {
+fn start(config: &Path, dir: &Path, pause_after: Option<usize>) -> GantryProcess {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gantry"));
     command
         .args(["--config", config.to_str().expect("path"), "serve"])
@@ -112,9 +95,7 @@ fn start(config: &Path, dir: &Path, pause_after: Option<usize>) -> Server {
     if let Some(step) = pause_after {
         command.env(PAUSE_AFTER_STEP_VAR, (step + 1).to_string());
     }
-    Server {
-        child: command.spawn().expect("start gantry"),
-    }
+    GantryProcess(command.spawn().expect("start gantry"))
 }
 
 struct Client {
@@ -133,22 +114,6 @@ impl Client {
                 .expect("client"),
             base: format!("http://127.0.0.1:{port}"),
             cookie: None,
-        }
-    }
-
-    async fn wait_ready(&self, server: &mut Server) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("gantry exited: {status}");
-            }
-            if let Ok(reply) = self.http.get(format!("{}/readyz", self.base)).send().await {
-                if reply.status().is_success() {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "gantry not ready in 30 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -268,7 +233,7 @@ async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() 
     for step in 0..3 {
         let revisions_before = ecs_change::revision_count(&ecs, &family).await.unwrap();
         let mut server = start(&config, &dir, Some(step));
-        client.wait_ready(&mut server).await;
+        wait_ready(port, &mut server).await;
         client.sign_in().await;
         let image = format!("registry.example/booking:crash-{step}");
         let id = client.deploy(&image).await;
@@ -281,12 +246,12 @@ async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() 
             })
             .await;
         // SIGKILL: no shutdown, no cleanup, the step applied and unrecorded.
-        server.child.kill().expect("kill -9");
-        server.child.wait().expect("reaped");
+        server.0.kill().expect("kill -9");
+        server.0.wait().expect("reaped");
         drop(server);
 
         let mut server = start(&config, &dir, None);
-        client.wait_ready(&mut server).await;
+        wait_ready(port, &mut server).await;
         let job = client
             .until(id, "end", |job| {
                 !matches!(job["job"]["state"].as_str(), Some("queued" | "running"))

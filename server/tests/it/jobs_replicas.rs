@@ -11,8 +11,7 @@
 //! audit chain, appended to by the three processes at once, must verify.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, NetworkMode};
@@ -29,26 +28,12 @@ use gantry_core::Db;
 use secrecy::SecretString;
 use serde_json::json;
 
+use crate::common::process::{free_port, wait_ready, GantryProcess};
+
 const AUDIT_KEY: &str = "replicas-test-audit-key-0123456789abcdef";
 const ENVIRONMENTS: usize = 5;
 const JOBS_PER_ENVIRONMENT: i32 = 10;
 const REPLICAS: usize = 3;
-
-struct Replica(Child);
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 fn config(dir: &std::path::Path, port: u16, database: &str, moto: &PrivateMoto) -> String {
     let mut text = format!(
@@ -95,27 +80,6 @@ poll_interval_ms = 500
     let path = dir.join(format!("gantry-{port}.toml"));
     std::fs::write(&path, text).expect("config");
     path.to_string_lossy().into_owned()
-}
-
-async fn wait_ready(port: u16, replica: &mut Replica) {
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Some(status)) = replica.0.try_wait() {
-            panic!("replica on {port} exited: {status}");
-        }
-        if let Ok(reply) = http
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-        {
-            if reply.status().is_success() {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "replica on {port} not ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn chain_step(service: &str, from: i32) -> Plan {
@@ -181,7 +145,7 @@ async fn three_replicas_run_fifty_jobs_each_once_one_at_a_time_per_environment()
     for _ in 0..REPLICAS {
         let port = free_port();
         let path = config(&dir, port, &url, &moto);
-        let mut replica = Replica(
+        let mut replica = GantryProcess(
             Command::new(env!("CARGO_BIN_EXE_gantry"))
                 .args(["--config", &path, "serve"])
                 .env("GANTRY_LOG__FILTER", "warn")

@@ -6,6 +6,8 @@
     reason = "the integration tests and benches/cost_page.rs each use a different part"
 )]
 
+pub mod process;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;

@@ -82,9 +82,12 @@ test.describe('jobs', () => {
     await expect(page.locator('[data-testid="job-reason"]')).toContainText('cancelled by Oscar Operator');
   });
 
-  test('bad input is refused with its reason and creates no job', async ({ page }) => {
+  test('bad input is refused with its reason and creates no job', async ({ page, consoleErrors }) => {
+    // The refused plan answers the page with 400, which the browser logs.
+    consoleErrors.allow(/status of 400/);
     await signIn(page, 'oscar', '/jobs/new');
-    await page.goto(`/jobs/new?environment=dev&kind=deploy&service=${SERVICE}&image=booking&preview=1`);
+    const response = await page.goto(`/jobs/new?environment=dev&kind=deploy&service=${SERVICE}&image=booking&preview=1`);
+    expect(response?.status()).toBe(400);
     await expect(page.locator('[role="alert"]')).toContainText('needs a tag');
     await expect(page.locator('[data-testid="plan"]')).toHaveCount(0);
   });

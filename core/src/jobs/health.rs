@@ -41,6 +41,45 @@ pub struct WorkerCounters {
     pub loop_errors: u64,
 }
 
+impl WorkerCounters {
+    /// The counters of several workers added up.
+    pub fn total<'a>(workers: impl IntoIterator<Item = &'a WorkerHealth>) -> Self {
+        workers
+            .into_iter()
+            .map(WorkerHealth::counters)
+            .fold(Self::default(), |a, c| Self {
+                claimed: a.claimed + c.claimed,
+                succeeded: a.succeeded + c.succeeded,
+                failed: a.failed + c.failed,
+                cancelled: a.cancelled + c.cancelled,
+                rolled_back: a.rolled_back + c.rolled_back,
+                stale: a.stale + c.stale,
+                stuck: a.stuck + c.stuck,
+                lease_lost: a.lease_lost + c.lease_lost,
+                step_retries: a.step_retries + c.step_retries,
+                step_panics: a.step_panics + c.step_panics,
+                loop_errors: a.loop_errors + c.loop_errors,
+            })
+    }
+
+    /// Each counter under the name `/metrics` gives it.
+    pub fn named(&self) -> [(&'static str, u64); 11] {
+        [
+            ("claimed", self.claimed),
+            ("succeeded", self.succeeded),
+            ("failed", self.failed),
+            ("cancelled", self.cancelled),
+            ("rolled_back", self.rolled_back),
+            ("stale", self.stale),
+            ("stuck", self.stuck),
+            ("lease_lost", self.lease_lost),
+            ("step_retry", self.step_retries),
+            ("step_panic", self.step_panics),
+            ("loop_error", self.loop_errors),
+        ]
+    }
+}
+
 impl Default for WorkerHealth {
     fn default() -> Self {
         Self {

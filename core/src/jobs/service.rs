@@ -163,6 +163,21 @@ pub async fn view(db: &Db, id: JobId, after_seq: i64) -> JobsResult<JobView> {
     })
 }
 
+/// A running job's progress as its event stream polls it: the job row and
+/// its log lines after `after_seq` (two reads; no steps, no lock).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub job: Job,
+    pub log: LogPage,
+}
+
+/// Job `id` and its log lines after `after_seq`, or [`JobsError::NotFound`].
+pub async fn progress(db: &Db, id: JobId, after_seq: i64) -> JobsResult<Progress> {
+    let job = store::job(db, id).await?;
+    let log = store::logs(db, id, after_seq.max(0), LOG_PAGE).await?;
+    Ok(Progress { job, log })
+}
+
 /// What an environment's page shows of its jobs: the one holding its lock
 /// (running or stuck) and the newest ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -60,7 +60,7 @@ pub async fn events(
     };
     let after = last_event_id.or(query.after).unwrap_or(0).max(0);
     // A job that does not exist is a 404 now, not an empty stream.
-    service::view(&services.db, id, i64::MAX)
+    service::progress(&services.db, id, i64::MAX)
         .await
         .map_err(|e| RouteError::Core(e.into()))?;
     Ok(Sse::new(feed(services, id, after))
@@ -96,8 +96,8 @@ fn feed(
         }
         let mut events = Vec::new();
         loop {
-            let view = match service::view(&feed.services.db, feed.id, feed.after).await {
-                Ok(view) => view,
+            let progress = match service::progress(&feed.services.db, feed.id, feed.after).await {
+                Ok(progress) => progress,
                 Err(e) => {
                     tracing::warn!(job = %feed.id, error = %e, "job events: read failed");
                     feed.done = true;
@@ -105,7 +105,7 @@ fn feed(
                     break;
                 }
             };
-            for line in &view.log.lines {
+            for line in &progress.log.lines {
                 feed.after = line.seq;
                 let data = json!({
                     "seq": line.seq,
@@ -121,7 +121,7 @@ fn feed(
                         .data(data.to_string()),
                 );
             }
-            let job = &view.detail.job;
+            let job = &progress.job;
             let state = (
                 job.state.as_str().to_owned(),
                 job.current_step,
@@ -137,7 +137,7 @@ fn feed(
                 events.push(Event::default().event("state").data(data.to_string()));
                 feed.state = Some(state);
             }
-            let caught_up = view.log.next_after_seq.is_none();
+            let caught_up = progress.log.next_after_seq.is_none();
             if job.state.is_final() && caught_up {
                 events.push(Event::default().event("end").data(job.state.as_str()));
                 feed.done = true;

@@ -97,38 +97,12 @@ async fn jobs_metrics(services: &gantry_core::Services, jobs: &crate::http::Jobs
          gantry_job_workers_alive {alive}\n",
         jobs.workers.len()
     );
-    let mut total = gantry_core::jobs::health::WorkerCounters::default();
-    for worker in jobs.workers.iter() {
-        let c = worker.counters();
-        total.claimed += c.claimed;
-        total.succeeded += c.succeeded;
-        total.failed += c.failed;
-        total.cancelled += c.cancelled;
-        total.rolled_back += c.rolled_back;
-        total.stale += c.stale;
-        total.stuck += c.stuck;
-        total.lease_lost += c.lease_lost;
-        total.step_retries += c.step_retries;
-        total.step_panics += c.step_panics;
-        total.loop_errors += c.loop_errors;
-    }
+    let total = gantry_core::jobs::health::WorkerCounters::total(jobs.workers.iter().map(|w| &**w));
     let _ = writeln!(
         out,
         "# HELP gantry_job_worker_events_total What this process's job workers did since start-up.\n# TYPE gantry_job_worker_events_total counter"
     );
-    for (event, n) in [
-        ("claimed", total.claimed),
-        ("succeeded", total.succeeded),
-        ("failed", total.failed),
-        ("cancelled", total.cancelled),
-        ("rolled_back", total.rolled_back),
-        ("stale", total.stale),
-        ("stuck", total.stuck),
-        ("lease_lost", total.lease_lost),
-        ("step_retry", total.step_retries),
-        ("step_panic", total.step_panics),
-        ("loop_error", total.loop_errors),
-    ] {
+    for (event, n) in total.named() {
         let _ = writeln!(
             out,
             "gantry_job_worker_events_total{{event=\"{event}\"}} {n}"

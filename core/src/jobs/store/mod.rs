@@ -31,7 +31,7 @@ pub use enqueue::{enqueue, NewJob};
 pub use lease::{
     append_log, claim, fail_step, finish_job, finish_step, heartbeat, start_step, Heartbeat,
 };
-pub use read::{get, list, lock_holder, logs, state_counts};
+pub use read::{get, job, list, lock_holder, logs, state_counts};
 
 use super::error::{JobsError, JobsResult};
 use super::model::{JobId, JobKind, JobState, Plan, StepState};

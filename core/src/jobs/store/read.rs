@@ -22,6 +22,15 @@ pub async fn get(db: &Db, id: JobId) -> JobsResult<JobDetail> {
     Ok(JobDetail { job, steps })
 }
 
+/// Job `id` alone (no steps), or [`JobsError::NotFound`]: what a poll of
+/// its progress reads.
+pub async fn job(db: &Db, id: JobId) -> JobsResult<super::Job> {
+    let mut conn = db.pool().acquire().await?;
+    job_with(&mut conn, id)
+        .await?
+        .ok_or(JobsError::NotFound(id))
+}
+
 /// Jobs matching `filter`, newest first, a page at a time (keyset on the id:
 /// every page costs the same however many jobs there are).
 pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsResult<JobPage> {

@@ -272,6 +272,11 @@ ENVS: tuple[EnvSpec, ...] = (
 )
 
 
+# The network outputs provisioning reads (outside every environment's prefix).
+NETWORK_SUBNETS = f"/network/{APP}/private-subnets"
+NETWORK_SECURITY_GROUPS = f"/network/{APP}/ecs-security-groups"
+
+
 def ssm_values(env: EnvSpec) -> dict[str, tuple[str, str]]:
     """name -> (type, value); every value is fake."""
     host = f"{env.db_id}.demo-fake.{REGION}.rds.amazonaws.com"
@@ -1043,6 +1048,10 @@ class Seeder:
     def run(self, end_arg: dt.date | None) -> dict[str, Any]:
         self.seed_ssm()
         vpc_id, subnets, sg = self.default_network()
+        # What Terraform's network module would publish: provisioning reads
+        # the subnets and security group of new services from here.
+        self.ensure_parameter(NETWORK_SUBNETS, "StringList", ",".join(subnets), None)
+        self.ensure_parameter(NETWORK_SECURITY_GROUPS, "StringList", sg, None)
         network: dict[str, tuple[str, str]] = {}
         for env in ENVS:
             lb_arn = self.ensure_alb(env, subnets, sg)

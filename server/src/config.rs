@@ -36,6 +36,9 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub audit: AuditConfig,
     pub jobs: JobsConfig,
+    /// What provisioning jobs make (`[provision]`; without it provisioning
+    /// and previews are refused with that reason).
+    pub provision: Option<gantry_core::jobs::kinds::provision::template::ProvisionTemplate>,
     /// Environments created at start-up when they do not exist yet
     /// (`[[environments]]` tables); admins edit them in the UI afterwards.
     pub environments: Vec<EnvironmentInput>,
@@ -101,6 +104,12 @@ impl Config {
         let backend = Backend::for_url(self.database.url.expose_secret())
             .map_err(|m| invalid("database.url", m))?;
         self.jobs.validate(backend)?;
+        if let Some(template) = &self.provision {
+            let problems = template.problems();
+            if !problems.is_empty() {
+                return Err(invalid("provision", problems.join("; ")));
+            }
+        }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }

@@ -226,6 +226,7 @@ pub fn start_jobs(
     let handle = gantry_core::jobs::service::JobsHandle {
         clients: clients.clone(),
         notifier: notify::JobsNotifier::new(),
+        template: config.provision.clone().map(Arc::new),
     };
     if !config.jobs.enabled {
         tracing::info!("job workers are off in this process ([jobs] enabled = false)");

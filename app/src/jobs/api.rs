@@ -69,13 +69,19 @@ pub async fn plan_job(
     desired: String,
     image: String,
     revision: String,
+    #[server(default)] ttl_hours: String,
 ) -> Result<PlanView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let form = convert::form(kind, service, desired, image, revision);
-    let planned =
-        gantry_core::jobs::service::plan(&services.db, &convert::handle()?, &environment, &form)
-            .await?;
+    let form = convert::form(kind, service, desired, image, revision, ttl_hours);
+    let planned = gantry_core::jobs::service::plan(
+        &services.db,
+        &convert::handle()?,
+        &environment,
+        &form,
+        services.clock.now(),
+    )
+    .await?;
     Ok(convert::plan(&planned))
 }
 
@@ -90,11 +96,12 @@ pub async fn confirm_job(
     desired: String,
     image: String,
     revision: String,
+    #[server(default)] ttl_hours: String,
     plan_hash: String,
 ) -> Result<i64, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let form = convert::form(kind, service, desired, image, revision);
+    let form = convert::form(kind, service, desired, image, revision, ttl_hours);
     let job = gantry_core::jobs::service::confirm(
         &services.db,
         &convert::handle()?,
@@ -196,6 +203,7 @@ mod convert {
         desired: String,
         image: String,
         revision: String,
+        ttl_hours: String,
     ) -> JobForm {
         JobForm {
             kind,
@@ -203,6 +211,7 @@ mod convert {
             desired,
             image,
             revision,
+            ttl_hours,
         }
     }
 
@@ -264,6 +273,7 @@ mod convert {
                 .collect(),
             plan_hash: planned.plan_hash.clone(),
             lock_holder: planned.lock_holder.as_ref().map(summary),
+            creates_environment: planned.creates_environment,
         }
     }
 

@@ -57,6 +57,8 @@ pub struct PlanView {
     pub plan_hash: String,
     /// The job holding the environment's lock: the new one queues behind it.
     pub lock_holder: Option<JobSummaryView>,
+    /// Confirming creates the environment (a new preview).
+    pub creates_environment: bool,
 }
 
 /// A step of a job as it ran.

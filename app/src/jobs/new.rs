@@ -12,8 +12,9 @@ use super::api::{job_targets, plan_job, ConfirmJob};
 use super::dto::{JobTargetView, PlanView};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
-const KINDS: [(&str, &str); 4] = [
+const KINDS: [(&str, &str); 5] = [
     ("deploy", "Deploy an image"),
+    ("provision", "Provision (or create a preview-… environment)"),
     ("scale", "Scale a service"),
     ("rollback", "Roll back to a revision"),
     ("teardown", "Tear down the environment"),
@@ -41,6 +42,7 @@ pub fn NewJobPage() -> impl IntoView {
                     get("desired"),
                     get("image"),
                     get("revision"),
+                    get("ttl_hours"),
                 )
                 .await,
             )
@@ -86,25 +88,20 @@ where
             <input type="hidden" name="preview" value="1" />
             <label class="text-sm">
                 "Environment"
-                <select name="environment" class=INPUT required>
+                <input name="environment" list="job-environments" value=field("environment") class=INPUT required placeholder="dev, or preview-pr-42 to create a preview" />
+                <datalist id="job-environments">
                     {targets
                         .iter()
                         .map(|t| {
-                            let name = t.name.clone();
                             let label = if t.production {
                                 format!("{} (production: needs approval)", t.name)
                             } else {
                                 t.name.clone()
                             };
-                            let selected = {
-                                let name = name.clone();
-                                let current = field("environment");
-                                move || current() == name
-                            };
-                            view! { <option value=name selected=selected>{label}</option> }
+                            view! { <option value=t.name.clone() label=label></option> }
                         })
                         .collect_view()}
-                </select>
+                </datalist>
             </label>
             <label class="text-sm">
                 "Kind"
@@ -130,7 +127,11 @@ where
                 <input name="image" value=field("image") class=INPUT placeholder="123456789012.dkr.ecr.us-east-1.amazonaws.com/booking:1.4.2" />
             </label>
             <label class="text-sm">
-                "Desired tasks (scale)"
+                "Preview time-to-live, hours (new preview)"
+                <input name="ttl_hours" type="number" min="1" max="720" value=field("ttl_hours") class=INPUT />
+            </label>
+            <label class="text-sm">
+                "Desired tasks (scale; provision: a new service's)"
                 <input name="desired" type="number" min="0" max="50" value=field("desired") class=INPUT />
             </label>
             <label class="text-sm">
@@ -162,6 +163,11 @@ fn PlanPanel(plan: PlanView) -> impl IntoView {
                 {format!("Plan: {} on {}", plan.kind, plan.environment)}
             </h2>
             <p class="mt-1 text-xs text-slate-700">"Plan " <code data-testid="plan-hash">{plan.plan_hash.clone()}</code></p>
+            {plan.creates_environment.then(|| view! {
+                <p data-testid="creates-environment" class="mt-2 rounded-md bg-sky-50 p-2 text-sm text-sky-900">
+                    {format!("{} does not exist yet: confirming creates it from the provisioning template, as a preview that expires after its time-to-live.", plan.environment)}
+                </p>
+            })}
             {plan.production.then(|| view! {
                 <p class="mt-2 rounded-md bg-amber-50 p-2 text-sm text-amber-900">"Production: confirming creates the job awaiting approval; it runs once it is approved."</p>
             })}
@@ -200,6 +206,7 @@ fn PlanPanel(plan: PlanView) -> impl IntoView {
                 {hidden("desired")}
                 {hidden("image")}
                 {hidden("revision")}
+                {hidden("ttl_hours")}
                 <input type="hidden" name="plan_hash" value=plan.plan_hash />
                 <button type="submit" class="rounded-md bg-emerald-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-emerald-600">{button}</button>
             </ActionForm>

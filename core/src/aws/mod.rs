@@ -26,6 +26,7 @@ pub mod cost_explorer;
 mod counter;
 pub mod ecs;
 pub mod ecs_change;
+pub mod ecs_provision;
 pub mod elbv2;
 mod error;
 pub mod rds;

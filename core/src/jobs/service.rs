@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::kinds::provision::template::ProvisionTemplate;
 use super::kinds::request::{JobForm, JobRequest};
 use super::model::{JobId, JobKind, Plan};
 use super::notify::JobsNotifier;
@@ -15,7 +16,7 @@ use super::store::{
 use super::{JobsError, JobsResult};
 use crate::aws::AwsClients;
 use crate::db::Db;
-use crate::environments::model::Environment;
+use crate::environments::model::{Environment, PREVIEW_PREFIX};
 use crate::shared::{Actor, EnvName};
 
 /// What the jobs use cases need beside the database: the process's AWS
@@ -24,6 +25,8 @@ use crate::shared::{Actor, EnvName};
 pub struct JobsHandle {
     pub clients: AwsClients,
     pub notifier: JobsNotifier,
+    /// What provisioning makes (`None`: provisioning is refused).
+    pub template: Option<std::sync::Arc<ProvisionTemplate>>,
 }
 
 /// A plan shown to a person before they confirm it.
@@ -40,28 +43,56 @@ pub struct Planned {
     /// The job holding the environment's lock now, if any: the new job
     /// queues behind it.
     pub lock_holder: Option<Job>,
+    /// The environment does not exist yet: confirming creates it (a preview
+    /// provisioned from the template).
+    pub creates_environment: bool,
 }
 
-async fn environment(db: &Db, name: &str) -> JobsResult<Environment> {
-    let name = EnvName::parse(name)
+/// The environment `form` is for: a stored one, or, for provisioning a new
+/// `preview-` name, the preview the template would create (`true`).
+async fn target(
+    db: &Db,
+    handle: &JobsHandle,
+    name: &str,
+    form: &JobForm,
+    now: DateTime<Utc>,
+) -> JobsResult<(Environment, bool)> {
+    let parsed = EnvName::parse(name)
         .map_err(|_| JobsError::Validation(format!("unknown environment {name:?}")))?;
-    crate::environments::store::get(db, &name)
-        .await?
-        .ok_or_else(|| JobsError::Validation(format!("unknown environment {name}")))
+    if let Some(env) = crate::environments::store::get(db, &parsed).await? {
+        return Ok((env, false));
+    }
+    let provision = JobKind::parse(form.kind.trim()).ok() == Some(JobKind::Provision);
+    match (
+        &handle.template,
+        provision && name.starts_with(PREVIEW_PREFIX),
+    ) {
+        (Some(template), true) => {
+            let ttl = form.ttl_hours.trim().parse::<u32>().ok();
+            let env = template
+                .preview_environment(name, ttl, now)
+                .map_err(JobsError::Validation)?;
+            Ok((env, true))
+        }
+        _ => Err(JobsError::Validation(format!("unknown environment {name}"))),
+    }
 }
 
 /// Reads the environment's live state and plans `form`; writes nothing.
-#[tracing::instrument(skip(db, handle, form), fields(kind = %form.kind))]
+/// Provisioning a `preview-` name that does not exist plans the preview the
+/// template makes (created on confirm).
+#[tracing::instrument(skip(db, handle, form, now), fields(kind = %form.kind))]
 pub async fn plan(
     db: &Db,
     handle: &JobsHandle,
     environment_name: &str,
     form: &JobForm,
+    now: DateTime<Utc>,
 ) -> JobsResult<Planned> {
-    let env = environment(db, environment_name).await?;
+    let (env, creates_environment) = target(db, handle, environment_name, form, now).await?;
     let request = JobRequest::parse(form, &env)?;
     let aws = handle.clients.for_environment(&env).await;
-    let plan = request.plan(&aws, &env).await?;
+    let plan = request.plan(&aws, &env, handle.template.as_deref()).await?;
     let lock_holder = store::lock_holder(db, &env.name).await?;
     Ok(Planned {
         plan_hash: plan.hash(),
@@ -71,6 +102,7 @@ pub async fn plan(
         request,
         plan,
         lock_holder,
+        creates_environment,
     })
 }
 
@@ -78,7 +110,8 @@ pub async fn plan(
 /// and enqueues it only when its hash is `confirmed_hash` (else the state
 /// moved since: [`JobsError::Conflict`], nothing written). A production
 /// change is created awaiting approval. A plan whose job is still active is
-/// refused ([`JobsError::Conflict`]): a second confirm runs nothing.
+/// refused ([`JobsError::Conflict`]): a second confirm runs nothing. A new
+/// preview environment is created in the job's transaction.
 #[tracing::instrument(skip(db, handle, actor, form, now), fields(actor = %actor.name, kind = %form.kind))]
 pub async fn confirm(
     db: &Db,
@@ -89,7 +122,8 @@ pub async fn confirm(
     confirmed_hash: &str,
     now: DateTime<Utc>,
 ) -> JobsResult<Job> {
-    let planned = plan(db, handle, environment_name, form).await?;
+    let (env, creates_environment) = target(db, handle, environment_name, form, now).await?;
+    let planned = plan(db, handle, environment_name, form, now).await?;
     if planned.plan_hash != confirmed_hash.trim() {
         return Err(JobsError::Conflict(
             "the live state changed since this plan was shown: review the new plan and confirm it"
@@ -103,6 +137,7 @@ pub async fn confirm(
         params: planned.request.params(),
         plan: planned.plan,
         production: planned.production,
+        creates: creates_environment.then_some(env),
     };
     super::submit(db, &handle.notifier, &new, now).await
 }
@@ -257,6 +292,7 @@ pub async fn reap_expired(
             params: serde_json::to_value(JobRequest::Teardown).unwrap_or_default(),
             plan,
             production: env.production,
+            creates: None,
         };
         match super::submit(db, &handle.notifier, &new, now).await {
             Ok(job) => {

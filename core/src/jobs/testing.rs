@@ -55,6 +55,7 @@ pub fn new_job(environment: &str, steps: usize) -> NewJob {
         params: json!({"image": "registry.example.com/booking:1.2.3"}),
         plan: plan(steps, None),
         production: false,
+        creates: None,
     }
 }
 

@@ -74,6 +74,7 @@ async fn setup(settings: AwsSettings, health_url: Option<String>, production: bo
         handle: JobsHandle {
             clients,
             notifier: JobsNotifier::new(),
+            template: None,
         },
         family,
         first_revision,
@@ -120,9 +121,15 @@ impl Setup {
 
     /// Plans `form` and confirms exactly that plan, as the page does.
     async fn request(&self, form: &JobForm) -> JobId {
-        let planned = service::plan(&self.db, &self.handle, self.env.name.as_str(), form)
-            .await
-            .unwrap();
+        let planned = service::plan(
+            &self.db,
+            &self.handle,
+            self.env.name.as_str(),
+            form,
+            gantry_core::clock::testing::clock().now(),
+        )
+        .await
+        .unwrap();
         service::confirm(
             &self.db,
             &self.handle,
@@ -194,9 +201,15 @@ async fn a_deploy_registers_one_revision_points_the_service_and_checks_health() 
     let moto = PrivateMoto::start_with_running(Some(1));
     let url = health_endpoint(200).await;
     let s = setup(moto.settings(), Some(url), false).await;
-    let planned = service::plan(&s.db, &s.handle, s.env.name.as_str(), &s.form("deploy"))
-        .await
-        .unwrap();
+    let planned = service::plan(
+        &s.db,
+        &s.handle,
+        s.env.name.as_str(),
+        &s.form("deploy"),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     let actions: Vec<_> = planned
         .plan
         .steps
@@ -322,9 +335,15 @@ async fn a_rollback_job_points_the_service_at_an_earlier_revision() {
 async fn confirm_runs_only_the_plan_shown_and_only_once() {
     let s = setup(moto_settings(), None, false).await;
     let form = s.form("deploy");
-    let planned = service::plan(&s.db, &s.handle, s.env.name.as_str(), &form)
-        .await
-        .unwrap();
+    let planned = service::plan(
+        &s.db,
+        &s.handle,
+        s.env.name.as_str(),
+        &form,
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     let operator = gantry_core::jobs::testing::operator();
     let now = gantry_core::clock::testing::clock().now();
     // A forged or outdated hash is refused.
@@ -383,9 +402,15 @@ async fn confirm_runs_only_the_plan_shown_and_only_once() {
         .unwrap();
     let mut form2 = form.clone();
     form2.image = "registry.example/booking:3.0.0".into();
-    let shown = service::plan(&s.db, &s.handle, s.env.name.as_str(), &form2)
-        .await
-        .unwrap();
+    let shown = service::plan(
+        &s.db,
+        &s.handle,
+        s.env.name.as_str(),
+        &form2,
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     ecs_change::ensure_task_definition(
         &aws.ecs,
         &s.env.cluster,
@@ -461,12 +486,28 @@ async fn production_changes_wait_for_approval_and_bad_input_makes_no_job() {
             "cannot be read",
         ),
     ] {
-        match service::plan(&s.db, &s.handle, name, &form).await {
+        match service::plan(
+            &s.db,
+            &s.handle,
+            name,
+            &form,
+            gantry_core::clock::testing::clock().now(),
+        )
+        .await
+        {
             Err(JobsError::Validation(m)) => assert!(m.contains(text), "{form:?}: {m}"),
             other => panic!("{form:?}: {other:?}"),
         }
     }
-    match service::plan(&s.db, &s.handle, "nowhere", &s.form("deploy")).await {
+    match service::plan(
+        &s.db,
+        &s.handle,
+        "nowhere",
+        &s.form("deploy"),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    {
         Err(JobsError::Validation(m)) => assert!(m.contains("unknown environment")),
         other => panic!("{other:?}"),
     }
@@ -502,9 +543,15 @@ async fn a_teardown_removes_the_service_its_revisions_and_parameters_once() {
         .await
         .unwrap();
     }
-    let planned = service::plan(&s.db, &s.handle, s.env.name.as_str(), &s.form("teardown"))
-        .await
-        .unwrap();
+    let planned = service::plan(
+        &s.db,
+        &s.handle,
+        s.env.name.as_str(),
+        &s.form("teardown"),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     let actions: Vec<_> = planned
         .plan
         .steps
@@ -546,7 +593,15 @@ async fn a_teardown_removes_the_service_its_revisions_and_parameters_once() {
         .unwrap()
         .is_empty());
     // Nothing is left: a second tear-down has nothing to plan.
-    match service::plan(&s.db, &s.handle, s.env.name.as_str(), &s.form("teardown")).await {
+    match service::plan(
+        &s.db,
+        &s.handle,
+        s.env.name.as_str(),
+        &s.form("teardown"),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    {
         Err(JobsError::Validation(m)) => assert!(m.contains("nothing in AWS"), "{m}"),
         other => panic!("{other:?}"),
     }

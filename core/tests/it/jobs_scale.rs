@@ -97,6 +97,7 @@ async fn enqueue_scale(db: &Db, clients: &AwsClients, env: &Environment, to: i32
         params: serde_json::to_value(&request).unwrap(),
         plan,
         production: false,
+        creates: None,
     };
     store::enqueue(db, &new, gantry_core::clock::testing::clock().now())
         .await

@@ -21,6 +21,7 @@ mod health_poll;
 mod health_probe;
 mod health_store;
 mod jobs_deploy;
+mod jobs_provision;
 mod jobs_scale;
 mod jobs_store;
 mod jobs_worker;

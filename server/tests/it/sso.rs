@@ -165,6 +165,7 @@ client_secret = "sso-test-secret"
                         Default::default(),
                     ),
                     notifier: Default::default(),
+                    template: None,
                 },
             ),
         });

@@ -131,7 +131,7 @@ pub async fn plan(
             json!({ "service": spec.name, "revision_of_step": 1, "image": image }),
         ),
     ];
-    steps.extend(rollout_steps(spec, &state.task_definition));
+    steps.extend(rollout_steps(spec, Some(&state.task_definition)));
     Ok(plan_of(steps))
 }
 
@@ -182,7 +182,7 @@ pub async fn plan_rollback(
         &state.task_definition,
         json!({ "service": spec.name, "task_definition": target, "image": image }),
     )];
-    steps.extend(rollout_steps(spec, &state.task_definition));
+    steps.extend(rollout_steps(spec, Some(&state.task_definition)));
     Ok(plan_of(steps))
 }
 
@@ -198,7 +198,7 @@ fn point_step(service: &str, from: &str, after: Value) -> PlanStep {
 
 /// The wait and, when the service has a health URL, the health check; both
 /// roll back to `previous` when they fail.
-fn rollout_steps(spec: &ServiceSpec, previous: &str) -> Vec<PlanStep> {
+pub(super) fn rollout_steps(spec: &ServiceSpec, previous: Option<&str>) -> Vec<PlanStep> {
     let mut steps = vec![PlanStep {
         name: format!("Wait for the rollout of {}", spec.name),
         action: WAIT.to_owned(),
@@ -285,9 +285,14 @@ async fn target_of(
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n >= 1)
         .ok_or_else(|| StepError::Fatal(format!("malformed plan step: {}", step.after)))?;
-    let base = text(&step.before, "task_definition")?;
+    // Provisioning names the family (the service may not exist yet); a
+    // deploy's family is the one the service ran.
+    let family = match step.after["family"].as_str() {
+        Some(family) => family,
+        None => ecs_change::family_of(text(&step.before, "task_definition")?),
+    };
     let tag = step_tag(ctx, from_step - 1);
-    ecs_change::revision_tagged(&aws.ecs, ecs_change::family_of(base), &tag)
+    ecs_change::revision_tagged(&aws.ecs, family, &tag)
         .await
         .map_err(step_error)?
         .ok_or_else(|| {
@@ -377,7 +382,7 @@ async fn pointed_at(ctx: &StepContext, aws: &EnvClients) -> Result<String, StepE
         .plan
         .steps
         .iter()
-        .find(|s| s.action == POINT)
+        .find(|s| s.action == POINT || s.action == super::provision::ENSURE_SERVICE)
         .ok_or_else(|| StepError::Fatal("the plan has no point step".into()))?;
     target_of(ctx, aws, point).await
 }
@@ -392,7 +397,11 @@ async fn roll_back(
     reason: String,
 ) -> Result<StepOutcome, StepError> {
     let service = text(&step.before, "service")?;
-    let previous = text(&step.before, "rollback_to")?;
+    let Some(previous) = step.before["rollback_to"].as_str() else {
+        // A service provisioned by this job has nothing to go back to; ECS's
+        // circuit breaker stops the failing rollout.
+        return Err(StepError::Fatal(reason));
+    };
     let _ = ctx
         .log(
             LogLevel::Warn,

@@ -9,11 +9,14 @@
 //! - [`deploy`]: a new image (register, point, wait, health check) and a
 //!   roll back to an earlier revision, both rolling back by themselves when
 //!   the rollout or the health check fails.
+//! - [`provision`]: an environment made what the provisioning template says
+//!   (cluster, parameters, task definition, service, steady state).
 //! - [`teardown`]: an environment's services, revisions and parameters
 //!   removed.
 //! - [`request`]: what a person asks for, per kind, and its plan.
 
 pub mod deploy;
+pub mod provision;
 pub mod request;
 pub mod scale;
 pub mod teardown;
@@ -96,6 +99,10 @@ impl AwsRunner {
             deploy::HEALTH => {
                 deploy::health_check(ctx, &aws, &env, step, &self.http, self.poll).await
             }
+            provision::ENSURE_CLUSTER => provision::ensure_cluster(&aws, step).await,
+            provision::ENSURE_PARAMETERS => provision::ensure_parameters(ctx, &aws, step).await,
+            provision::REGISTER => provision::register(ctx, &aws, step).await,
+            provision::ENSURE_SERVICE => provision::ensure_service(ctx, &aws, step).await,
             teardown::DELETE_SERVICE => teardown::delete_service(&aws, &env, step).await,
             teardown::DEREGISTER => teardown::deregister(ctx, &aws, step).await,
             teardown::DELETE_PARAMETERS => teardown::delete_parameters(ctx, &aws, step).await,

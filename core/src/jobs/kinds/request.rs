@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::deploy::{self, DeployRequest, RollbackRequest};
+use super::provision::template::{ProvisionTemplate, MAX_PREVIEW_TTL_HOURS};
+use super::provision::ProvisionRequest;
 use super::scale::{self, ScaleRequest};
 use crate::aws::EnvClients;
 use crate::environments::model::Environment;
@@ -28,6 +30,10 @@ pub struct JobForm {
     /// Roll back: the revision (`family:revision` or its ARN).
     #[serde(default)]
     pub revision: String,
+    /// Provision a new preview environment: its time-to-live in hours
+    /// (empty: the template's).
+    #[serde(default)]
+    pub ttl_hours: String,
 }
 
 /// A validated request for one job kind.
@@ -37,6 +43,7 @@ pub enum JobRequest {
     Scale(ScaleRequest),
     Deploy(DeployRequest),
     Rollback(RollbackRequest),
+    Provision(ProvisionRequest),
     /// Everything the environment has in AWS (services, revisions,
     /// parameters).
     Teardown,
@@ -48,6 +55,9 @@ impl JobRequest {
         let kind = JobKind::parse(form.kind.trim())?;
         if kind == JobKind::Teardown {
             return Ok(JobRequest::Teardown);
+        }
+        if kind == JobKind::Provision {
+            return Self::parse_provision(form);
         }
         let service = form.service.trim();
         let service = if service.is_empty() && env.services.len() == 1 {
@@ -92,11 +102,40 @@ impl JobRequest {
                 service,
                 revision: form.revision.trim().to_owned(),
             })),
-            JobKind::Provision | JobKind::Configure => Err(JobsError::Validation(format!(
-                "{kind} jobs cannot be requested yet: deploy, scale, rollback and teardown can"
+            JobKind::Configure => Err(JobsError::Validation(format!(
+                "{kind} jobs cannot be requested yet: provision, deploy, scale, rollback and teardown can"
             ))),
             JobKind::Teardown => Ok(JobRequest::Teardown),
+            JobKind::Provision => Self::parse_provision(form),
         }
+    }
+
+    fn parse_provision(form: &JobForm) -> JobsResult<Self> {
+        let desired = match form.desired.trim() {
+            "" => None,
+            raw => Some(raw.parse::<i32>().map_err(|_| {
+                JobsError::Validation(format!(
+                    "the desired count must be a whole number of tasks, not {raw:?}"
+                ))
+            })?),
+        };
+        let ttl_hours = match form.ttl_hours.trim() {
+            "" => None,
+            raw => Some(
+                raw.parse::<u32>()
+                    .ok()
+                    .filter(|h| (1..=MAX_PREVIEW_TTL_HOURS).contains(h))
+                    .ok_or_else(|| {
+                        JobsError::Validation(format!(
+                            "the time-to-live must be between 1 and {MAX_PREVIEW_TTL_HOURS} hours, not {raw:?}"
+                        ))
+                    })?,
+            ),
+        };
+        Ok(JobRequest::Provision(ProvisionRequest {
+            desired,
+            ttl_hours,
+        }))
     }
 
     pub fn kind(&self) -> JobKind {
@@ -104,6 +143,7 @@ impl JobRequest {
             JobRequest::Scale(_) => JobKind::Scale,
             JobRequest::Deploy(_) => JobKind::Deploy,
             JobRequest::Rollback(_) => JobKind::Rollback,
+            JobRequest::Provision(_) => JobKind::Provision,
             JobRequest::Teardown => JobKind::Teardown,
         }
     }
@@ -113,9 +153,24 @@ impl JobRequest {
         serde_json::to_value(self).unwrap_or_default()
     }
 
-    /// The plan, read from the environment's live AWS state.
-    pub async fn plan(&self, aws: &EnvClients, env: &Environment) -> JobsResult<Plan> {
+    /// The plan, read from the environment's live AWS state (provisioning
+    /// follows `template`).
+    pub async fn plan(
+        &self,
+        aws: &EnvClients,
+        env: &Environment,
+        template: Option<&ProvisionTemplate>,
+    ) -> JobsResult<Plan> {
         match self {
+            JobRequest::Provision(r) => {
+                let template = template.ok_or_else(|| {
+                    JobsError::Validation(
+                        "this Gantry has no provisioning template ([provision] in its config)"
+                            .to_owned(),
+                    )
+                })?;
+                super::provision::plan(aws, env, template, r).await
+            }
             JobRequest::Scale(r) => scale::plan(aws, env, r).await,
             JobRequest::Deploy(r) => deploy::plan(aws, env, r).await,
             JobRequest::Rollback(r) => deploy::plan_rollback(aws, env, r).await,
@@ -160,6 +215,7 @@ mod tests {
             desired: "3".into(),
             image: "registry.example.com/booking:1.4.2".into(),
             revision: "booking:3".into(),
+            ttl_hours: String::new(),
         }
     }
 
@@ -210,6 +266,22 @@ mod tests {
         assert!(refusal(&f).contains("choose a service"), "{}", refusal(&f));
         assert!(refusal(&form("explode")).contains("unknown job kind"));
         assert!(refusal(&form("configure")).contains("cannot be requested yet"));
+        let mut f = form("provision");
+        f.desired = String::new();
+        f.ttl_hours = "0".into();
+        assert!(
+            refusal(&f).contains("between 1 and 720 hours"),
+            "{}",
+            refusal(&f)
+        );
+        f.ttl_hours = "48".into();
+        assert_eq!(
+            JobRequest::parse(&f, &env()).ok(),
+            Some(JobRequest::Provision(ProvisionRequest {
+                desired: None,
+                ttl_hours: Some(48)
+            }))
+        );
         assert_eq!(
             JobRequest::parse(&form("teardown"), &env()).ok(),
             Some(JobRequest::Teardown)

@@ -25,6 +25,9 @@ pub struct NewJob {
     /// The environment is production: the job is created awaiting approval
     /// and cannot run until it is approved.
     pub production: bool,
+    /// A new environment (a preview provisioned from the template), stored
+    /// and audited in the job's transaction; refused when the name is taken.
+    pub creates: Option<crate::environments::model::Environment>,
 }
 
 /// Stores `new` as a queued job (awaiting approval on production), with its
@@ -48,6 +51,23 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
     let plan_hash = new.plan.hash();
     let at = timestamp(now);
     let mut tx = begin_write(db).await?;
+    if let Some(env) = &new.creates {
+        if crate::environments::store::get_with(&mut tx, &env.name)
+            .await?
+            .is_some()
+        {
+            return Err(JobsError::Conflict(format!(
+                "environment {} was created meanwhile: plan again",
+                env.name
+            )));
+        }
+        crate::environments::store::upsert(&mut tx, env).await?;
+        let mut entry = new
+            .requested_by
+            .audit("environment.create", format!("environment:{}", env.name));
+        entry.after = Some(env.settings_json());
+        audit(&mut tx, db, &entry).await?;
+    }
     let row = sqlx::query(
         "INSERT INTO jobs (environment, kind, state, requested_by, requested_role, request_id, \
          params_json, plan_json, plan_hash, fingerprint, step_count, created_at, updated_at) \

@@ -190,6 +190,7 @@ impl TestApp {
                     aws_calls.clone(),
                 ),
                 notifier: gantry_core::jobs::notify::JobsNotifier::new(),
+                template: config.provision.clone().map(std::sync::Arc::new),
             },
         );
         let router = router(AppState {

@@ -289,3 +289,152 @@ async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() 
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The test's provisioning template: each preview gets a cluster of its
+/// own, so every provision has all five steps.
+const TEMPLATE: &str = r#"
+[provision]
+service = "backend-booking-api"
+family = "backend-booking-{env}"
+cpu = "512"
+memory = "1024"
+desired_count = 1
+log_group = "/ecs/backend-booking"
+subnets_parameter = "/network/backend-booking/private-subnets"
+security_groups_parameter = "/network/backend-booking/ecs-security-groups"
+app = { name = "django", image = "registry.example/booking:1.0.0", port = 8000, cpu = 384, memory = 768 }
+pgbouncer = { name = "pgbouncer", image = "registry.example/pgbouncer:1.22", port = 6432, cpu = 128, memory = 256 }
+parameters = [
+  { name = "DJANGO_DEBUG", value = "false" },
+  { name = "DJANGO_SECRET_KEY", generate = true },
+  { name = "DATABASE_URL", copy_from = "/backend-booking/dev/DATABASE_URL", containers = ["django", "pgbouncer"] },
+]
+[provision.preview]
+region = "us-east-1"
+account_id = "123456789012"
+cluster = "{env}"
+ssm_prefix = "/backend-booking/{env}/"
+"#;
+
+impl Client {
+    async fn provision_preview(&self, name: &str) -> i64 {
+        let mut form = vec![
+            ("environment", name.to_owned()),
+            ("kind", "provision".to_owned()),
+            ("service", String::new()),
+            ("desired", String::new()),
+            ("image", String::new()),
+            ("revision", String::new()),
+            ("ttl_hours", "4".to_owned()),
+        ];
+        let (status, body) = self.call("jobs/plan", &form).await;
+        assert_eq!(status, 200, "{body}");
+        let plan: Value = serde_json::from_str(&body).expect("plan");
+        assert_eq!(plan["steps"].as_array().map(Vec::len), Some(5), "{plan:#}");
+        form.push((
+            "plan_hash",
+            plan["plan_hash"].as_str().expect("hash").to_owned(),
+        ));
+        let (status, body) = self.call("jobs/confirm", &form).await;
+        assert!(status < 400, "{status}: {body}");
+        body.trim_start_matches("/jobs/")
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("a job id in {body:?}"))
+    }
+}
+
+#[tokio::test]
+async fn a_provision_killed_at_each_step_finishes_with_every_effect_applied_once() {
+    let moto = PrivateMoto::start_with_running(Some(1));
+    let clients = AwsClients::new(moto.settings(), AwsCallCounter::new());
+    let aws = clients
+        .for_environment(&gantry_core::aws::testing::demo_environment("dev"))
+        .await;
+    let dir = std::env::temp_dir().join(format!("gantry-crash-provision-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let config = write_config(&dir, port, &moto);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(TEMPLATE);
+    std::fs::write(&config, text).unwrap();
+    let mut client = Client::new(port);
+
+    // Steps: cluster, parameters, task definition, service, rollout wait.
+    for step in 0..5 {
+        let name = format!("preview-crash-{step}");
+        let mut server = start(&config, &dir, Some(step));
+        wait_ready(port, &mut server).await;
+        client.sign_in().await;
+        let id = client.provision_preview(&name).await;
+        let marker = pause_marker(step);
+        client
+            .until(id, "pause marker", |job| {
+                job["log"]
+                    .as_array()
+                    .is_some_and(|lines| lines.iter().any(|l| l["message"] == marker.as_str()))
+            })
+            .await;
+        server.0.kill().expect("kill -9");
+        server.0.wait().expect("reaped");
+        drop(server);
+
+        let mut server = start(&config, &dir, None);
+        wait_ready(port, &mut server).await;
+        let job = client
+            .until(id, "end", |job| {
+                !matches!(job["job"]["state"].as_str(), Some("queued" | "running"))
+            })
+            .await;
+        assert_eq!(job["job"]["state"], "succeeded", "step {step}: {job:#}");
+        let attempts: Vec<u64> = job["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["attempts"].as_u64().unwrap())
+            .collect();
+        let mut expected = vec![1, 1, 1, 1, 1];
+        expected[step] = 2;
+        assert_eq!(attempts, expected, "only the killed step ran again");
+
+        // Every effect exactly once: one cluster, one version of each
+        // parameter, one revision, one service.
+        let clusters = aws
+            .ecs
+            .describe_clusters()
+            .clusters(&name)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(clusters.clusters().len(), 1, "step {step}");
+        for key in ["DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DATABASE_URL"] {
+            let parameter = format!("/backend-booking/{name}/{key}");
+            assert_eq!(
+                gantry_core::aws::ssm::version_count(&aws.ssm, &parameter)
+                    .await
+                    .unwrap(),
+                1,
+                "killed in step {}: {parameter} put once",
+                step + 1
+            );
+        }
+        assert_eq!(
+            ecs_change::revision_count(&aws.ecs, &format!("backend-booking-{name}"))
+                .await
+                .unwrap(),
+            1,
+            "killed in step {}: one revision registered",
+            step + 1
+        );
+        let services = aws.ecs.list_services().cluster(&name).send().await.unwrap();
+        assert_eq!(
+            services.service_arns().len(),
+            1,
+            "killed in step {}: one service",
+            step + 1
+        );
+        drop(server);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

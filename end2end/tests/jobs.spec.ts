@@ -92,3 +92,31 @@ test.describe('jobs', () => {
     await expect(page.locator('[data-testid="plan"]')).toHaveCount(0);
   });
 });
+
+test.describe('previews', () => {
+  test('an operator provisions a preview environment and watches it finish live', async ({ page, jsEnabled }) => {
+    await signIn(page, 'oscar', '/jobs/new');
+    const name = `preview-e2e-${randomBytes(3).toString('hex')}`;
+    // The end-to-end AWS stand-in reports 0 running tasks for every service, so the preview asks for
+    // 0 tasks: its rollout is then complete as soon as ECS has the service.
+    await page.goto(`/jobs/new?environment=${name}&kind=provision&desired=0&ttl_hours=6&preview=1`);
+    const plan = page.locator('[data-testid="plan"]');
+    await expect(plan).toBeVisible();
+    await expect(plan.locator('[data-testid="creates-environment"]')).toContainText(name);
+    await expect(plan).toContainText('Create service backend-booking-api with 0 task(s)');
+    await expect(plan).toContainText('(changed: copied from /backend-booking/dev/DATABASE_URL)');
+    await expect(plan, 'secrets never reach the page').not.toContainText('FAKE-dev-password');
+    await plan.getByRole('button', { name: 'Confirm and run' }).click();
+    await expect(page).toHaveURL(/\/jobs\/\d+$/);
+    await waitForState(page, 'succeeded', jsEnabled);
+    // Four or five steps: the previews' shared cluster exists once an earlier preview made it.
+    const steps = page.locator('[data-testid="job-steps"] li[data-step]');
+    expect(await steps.count()).toBeGreaterThanOrEqual(4);
+    await expect(steps.and(page.locator(':not([data-state="succeeded"])'))).toHaveCount(0);
+    await expect(page.locator('[data-testid="job-log"]')).toContainText('registered arn:aws:ecs:');
+
+    await page.goto(`/environments/${name}`);
+    await expect(page.locator('h1')).toContainText(name);
+    await expect(page.getByText(/expires/i).first()).toBeVisible();
+  });
+});

@@ -164,7 +164,7 @@ pub async fn retry_job(id: i64) -> Result<String, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod convert {
+pub(crate) mod convert {
     use chrono::{DateTime, SecondsFormat, Utc};
     use gantry_core::jobs::kinds::request::JobForm;
     use gantry_core::jobs::service::{JobsHandle, Planned};

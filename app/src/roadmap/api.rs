@@ -11,7 +11,10 @@ pub async fn roadmap_matrix() -> Result<MatrixView, AppError> {
     let services = crate::services()?;
     let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
     let drift = gantry_core::health::service::latest_drift(&services.db, &roadmap.modules).await?;
-    Ok(convert::matrix(&roadmap, &drift))
+    let active = gantry_core::jobs::service::active_jobs(&services.db, &roadmap.environments).await?;
+    let mut view = convert::matrix(&roadmap, &drift);
+    view.active_jobs = active.iter().map(crate::jobs::api::convert::summary).collect();
+    Ok(view)
 }
 
 #[server(prefix = "/api", endpoint = "roadmap/board")]
@@ -166,6 +169,7 @@ mod convert {
             environments: roadmap.environments.iter().map(|e| e.to_string()).collect(),
             rows,
             estimates,
+            active_jobs: Vec::new(),
         }
     }
 

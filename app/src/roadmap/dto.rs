@@ -87,6 +87,9 @@ pub struct MatrixView {
     pub environments: Vec<String>,
     pub rows: Vec<MatrixRow>,
     pub estimates: Vec<CostEstimate>,
+    /// The jobs running (or stuck) on the matrix's environments.
+    #[serde(default)]
+    pub active_jobs: Vec<crate::jobs::dto::JobSummaryView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -107,7 +107,19 @@ fn Matrix(matrix: MatrixView) -> impl IntoView {
                         <th scope="col" class="px-4 py-2">"Phase"</th>
                         {environments
                             .iter()
-                            .map(|env| view! { <th scope="col" class="px-4 py-2">{env.clone()}</th> })
+                            .map(|env| {
+                                let job = matrix.active_jobs.iter().find(|j| &j.environment == env).cloned();
+                                view! {
+                                    <th scope="col" class="px-4 py-2">
+                                        {env.clone()}
+                                        {job.map(|job| view! {
+                                            <a href=format!("/jobs/{}", job.id) data-testid=format!("matrix-job-{}", job.environment) class="ml-1 block text-xs font-medium normal-case tracking-normal text-indigo-800 underline">
+                                                {format!("#{} {} {}", job.id, job.kind, job.state)}
+                                            </a>
+                                        })}
+                                    </th>
+                                }
+                            })
                             .collect_view()}
                         <th scope="col" class="px-4 py-2 text-right">"Est. monthly"</th>
                     </tr>

@@ -221,6 +221,16 @@ pub struct EnvironmentJobs {
     pub recent: Vec<Job>,
 }
 
+/// The jobs holding the locks of `environments` (running or stuck), in
+/// their order: what the roadmap matrix shows as in progress.
+pub async fn active_jobs(db: &Db, environments: &[EnvName]) -> JobsResult<Vec<Job>> {
+    let mut active = Vec::new();
+    for env in environments {
+        active.extend(store::lock_holder(db, env).await?);
+    }
+    Ok(active)
+}
+
 /// Jobs an environment page lists.
 pub const RECENT_JOBS: u32 = 5;
 

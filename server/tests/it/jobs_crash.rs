@@ -38,6 +38,10 @@ public_url = "http://127.0.0.1:{port}"
 [database]
 url = "sqlite://{db}"
 
+[roadmap]
+environments = ["dev", "prod"]
+seed_file = "{seed}"
+
 [auth.dev]
 enabled = true
 users = [{{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] }}]
@@ -68,6 +72,9 @@ services = [{{ name = "{SERVICE}", container = "django" }}]
 ssm_prefix = "/backend-booking/dev/"
 "#,
             db = dir.join("gantry.db").display(),
+            seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fixtures/infrastructure-status.md")
+                .display(),
         ),
     )
     .expect("config");
@@ -245,6 +252,18 @@ async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() 
                     .is_some_and(|lines| lines.iter().any(|l| l["message"] == marker.as_str()))
             })
             .await;
+        if step == 0 {
+            // While it runs, the roadmap matrix shows the job on dev's column.
+            let (status, body) = client.call("roadmap/matrix", &[]).await;
+            assert_eq!(status, 200, "{body}");
+            let matrix: Value = serde_json::from_str(&body).expect("matrix");
+            let active = &matrix["active_jobs"][0];
+            assert_eq!(
+                (active["id"].as_i64(), active["environment"].as_str(), active["state"].as_str()),
+                (Some(id), Some("dev"), Some("running")),
+                "the matrix shows the running deploy: {matrix:#}"
+            );
+        }
         // SIGKILL: no shutdown, no cleanup, the step applied and unrecorded.
         server.0.kill().expect("kill -9");
         server.0.wait().expect("reaped");

@@ -227,14 +227,20 @@ pub fn start_jobs(
         clients: clients.clone(),
         notifier: notify::JobsNotifier::new(),
         template: config.provision.clone().map(Arc::new),
+        // Validated when the config was loaded.
+        sealer: config.jobs.sealer().ok().flatten(),
     };
     if !config.jobs.enabled {
         tracing::info!("job workers are off in this process ([jobs] enabled = false)");
         return (JobsState::without_workers(handle), Vec::new());
     }
-    let runner = Arc::new(AwsRunner::new(clients).with_poll_interval(
-        std::time::Duration::from_secs(config.jobs.rollout_poll_secs),
-    ));
+    let runner = Arc::new(
+        AwsRunner::new(clients)
+            .with_poll_interval(std::time::Duration::from_secs(
+                config.jobs.rollout_poll_secs,
+            ))
+            .with_sealer(handle.sealer.clone()),
+    );
     let mut healths = Vec::new();
     let mut tasks = Vec::new();
     for n in 0..config.jobs.workers {

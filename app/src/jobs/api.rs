@@ -62,6 +62,7 @@ pub async fn job_targets() -> Result<Vec<JobTargetView>, AppError> {
 /// Reads the environment's live AWS state and plans the request; writes
 /// nothing. Operators and admins.
 #[server(prefix = "/api", endpoint = "jobs/plan")]
+#[allow(clippy::too_many_arguments)]
 pub async fn plan_job(
     environment: String,
     kind: String,
@@ -70,10 +71,16 @@ pub async fn plan_job(
     image: String,
     revision: String,
     #[server(default)] ttl_hours: String,
+    #[server(default)] set: String,
+    #[server(default)] delete: String,
+    #[server(default)] sealed: String,
 ) -> Result<PlanView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let form = convert::form(kind, service, desired, image, revision, ttl_hours);
+    let form = convert::form(
+        [kind, service, desired, image, revision, ttl_hours],
+        [set, delete, sealed],
+    );
     let planned = gantry_core::jobs::service::plan(
         &services.db,
         &convert::handle()?,
@@ -85,10 +92,69 @@ pub async fn plan_job(
     Ok(convert::plan(&planned))
 }
 
+/// The job form's submit: seals the SecureString values typed into it
+/// (`secure_set`, `NAME=value` lines) on the server, then sends the browser
+/// to the plan preview with every other field and the sealed values only;
+/// a typed secret never appears in a URL, a page or a log. Operators and
+/// admins.
+#[server(prefix = "/api", endpoint = "jobs/seal")]
+#[allow(clippy::too_many_arguments)]
+pub async fn seal_job_form(
+    environment: String,
+    kind: String,
+    #[server(default)] service: String,
+    #[server(default)] desired: String,
+    #[server(default)] image: String,
+    #[server(default)] revision: String,
+    #[server(default)] ttl_hours: String,
+    #[server(default)] set: String,
+    #[server(default)] delete: String,
+    #[server(default)] secure_set: String,
+    #[server(default)] sealed: String,
+) -> Result<(), AppError> {
+    crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    // Values sealed by an earlier preview stay (checked when planned).
+    let sealed = if secure_set.trim().is_empty() {
+        sealed
+    } else {
+        let fresh = gantry_core::jobs::service::seal_values(
+            &services.db,
+            &convert::handle()?,
+            &environment,
+            &secure_set,
+        )
+        .await?;
+        [sealed.trim(), fresh.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("environment", environment.as_str()),
+            ("kind", kind.as_str()),
+            ("service", service.as_str()),
+            ("desired", desired.as_str()),
+            ("image", image.as_str()),
+            ("revision", revision.as_str()),
+            ("ttl_hours", ttl_hours.as_str()),
+            ("set", set.as_str()),
+            ("delete", delete.as_str()),
+            ("sealed", sealed.as_str()),
+            ("preview", "1"),
+        ])
+        .finish();
+    leptos_axum::redirect(&format!("/jobs/new?{query}"));
+    Ok(())
+}
+
 /// Confirms the plan the person saw (its hash): the job is queued (awaiting
 /// approval on production) and the browser goes to its page. A plan that
 /// moved since, or one confirmed already, is refused.
 #[server(prefix = "/api", endpoint = "jobs/confirm")]
+#[allow(clippy::too_many_arguments)]
 pub async fn confirm_job(
     environment: String,
     kind: String,
@@ -97,11 +163,17 @@ pub async fn confirm_job(
     image: String,
     revision: String,
     #[server(default)] ttl_hours: String,
+    #[server(default)] set: String,
+    #[server(default)] delete: String,
+    #[server(default)] sealed: String,
     plan_hash: String,
 ) -> Result<i64, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let form = convert::form(kind, service, desired, image, revision, ttl_hours);
+    let form = convert::form(
+        [kind, service, desired, image, revision, ttl_hours],
+        [set, delete, sealed],
+    );
     let job = gantry_core::jobs::service::confirm(
         &services.db,
         &convert::handle()?,
@@ -197,14 +269,11 @@ pub(crate) mod convert {
         }
     }
 
-    pub fn form(
-        kind: String,
-        service: String,
-        desired: String,
-        image: String,
-        revision: String,
-        ttl_hours: String,
-    ) -> JobForm {
+    /// The form: `[kind, service, desired, image, revision, ttl_hours]`
+    /// and the configure fields `[set, delete, sealed]`.
+    pub fn form(fields: [String; 6], configure: [String; 3]) -> JobForm {
+        let [kind, service, desired, image, revision, ttl_hours] = fields;
+        let [set, delete, sealed] = configure;
         JobForm {
             kind,
             service,
@@ -212,6 +281,9 @@ pub(crate) mod convert {
             image,
             revision,
             ttl_hours,
+            set,
+            delete,
+            sealed,
         }
     }
 

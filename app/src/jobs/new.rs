@@ -5,17 +5,17 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{job_targets, plan_job, ConfirmJob};
 use super::dto::{JobTargetView, PlanView};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
-const KINDS: [(&str, &str); 5] = [
+const KINDS: [(&str, &str); 6] = [
     ("deploy", "Deploy an image"),
     ("provision", "Provision (or create a preview-… environment)"),
     ("scale", "Scale a service"),
+    ("configure", "Update configuration (SSM parameters)"),
     ("rollback", "Roll back to a revision"),
     ("teardown", "Tear down the environment"),
 ];
@@ -43,6 +43,9 @@ pub fn NewJobPage() -> impl IntoView {
                     get("image"),
                     get("revision"),
                     get("ttl_hours"),
+                    get("set"),
+                    get("delete"),
+                    get("sealed"),
                 )
                 .await,
             )
@@ -84,8 +87,9 @@ where
         all
     };
     view! {
-        <Form method="GET" action="/jobs/new" attr:data-testid="job-form" attr:class="mb-6 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-2 lg:grid-cols-3">
-            <input type="hidden" name="preview" value="1" />
+        // A POST: SecureString values are sealed on the server before the
+        // browser is sent to the preview (never in a URL).
+        <form method="post" action="/api/jobs/seal" data-testid="job-form" class="mb-6 grid gap-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm sm:grid-cols-2 lg:grid-cols-3">
             <label class="text-sm">
                 "Environment"
                 <input name="environment" list="job-environments" value=field("environment") class=INPUT required placeholder="dev, or preview-pr-42 to create a preview" />
@@ -138,10 +142,31 @@ where
                 "Revision (roll back)"
                 <input name="revision" value=field("revision") class=INPUT placeholder="backend-booking:12" />
             </label>
+            <label class="text-sm">
+                "Set String parameters (configure): NAME=value per line"
+                <textarea name="set" rows="3" class=INPUT>{field("set")}</textarea>
+            </label>
+            <label class="text-sm">
+                "Set SecureString parameters (configure): NAME=value per line, sealed on the server"
+                <textarea name="secure_set" rows="3" class=INPUT autocomplete="off" spellcheck="false"></textarea>
+            </label>
+            <label class="text-sm">
+                "Delete parameters (configure): one name per line"
+                <textarea name="delete" rows="3" class=INPUT>{field("delete")}</textarea>
+            </label>
+            <input type="hidden" name="sealed" value=field("sealed") />
+            {move || {
+                let sealed = field("sealed")();
+                (!sealed.is_empty()).then(|| view! {
+                    <p class="text-sm text-slate-700 sm:col-span-2" data-testid="sealed-note">
+                        {format!("{} SecureString value(s) sealed; type them again to change them.", sealed.lines().count())}
+                    </p>
+                })
+            }}
             <div class="flex items-end">
                 <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">"Preview plan"</button>
             </div>
-        </Form>
+        </form>
     }
 }
 
@@ -207,6 +232,9 @@ fn PlanPanel(plan: PlanView) -> impl IntoView {
                 {hidden("image")}
                 {hidden("revision")}
                 {hidden("ttl_hours")}
+                {hidden("set")}
+                {hidden("delete")}
+                {hidden("sealed")}
                 <input type="hidden" name="plan_hash" value=plan.plan_hash />
                 <button type="submit" class="rounded-md bg-emerald-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-emerald-600">{button}</button>
             </ActionForm>

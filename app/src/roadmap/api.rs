@@ -11,9 +11,13 @@ pub async fn roadmap_matrix() -> Result<MatrixView, AppError> {
     let services = crate::services()?;
     let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
     let drift = gantry_core::health::service::latest_drift(&services.db, &roadmap.modules).await?;
-    let active = gantry_core::jobs::service::active_jobs(&services.db, &roadmap.environments).await?;
+    let active =
+        gantry_core::jobs::service::active_jobs(&services.db, &roadmap.environments).await?;
     let mut view = convert::matrix(&roadmap, &drift);
-    view.active_jobs = active.iter().map(crate::jobs::api::convert::summary).collect();
+    view.active_jobs = active
+        .iter()
+        .map(crate::jobs::api::convert::summary)
+        .collect();
     Ok(view)
 }
 

@@ -24,6 +24,7 @@ pub mod kinds;
 pub mod model;
 pub mod notify;
 pub mod runner;
+pub mod seal;
 pub mod service;
 pub mod store;
 #[cfg(any(test, feature = "testing"))]

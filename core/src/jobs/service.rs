@@ -27,6 +27,9 @@ pub struct JobsHandle {
     pub notifier: JobsNotifier,
     /// What provisioning makes (`None`: provisioning is refused).
     pub template: Option<std::sync::Arc<ProvisionTemplate>>,
+    /// Seals and opens configure jobs' SecureString values (`None`: they
+    /// are refused).
+    pub sealer: Option<crate::jobs::seal::Sealer>,
 }
 
 /// A plan shown to a person before they confirm it.
@@ -90,9 +93,16 @@ pub async fn plan(
     now: DateTime<Utc>,
 ) -> JobsResult<Planned> {
     let (env, creates_environment) = target(db, handle, environment_name, form, now).await?;
-    let request = JobRequest::parse(form, &env)?;
+    let request = JobRequest::parse(form, &env, handle.sealer.as_ref())?;
     let aws = handle.clients.for_environment(&env).await;
-    let plan = request.plan(&aws, &env, handle.template.as_deref()).await?;
+    let plan = request
+        .plan(
+            &aws,
+            &env,
+            handle.template.as_deref(),
+            handle.sealer.as_ref(),
+        )
+        .await?;
     let lock_holder = store::lock_holder(db, &env.name).await?;
     Ok(Planned {
         plan_hash: plan.hash(),
@@ -140,6 +150,23 @@ pub async fn confirm(
         creates: creates_environment.then_some(env),
     };
     super::submit(db, &handle.notifier, &new, now).await
+}
+
+/// Seals the SecureString values a person typed (`NAME=value` lines) for a
+/// configure job on `environment_name`: the `NAME=token` lines the form
+/// carries from then on. Nothing is written.
+pub async fn seal_values(
+    db: &Db,
+    handle: &JobsHandle,
+    environment_name: &str,
+    lines: &str,
+) -> JobsResult<String> {
+    let name = EnvName::parse(environment_name)
+        .map_err(|_| JobsError::Validation(format!("unknown environment {environment_name:?}")))?;
+    let env = crate::environments::store::get(db, &name)
+        .await?
+        .ok_or_else(|| JobsError::Validation(format!("unknown environment {name}")))?;
+    super::kinds::configure::seal_lines(&env, lines, handle.sealer.as_ref())
 }
 
 /// Cancels job `id` for `actor` (see [`store::request_cancel`]).

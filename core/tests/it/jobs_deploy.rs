@@ -75,6 +75,7 @@ async fn setup(settings: AwsSettings, health_url: Option<String>, production: bo
             clients,
             notifier: JobsNotifier::new(),
             template: None,
+            sealer: None,
         },
         family,
         first_revision,

@@ -76,6 +76,7 @@ async fn setup() -> Setup {
             clients,
             notifier: JobsNotifier::new(),
             template: Some(Arc::new(template())),
+            sealer: None,
         },
         _moto: moto,
     }
@@ -84,7 +85,8 @@ async fn setup() -> Setup {
 impl Setup {
     fn worker(&self) -> CancellationToken {
         let runner = AwsRunner::new(self.handle.clients.clone())
-            .with_poll_interval(Duration::from_millis(50));
+            .with_poll_interval(Duration::from_millis(50))
+            .with_sealer(self.handle.sealer.clone());
         let config = WorkerConfig {
             lease: Duration::from_secs(5),
             heartbeat_every: Duration::from_millis(500),
@@ -367,6 +369,132 @@ async fn provisioning_refuses_bad_requests_and_stale_plans_without_writing() {
     handle.template = None;
     match service::plan(&s.db, &handle, "preview-x", &provision(""), now()).await {
         Err(JobsError::Validation(m)) => assert!(m.contains("unknown environment"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A configure job: a String set, a SecureString set through its sealed
+/// form, a parameter deleted; each effect checked in SSM (values, versions),
+/// the secret in no plan, and a second run finds nothing to change.
+#[tokio::test]
+async fn a_configure_job_sets_and_deletes_parameters_secrets_only_sealed() {
+    use base64::Engine as _;
+    let mut s = setup().await;
+    let sealer = gantry_core::jobs::seal::Sealer::from_base64(&secrecy::SecretString::from(
+        base64::engine::general_purpose::STANDARD.encode([42u8; 32]),
+    ))
+    .unwrap();
+    s.handle.sealer = Some(sealer);
+    let mut input = gantry_core::aws::testing::demo_environment_input("dev");
+    input.name = unique("cfg").to_lowercase();
+    input.ssm_prefix = format!("/{}/", input.name);
+    input.database = None;
+    let env = gantry_core::environments::service::save(
+        &s.db,
+        &gantry_core::jobs::testing::operator(),
+        input,
+    )
+    .await
+    .unwrap();
+    let aws = s.aws(&env).await;
+    let prefix = env.ssm_prefix.to_string();
+    ssm::ensure_value(
+        &aws.ssm,
+        &format!("{prefix}OLD_FLAG"),
+        gantry_core::health::snapshot::ParameterKind::String,
+        &secrecy::SecretString::from("1".to_owned()),
+    )
+    .await
+    .unwrap();
+
+    let sealed = service::seal_values(
+        &s.db,
+        &s.handle,
+        env.name.as_str(),
+        "API_TOKEN=tok-hunter2-secret",
+    )
+    .await
+    .unwrap();
+    assert!(!sealed.contains("hunter2"));
+    let form = JobForm {
+        kind: "configure".into(),
+        set: "DJANGO_DEBUG=false".into(),
+        sealed: sealed.clone(),
+        delete: "OLD_FLAG".into(),
+        ..JobForm::default()
+    };
+    let planned = service::plan(&s.db, &s.handle, env.name.as_str(), &form, now())
+        .await
+        .unwrap();
+    let shown = serde_json::to_string(&planned.plan).unwrap();
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("(changed)"), "{shown}");
+    let shutdown = s.worker();
+    let job = service::confirm(
+        &s.db,
+        &s.handle,
+        &gantry_core::jobs::testing::operator(),
+        env.name.as_str(),
+        &form,
+        &planned.plan_hash,
+        now(),
+    )
+    .await
+    .unwrap();
+    let detail = s.finished(job.id).await;
+    shutdown.cancel();
+    assert_eq!(
+        detail.job.state,
+        JobState::Succeeded,
+        "{:?}",
+        detail.job.reason
+    );
+    let token = ssm::current(&aws.ssm, &format!("{prefix}API_TOKEN"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(token.value.expose_secret(), "tok-hunter2-secret");
+    assert_eq!(
+        token.kind,
+        gantry_core::health::snapshot::ParameterKind::SecureString
+    );
+    assert_eq!(
+        ssm::version_count(&aws.ssm, &format!("{prefix}DJANGO_DEBUG"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(ssm::current(&aws.ssm, &format!("{prefix}OLD_FLAG"))
+        .await
+        .unwrap()
+        .is_none());
+    let logs = store::logs(&s.db, job.id, 0, 100).await.unwrap();
+    assert!(!format!("{logs:?}").contains("hunter2"));
+
+    // Done: the same request changes nothing now.
+    match service::plan(&s.db, &s.handle, env.name.as_str(), &form, now()).await {
+        Err(JobsError::Validation(m)) => assert!(m.contains("nothing to change"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // A sealed value moved to another parameter does not open.
+    let moved = JobForm {
+        sealed: sealed.replace("API_TOKEN", "OTHER_TOKEN"),
+        set: String::new(),
+        delete: String::new(),
+        ..form.clone()
+    };
+    match service::plan(&s.db, &s.handle, env.name.as_str(), &moved, now()).await {
+        Err(JobsError::Validation(m)) => assert!(m.contains("does not open"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // A parameter outside the prefix is refused, nothing written.
+    let outside = JobForm {
+        kind: "configure".into(),
+        set: "/backend-booking/prod/DJANGO_DEBUG=true".into(),
+        ..JobForm::default()
+    };
+    match service::plan(&s.db, &s.handle, env.name.as_str(), &outside, now()).await {
+        Err(JobsError::Validation(m)) => assert!(m.contains("not a name under"), "{m}"),
         other => panic!("{other:?}"),
     }
 }

@@ -36,6 +36,10 @@ pub struct JobsConfig {
     /// A direct PostgreSQL URL for `LISTEN gantry_jobs` (not through
     /// PgBouncer in transaction mode); default: `database.url`.
     pub listen_url: Option<SecretString>,
+    /// 32 random bytes, base64: seals the SecureString values a configure
+    /// job carries from the form to the worker. Unset: such values are
+    /// refused. Every replica needs the same key.
+    pub secrets_key: Option<SecretString>,
 }
 
 impl Default for JobsConfig {
@@ -50,12 +54,25 @@ impl Default for JobsConfig {
             rollout_poll_secs: 5,
             multi_replica: false,
             listen_url: None,
+            secrets_key: None,
         }
     }
 }
 
 impl JobsConfig {
+    /// The sealer of `secrets_key`, if set.
+    pub fn sealer(&self) -> Result<Option<gantry_core::jobs::seal::Sealer>, ConfigError> {
+        self.secrets_key
+            .as_ref()
+            .map(|key| {
+                gantry_core::jobs::seal::Sealer::from_base64(key)
+                    .map_err(|m| invalid("jobs.secrets_key", m))
+            })
+            .transpose()
+    }
+
     pub(super) fn validate(&self, backend: Backend) -> Result<(), ConfigError> {
+        self.sealer()?;
         if !(1..=16).contains(&self.workers) {
             return Err(invalid("jobs.workers", "must be between 1 and 16"));
         }

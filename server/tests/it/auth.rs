@@ -104,6 +104,13 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             format!("{job_form}&plan_hash={}", "0".repeat(64)),
             runners_invalid,
         ),
+        // An unknown environment: authorized, then refused for that.
+        (
+            Method::POST,
+            "/api/jobs/seal".into(),
+            "environment=nowhere&kind=configure&secure_set=A%3D1".into(),
+            runners_invalid,
+        ),
         (Method::POST, "/api/jobs/get".into(), "id=999999&after=0".into(), missing),
         (Method::POST, "/api/jobs/cancel".into(), "id=999999".into(), runners_missing),
         (Method::POST, "/api/jobs/retry".into(), "id=999999".into(), runners_missing),

@@ -259,7 +259,11 @@ async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() 
             let matrix: Value = serde_json::from_str(&body).expect("matrix");
             let active = &matrix["active_jobs"][0];
             assert_eq!(
-                (active["id"].as_i64(), active["environment"].as_str(), active["state"].as_str()),
+                (
+                    active["id"].as_i64(),
+                    active["environment"].as_str(),
+                    active["state"].as_str()
+                ),
                 (Some(id), Some("dev"), Some("running")),
                 "the matrix shows the running deploy: {matrix:#}"
             );

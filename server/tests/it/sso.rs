@@ -166,6 +166,7 @@ client_secret = "sso-test-secret"
                     ),
                     notifier: Default::default(),
                     template: None,
+                    sealer: None,
                 },
             ),
         });

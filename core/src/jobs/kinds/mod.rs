@@ -11,10 +11,12 @@
 //!   the rollout or the health check fails.
 //! - [`provision`]: an environment made what the provisioning template says
 //!   (cluster, parameters, task definition, service, steady state).
+//! - [`configure`]: parameters set or deleted under the environment's prefix.
 //! - [`teardown`]: an environment's services, revisions and parameters
 //!   removed.
 //! - [`request`]: what a person asks for, per kind, and its plan.
 
+pub mod configure;
 pub mod deploy;
 pub mod provision;
 pub mod request;
@@ -41,6 +43,8 @@ pub struct AwsRunner {
     http: reqwest::Client,
     /// Pause between two looks at a rollout, and between health probes.
     poll: Duration,
+    /// Opens the sealed SecureString values of configure jobs.
+    sealer: Option<crate::jobs::seal::Sealer>,
 }
 
 impl AwsRunner {
@@ -55,7 +59,14 @@ impl AwsRunner {
                 .build()
                 .unwrap_or_default(),
             poll: Duration::from_secs(5),
+            sealer: None,
         }
+    }
+
+    /// Opens configure jobs' SecureString values with `sealer`.
+    pub fn with_sealer(mut self, sealer: Option<crate::jobs::seal::Sealer>) -> Self {
+        self.sealer = sealer;
+        self
     }
 
     /// Observes rollouts through `watch` (a test double where moto cannot
@@ -91,6 +102,7 @@ impl AwsRunner {
         let aws = self.clients.for_environment(&env).await;
         match step.action.as_str() {
             scale::ACTION => scale::run(&aws, &env, step).await,
+            configure::ACTION => configure::run(ctx, &aws, &env, step, self.sealer.as_ref()).await,
             deploy::REGISTER => deploy::register(ctx, &aws, &env, step).await,
             deploy::POINT => deploy::point(ctx, &aws, &env, step).await,
             deploy::WAIT => {

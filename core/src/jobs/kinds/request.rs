@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::configure::ConfigureRequest;
 use super::deploy::{self, DeployRequest, RollbackRequest};
 use super::provision::template::{ProvisionTemplate, MAX_PREVIEW_TTL_HOURS};
 use super::provision::ProvisionRequest;
@@ -12,6 +13,7 @@ use crate::aws::EnvClients;
 use crate::environments::model::Environment;
 use crate::image::ImageRef;
 use crate::jobs::model::{JobKind, Plan};
+use crate::jobs::seal::Sealer;
 use crate::jobs::{JobsError, JobsResult};
 
 /// The job form as submitted: the kind and the fields it uses (the others
@@ -34,6 +36,16 @@ pub struct JobForm {
     /// (empty: the template's).
     #[serde(default)]
     pub ttl_hours: String,
+    /// Update configuration: String values, `NAME=value` per line.
+    #[serde(default)]
+    pub set: String,
+    /// Update configuration: SecureString values, `NAME=token` per line,
+    /// sealed on the server ([`super::configure::seal_lines`]).
+    #[serde(default)]
+    pub sealed: String,
+    /// Update configuration: names to delete, one per line.
+    #[serde(default)]
+    pub delete: String,
 }
 
 /// A validated request for one job kind.
@@ -44,6 +56,7 @@ pub enum JobRequest {
     Deploy(DeployRequest),
     Rollback(RollbackRequest),
     Provision(ProvisionRequest),
+    Configure(ConfigureRequest),
     /// Everything the environment has in AWS (services, revisions,
     /// parameters).
     Teardown,
@@ -51,8 +64,12 @@ pub enum JobRequest {
 
 impl JobRequest {
     /// Parses `form` for `env`, naming the first field to fix.
-    pub fn parse(form: &JobForm, env: &Environment) -> JobsResult<Self> {
+    pub fn parse(form: &JobForm, env: &Environment, sealer: Option<&Sealer>) -> JobsResult<Self> {
         let kind = JobKind::parse(form.kind.trim())?;
+        if kind == JobKind::Configure {
+            return ConfigureRequest::parse(env, &form.set, &form.sealed, &form.delete, sealer)
+                .map(JobRequest::Configure);
+        }
         if kind == JobKind::Teardown {
             return Ok(JobRequest::Teardown);
         }
@@ -102,9 +119,10 @@ impl JobRequest {
                 service,
                 revision: form.revision.trim().to_owned(),
             })),
-            JobKind::Configure => Err(JobsError::Validation(format!(
-                "{kind} jobs cannot be requested yet: provision, deploy, scale, rollback and teardown can"
-            ))),
+            JobKind::Configure => {
+                ConfigureRequest::parse(env, &form.set, &form.sealed, &form.delete, sealer)
+                    .map(JobRequest::Configure)
+            }
             JobKind::Teardown => Ok(JobRequest::Teardown),
             JobKind::Provision => Self::parse_provision(form),
         }
@@ -144,11 +162,12 @@ impl JobRequest {
             JobRequest::Deploy(_) => JobKind::Deploy,
             JobRequest::Rollback(_) => JobKind::Rollback,
             JobRequest::Provision(_) => JobKind::Provision,
+            JobRequest::Configure(_) => JobKind::Configure,
             JobRequest::Teardown => JobKind::Teardown,
         }
     }
 
-    /// The request as stored with the job (no secrets in any kind).
+    /// The request as stored with the job (SecureString values only sealed).
     pub fn params(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
     }
@@ -160,8 +179,10 @@ impl JobRequest {
         aws: &EnvClients,
         env: &Environment,
         template: Option<&ProvisionTemplate>,
+        sealer: Option<&Sealer>,
     ) -> JobsResult<Plan> {
         match self {
+            JobRequest::Configure(r) => super::configure::plan(aws, env, r, sealer).await,
             JobRequest::Provision(r) => {
                 let template = template.ok_or_else(|| {
                     JobsError::Validation(
@@ -216,11 +237,13 @@ mod tests {
             image: "registry.example.com/booking:1.4.2".into(),
             revision: "booking:3".into(),
             ttl_hours: String::new(),
+            set: "DJANGO_DEBUG=false".into(),
+            ..JobForm::default()
         }
     }
 
     fn refusal(form: &JobForm) -> String {
-        match JobRequest::parse(form, &env()) {
+        match JobRequest::parse(form, &env(), None) {
             Err(JobsError::Validation(message)) => message,
             other => panic!("expected a refusal, got {other:?}"),
         }
@@ -229,19 +252,19 @@ mod tests {
     #[test]
     fn each_kind_parses_its_fields() {
         assert_eq!(
-            JobRequest::parse(&form("scale"), &env()).ok(),
+            JobRequest::parse(&form("scale"), &env(), None).ok(),
             Some(JobRequest::Scale(ScaleRequest {
                 service: "web".into(),
                 desired: 3
             }))
         );
-        let deploy = JobRequest::parse(&form("deploy"), &env()).expect("deploy");
+        let deploy = JobRequest::parse(&form("deploy"), &env(), None).expect("deploy");
         assert_eq!(deploy.kind(), JobKind::Deploy);
         assert_eq!(
             deploy.params()["image"],
             "registry.example.com/booking:1.4.2"
         );
-        let rollback = JobRequest::parse(&form("rollback"), &env()).expect("rollback");
+        let rollback = JobRequest::parse(&form("rollback"), &env(), None).expect("rollback");
         assert_eq!(rollback.params()["revision"], "booking:3");
     }
 
@@ -265,7 +288,49 @@ mod tests {
         f.service = String::new();
         assert!(refusal(&f).contains("choose a service"), "{}", refusal(&f));
         assert!(refusal(&form("explode")).contains("unknown job kind"));
-        assert!(refusal(&form("configure")).contains("cannot be requested yet"));
+        let mut f = form("configure");
+        f.set = "../prod/DJANGO_DEBUG=true".into();
+        assert!(
+            refusal(&f).contains("not a name under /booking/dev/"),
+            "{}",
+            refusal(&f)
+        );
+        f.set = "/booking/prod/DJANGO_DEBUG=true".into();
+        assert!(refusal(&f).contains("not a name under"), "{}", refusal(&f));
+        f.set = format!("BIG={}", "x".repeat(4097));
+        assert!(
+            refusal(&f).contains("1 to 4096 bytes, not 4097"),
+            "{}",
+            refusal(&f)
+        );
+        f.set = "DJANGO_DEBUG".into();
+        assert!(refusal(&f).contains("is not NAME=value"), "{}", refusal(&f));
+        f.set = "A=1".into();
+        f.delete = "A".into();
+        assert!(refusal(&f).contains("changed twice"), "{}", refusal(&f));
+        f.set = String::new();
+        f.delete = String::new();
+        assert!(
+            refusal(&f).contains("at least one parameter"),
+            "{}",
+            refusal(&f)
+        );
+        f.sealed = "DJANGO_SECRET_KEY=abc".into();
+        assert!(
+            refusal(&f).contains("no [jobs] secrets_key"),
+            "{}",
+            refusal(&f)
+        );
+        f.sealed = String::new();
+        f.set = "DJANGO_DEBUG=false".into();
+        f.delete = "/booking/dev/OLD_FLAG".into();
+        match JobRequest::parse(&f, &env(), None) {
+            Ok(JobRequest::Configure(r)) => assert_eq!(
+                r.changes.keys().collect::<Vec<_>>(),
+                ["/booking/dev/DJANGO_DEBUG", "/booking/dev/OLD_FLAG"]
+            ),
+            other => panic!("{other:?}"),
+        }
         let mut f = form("provision");
         f.desired = String::new();
         f.ttl_hours = "0".into();
@@ -276,14 +341,14 @@ mod tests {
         );
         f.ttl_hours = "48".into();
         assert_eq!(
-            JobRequest::parse(&f, &env()).ok(),
+            JobRequest::parse(&f, &env(), None).ok(),
             Some(JobRequest::Provision(ProvisionRequest {
                 desired: None,
                 ttl_hours: Some(48)
             }))
         );
         assert_eq!(
-            JobRequest::parse(&form("teardown"), &env()).ok(),
+            JobRequest::parse(&form("teardown"), &env(), None).ok(),
             Some(JobRequest::Teardown)
         );
     }

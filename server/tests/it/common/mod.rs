@@ -191,6 +191,7 @@ impl TestApp {
                 ),
                 notifier: gantry_core::jobs::notify::JobsNotifier::new(),
                 template: config.provision.clone().map(std::sync::Arc::new),
+                sealer: config.jobs.sealer().expect("secrets key"),
             },
         );
         let router = router(AppState {

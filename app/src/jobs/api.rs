@@ -62,7 +62,6 @@ pub async fn job_targets() -> Result<Vec<JobTargetView>, AppError> {
 /// Reads the environment's live AWS state and plans the request; writes
 /// nothing. Operators and admins.
 #[server(prefix = "/api", endpoint = "jobs/plan")]
-#[allow(clippy::too_many_arguments)]
 pub async fn plan_job(
     environment: String,
     kind: String,
@@ -98,7 +97,6 @@ pub async fn plan_job(
 /// a typed secret never appears in a URL, a page or a log. Operators and
 /// admins.
 #[server(prefix = "/api", endpoint = "jobs/seal")]
-#[allow(clippy::too_many_arguments)]
 pub async fn seal_job_form(
     environment: String,
     kind: String,
@@ -154,7 +152,6 @@ pub async fn seal_job_form(
 /// approval on production) and the browser goes to its page. A plan that
 /// moved since, or one confirmed already, is refused.
 #[server(prefix = "/api", endpoint = "jobs/confirm")]
-#[allow(clippy::too_many_arguments)]
 pub async fn confirm_job(
     environment: String,
     kind: String,

@@ -61,7 +61,6 @@ pub(super) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[expect(clippy::too_many_arguments, reason = "one history row's columns")]
 async fn record(
     conn: &mut AnyConnection,
     slug: &ModuleSlug,

@@ -42,6 +42,7 @@ mod server {
             role: user.role_for(permission).map(|r| r.as_str().to_owned()),
             request_id,
             source: "ui".to_owned(),
+            subject: Some(user.subject.clone()),
         }
     }
 
@@ -70,6 +71,9 @@ pub struct Me {
     pub roles: Vec<String>,
     pub can_edit_roadmap: bool,
     pub can_read_audit: bool,
+    /// Holds the approver role (or admin): the navigation shows Approvals.
+    #[serde(default)]
+    pub can_approve: bool,
     /// Edit environments and other settings.
     pub can_administer: bool,
     /// Run jobs, and ask for a health check now.
@@ -88,6 +92,7 @@ pub async fn whoami() -> Result<Me, crate::error::AppError> {
         roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
         can_edit_roadmap: user.can(Permission::EditRoadmap),
         can_read_audit: user.can(Permission::ReadAudit),
+        can_approve: user.can(Permission::Approve),
         can_administer: user.can(Permission::Administer),
         can_run_jobs: user.can(Permission::RunJobs),
     })

@@ -138,3 +138,21 @@ impl From<gantry_core::jobs::JobsError> for AppError {
         app.answered()
     }
 }
+
+#[cfg(feature = "ssr")]
+impl From<gantry_core::approvals::ApprovalsError> for AppError {
+    fn from(err: gantry_core::approvals::ApprovalsError) -> Self {
+        use gantry_core::approvals::ApprovalsError;
+        match err {
+            ApprovalsError::Jobs(e) => e.into(),
+            ApprovalsError::NotFound(id) => AppError::NotFound(format!("job {id}")).answered(),
+            ApprovalsError::Validation(_) => AppError::Invalid(err.public_message()).answered(),
+            // The rules refuse this person: 403, with the rule's reason.
+            ApprovalsError::Refused(_) => AppError::Forbidden(err.public_message()).answered(),
+            ApprovalsError::Db(_) | ApprovalsError::Core(_) => {
+                tracing::error!(error = ?err, "internal error");
+                AppError::Internal.answered()
+            }
+        }
+    }
+}

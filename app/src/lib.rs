@@ -3,6 +3,7 @@
 //! pages call. Compiled twice: with `ssr` into the server, with `hydrate` into
 //! the WebAssembly. Server-only code sits behind `#[cfg(feature = "ssr")]`.
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod components;
@@ -21,8 +22,8 @@ use leptos_router::{path, Lazy, SsrMode};
 
 use components::layout::Layout;
 use routes::{
-    AuditRoute, BoardRoute, CostRoute, EnvironmentRoute, EnvironmentsRoute, JobRoute, JobsRoute,
-    ModuleRoute, NewJobRoute,
+    ApprovalsRoute, AuditRoute, BoardRoute, CostRoute, EnvironmentRoute, EnvironmentsRoute,
+    JobRoute, JobsRoute, ModuleRoute, NewJobRoute,
 };
 
 /// The HTML document around the app (server only).
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                         view={Lazy::<EnvironmentRoute>::new()}
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/approvals") view={Lazy::<ApprovalsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/jobs") view={Lazy::<JobsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/jobs/new") view={Lazy::<NewJobRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/jobs/:id") view={Lazy::<JobRoute>::new()} ssr=SsrMode::Async />

@@ -14,6 +14,7 @@
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
+use crate::approvals::inbox::ApprovalsPage;
 use crate::audit::page::AuditPage;
 use crate::cost::page::CostPage;
 use crate::environments::detail::EnvironmentPage;
@@ -117,6 +118,22 @@ impl LazyRoute for EnvironmentRoute {
     fn view(_route: Self) -> AnyView {
         preload_chunks();
         view! { <EnvironmentPage /> }.into_any()
+    }
+}
+
+/// `/approvals`.
+#[derive(Debug)]
+pub struct ApprovalsRoute;
+
+#[lazy_route]
+impl LazyRoute for ApprovalsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <ApprovalsPage /> }.into_any()
     }
 }
 

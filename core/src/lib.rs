@@ -3,6 +3,7 @@
 //! Nothing here depends on Leptos or compiles to WebAssembly; the `app` crate
 //! reaches it only through its `ssr` feature, the `server` crate directly.
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod aws;

@@ -62,6 +62,10 @@ pub struct Actor {
     pub request_id: Option<String>,
     /// "ui", "cli", "import: file.md"
     pub source: String,
+    /// The identity provider's subject of a signed-in person (`None` for
+    /// Gantry itself, the command line, an import): who may never approve
+    /// their own change.
+    pub subject: Option<String>,
 }
 
 impl Actor {

@@ -274,5 +274,6 @@ fn cli_actor() -> gantry_core::shared::Actor {
         role: None,
         request_id: None,
         source: "cli".to_owned(),
+        subject: None,
     }
 }

@@ -285,8 +285,9 @@ pub fn start_jobs(
 }
 
 /// Every minute, queues the tear-down of environments whose time-to-live
-/// ran out (`jobs::service::reap_expired`); a failed sweep is logged and
-/// tried again at the next.
+/// ran out (`jobs::service::reap_expired`) and ends the approval requests
+/// that expired (`approvals::service::expire`); a failed sweep is logged
+/// and tried again at the next.
 fn spawn_preview_reaper(
     services: Services,
     handle: gantry_core::jobs::service::JobsHandle,
@@ -304,6 +305,13 @@ fn spawn_preview_reaper(
                 gantry_core::jobs::service::reap_expired(&services.db, &handle, now).await
             {
                 tracing::warn!(error = %e, "the preview time-to-live sweep failed");
+            }
+            match gantry_core::approvals::service::expire(&services.db, now).await {
+                Ok(ended) if !ended.is_empty() => {
+                    tracing::info!(jobs = ?ended, "approval requests expired");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the approval expiry sweep failed"),
             }
         }
     })

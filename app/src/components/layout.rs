@@ -57,6 +57,12 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </ul>
                     <Suspense>
                         {move || Suspend::new(async move {
+                            let can_approve = me.await.map(|m| m.can_approve).unwrap_or(false);
+                            can_approve.then(|| view! { <ApprovalsNav /> })
+                        })}
+                    </Suspense>
+                    <Suspense>
+                        {move || Suspend::new(async move {
                             let can_audit = me.await.map(|m| m.can_read_audit).unwrap_or(false);
                             can_audit
                                 .then(|| {
@@ -110,5 +116,30 @@ fn NavItem(href: &'static str, label: &'static str) -> impl IntoView {
                 {label}
             </A>
         </li>
+    }
+}
+
+/// "Approvals" in the navigation, with the number of requests waiting for
+/// the signed-in approver.
+#[component]
+fn ApprovalsNav() -> impl IntoView {
+    let waiting = Resource::new(|| (), |_| crate::approvals::api::approvals_waiting());
+    view! {
+        <ul class="mt-1 space-y-1">
+            <li>
+                <a href="/approvals" class="flex items-center justify-between rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white">
+                    "Approvals"
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            waiting.await.ok().filter(|n| *n > 0).map(|n| view! {
+                                <span data-testid="approvals-badge" class="rounded-full bg-amber-300 px-2 text-xs font-semibold text-slate-950">
+                                    {n}<span class="sr-only">" waiting for you"</span>
+                                </span>
+                            })
+                        })}
+                    </Suspense>
+                </a>
+            </li>
+        </ul>
     }
 }

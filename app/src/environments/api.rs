@@ -107,6 +107,7 @@ pub(crate) mod convert {
             monthly_budget_cents: e.monthly_budget_cents,
             required_approvals: e.approval.required_approvals,
             approver_groups: e.approval.approver_groups.clone(),
+            distinct_groups: e.approval.distinct_groups,
             approval_expiry_hours: e.approval.expiry_hours,
             reason_required: e.approval.reason_required,
             freeze_windows: e

@@ -33,6 +33,9 @@ pub struct EnvironmentView {
     pub monthly_budget_cents: Option<i64>,
     pub required_approvals: u8,
     pub approver_groups: Vec<String>,
+    /// The approvals come from at least this many different groups.
+    #[serde(default)]
+    pub distinct_groups: u8,
     pub approval_expiry_hours: u32,
     pub reason_required: bool,
     pub freeze_windows: Vec<FreezeView>,
@@ -51,6 +54,12 @@ impl EnvironmentView {
         }
         let from = if self.approver_groups.is_empty() {
             "any approver".to_owned()
+        } else if self.distinct_groups > 0 {
+            format!(
+                "{} ({} different groups)",
+                self.approver_groups.join(", "),
+                self.distinct_groups
+            )
         } else {
             self.approver_groups.join(", ")
         };

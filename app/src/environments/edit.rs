@@ -30,6 +30,9 @@ pub struct EnvironmentForm {
     pub approvals_required: String,
     /// Comma-separated.
     pub approver_groups: String,
+    /// "From N distinct groups" (empty: 0).
+    #[serde(default)]
+    pub approval_distinct_groups: String,
     pub approval_expiry_hours: String,
     pub approval_reason_required: Option<String>,
     pub ttl_hours: String,
@@ -143,6 +146,10 @@ mod parse {
                 .filter(|g| !g.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            approval_distinct_groups: number(
+                "approval_distinct_groups",
+                &f.approval_distinct_groups,
+            )?,
             approval_expiry_hours: number("approval_expiry_hours", &f.approval_expiry_hours)?,
             approval_reason_required: Some(f.approval_reason_required.is_some()),
             freeze_windows: Vec::new(),
@@ -219,6 +226,7 @@ pub fn SettingsForm(
         monthly_budget_cents: None,
         required_approvals: 0,
         approver_groups: vec![],
+        distinct_groups: 0,
         approval_expiry_hours: 24,
         reason_required: false,
         freeze_windows: vec![],
@@ -283,6 +291,7 @@ pub fn SettingsForm(
                 <Field label="Monthly budget (USD)" name="monthly_budget_usd" value=budget />
                 <Field label="Approvals required" name="approvals_required" value=e.required_approvals.to_string() />
                 <Field label="Approver groups (comma-separated)" name="approver_groups" value=e.approver_groups.join(", ") />
+                <Field label="From this many different groups (0: any mix)" name="approval_distinct_groups" value=e.distinct_groups.to_string() />
                 <Field label="Approval valid for (hours)" name="approval_expiry_hours" value=e.approval_expiry_hours.to_string() />
                 <Field label="TTL hours (preview only)" name="ttl_hours" value=e.ttl_hours.map(|h| h.to_string()).unwrap_or_default() />
             </div>

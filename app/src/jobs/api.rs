@@ -163,14 +163,16 @@ pub async fn confirm_job(
     #[server(default)] set: String,
     #[server(default)] delete: String,
     #[server(default)] sealed: String,
+    #[server(default)] reason: String,
     plan_hash: String,
 ) -> Result<i64, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let form = convert::form(
+    let mut form = convert::form(
         [kind, service, desired, image, revision, ttl_hours],
         [set, delete, sealed],
     );
+    form.reason = reason;
     let job = gantry_core::jobs::service::confirm(
         &services.db,
         &convert::handle()?,
@@ -281,6 +283,7 @@ pub(crate) mod convert {
             set,
             delete,
             sealed,
+            reason: String::new(),
         }
     }
 
@@ -387,6 +390,26 @@ pub(crate) mod convert {
             lock_holder: view.lock_holder.as_ref().map(summary),
             can_cancel: can_run_jobs && !job.state.is_final() && !job.cancel_requested,
             can_retry: can_run_jobs && matches!(job.state, JobState::Failed | JobState::Stuck),
+            replan_query: (can_run_jobs && job.state.is_final())
+                .then(|| gantry_core::jobs::kinds::request::JobRequest::from_params(&job.params))
+                .flatten()
+                .map(|request| {
+                    let form = request.form();
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs([
+                            ("environment", job.environment.as_str()),
+                            ("kind", form.kind.as_str()),
+                            ("service", form.service.as_str()),
+                            ("desired", form.desired.as_str()),
+                            ("image", form.image.as_str()),
+                            ("revision", form.revision.as_str()),
+                            ("ttl_hours", form.ttl_hours.as_str()),
+                            ("set", form.set.as_str()),
+                            ("delete", form.delete.as_str()),
+                            ("preview", "1"),
+                        ])
+                        .finish()
+                }),
         }
     }
 

@@ -140,10 +140,9 @@ fn JobDetail(
             {job.reason.clone().map(|reason| view! { <p data-testid="job-reason" class="mt-2 font-medium">{reason}</p> })}
             {job.cancel_requested.then(|| view! { <p class="mt-2 text-amber-900">"A cancel was requested: the job stops at its next step boundary or wait."</p> })}
             {awaiting_approval.then(|| view! {
-                <p data-testid="approvals" class="mt-2 rounded-md bg-amber-50 p-2 text-amber-900">
-                    "Approvals: this production change waits for approval before it can run. Approving arrives with the approvals feature; until then it can be cancelled."
-                </p>
+                <p class="mt-2 font-medium text-amber-900">"This production change waits for approval before it can run."</p>
             })}
+            <crate::approvals::panel::ApprovalsPanel id=view.job.id />
             {view.lock_holder.clone().map(|holder| view! {
                 <p data-testid="queued-behind" class="mt-2 rounded-md bg-sky-50 p-2 text-sky-900">
                     {format!("Job #{} ({}) holds this environment's lock; this job waits for it.", holder.id, holder.state)}
@@ -155,6 +154,9 @@ fn JobDetail(
                         <input type="hidden" name="id" value=id />
                         <button type="submit" class="rounded-md border border-rose-300 bg-white px-3 py-1.5 text-sm font-medium text-rose-800 hover:bg-rose-50">"Cancel job"</button>
                     </ActionForm>
+                })}
+                {view.replan_query.clone().map(|query| view! {
+                    <a href=format!("/jobs/new?{query}") data-testid="replan-job" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-50">"Plan it again"</a>
                 })}
                 {view.can_retry.then(|| view! {
                     <ActionForm action=retry attr:data-testid="retry-job">

@@ -236,6 +236,12 @@ fn PlanPanel(plan: PlanView) -> impl IntoView {
                 {hidden("delete")}
                 {hidden("sealed")}
                 <input type="hidden" name="plan_hash" value=plan.plan_hash />
+                {plan.production.then(|| view! {
+                    <label class="mb-2 block text-sm">
+                        "Why (shown to the approvers)"
+                        <input name="reason" maxlength="2000" class="mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm" />
+                    </label>
+                })}
                 <button type="submit" class="rounded-md bg-emerald-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-emerald-600">{button}</button>
             </ActionForm>
             {move || confirm.value().get().and_then(|r| r.err()).map(|e| view! {

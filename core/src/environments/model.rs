@@ -71,6 +71,10 @@ pub struct ApprovalPolicy {
     /// Identity-provider groups whose members may approve; empty = anyone with
     /// the approver role.
     pub approver_groups: Vec<String>,
+    /// The approvals must come from at least this many different approver
+    /// groups (0: any mix). At most the number of groups and of approvals.
+    #[serde(default)]
+    pub distinct_groups: u8,
     /// Hours an approval stays valid (1..=720).
     pub expiry_hours: u32,
     /// Whether approving (and requesting) needs a written reason.
@@ -181,6 +185,7 @@ impl Environment {
             monthly_budget_usd: self.monthly_budget_cents.map(|c| c as f64 / 100.0),
             approvals_required: Some(i64::from(self.approval.required_approvals)),
             approver_groups: self.approval.approver_groups.clone(),
+            approval_distinct_groups: Some(i64::from(self.approval.distinct_groups)),
             approval_expiry_hours: Some(i64::from(self.approval.expiry_hours)),
             approval_reason_required: Some(self.approval.reason_required),
             freeze_windows: self

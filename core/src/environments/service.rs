@@ -240,6 +240,7 @@ fn config_actor() -> Actor {
         role: None,
         request_id: None,
         source: "config".to_owned(),
+        subject: None,
     }
 }
 

@@ -19,7 +19,7 @@ use crate::error::{CoreError, CoreResult};
 const COLUMNS: &str = "name, production, region, account_id, role_arn, cluster, services, \
      database_id, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, required_approvals, \
      approver_groups, approval_expiry_hours, approval_reason_required, freeze_windows, \
-     ttl_hours, created_at, updated_at";
+     ttl_hours, created_at, updated_at, approval_distinct_groups";
 
 /// Every environment, by name.
 pub async fn list(db: &Db) -> CoreResult<Vec<Environment>> {
@@ -75,8 +75,9 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
         "INSERT INTO environments (name, production, region, account_id, role_arn, cluster, \
          services, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, \
          required_approvals, approver_groups, approval_expiry_hours, approval_reason_required, \
-         freeze_windows, ttl_hours, expires_at, created_at, updated_at, database_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         freeze_windows, ttl_hours, expires_at, created_at, updated_at, database_id, \
+         approval_distinct_groups) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
          ON CONFLICT (name) DO UPDATE SET production = excluded.production, \
          region = excluded.region, account_id = excluded.account_id, \
          role_arn = excluded.role_arn, cluster = excluded.cluster, services = excluded.services, \
@@ -89,7 +90,8 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
          approval_reason_required = excluded.approval_reason_required, \
          freeze_windows = excluded.freeze_windows, ttl_hours = excluded.ttl_hours, \
          expires_at = excluded.expires_at, updated_at = excluded.updated_at, \
-         database_id = excluded.database_id",
+         database_id = excluded.database_id, \
+         approval_distinct_groups = excluded.approval_distinct_groups",
     )
     .bind(env.name.as_str())
     .bind(i64::from(env.production))
@@ -112,6 +114,7 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
     .bind(timestamp(env.created_at))
     .bind(timestamp(env.updated_at))
     .bind(env.database.as_deref())
+    .bind(i64::from(env.approval.distinct_groups))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -184,6 +187,7 @@ fn from_row(row: &AnyRow) -> CoreResult<Environment> {
         approval: ApprovalPolicy {
             required_approvals: number(row, "required_approvals")?,
             approver_groups: from_json("approver_groups", &text("approver_groups")?)?,
+            distinct_groups: number(row, "approval_distinct_groups")?,
             expiry_hours: number(row, "approval_expiry_hours")?,
             reason_required: row.try_get::<i64, _>("approval_reason_required")? != 0,
             freeze_windows: from_json("freeze_windows", &text("freeze_windows")?)?,

@@ -133,6 +133,12 @@ pub async fn confirm(
     now: DateTime<Utc>,
 ) -> JobsResult<Job> {
     let (env, creates_environment) = target(db, handle, environment_name, form, now).await?;
+    if form.reason.trim().chars().count() > crate::approvals::rules::MAX_REASON_CHARS {
+        return Err(JobsError::Validation(format!(
+            "the reason is longer than {} characters",
+            crate::approvals::rules::MAX_REASON_CHARS
+        )));
+    }
     let planned = plan(db, handle, environment_name, form, now).await?;
     if planned.plan_hash != confirmed_hash.trim() {
         return Err(JobsError::Conflict(
@@ -148,6 +154,7 @@ pub async fn confirm(
         plan: planned.plan,
         production: planned.production,
         creates: creates_environment.then_some(env),
+        request_reason: Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty()),
     };
     super::submit(db, &handle.notifier, &new, now).await
 }
@@ -325,11 +332,13 @@ pub async fn reap_expired(
                 role: None,
                 request_id: None,
                 source: "ttl".to_owned(),
+                subject: None,
             },
             params: serde_json::to_value(JobRequest::Teardown).unwrap_or_default(),
             plan,
             production: env.production,
             creates: None,
+            request_reason: None,
         };
         match super::submit(db, &handle.notifier, &new, now).await {
             Ok(job) => {

@@ -21,6 +21,7 @@ pub fn operator() -> Actor {
         role: Some("operator".to_owned()),
         request_id: Some("req-jobs".to_owned()),
         source: "ui".to_owned(),
+        subject: Some("olga".to_owned()),
     }
 }
 
@@ -56,6 +57,7 @@ pub fn new_job(environment: &str, steps: usize) -> NewJob {
         plan: plan(steps, None),
         production: false,
         creates: None,
+        request_reason: None,
     }
 }
 

@@ -65,6 +65,7 @@ pub async fn import_file(
         role,
         request_id: None,
         source: format!("import: {name}"),
+        subject: None,
     };
     import_markdown(db, settings, &text, &actor).await
 }

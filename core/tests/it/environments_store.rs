@@ -21,6 +21,7 @@ fn ada() -> Actor {
         role: Some("admin".to_owned()),
         request_id: Some("req-7".to_owned()),
         source: "ui".to_owned(),
+        subject: None,
     }
 }
 
@@ -51,6 +52,7 @@ fn prod() -> EnvironmentInput {
         monthly_budget_usd: Some(1250.75),
         approvals_required: Some(2),
         approver_groups: vec!["platform-leads".into(), "sre".into()],
+        approval_distinct_groups: None,
         approval_expiry_hours: Some(12),
         approval_reason_required: Some(true),
         freeze_windows: vec![FreezeWindowInput {

@@ -32,6 +32,7 @@ fn actor() -> Actor {
         role: Some("admin".to_owned()),
         request_id: None,
         source: "test".to_owned(),
+        subject: None,
     }
 }
 

@@ -53,6 +53,7 @@ fn template() -> ProvisionTemplate {
         region = "us-east-1"
         account_id = "123456789012"
         cluster = "backend-booking-previews"
+        service = "{env}-api"
         ssm_prefix = "/backend-booking/{env}/"
         ttl_hours = 48
         "#,
@@ -268,14 +269,16 @@ async fn a_preview_is_created_provisioned_and_left_as_the_template_says() {
         spec.containers[0].logs["awslogs-group"],
         "/ecs/backend-booking"
     );
-    let state = ecs_change::service_state(&aws.ecs, &env.cluster, "backend-booking-api")
+    let service_name = format!("{name}-api");
+    assert_eq!(env.services[0].name, service_name);
+    let state = ecs_change::service_state(&aws.ecs, &env.cluster, &service_name)
         .await
         .unwrap()
         .expect("the service exists");
     assert_eq!(state.task_definition, arn);
     assert_eq!(state.desired, 1);
     assert!(
-        ecs_provision::has_circuit_breaker(&aws.ecs, &env.cluster, "backend-booking-api")
+        ecs_provision::has_circuit_breaker(&aws.ecs, &env.cluster, &service_name)
             .await
             .unwrap()
     );

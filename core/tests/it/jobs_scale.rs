@@ -98,6 +98,7 @@ async fn enqueue_scale(db: &Db, clients: &AwsClients, env: &Environment, to: i32
         plan,
         production: false,
         creates: None,
+        request_reason: None,
     };
     store::enqueue(db, &new, gantry_core::clock::testing::clock().now())
         .await

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod approvals;
 mod audit_store;
 mod aws_changes;
 mod aws_errors;

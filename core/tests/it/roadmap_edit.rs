@@ -31,6 +31,7 @@ fn oscar() -> Actor {
         role: Some("operator".to_owned()),
         request_id: Some("req-1".to_owned()),
         source: "ui".to_owned(),
+        subject: None,
     }
 }
 

@@ -26,6 +26,7 @@ fn actor(name: &str, source: &str) -> Actor {
         role: Some("operator".to_owned()),
         request_id: None,
         source: source.to_owned(),
+        subject: None,
     }
 }
 

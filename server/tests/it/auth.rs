@@ -32,6 +32,10 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     let runners_invalid = [403, 400, 403, 400];
     let runners_missing = [403, 404, 403, 404];
     let missing = [404, 404, 404, 404];
+    let approvers = [403, 403, 200, 200];
+    // Authorized for approvers (and admins), then 404: no such job.
+    let approvers_missing = [403, 403, 404, 404];
+    let admins_missing = [403, 403, 403, 404];
     let job_form = "environment=nowhere&kind=scale&service=&desired=2&image=&revision=";
     vec![
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
@@ -112,6 +116,22 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             runners_invalid,
         ),
         (Method::POST, "/api/jobs/get".into(), "id=999999&after=0".into(), missing),
+        (Method::POST, "/api/approvals/inbox".into(), String::new(), approvers),
+        (Method::POST, "/api/approvals/count".into(), String::new(), approvers),
+        (Method::POST, "/api/approvals/job".into(), "id=999999".into(), missing),
+        (
+            Method::POST,
+            "/api/approvals/decide".into(),
+            "id=999999&decision=approve&reason=ok".into(),
+            approvers_missing,
+        ),
+        (
+            Method::POST,
+            "/api/approvals/break_glass".into(),
+            "id=999999&reason=production+is+down".into(),
+            admins_missing,
+        ),
+        (Method::POST, "/api/approvals/review".into(), "id=999999".into(), admins_missing),
         (Method::POST, "/api/jobs/cancel".into(), "id=999999".into(), runners_missing),
         (Method::POST, "/api/jobs/retry".into(), "id=999999".into(), runners_missing),
         (Method::GET, "/jobs/999999/events".into(), String::new(), missing),

@@ -181,6 +181,7 @@ async fn three_replicas_run_fifty_jobs_each_once_one_at_a_time_per_environment()
                 plan: chain_step("api", k + 1),
                 production: false,
                 creates: None,
+                request_reason: None,
             };
             let job = store::enqueue(&db, &new, gantry_core::clock::testing::clock().now())
                 .await

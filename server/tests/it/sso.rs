@@ -138,6 +138,7 @@ client_secret = "sso-test-secret"
             role: None,
             request_id: None,
             source: "import: seed".to_owned(),
+            subject: None,
         };
         service::import_markdown(&db, &roadmap, SEED, &seeder)
             .await

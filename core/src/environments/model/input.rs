@@ -68,6 +68,9 @@ pub struct EnvironmentInput {
     pub approvals_required: Option<i64>,
     #[serde(default)]
     pub approver_groups: Vec<String>,
+    /// "From N distinct groups" (default 0: any mix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_distinct_groups: Option<i64>,
     /// Default: 24.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_expiry_hours: Option<i64>,
@@ -314,6 +317,30 @@ impl EnvironmentInput {
             }
         }
 
+        let distinct_groups = match self.approval_distinct_groups.unwrap_or(0) {
+            n if n < 0 || n > i64::from(required_approvals.unwrap_or(0)) => {
+                p.push(
+                    "approval_distinct_groups",
+                    format!(
+                        "must be between 0 and the approvals required ({}) (got {n})",
+                        required_approvals.unwrap_or(0)
+                    ),
+                );
+                0
+            }
+            n if n > approver_groups.len() as i64 => {
+                p.push(
+                    "approval_distinct_groups",
+                    format!(
+                        "needs at least {n} approver groups (got {})",
+                        approver_groups.len()
+                    ),
+                );
+                0
+            }
+            n => u8::try_from(n).unwrap_or(0),
+        };
+
         let expiry_hours = p.check(
             "approval_expiry_hours",
             hours(
@@ -425,6 +452,7 @@ impl EnvironmentInput {
                 approval: ApprovalPolicy {
                     required_approvals,
                     approver_groups,
+                    distinct_groups,
                     expiry_hours,
                     reason_required,
                     freeze_windows,

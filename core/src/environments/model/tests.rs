@@ -22,6 +22,7 @@ fn prod() -> EnvironmentInput {
         monthly_budget_usd: Some(1250.5),
         approvals_required: Some(2),
         approver_groups: vec!["platform-leads".into()],
+        approval_distinct_groups: None,
         approval_expiry_hours: Some(48),
         approval_reason_required: Some(true),
         freeze_windows: vec![FreezeWindowInput {

@@ -46,6 +46,9 @@ pub struct JobForm {
     /// Update configuration: names to delete, one per line.
     #[serde(default)]
     pub delete: String,
+    /// Why the person asks (shown to approvers; not part of the request).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// A validated request for one job kind.
@@ -167,6 +170,55 @@ impl JobRequest {
         }
     }
 
+    /// The form that asks for this request again (to plan it anew after a
+    /// stale or failed run). SecureString values are left out: the person
+    /// types them again.
+    pub fn form(&self) -> JobForm {
+        let mut form = JobForm {
+            kind: self.kind().as_str().to_owned(),
+            ..JobForm::default()
+        };
+        match self {
+            JobRequest::Scale(r) => {
+                form.service = r.service.clone();
+                form.desired = r.desired.to_string();
+            }
+            JobRequest::Deploy(r) => {
+                form.service = r.service.clone();
+                form.image = r.image.to_string();
+            }
+            JobRequest::Rollback(r) => {
+                form.service = r.service.clone();
+                form.revision = r.revision.clone();
+            }
+            JobRequest::Provision(r) => {
+                form.desired = r.desired.map(|d| d.to_string()).unwrap_or_default();
+                form.ttl_hours = r.ttl_hours.map(|h| h.to_string()).unwrap_or_default();
+            }
+            JobRequest::Configure(r) => {
+                use super::configure::Change;
+                let mut set = Vec::new();
+                let mut delete = Vec::new();
+                for (name, change) in &r.changes {
+                    match change {
+                        Change::Set { value } => set.push(format!("{name}={value}")),
+                        Change::Delete => delete.push(name.clone()),
+                        Change::SetSecure { .. } => {}
+                    }
+                }
+                form.set = set.join("\n");
+                form.delete = delete.join("\n");
+            }
+            JobRequest::Teardown => {}
+        }
+        form
+    }
+
+    /// The request a job stored (its `params`), if it parses.
+    pub fn from_params(params: &serde_json::Value) -> Option<Self> {
+        serde_json::from_value(params.clone()).ok()
+    }
+
     /// The request as stored with the job (SecureString values only sealed).
     pub fn params(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
@@ -266,6 +318,33 @@ mod tests {
         );
         let rollback = JobRequest::parse(&form("rollback"), &env(), None).expect("rollback");
         assert_eq!(rollback.params()["revision"], "booking:3");
+    }
+
+    #[test]
+    fn a_stored_request_gives_back_its_form() {
+        for kind in [
+            "scale",
+            "deploy",
+            "rollback",
+            "teardown",
+            "provision",
+            "configure",
+        ] {
+            let mut f = form(kind);
+            f.ttl_hours = if kind == "provision" {
+                "12".into()
+            } else {
+                String::new()
+            };
+            let request = JobRequest::parse(&f, &env(), None).expect(kind);
+            let again = JobRequest::from_params(&request.params()).expect("stored params parse");
+            assert_eq!(again, request, "{kind}");
+            let replanned = JobRequest::parse(&again.form(), &env(), None).expect(kind);
+            assert_eq!(
+                replanned, request,
+                "{kind}: the form plans the same request"
+            );
+        }
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct NewJob {
     /// A new environment (a preview provisioned from the template), stored
     /// and audited in the job's transaction; refused when the name is taken.
     pub creates: Option<crate::environments::model::Environment>,
+    /// Why the person asks (shown to approvers).
+    pub request_reason: Option<String>,
 }
 
 /// Stores `new` as a queued job (awaiting approval on production), with its
@@ -70,8 +72,9 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
     }
     let row = sqlx::query(
         "INSERT INTO jobs (environment, kind, state, requested_by, requested_role, request_id, \
-         params_json, plan_json, plan_hash, fingerprint, step_count, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+         params_json, plan_json, plan_hash, fingerprint, step_count, created_at, updated_at, \
+         requested_subject, request_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) RETURNING id",
     )
     .bind(new.environment.as_str())
     .bind(new.kind.as_str())
@@ -85,6 +88,8 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
     .bind(&new.plan.fingerprint)
     .bind(new.plan.steps.len() as i64)
     .bind(&at)
+    .bind(new.requested_by.subject.as_deref())
+    .bind(new.request_reason.as_deref())
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| match &e {

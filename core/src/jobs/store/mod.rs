@@ -16,6 +16,7 @@
 //! row locks come first and the audit append (its advisory lock) last, so
 //! that no two transactions wait on each other in opposite orders.
 
+pub mod approval;
 mod control;
 mod enqueue;
 mod lease;
@@ -83,6 +84,25 @@ pub struct Job {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// The requester's identity-provider subject (who may never approve it);
+    /// `None` for jobs Gantry queued itself or enqueued before subjects were
+    /// recorded.
+    pub requested_subject: Option<String>,
+    /// Why the person asked (shown to approvers).
+    pub request_reason: Option<String>,
+    /// An admin ran it without approvals.
+    pub break_glass: Option<BreakGlass>,
+}
+
+/// A production change an admin ran without approvals, and its review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakGlass {
+    pub by: String,
+    pub subject: String,
+    pub reason: String,
+    /// The other admin who reviewed it; `None`: on the "needs review" list.
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 /// A stored step of a job's plan.
@@ -225,7 +245,8 @@ pub struct JobPage {
 const JOB_COLUMNS: &str = "id, environment, kind, state, requested_by, requested_role, \
      request_id, params_json, plan_json, plan_hash, current_step, step_count, lease_owner, \
      lease_token, cancel_requested, cancel_requested_by, reason, created_at, started_at, \
-     finished_at, updated_at";
+     finished_at, updated_at, requested_subject, request_reason, break_glass_by, \
+     break_glass_subject, break_glass_reason, reviewed_by, reviewed_at";
 
 const STEP_COLUMNS: &str = "position, name, action, state, attempts, timeout_ms, output_json, \
      error, started_at, finished_at";
@@ -324,6 +345,22 @@ fn job_from_row(row: &AnyRow) -> JobsResult<Job> {
         started_at: optional_time(row, "started_at")?,
         finished_at: optional_time(row, "finished_at")?,
         updated_at: parse_time("jobs.updated_at", &text("updated_at")?)?,
+        requested_subject: row.try_get("requested_subject")?,
+        request_reason: row.try_get("request_reason")?,
+        break_glass: match row.try_get::<Option<String>, _>("break_glass_by")? {
+            None => None,
+            Some(by) => Some(BreakGlass {
+                by,
+                subject: row
+                    .try_get::<Option<String>, _>("break_glass_subject")?
+                    .unwrap_or_default(),
+                reason: row
+                    .try_get::<Option<String>, _>("break_glass_reason")?
+                    .unwrap_or_default(),
+                reviewed_by: row.try_get("reviewed_by")?,
+                reviewed_at: optional_time(row, "reviewed_at")?,
+            }),
+        },
     })
 }
 

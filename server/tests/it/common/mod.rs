@@ -137,6 +137,7 @@ impl TestApp {
             role: None,
             request_id: None,
             source: "import: seed".to_owned(),
+            subject: None,
         };
         if !restarted {
             service::import_markdown(&db, &roadmap, SEED, &seeder)

@@ -86,6 +86,10 @@ pub struct PreviewTemplate {
     pub role_arn: Option<String>,
     /// The ECS cluster (`{env}` replaced; previews may share one).
     pub cluster: String,
+    /// The preview's service (`{env}` replaced; must contain `{env}` when
+    /// previews share a cluster, so that each has its own).
+    #[serde(default = "default_preview_service")]
+    pub service: String,
     /// The SSM prefix (`/backend-booking/{env}/`).
     pub ssm_prefix: String,
     /// The TTL a preview gets unless the request names one.
@@ -93,6 +97,10 @@ pub struct PreviewTemplate {
     pub ttl_hours: u32,
     #[serde(default)]
     pub cost_tag_key: Option<String>,
+}
+
+fn default_preview_service() -> String {
+    "{env}".to_owned()
 }
 
 fn default_ttl() -> u32 {
@@ -209,6 +217,12 @@ impl ProvisionTemplate {
                     preview.ttl_hours
                 ));
             }
+            if !preview.cluster.contains("{env}") && !preview.service.contains("{env}") {
+                problems.push(
+                    "preview.service: must contain {env} when previews share a cluster (each preview has its own service)"
+                        .to_owned(),
+                );
+            }
             if !preview.ssm_prefix.contains("{env}") {
                 problems.push(
                     "preview.ssm_prefix: must contain {env} (each preview has its own parameters)"
@@ -251,7 +265,7 @@ impl ProvisionTemplate {
             role_arn: preview.role_arn.clone(),
             cluster: preview.cluster.replace("{env}", name),
             services: vec![ServiceInput {
-                name: self.service.clone(),
+                name: preview.service.replace("{env}", name),
                 container: self.app.name.clone(),
                 health_url: None,
             }],
@@ -293,6 +307,7 @@ pub(crate) mod tests {
             region = "us-east-1"
             account_id = "123456789012"
             cluster = "booking-previews"
+            service = "{env}-web"
             ssm_prefix = "/booking/{env}/"
             "#,
         )
@@ -308,8 +323,10 @@ pub(crate) mod tests {
         bad.desired_count = -1;
         bad.subnets_parameter = None;
         bad.preview.as_mut().unwrap().ssm_prefix = "/booking/previews/".into();
+        bad.preview.as_mut().unwrap().service = "web".into();
         let problems = bad.problems();
-        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.starts_with("preview.service")));
         assert!(problems[0].starts_with("desired_count"));
         assert!(problems.iter().any(|p| p.contains("exactly one of")));
         assert!(problems
@@ -329,7 +346,7 @@ pub(crate) mod tests {
         assert_eq!(env.cluster, "booking-previews");
         assert_eq!(env.ssm_prefix.to_string(), "/booking/preview-pr-42/");
         assert_eq!(env.ttl_hours, Some(72));
-        assert_eq!(env.services[0].name, "web");
+        assert_eq!(env.services[0].name, "preview-pr-42-web");
         let refused = template()
             .preview_environment("pr-42", Some(5), now)
             .unwrap_err();

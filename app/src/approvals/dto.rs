@@ -1,0 +1,58 @@
+//! Approvals wire types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::jobs::dto::JobSummaryView;
+
+/// One decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub job_id: i64,
+    pub name: String,
+    pub decision: String,
+    pub reason: Option<String>,
+    pub at: String,
+    /// Made on an earlier plan of the job: void.
+    pub void: bool,
+}
+
+/// A job's approvals, for its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobApprovalsView {
+    pub job_id: i64,
+    pub requested_by: String,
+    pub request_reason: Option<String>,
+    pub counted: usize,
+    pub required: usize,
+    pub voided: usize,
+    /// Eligible groups (empty: any approver).
+    pub approver_groups: Vec<String>,
+    pub distinct_groups: u8,
+    pub reason_required: bool,
+    pub expires_at: String,
+    pub expired: bool,
+    pub decisions: Vec<DecisionView>,
+    /// Why the signed-in person cannot decide (`None`: they can).
+    pub cannot_decide: Option<String>,
+    pub awaiting: bool,
+    /// The signed-in person may break glass (an admin, while it awaits).
+    pub can_break_glass: bool,
+    pub break_glass: Option<BreakGlassView>,
+    /// The signed-in admin may review the break-glass.
+    pub can_review: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakGlassView {
+    pub by: String,
+    pub reason: String,
+    pub reviewed_by: Option<String>,
+}
+
+/// `/approvals`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxView {
+    pub waiting: Vec<JobSummaryView>,
+    pub decided: Vec<DecisionView>,
+    pub needs_review: Vec<JobSummaryView>,
+}

@@ -1,0 +1,160 @@
+//! The approvals panel of a job's page: who asked and why, the policy, the
+//! decisions so far (void ones marked), approve / reject with a reason for
+//! those who may decide (the requester sees why they cannot), break-glass
+//! for admins, and the break-glass review.
+
+use leptos::prelude::*;
+
+use super::api::{job_approvals, BreakGlass, Decide, ReviewBreakGlass};
+use super::dto::JobApprovalsView;
+use crate::components::page::ErrorPanel;
+
+const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
+
+#[component]
+pub fn ApprovalsPanel(id: i64) -> impl IntoView {
+    let decide = ServerAction::<Decide>::new();
+    let glass = ServerAction::<BreakGlass>::new();
+    let review = ServerAction::<ReviewBreakGlass>::new();
+    let data = Resource::new(
+        move || {
+            (
+                decide.version().get(),
+                glass.version().get(),
+                review.version().get(),
+            )
+        },
+        move |_| job_approvals(id),
+    );
+    let error = move || {
+        decide
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| glass.value().get().and_then(|r| r.err()))
+            .or_else(|| review.value().get().and_then(|r| r.err()))
+            .map(|e| view! { <p role="alert" class="mt-2 text-sm text-rose-800">{e.to_string()}</p> })
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match data.await {
+                    // Not a change that needs approvals, and none was given.
+                    Ok(view) if view.required == 0 && view.decisions.is_empty() && view.break_glass.is_none() => ().into_any(),
+                    Ok(view) => view! {
+                        <section data-testid="approvals" aria-labelledby="approvals-heading" class="mt-3 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-950">
+                            <h2 id="approvals-heading" class="font-semibold">"Approvals"</h2>
+                            <Body view decide glass review />
+                            {error}
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Body(
+    view: JobApprovalsView,
+    decide: ServerAction<Decide>,
+    glass: ServerAction<BreakGlass>,
+    review: ServerAction<ReviewBreakGlass>,
+) -> impl IntoView {
+    let id = view.job_id;
+    let groups = if view.approver_groups.is_empty() {
+        "any approver".to_owned()
+    } else if view.distinct_groups > 0 {
+        format!(
+            "members of {} (from {} different groups)",
+            view.approver_groups.join(", "),
+            view.distinct_groups
+        )
+    } else {
+        format!("members of {}", view.approver_groups.join(", "))
+    };
+    let reason_label = if view.reason_required {
+        "Reason (required)"
+    } else {
+        "Reason"
+    };
+    view! {
+        <p data-testid="approval-count">
+            {format!("{} of {} approval(s) for this plan, from {groups}; ", view.counted, view.required)}
+            {if view.expired {
+                format!("the request expired at {}.", view.expires_at)
+            } else {
+                format!("the request expires at {}.", view.expires_at)
+            }}
+        </p>
+        <p class="mt-1">
+            {format!("Requested by {}", view.requested_by)}
+            {view.request_reason.clone().map(|r| format!(": “{r}”")).unwrap_or_else(|| ".".into())}
+        </p>
+        {(view.voided > 0).then(|| view! {
+            <p data-testid="approvals-voided" class="mt-1 font-medium">
+                {format!("{} decision(s) were made on an earlier plan and no longer count.", view.voided)}
+            </p>
+        })}
+        {(!view.decisions.is_empty()).then(|| view! {
+            <ul data-testid="decisions" class="mt-2 list-disc pl-5">
+                {view.decisions.iter().map(|d| view! {
+                    <li data-decision=d.decision.clone()>
+                        {format!(
+                            "{} {} at {}{}{}",
+                            d.name,
+                            if d.decision == "approve" { "approved" } else { "rejected" },
+                            d.at,
+                            d.reason.as_ref().map(|r| format!(": “{r}”")).unwrap_or_default(),
+                            if d.void { " (earlier plan: void)" } else { "" },
+                        )}
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
+        {view.break_glass.clone().map(|g| view! {
+            <p data-testid="break-glass" class="mt-2 rounded bg-rose-100 p-2 font-medium text-rose-900">
+                {format!("Break-glass by {}: “{}”. ", g.by, g.reason)}
+                {match g.reviewed_by {
+                    Some(by) => format!("Reviewed by {by}."),
+                    None => "Not reviewed yet.".to_owned(),
+                }}
+            </p>
+        })}
+        {view.can_review.then(|| view! {
+            <ActionForm action=review attr:data-testid="review-break-glass" attr:class="mt-2">
+                <input type="hidden" name="id" value=id />
+                <button type="submit" class="rounded-md border border-slate-400 bg-white px-3 py-1.5 font-medium text-slate-900">"Mark the break-glass reviewed"</button>
+            </ActionForm>
+        })}
+        {match (view.awaiting, view.cannot_decide.clone()) {
+            (true, None) => view! {
+                <ActionForm action=decide attr:data-testid="decide" attr:class="mt-3 grid gap-2 sm:grid-cols-[1fr_auto_auto] sm:items-end">
+                    <input type="hidden" name="id" value=id />
+                    <label>
+                        {reason_label}
+                        <input name="reason" class=INPUT required=view.reason_required maxlength="2000" />
+                    </label>
+                    <button type="submit" name="decision" value="approve" data-testid="approve" class="rounded-md bg-emerald-700 px-3 py-1.5 font-medium text-white hover:bg-emerald-600">"Approve"</button>
+                    <button type="submit" name="decision" value="reject" data-testid="reject" class="rounded-md bg-rose-700 px-3 py-1.5 font-medium text-white hover:bg-rose-600">"Reject"</button>
+                </ActionForm>
+            }.into_any(),
+            (true, Some(why)) => view! { <p data-testid="cannot-decide" class="mt-2 italic">{why}</p> }.into_any(),
+            (false, _) => ().into_any(),
+        }}
+        {view.can_break_glass.then(|| view! {
+            <details class="mt-3">
+                <summary class="cursor-pointer font-medium text-rose-900">"Break glass (admins): run without approvals"</summary>
+                <ActionForm action=glass attr:data-testid="break-glass-form" attr:class="mt-2 grid gap-2">
+                    <input type="hidden" name="id" value=id />
+                    <label>
+                        "Why this cannot wait (flagged in the audit log, reviewed by another admin)"
+                        <input name="reason" class=INPUT required minlength="10" maxlength="2000" />
+                    </label>
+                    <button type="submit" class="justify-self-start rounded-md bg-rose-800 px-3 py-1.5 font-medium text-white">"Run it now"</button>
+                </ActionForm>
+            </details>
+        })}
+    }
+}

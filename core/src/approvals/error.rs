@@ -1,0 +1,42 @@
+//! The approvals area's one error type.
+
+use crate::jobs::{JobId, JobsError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalsError {
+    /// The input was understood and refused (a missing reason, an unknown
+    /// decision); the message is safe to show.
+    #[error("{0}")]
+    Validation(String),
+    /// The rules refuse this person this decision (their own request, not
+    /// an approver of this environment, decided already, expired, frozen);
+    /// the message is safe to show.
+    #[error("{0}")]
+    Refused(String),
+    #[error("job {0} not found")]
+    NotFound(JobId),
+    /// Reading or changing the job failed.
+    #[error(transparent)]
+    Jobs(#[from] JobsError),
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+    /// Reading the environment or writing the audit record failed (the
+    /// whole change was rolled back).
+    #[error("storage error: {0}")]
+    Core(#[from] crate::error::CoreError),
+}
+
+pub type ApprovalsResult<T> = Result<T, ApprovalsError>;
+
+impl ApprovalsError {
+    /// Text that may be shown to a user.
+    pub fn public_message(&self) -> String {
+        match self {
+            ApprovalsError::Validation(_)
+            | ApprovalsError::Refused(_)
+            | ApprovalsError::NotFound(_) => self.to_string(),
+            ApprovalsError::Jobs(e) => e.public_message(),
+            ApprovalsError::Db(_) | ApprovalsError::Core(_) => "internal error".to_owned(),
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! The approvals use cases the pages call. Each decision is one transaction:
+//! the job's row locked, the environment's policy and the job's decisions
+//! read, the rules applied, the decision and its audit record written, and —
+//! when it was the last approval needed — the job queued, exactly once
+//! (a conditional update on the locked row), with its `NOTIFY`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::rules::{self, Decider, Decision, Request};
+use super::store::{self, Approval};
+use super::{ApprovalsError, ApprovalsResult};
+use crate::audit;
+use crate::auth::{Permission, Principal};
+use crate::db::Db;
+use crate::environments::model::{ApprovalPolicy, Environment};
+use crate::jobs::notify::JobsNotifier;
+use crate::jobs::store::{approval as transitions, Job, JobFilter, JobPageRequest};
+use crate::jobs::{JobId, JobState};
+use crate::shared::Actor;
+
+/// Who ends expired requests in the audit log.
+pub const EXPIRY_ACTOR: &str = "gantry (approval expiry)";
+
+/// Shortest break-glass reason: a sentence, not "x".
+pub const MIN_BREAK_GLASS_REASON: usize = 10;
+
+/// What a decision did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Recorded; more approvals are needed.
+    Recorded,
+    /// The last approval needed: the job is queued.
+    Queued,
+    /// A rejection: the request ended.
+    Rejected,
+}
+
+async fn environment_with(
+    conn: &mut sqlx::AnyConnection,
+    job: &Job,
+) -> ApprovalsResult<Environment> {
+    crate::environments::store::get_with(conn, &job.environment)
+        .await?
+        .ok_or_else(|| {
+            ApprovalsError::Refused(format!("environment {} no longer exists", job.environment))
+        })
+}
+
+/// `principal` approves or rejects job `id` with `reason` (see
+/// [`rules::check`]); audited as `approval.approve` / `approval.reject` on
+/// `job:<id>`, and `job.approved` when it queues the job.
+#[tracing::instrument(skip_all, fields(job = %id, decision = decision.as_str()))]
+pub async fn decide(
+    db: &Db,
+    notifier: &JobsNotifier,
+    principal: &Principal,
+    actor: &Actor,
+    id: JobId,
+    decision: Decision,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ApprovalsResult<Outcome> {
+    let mut tx = transitions::begin(db).await?;
+    let job = transitions::lock_job(&mut tx, db.backend(), id)
+        .await
+        .map_err(|e| match e {
+            crate::jobs::JobsError::NotFound(id) => ApprovalsError::NotFound(id),
+            other => other.into(),
+        })?;
+    let env = environment_with(&mut tx, &job).await?;
+    let decisions = store::for_job_with(&mut tx, id).await?;
+    let casts: Vec<_> = decisions.iter().map(Approval::cast).collect();
+    let request = Request {
+        state: job.state,
+        requested_subject: job.requested_subject.as_deref(),
+        plan_hash: &job.plan_hash,
+        created_at: job.created_at,
+    };
+    let decider = Decider {
+        subject: &principal.subject,
+        groups: &principal.groups,
+        can_approve: principal.can(Permission::Approve),
+    };
+    rules::check(
+        &env.approval,
+        &request,
+        &casts,
+        &decider,
+        decision,
+        reason,
+        now,
+    )
+    .map_err(ApprovalsError::Refused)?;
+    let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
+    let approval = Approval {
+        job_id: id,
+        subject: principal.subject.clone(),
+        name: principal.name.clone(),
+        groups: principal.groups.clone(),
+        decision,
+        reason: reason.clone(),
+        plan_hash: job.plan_hash.clone(),
+        at: now,
+    };
+    store::insert(&mut tx, &approval).await?;
+    let mut all = casts;
+    all.push(approval.cast());
+    let counted = rules::counted(&all, &job.plan_hash);
+    let needed = usize::from(env.approval.required_approvals);
+    let mut entry = actor.audit(
+        &format!("approval.{}", decision.as_str()),
+        id.audit_target(),
+    );
+    entry.after = Some(json!({
+        "plan_hash": job.plan_hash,
+        "reason": reason,
+        "approvals": counted.len(),
+        "required": needed,
+    }));
+    let mut last = audit::store::append(&mut tx, db, &entry).await?;
+    let outcome = match decision {
+        Decision::Reject => {
+            let why = format!(
+                "rejected by {}{}",
+                principal.name,
+                reason
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+            transitions::end_unapproved(&mut tx, id, &why, now).await?;
+            let mut ended = actor.audit("job.rejected", id.audit_target());
+            ended.after = Some(json!({ "state": JobState::Cancelled.as_str(), "reason": why }));
+            last = audit::store::append(&mut tx, db, &ended).await?;
+            Outcome::Rejected
+        }
+        Decision::Approve if rules::complete(&env.approval, &counted) => {
+            let names: Vec<_> = counted.iter().map(|c| c.subject.as_str()).collect();
+            let note = format!("approved by {} of {needed}: queued", names.len());
+            if transitions::queue_approved(&mut tx, db, id, &note, now).await? {
+                let mut queued = actor.audit("job.approved", id.audit_target());
+                queued.after = Some(json!({
+                    "state": JobState::Queued.as_str(),
+                    "plan_hash": job.plan_hash,
+                    "approved_by": names,
+                }));
+                last = audit::store::append(&mut tx, db, &queued).await?;
+                Outcome::Queued
+            } else {
+                Outcome::Recorded
+            }
+        }
+        Decision::Approve => Outcome::Recorded,
+    };
+    audit::store::commit(tx, db, &last).await?;
+    if outcome == Outcome::Queued {
+        notifier.wake();
+    }
+    tracing::info!(?outcome, "approval decision recorded");
+    Ok(outcome)
+}
+
+/// An admin runs job `id` (awaiting approval) without approvals and during
+/// a freeze, with a mandatory reason. Flagged in the audit log
+/// (`job.break_glass`) and listed by [`needs_review`] until another admin
+/// reviews it.
+#[tracing::instrument(skip_all, fields(job = %id))]
+pub async fn break_glass(
+    db: &Db,
+    notifier: &JobsNotifier,
+    principal: &Principal,
+    actor: &Actor,
+    id: JobId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ApprovalsResult<()> {
+    if !principal.can(Permission::Administer) {
+        return Err(ApprovalsError::Refused(
+            "break-glass needs the admin role".into(),
+        ));
+    }
+    let reason = reason.trim();
+    if reason.chars().count() < MIN_BREAK_GLASS_REASON {
+        return Err(ApprovalsError::Validation(format!(
+            "break-glass needs a reason of at least {MIN_BREAK_GLASS_REASON} characters"
+        )));
+    }
+    if reason.chars().count() > rules::MAX_REASON_CHARS {
+        return Err(ApprovalsError::Validation(format!(
+            "the reason is longer than {} characters",
+            rules::MAX_REASON_CHARS
+        )));
+    }
+    let mut tx = transitions::begin(db).await?;
+    let job = transitions::lock_job(&mut tx, db.backend(), id).await?;
+    if job.state != JobState::AwaitingApproval {
+        return Err(ApprovalsError::Refused(format!(
+            "this request is {}: break-glass applies to requests awaiting approval",
+            job.state
+        )));
+    }
+    transitions::break_glass(
+        &mut tx,
+        db,
+        id,
+        (&principal.name, &principal.subject),
+        reason,
+        now,
+    )
+    .await?;
+    let mut entry = actor.audit("job.break_glass", id.audit_target());
+    entry.after = Some(json!({
+        "break_glass": true,
+        "reason": reason,
+        "plan_hash": job.plan_hash,
+        "state": JobState::Queued.as_str(),
+        "needs_review": true,
+    }));
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
+    notifier.wake();
+    tracing::warn!(admin = %principal.name, "break-glass: a production change runs without approvals");
+    Ok(())
+}
+
+/// Another admin reviews job `id`'s break-glass (never the admin who broke
+/// glass). Audited `job.break_glass_reviewed`.
+pub async fn review(
+    db: &Db,
+    principal: &Principal,
+    actor: &Actor,
+    id: JobId,
+    now: DateTime<Utc>,
+) -> ApprovalsResult<()> {
+    if !principal.can(Permission::Administer) {
+        return Err(ApprovalsError::Refused(
+            "reviewing a break-glass needs the admin role".into(),
+        ));
+    }
+    let mut tx = transitions::begin(db).await?;
+    let job = transitions::lock_job(&mut tx, db.backend(), id).await?;
+    let Some(glass) = &job.break_glass else {
+        return Err(ApprovalsError::Refused(format!(
+            "job {id} was not run by break-glass"
+        )));
+    };
+    if glass.subject == principal.subject {
+        return Err(ApprovalsError::Refused(
+            "you broke glass on this job: another admin must review it".into(),
+        ));
+    }
+    if !transitions::mark_reviewed(&mut tx, id, &principal.name, now).await? {
+        return Err(ApprovalsError::Refused(format!(
+            "job {id}'s break-glass was reviewed already"
+        )));
+    }
+    let entry = actor.audit("job.break_glass_reviewed", id.audit_target());
+    let record = audit::store::append(&mut tx, db, &entry).await?;
+    audit::store::commit(tx, db, &record).await?;
+    Ok(())
+}
+
+/// A job's approvals as its pages show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobApprovals {
+    pub policy: ApprovalPolicy,
+    /// Every decision, oldest first (those on an earlier plan marked by
+    /// their hash).
+    pub decisions: Vec<Approval>,
+    /// Approvals that count for the job's plan.
+    pub counted: usize,
+    pub required: usize,
+    /// Decisions made on an earlier plan (void).
+    pub voided: usize,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
+    /// Whether the person asking may decide now, and if not why.
+    pub can_decide: Result<(), String>,
+}
+
+/// Job `id`'s approvals, and whether `principal` may decide on it at `now`.
+pub async fn for_job(
+    db: &Db,
+    principal: &Principal,
+    job: &Job,
+    now: DateTime<Utc>,
+) -> ApprovalsResult<JobApprovals> {
+    let env = crate::environments::store::get(db, &job.environment)
+        .await?
+        .ok_or_else(|| {
+            ApprovalsError::Refused(format!("environment {} no longer exists", job.environment))
+        })?;
+    let decisions = store::for_job(db, job.id).await?;
+    let casts: Vec<_> = decisions.iter().map(Approval::cast).collect();
+    let request = Request {
+        state: job.state,
+        requested_subject: job.requested_subject.as_deref(),
+        plan_hash: &job.plan_hash,
+        created_at: job.created_at,
+    };
+    let decider = Decider {
+        subject: &principal.subject,
+        groups: &principal.groups,
+        can_approve: principal.can(Permission::Approve),
+    };
+    // A rejection needs no less than an approval: ask as for a rejection
+    // with a reason, so the answer is about the person, not the form.
+    let can_decide = rules::check(
+        &env.approval,
+        &request,
+        &casts,
+        &decider,
+        Decision::Reject,
+        "reason",
+        now,
+    );
+    let expires_at = rules::expires_at(&env.approval, job.created_at);
+    Ok(JobApprovals {
+        counted: rules::counted(&casts, &job.plan_hash).len(),
+        required: usize::from(env.approval.required_approvals),
+        voided: rules::voided(&casts, &job.plan_hash),
+        expired: now >= expires_at,
+        expires_at,
+        can_decide,
+        decisions,
+        policy: env.approval,
+    })
+}
+
+/// What `/approvals` shows a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inbox {
+    /// Requests awaiting approval that this person may decide on.
+    pub waiting: Vec<Job>,
+    /// Their newest decisions.
+    pub decided: Vec<Approval>,
+    /// Break-glass runs not reviewed yet (admins only).
+    pub needs_review: Vec<Job>,
+}
+
+/// Requests listed at most.
+const INBOX_LIMIT: u32 = 100;
+
+/// `principal`'s inbox at `now`.
+pub async fn inbox(db: &Db, principal: &Principal, now: DateTime<Utc>) -> ApprovalsResult<Inbox> {
+    let filter = JobFilter {
+        state: Some(JobState::AwaitingApproval),
+        ..JobFilter::default()
+    };
+    let pending = crate::jobs::store::list(db, &filter, &JobPageRequest::first(INBOX_LIMIT))
+        .await?
+        .jobs;
+    let mut waiting = Vec::new();
+    for job in pending {
+        if for_job(db, principal, &job, now).await?.can_decide.is_ok() {
+            waiting.push(job);
+        }
+    }
+    let needs_review = if principal.can(Permission::Administer) {
+        needs_review(db).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Inbox {
+        waiting,
+        decided: store::decided_by(db, &principal.subject, 50).await?,
+        needs_review,
+    })
+}
+
+/// Break-glass runs no other admin has reviewed yet, newest first.
+pub async fn needs_review(db: &Db) -> ApprovalsResult<Vec<Job>> {
+    let recent = crate::jobs::store::list(db, &JobFilter::default(), &JobPageRequest::first(500))
+        .await?
+        .jobs;
+    Ok(recent
+        .into_iter()
+        .filter(|j| {
+            j.break_glass
+                .as_ref()
+                .is_some_and(|g| g.reviewed_by.is_none())
+        })
+        .collect())
+}
+
+/// Ends every request awaiting approval whose time ran out at `now`
+/// (cancelled, "approval request expired"); audited `job.expired`. Returns
+/// the jobs ended.
+pub async fn expire(db: &Db, now: DateTime<Utc>) -> ApprovalsResult<Vec<JobId>> {
+    let filter = JobFilter {
+        state: Some(JobState::AwaitingApproval),
+        ..JobFilter::default()
+    };
+    let pending = crate::jobs::store::list(db, &filter, &JobPageRequest::first(500))
+        .await?
+        .jobs;
+    let mut ended = Vec::new();
+    for job in pending {
+        let Some(env) = crate::environments::store::get(db, &job.environment).await? else {
+            continue;
+        };
+        let expiry = rules::expires_at(&env.approval, job.created_at);
+        if now < expiry {
+            continue;
+        }
+        let mut tx = transitions::begin(db).await?;
+        let reason = format!(
+            "the approval request expired at {}",
+            expiry.format("%Y-%m-%d %H:%M UTC")
+        );
+        if transitions::end_unapproved(&mut tx, job.id, &reason, now).await? {
+            let mut entry = audit::model::NewAuditEntry::new(
+                EXPIRY_ACTOR,
+                "job.expired",
+                job.id.audit_target(),
+            );
+            entry.after = Some(json!({ "state": "cancelled", "reason": reason }));
+            let record = audit::store::append(&mut tx, db, &entry).await?;
+            audit::store::commit(tx, db, &record).await?;
+            ended.push(job.id);
+        }
+    }
+    Ok(ended)
+}

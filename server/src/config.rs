@@ -36,6 +36,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub audit: AuditConfig,
     pub jobs: JobsConfig,
+    pub notifications: NotificationsConfig,
     /// What provisioning jobs make (`[provision]`; without it provisioning
     /// and previews are refused with that reason).
     pub provision: Option<gantry_core::jobs::kinds::provision::template::ProvisionTemplate>,
@@ -104,6 +105,22 @@ impl Config {
         let backend = Backend::for_url(self.database.url.expose_secret())
             .map_err(|m| invalid("database.url", m))?;
         self.jobs.validate(backend)?;
+        if !(1..=300).contains(&self.notifications.deliver_every_secs) {
+            return Err(invalid(
+                "notifications.deliver_every_secs",
+                "must be between 1 and 300",
+            ));
+        }
+        for (env, url) in &self.notifications.webhooks {
+            let parsed = url::Url::parse(url.expose_secret().trim()).ok();
+            if !parsed.is_some_and(|u| matches!(u.scheme(), "https" | "http")) {
+                // The URL itself is a secret: name the environment only.
+                return Err(invalid(
+                    "notifications.webhooks",
+                    format!("the webhook of {env} is not an http(s) URL"),
+                ));
+            }
+        }
         if let Some(template) = &self.provision {
             let problems = template.problems();
             if !problems.is_empty() {

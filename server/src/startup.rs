@@ -271,8 +271,19 @@ pub fn start_jobs(
     tasks.push(spawn_preview_reaper(
         services.clone(),
         handle.clone(),
-        shutdown,
+        shutdown.clone(),
     ));
+    let webhooks = gantry_core::approvals::outbox::Webhooks::new(
+        config.notifications.webhooks.clone(),
+        &config.server.public_url,
+    );
+    tasks.push(
+        gantry_core::approvals::outbox::Deliverer::new(services.db.clone(), webhooks).spawn(
+            std::time::Duration::from_secs(config.notifications.deliver_every_secs),
+            services.clock.clone(),
+            shutdown,
+        ),
+    );
     tracing::info!(workers = config.jobs.workers, "job workers started");
     (
         JobsState {

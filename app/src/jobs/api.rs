@@ -234,6 +234,26 @@ pub async fn retry_job(id: i64) -> Result<String, AppError> {
     ))
 }
 
+/// Plans a request awaiting approval again from the live state; a changed
+/// plan replaces the old one and voids the approvals given so far.
+#[server(prefix = "/api", endpoint = "jobs/replan")]
+pub async fn replan_job(id: i64) -> Result<String, AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let services = crate::services()?;
+    let job = gantry_core::jobs::service::replan(
+        &services.db,
+        &convert::handle()?,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::RunJobs),
+        convert::id(id)?,
+        services.clock.now(),
+    )
+    .await?;
+    Ok(format!(
+        "Re-planned: {} step(s); approvals given on the earlier plan no longer count.",
+        job.step_count
+    ))
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod convert {
     use chrono::{DateTime, SecondsFormat, Utc};
@@ -390,6 +410,7 @@ pub(crate) mod convert {
             lock_holder: view.lock_holder.as_ref().map(summary),
             can_cancel: can_run_jobs && !job.state.is_final() && !job.cancel_requested,
             can_retry: can_run_jobs && matches!(job.state, JobState::Failed | JobState::Stuck),
+            can_replan: can_run_jobs && job.state == JobState::AwaitingApproval,
             replan_query: (can_run_jobs && job.state.is_final())
                 .then(|| gantry_core::jobs::kinds::request::JobRequest::from_params(&job.params))
                 .flatten()

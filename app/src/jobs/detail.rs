@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::api::{get_job, CancelJob, RetryJob};
+use super::api::{get_job, CancelJob, ReplanJob, RetryJob};
 use super::dto::{JobView, LogLineView, StepView};
 use super::{JobStateBadge, Progress};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
@@ -20,6 +20,7 @@ pub fn JobPage() -> impl IntoView {
     let query = use_query_map();
     let cancel = ServerAction::<CancelJob>::new();
     let retry = ServerAction::<RetryJob>::new();
+    let replan = ServerAction::<ReplanJob>::new();
     let id = Memo::new(move |_| params.get().get("id").and_then(|id| id.parse::<i64>().ok()));
     let job = Resource::new(
         move || {
@@ -28,9 +29,10 @@ pub fn JobPage() -> impl IntoView {
                 query.get().get("after").and_then(|a| a.parse::<i64>().ok()),
                 cancel.version().get(),
                 retry.version().get(),
+                replan.version().get(),
             )
         },
-        |(id, after, _, _)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
+        |(id, after, _, _, _)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
     );
     // Lines that arrived as events since the page was read.
     let live = RwSignal::new(Vec::<LogLineView>::new());
@@ -39,7 +41,7 @@ pub fn JobPage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match job.await {
-                    Ok(view) => view! { <JobDetail view cancel retry live /> }.into_any(),
+                    Ok(view) => view! { <JobDetail view cancel retry replan live /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -105,6 +107,7 @@ fn JobDetail(
     view: JobView,
     cancel: ServerAction<CancelJob>,
     retry: ServerAction<RetryJob>,
+    replan: ServerAction<ReplanJob>,
     live: RwSignal<Vec<LogLineView>>,
 ) -> impl IntoView {
     let last_read = view.log.last().map_or(0, |l| l.seq);
@@ -113,7 +116,11 @@ fn JobDetail(
     let awaiting_approval = job.state == "awaiting_approval";
     let title = format!("Job #{id}: {} on {}", job.kind, job.environment);
     let message = move || {
-        let result = cancel.value().get().or_else(|| retry.value().get());
+        let result = cancel
+            .value()
+            .get()
+            .or_else(|| retry.value().get())
+            .or_else(|| replan.value().get());
         result.map(|r| match r {
             Ok(text) => view! { <p role="status" class="mt-2 text-sm text-emerald-800">{text}</p> }
                 .into_any(),
@@ -157,6 +164,12 @@ fn JobDetail(
                 })}
                 {view.replan_query.clone().map(|query| view! {
                     <a href=format!("/jobs/new?{query}") data-testid="replan-job" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-50">"Plan it again"</a>
+                })}
+                {view.can_replan.then(|| view! {
+                    <ActionForm action=replan attr:data-testid="replan-in-place">
+                        <input type="hidden" name="id" value=id />
+                        <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-medium text-slate-800 hover:bg-slate-50">"Re-plan from the live state"</button>
+                    </ActionForm>
                 })}
                 {view.can_retry.then(|| view! {
                     <ActionForm action=retry attr:data-testid="retry-job">

@@ -98,6 +98,9 @@ pub struct JobView {
     pub lock_holder: Option<JobSummaryView>,
     pub can_cancel: bool,
     pub can_retry: bool,
+    /// A request awaiting approval may be planned again in place.
+    #[serde(default)]
+    pub can_replan: bool,
     /// The new-job query that plans this request again (ended jobs, for
     /// those who may run jobs).
     pub replan_query: Option<String>,

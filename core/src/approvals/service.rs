@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::outbox;
 use super::rules::{self, Decider, Decision, Request};
 use super::store::{self, Approval};
 use super::{ApprovalsError, ApprovalsResult};
@@ -121,6 +122,22 @@ pub async fn decide(
         "required": needed,
     }));
     let mut last = audit::store::append(&mut tx, db, &entry).await?;
+    let verb = match decision {
+        Decision::Approve => "approved",
+        Decision::Reject => "rejected",
+    };
+    let text = format!(
+        "Job #{id} ({} on {}) {verb} by {}{} ({} of {needed} approval(s))",
+        job.kind,
+        job.environment,
+        principal.name,
+        reason
+            .as_deref()
+            .map(|r| format!(": \u{201c}{r}\u{201d}"))
+            .unwrap_or_default(),
+        counted.len(),
+    );
+    outbox::record(&mut tx, id, job.environment.as_str(), verb, &text, now).await?;
     let outcome = match decision {
         Decision::Reject => {
             let why = format!(
@@ -148,6 +165,11 @@ pub async fn decide(
                     "approved_by": names,
                 }));
                 last = audit::store::append(&mut tx, db, &queued).await?;
+                let text = format!(
+                    "Job #{id} ({} on {}) is approved and queued to run",
+                    job.kind, job.environment
+                );
+                outbox::record(&mut tx, id, job.environment.as_str(), "queued", &text, now).await?;
                 Outcome::Queued
             } else {
                 Outcome::Recorded
@@ -220,6 +242,19 @@ pub async fn break_glass(
         "needs_review": true,
     }));
     let record = audit::store::append(&mut tx, db, &entry).await?;
+    let text = format!(
+        "BREAK-GLASS: job #{id} ({} on {}) runs without approvals, by {}: \u{201c}{reason}\u{201d}",
+        job.kind, job.environment, principal.name
+    );
+    outbox::record(
+        &mut tx,
+        id,
+        job.environment.as_str(),
+        "break_glass",
+        &text,
+        now,
+    )
+    .await?;
     audit::store::commit(tx, db, &record).await?;
     notifier.wake();
     tracing::warn!(admin = %principal.name, "break-glass: a production change runs without approvals");

@@ -159,6 +159,49 @@ pub async fn confirm(
     super::submit(db, &handle.notifier, &new, now).await
 }
 
+/// Plans job `id` (awaiting approval) again from the live state and the
+/// request it stored: when the plan changed, it replaces the old one and
+/// the approvals given so far no longer count ([`store::replace_plan`]);
+/// when it did not, nothing changes and the approvals stand.
+pub async fn replan(
+    db: &Db,
+    handle: &JobsHandle,
+    actor: &Actor,
+    id: JobId,
+    now: DateTime<Utc>,
+) -> JobsResult<Job> {
+    let job = store::job(db, id).await?;
+    if job.state != super::JobState::AwaitingApproval {
+        return Err(JobsError::Validation(format!(
+            "job {id} is {}: only a request awaiting approval is re-planned in place; plan it again as a new job",
+            job.state
+        )));
+    }
+    let env = crate::environments::store::get(db, &job.environment)
+        .await?
+        .ok_or_else(|| {
+            JobsError::Validation(format!("environment {} no longer exists", job.environment))
+        })?;
+    let request = JobRequest::from_params(&job.params).ok_or_else(|| {
+        JobsError::Corrupt(format!("job {id}: its stored request does not parse"))
+    })?;
+    let aws = handle.clients.for_environment(&env).await;
+    let plan = request
+        .plan(
+            &aws,
+            &env,
+            handle.template.as_deref(),
+            handle.sealer.as_ref(),
+        )
+        .await?;
+    if plan.hash() == job.plan_hash {
+        return Err(JobsError::Validation(
+            "the live state has not moved: the plan is the same and its approvals stand".to_owned(),
+        ));
+    }
+    store::replace_plan(db, id, &plan, actor, now).await
+}
+
 /// Seals the SecureString values a person typed (`NAME=value` lines) for a
 /// configure job on `environment_name`: the `NAME=token` lines the form
 /// carries from then on. Nothing is written.

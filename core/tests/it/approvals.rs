@@ -355,3 +355,265 @@ async fn simultaneous_approvals_on_two_replicas_queue_the_job_once() {
         gantry_core::audit::model::VerifyReport::Ok { .. }
     ));
 }
+
+/// Approvals are bound to the plan: a request re-planned after the live state
+/// moved keeps none of them (the page says how many no longer count), and
+/// needs its approvals again. Against moto: a production scale whose service
+/// is scaled by someone else between the first approval and the second.
+#[tokio::test]
+async fn re_planning_voids_the_approvals_given_so_far() {
+    use gantry_core::aws::{AwsCallCounter, AwsClients};
+    use gantry_core::environments::model::ServiceInput;
+    use gantry_core::jobs::kinds::request::JobForm;
+    use gantry_core::jobs::service::JobsHandle;
+
+    let moto = gantry_core::aws::testing::PrivateMoto::start();
+    let db = gantry_core::db::testing::sqlite().await;
+    let handle = JobsHandle {
+        clients: AwsClients::new(moto.settings(), AwsCallCounter::new()),
+        notifier: JobsNotifier::new(),
+        template: None,
+        sealer: None,
+    };
+    let probe = handle
+        .clients
+        .for_environment(&gantry_core::aws::testing::demo_environment("dev"))
+        .await;
+    let (cluster, service_name, _, _) = crate::aws_changes::service(&probe.ecs, 1).await;
+    let mut input = gantry_core::aws::testing::demo_environment_input("prod");
+    input.cluster = cluster.clone();
+    input.database = None;
+    input.services = vec![ServiceInput {
+        name: service_name.clone(),
+        container: "django".into(),
+        health_url: None,
+    }];
+    input.approvals_required = Some(2);
+    input.approver_groups = Vec::new();
+    input.approval_reason_required = Some(false);
+    input.freeze_windows = Vec::new();
+    gantry_core::environments::service::save(&db, &gantry_core::jobs::testing::operator(), input)
+        .await
+        .unwrap();
+    let form = JobForm {
+        kind: "scale".into(),
+        service: service_name.clone(),
+        desired: "2".into(),
+        reason: "more capacity for the launch".into(),
+        ..JobForm::default()
+    };
+    let planned = gantry_core::jobs::service::plan(&db, &handle, "prod", &form, now())
+        .await
+        .unwrap();
+    let operator = gantry_core::jobs::testing::operator();
+    let job = gantry_core::jobs::service::confirm(
+        &db,
+        &handle,
+        &operator,
+        "prod",
+        &form,
+        &planned.plan_hash,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(job.state, JobState::AwaitingApproval);
+    assert_eq!(
+        job.request_reason.as_deref(),
+        Some("more capacity for the launch")
+    );
+
+    let april = person("april", &[], &[Role::Approver]);
+    assert_eq!(
+        decide(&db, &april, job.id, Decision::Approve)
+            .await
+            .unwrap(),
+        Outcome::Recorded
+    );
+    // Nothing moved: re-planning is refused and the approval stands.
+    match gantry_core::jobs::service::replan(&db, &handle, &operator, job.id, now()).await {
+        Err(gantry_core::jobs::JobsError::Validation(m)) => {
+            assert!(m.contains("approvals stand"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Someone scales the service meanwhile: the plan moves, the approval is void.
+    gantry_core::aws::ecs_change::ensure_desired_count(&probe.ecs, &cluster, &service_name, 3)
+        .await
+        .unwrap();
+    let replanned = gantry_core::jobs::service::replan(&db, &handle, &operator, job.id, now())
+        .await
+        .unwrap();
+    assert_ne!(replanned.plan_hash, job.plan_hash);
+    assert_eq!(replanned.plan.steps[0].before["desired"], 3);
+    let approvals = service::for_job(&db, &april, &replanned, now())
+        .await
+        .unwrap();
+    assert_eq!((approvals.counted, approvals.voided), (0, 1));
+    assert_eq!(audit_count(&db, "job.replanned", job.id).await, 1);
+    // April may approve the new plan; with Bob's approval it is queued.
+    assert_eq!(
+        decide(&db, &april, job.id, Decision::Approve)
+            .await
+            .unwrap(),
+        Outcome::Recorded
+    );
+    let bob = person("bob", &[], &[Role::Approver]);
+    assert_eq!(
+        decide(&db, &bob, job.id, Decision::Approve).await.unwrap(),
+        Outcome::Queued
+    );
+}
+
+/// A webhook receiver of the test's own on loopback: answers the first
+/// `failures` requests with 500, the rest with 200; keeps every body.
+async fn receiver(
+    failures: usize,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    tokio::spawn(async move {
+        let mut served = 0usize;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            let body = loop {
+                let n = socket.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buffer.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buffer).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buffer.len() >= end + 4 + length {
+                        break Some(buffer[end + 4..end + 4 + length].to_vec());
+                    }
+                }
+            };
+            let Some(body) = body else { continue };
+            let status = if served < failures { 500 } else { 200 };
+            served += 1;
+            if status == 200 {
+                seen.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+            }
+            let answer =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (
+        format!("http://127.0.0.1:{port}/hooks/T0001/SECRET-webhook-token"),
+        bodies,
+    )
+}
+
+/// The request, the approval and the queueing are told to the environment's
+/// webhook from the outbox: a 500 is retried later with backoff, a restart
+/// (a new deliverer) delivers what is left, and the webhook URL, a secret,
+/// is in no stored row, error or audit record.
+#[tokio::test]
+async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
+    use gantry_core::approvals::outbox::{self, Deliverer, Webhooks};
+    let db = gantry_core::db::testing::sqlite().await;
+    production(&db, 1, &[], 0).await;
+    let id = request(&db).await;
+    let april = person("april", &[], &[Role::Approver]);
+    assert_eq!(
+        decide(&db, &april, id, Decision::Approve).await.unwrap(),
+        Outcome::Queued
+    );
+    let events: Vec<_> = outbox::for_job(&db, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.event)
+        .collect();
+    assert_eq!(events, ["requested", "approved", "queued"]);
+
+    let (url, received) = receiver(1).await;
+    let webhooks = Webhooks::new(
+        [("prod".to_owned(), secrecy::SecretString::from(url.clone()))].into(),
+        "https://gantry.example.test/",
+    );
+    assert!(
+        !format!("{webhooks:?}").contains("SECRET"),
+        "Debug hides the URLs"
+    );
+    let first = Deliverer::new(db.clone(), webhooks.clone());
+    let round = first.deliver_due(now()).await.unwrap();
+    assert_eq!((round.delivered, round.failed), (2, 1), "{round:?}");
+    // The failed one waits for its backoff: not due again at once.
+    assert_eq!(first.deliver_due(now()).await.unwrap().delivered, 0);
+    let failed = outbox::for_job(&db, id).await.unwrap();
+    let pending: Vec<_> = failed.iter().filter(|n| !n.delivered).collect();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].attempts, 1);
+    assert_eq!(
+        pending[0].last_error.as_deref(),
+        Some("the webhook answered 500")
+    );
+    drop(first);
+
+    // "Restart": another deliverer on the same database, after the backoff.
+    let second = Deliverer::new(db.clone(), webhooks);
+    let round = second
+        .deliver_due(now() + Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(round.delivered, 1, "{round:?}");
+    assert!(outbox::for_job(&db, id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|n| n.delivered));
+
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 3, "{bodies:#?}");
+    let texts: Vec<String> = bodies
+        .iter()
+        .map(|b| b["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("requested by Olga Operator")),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("approved by april (test)")),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("approved and queued")),
+        "{texts:#?}"
+    );
+    assert!(bodies
+        .iter()
+        .all(|b| b["gantry"]["url"] == format!("https://gantry.example.test/jobs/{id}")));
+
+    // The secret is nowhere in what Gantry stored.
+    let audit = gantry_core::audit::service::page(&db, &Default::default(), None)
+        .await
+        .unwrap();
+    assert!(!format!("{audit:?}").contains("SECRET-webhook-token"));
+    assert!(
+        !format!("{:?}", outbox::for_job(&db, id).await.unwrap()).contains("SECRET-webhook-token")
+    );
+}

@@ -160,6 +160,27 @@ impl Default for CostConfig {
     }
 }
 
+/// Approval notifications: a Slack-compatible webhook per environment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// Environment name → webhook URL. Secrets (a webhook URL authorizes
+    /// posting): set them from the environment (`GANTRY_NOTIFICATIONS__WEBHOOKS__PROD`);
+    /// never shown or logged.
+    pub webhooks: std::collections::BTreeMap<String, SecretString>,
+    /// Seconds between two delivery rounds of the outbox (1..=300).
+    pub deliver_every_secs: u64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self {
+            webhooks: Default::default(),
+            deliver_every_secs: 5,
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {

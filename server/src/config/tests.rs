@@ -220,3 +220,32 @@ fn the_example_file_is_complete_and_valid() {
     let config = Config::from_toml(text).expect("example config parses");
     assert_eq!(config.log.format, LogFormat::Text);
 }
+
+#[test]
+fn webhooks_and_secrets_keys_are_checked_without_showing_them() {
+    let err = Config::from_toml(&format!(
+        "{DEV_AUTH}\n[notifications]\nwebhooks = {{ prod = \"ftp://hooks.example.test/SECRET-123\" }}\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("the webhook of prod is not an http(s) URL"),
+        "{err}"
+    );
+    assert!(!err.contains("SECRET-123"), "{err}");
+    let err = Config::from_toml(&format!(
+        "{DEV_AUTH}\n[jobs]\nsecrets_key = \"SECRET-but-short\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("jobs.secrets_key"), "{err}");
+    assert!(!err.contains("SECRET-but-short"), "{err}");
+    let ok = Config::from_toml(&format!(
+        "{DEV_AUTH}\n[notifications]\nwebhooks = {{ prod = \"https://hooks.example.test/services/T0/B0/SECRET\" }}\n"
+    ))
+    .expect("a valid webhook");
+    assert!(
+        !format!("{:?}", ok.notifications).contains("SECRET"),
+        "Debug hides the URL"
+    );
+}

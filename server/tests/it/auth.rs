@@ -134,6 +134,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/approvals/review".into(), "id=999999".into(), admins_missing),
         (Method::POST, "/api/jobs/cancel".into(), "id=999999".into(), runners_missing),
         (Method::POST, "/api/jobs/retry".into(), "id=999999".into(), runners_missing),
+        (Method::POST, "/api/jobs/replan".into(), "id=999999".into(), runners_missing),
         (Method::GET, "/jobs/999999/events".into(), String::new(), missing),
         (Method::GET, "/metrics".into(), String::new(), admins),
         (Method::GET, "/roadmap/export.md".into(), String::new(), ok),

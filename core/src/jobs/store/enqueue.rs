@@ -102,20 +102,7 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
         _ => JobsError::Db(e),
     })?;
     let id = JobId(row.try_get("id")?);
-    for (position, step) in new.plan.steps.iter().enumerate() {
-        let timeout_secs = step.timeout_secs.unwrap_or(DEFAULT_STEP_TIMEOUT_SECS);
-        sqlx::query(
-            "INSERT INTO job_steps (job_id, position, name, action, state, timeout_ms) \
-             VALUES ($1, $2, $3, $4, 'pending', $5)",
-        )
-        .bind(id.0)
-        .bind(position as i64)
-        .bind(&step.name)
-        .bind(&step.action)
-        .bind(i64::from(timeout_secs) * 1000)
-        .execute(&mut *tx)
-        .await?;
-    }
+    insert_steps(&mut tx, id, &new.plan).await?;
     let mut entry = new.requested_by.audit("job.requested", id.audit_target());
     entry.after = Some(json!({
         "environment": new.environment.as_str(),
@@ -126,6 +113,27 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
         "source": new.requested_by.source,
     }));
     let record = audit(&mut tx, db, &entry).await?;
+    if state == JobState::AwaitingApproval {
+        let text = format!(
+            "Job #{id} ({} on {}) requested by {}{}: it waits for approval",
+            new.kind,
+            new.environment,
+            new.requested_by.name,
+            new.request_reason
+                .as_deref()
+                .map(|r| format!(" (\u{201c}{r}\u{201d})"))
+                .unwrap_or_default()
+        );
+        crate::approvals::outbox::record(
+            &mut tx,
+            id,
+            new.environment.as_str(),
+            "requested",
+            &text,
+            now,
+        )
+        .await?;
+    }
     if db.backend() == Backend::Postgres && state == JobState::Queued {
         // An integer id: nothing to quote. Delivered when the transaction
         // commits, never for a rolled-back job.
@@ -140,5 +148,87 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
         .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while enqueueing")))?;
     commit(tx, db, &record).await?;
     tracing::info!(job = %id, state = %state, "job enqueued");
+    Ok(job)
+}
+
+async fn insert_steps(conn: &mut sqlx::AnyConnection, id: JobId, plan: &Plan) -> JobsResult<()> {
+    for (position, step) in plan.steps.iter().enumerate() {
+        let timeout_secs = step.timeout_secs.unwrap_or(DEFAULT_STEP_TIMEOUT_SECS);
+        sqlx::query(
+            "INSERT INTO job_steps (job_id, position, name, action, state, timeout_ms) \
+             VALUES ($1, $2, $3, $4, 'pending', $5)",
+        )
+        .bind(id.0)
+        .bind(position as i64)
+        .bind(&step.name)
+        .bind(&step.action)
+        .bind(i64::from(timeout_secs) * 1000)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the plan of job `id`, still awaiting approval, with `plan` (made
+/// again from the live state): its steps are rewritten, its hash changes,
+/// and every approval given so far no longer counts (approvals are bound to
+/// the hash). Audited `job.replanned` (before/after hash). Refused when the
+/// job no longer awaits approval ([`JobsError::InvalidTransition`]).
+pub async fn replace_plan(
+    db: &Db,
+    id: JobId,
+    plan: &Plan,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> JobsResult<Job> {
+    plan.validate()?;
+    let hash = plan.hash();
+    let at = timestamp(now);
+    let mut tx = begin_write(db).await?;
+    let current = super::approval::lock_job(&mut tx, db.backend(), id).await?;
+    if current.state != JobState::AwaitingApproval {
+        return Err(JobsError::InvalidTransition {
+            from: current.state,
+            to: JobState::AwaitingApproval,
+        });
+    }
+    sqlx::query(
+        "UPDATE jobs SET plan_json = $2, plan_hash = $3, fingerprint = $4, step_count = $5, \
+         current_step = 0, updated_at = $6 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(to_json_text(plan)?)
+    .bind(&hash)
+    .bind(&plan.fingerprint)
+    .bind(plan.steps.len() as i64)
+    .bind(&at)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            JobsError::Conflict(format!(
+                "another open job of {} has exactly this plan",
+                current.environment
+            ))
+        }
+        _ => JobsError::Db(e),
+    })?;
+    sqlx::query("DELETE FROM job_steps WHERE job_id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    insert_steps(&mut tx, id, plan).await?;
+    let mut entry = actor.audit("job.replanned", id.audit_target());
+    entry.before = Some(json!({ "plan_hash": current.plan_hash }));
+    entry.after = Some(json!({
+        "plan_hash": hash,
+        "steps": plan.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        "approvals": "void: approvals count for the plan they were given on",
+    }));
+    let record = audit(&mut tx, db, &entry).await?;
+    let job = job_with(&mut tx, id)
+        .await?
+        .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while re-planning")))?;
+    commit(tx, db, &record).await?;
     Ok(job)
 }

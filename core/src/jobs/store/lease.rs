@@ -511,6 +511,16 @@ pub async fn finish_job(
         None => format!("job {state}"),
     };
     insert_log(&mut tx, lease.job_id, level, None, &message, now).await?;
+    if state.is_final() {
+        crate::approvals::outbox::record_outcome(
+            &mut tx,
+            lease.job_id,
+            state,
+            reason.as_deref(),
+            now,
+        )
+        .await?;
+    }
     let record = audit(
         &mut tx,
         db,

@@ -28,7 +28,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 pub use control::{mark_stuck, request_cancel, retry, CancelOutcome, StuckPolicy};
-pub use enqueue::{enqueue, NewJob};
+pub use enqueue::{enqueue, replace_plan, NewJob};
 pub use lease::{
     append_log, claim, fail_step, finish_job, finish_step, heartbeat, start_step, Heartbeat,
 };

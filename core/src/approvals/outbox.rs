@@ -1,0 +1,298 @@
+//! Approval notifications: a Slack-compatible webhook per environment, fed
+//! from a durable outbox. A notice is a row written in the same transaction
+//! as what it tells (the request, each decision, a break-glass, the
+//! outcome), so none is lost and none is sent for a change that rolled back;
+//! a [`Deliverer`] posts due rows, retries failures with exponential backoff
+//! (30 s doubling, at most an hour, [`MAX_ATTEMPTS`] tries) and never blocks
+//! the request that wrote them. Several replicas may deliver: a row is
+//! claimed by a conditional update before it is sent.
+//!
+//! The webhook URL is a secret (it authorizes posting): it lives in the
+//! server's config, never in the database, a page, a log line or an error
+//! text (a failed delivery records the HTTP status or the error's kind).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::jobs::{JobId, JobState};
+
+/// Tries of one notice before it is given up (kept, marked dead).
+pub const MAX_ATTEMPTS: i64 = 10;
+/// How long a claimed row is left to its deliverer before another may try.
+const CLAIM_MS: i64 = 60_000;
+/// Rows one round delivers at most.
+const BATCH: i64 = 20;
+
+fn now_ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+/// Writes a notice on `conn` (the caller's transaction).
+pub async fn record(
+    conn: &mut AnyConnection,
+    job: JobId,
+    environment: &str,
+    event: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notification_outbox (job_id, environment, event, text, attempts, \
+         next_attempt_ms, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)",
+    )
+    .bind(job.0)
+    .bind(environment)
+    .bind(event)
+    .bind(text)
+    .bind(now_ms(now))
+    .bind(now.to_rfc3339_opts(SecondsFormat::Millis, true))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the outcome notice of job `id` ended as `state`, when the job
+/// went through approval (it has decisions or a break-glass): the approvers
+/// learn how the change they approved ended.
+pub async fn record_outcome(
+    conn: &mut AnyConnection,
+    id: JobId,
+    state: JobState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT environment, kind FROM jobs WHERE id = $1 AND (break_glass_by IS NOT NULL \
+         OR EXISTS (SELECT 1 FROM job_approvals WHERE job_id = $1))",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(());
+    };
+    let environment: String = row.try_get("environment")?;
+    let kind: String = row.try_get("kind")?;
+    let text = format!(
+        "Job #{id} ({kind} on {environment}) {state}{}",
+        reason.map(|r| format!(": {r}")).unwrap_or_default()
+    );
+    record(conn, id, &environment, "outcome", &text, now).await
+}
+
+/// The webhook URL of each environment that has one, and where links point.
+#[derive(Clone, Default)]
+pub struct Webhooks {
+    urls: BTreeMap<String, SecretString>,
+    /// The portal's public URL (links back to the job's page).
+    public_url: String,
+}
+
+impl std::fmt::Debug for Webhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhooks")
+            .field("environments", &self.urls.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Webhooks {
+    pub fn new(urls: BTreeMap<String, SecretString>, public_url: &str) -> Self {
+        Self {
+            urls,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.urls.is_empty()
+    }
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub delivered: usize,
+    pub failed: usize,
+    /// Rows of environments without a webhook, closed without sending.
+    pub skipped: usize,
+}
+
+/// Posts due notices to their environment's webhook.
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    db: Db,
+    webhooks: Webhooks,
+    http: reqwest::Client,
+}
+
+impl Deliverer {
+    pub fn new(db: Db, webhooks: Webhooks) -> Self {
+        Self {
+            db,
+            webhooks,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Delivers the rows due at `now` (one round).
+    pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<Round, sqlx::Error> {
+        let due = sqlx::query(
+            "SELECT id, job_id, environment, event, text, attempts, next_attempt_ms \
+             FROM notification_outbox WHERE delivered_at IS NULL AND attempts < $1 \
+             AND next_attempt_ms <= $2 ORDER BY id LIMIT $3",
+        )
+        .bind(MAX_ATTEMPTS)
+        .bind(now_ms(now))
+        .bind(BATCH)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut round = Round::default();
+        for row in due {
+            let id: i64 = row.try_get("id")?;
+            let seen: i64 = row.try_get("next_attempt_ms")?;
+            // Claimed by this deliverer only if no one else claimed it since.
+            let claimed = sqlx::query(
+                "UPDATE notification_outbox SET next_attempt_ms = $3 \
+                 WHERE id = $1 AND next_attempt_ms = $2 AND delivered_at IS NULL RETURNING id",
+            )
+            .bind(id)
+            .bind(seen)
+            .bind(now_ms(now) + CLAIM_MS)
+            .fetch_optional(self.db.pool())
+            .await?;
+            if claimed.is_none() {
+                continue;
+            }
+            let environment: String = row.try_get("environment")?;
+            let job: i64 = row.try_get("job_id")?;
+            let attempts: i64 = row.try_get("attempts")?;
+            let Some(url) = self.webhooks.urls.get(&environment) else {
+                self.close(id, now, "no webhook for this environment")
+                    .await?;
+                round.skipped += 1;
+                continue;
+            };
+            let event: String = row.try_get("event")?;
+            let text: String = row.try_get("text")?;
+            let link = format!("{}/jobs/{job}", self.webhooks.public_url);
+            let payload = json!({
+                "text": format!("{text} <{link}|Open in Gantry>"),
+                "gantry": { "event": event, "job": job, "environment": environment, "url": link },
+            });
+            let outcome = match self
+                .http
+                .post(url.expose_secret())
+                .json(&payload)
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("the webhook answered {}", r.status().as_u16())),
+                // The error's kind only: its text would name the URL.
+                Err(e) if e.is_timeout() => Err("the webhook did not answer in time".to_owned()),
+                Err(e) if e.is_connect() => Err("the webhook could not be reached".to_owned()),
+                Err(_) => Err("the request to the webhook failed".to_owned()),
+            };
+            match outcome {
+                Ok(()) => {
+                    self.close(id, now, "").await?;
+                    round.delivered += 1;
+                }
+                Err(error) => {
+                    let tries = attempts + 1;
+                    let backoff = 30_000_i64.saturating_mul(1 << tries.min(7)).min(3_600_000);
+                    sqlx::query(
+                        "UPDATE notification_outbox SET attempts = $2, next_attempt_ms = $3, \
+                         last_error = $4 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(tries)
+                    .bind(now_ms(now) + backoff)
+                    .bind(&error)
+                    .execute(self.db.pool())
+                    .await?;
+                    tracing::warn!(notice = id, environment = %environment, tries, %error, "webhook delivery failed; retried later");
+                    round.failed += 1;
+                }
+            }
+        }
+        Ok(round)
+    }
+
+    async fn close(&self, id: i64, now: DateTime<Utc>, note: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE notification_outbox SET delivered_at = $2, last_error = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .bind(Some(note).filter(|n| !n.is_empty()))
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Delivers every `every` until `shutdown`, with the clock `now`; a
+    /// failed round is logged and tried again at the next.
+    pub fn spawn(
+        self,
+        every: Duration,
+        clock: crate::clock::Clock,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                if let Err(e) = self.deliver_due(clock.now()).await {
+                    tracing::warn!(error = %e, "a notification round failed");
+                }
+            }
+        })
+    }
+}
+
+/// A notice as the outbox holds it (tests, the job page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub event: String,
+    pub text: String,
+    pub attempts: i64,
+    pub delivered: bool,
+    pub last_error: Option<String>,
+}
+
+/// The notices of job `id`, oldest first.
+pub async fn for_job(db: &Db, id: JobId) -> Result<Vec<Notice>, sqlx::Error> {
+    sqlx::query(
+        "SELECT event, text, attempts, delivered_at, last_error FROM notification_outbox \
+         WHERE job_id = $1 ORDER BY id",
+    )
+    .bind(id.0)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(Notice {
+            event: row.try_get("event")?,
+            text: row.try_get("text")?,
+            attempts: row.try_get("attempts")?,
+            delivered: row.try_get::<Option<String>, _>("delivered_at")?.is_some(),
+            last_error: row.try_get("last_error")?,
+        })
+    })
+    .collect()
+}

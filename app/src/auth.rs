@@ -74,10 +74,32 @@ pub struct Me {
     /// Holds the approver role (or admin): the navigation shows Approvals.
     #[serde(default)]
     pub can_approve: bool,
+    /// Requests waiting for this approver's decision (the navigation's badge).
+    #[serde(default)]
+    pub approvals_waiting: usize,
     /// Edit environments and other settings.
     pub can_administer: bool,
     /// Run jobs, and ask for a health check now.
     pub can_run_jobs: bool,
+}
+
+/// How many requests wait for `user`'s decision (0 for non-approvers, and
+/// when it cannot be read: a badge is not worth failing a page).
+#[cfg(feature = "ssr")]
+async fn waiting_for(user: &gantry_core::auth::Principal) -> usize {
+    if !user.can(gantry_core::auth::Permission::Approve) {
+        return 0;
+    }
+    let Ok(services) = crate::services() else {
+        return 0;
+    };
+    match gantry_core::approvals::service::inbox(&services.db, user, services.clock.now()).await {
+        Ok(inbox) => inbox.waiting.len(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the approvals badge could not be read");
+            0
+        }
+    }
 }
 
 /// Who is signed in: for the header, and to show only the actions the user may take
@@ -93,6 +115,7 @@ pub async fn whoami() -> Result<Me, crate::error::AppError> {
         can_edit_roadmap: user.can(Permission::EditRoadmap),
         can_read_audit: user.can(Permission::ReadAudit),
         can_approve: user.can(Permission::Approve),
+        approvals_waiting: waiting_for(&user).await,
         can_administer: user.can(Permission::Administer),
         can_run_jobs: user.can(Permission::RunJobs),
     })

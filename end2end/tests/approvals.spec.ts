@@ -102,6 +102,8 @@ test.describe('production approvals', () => {
     await expect(arnoPage).toHaveURL(jobUrl);
     await arnoPage.locator('[data-testid="decide"] input[name="reason"]').fill('the plan is what we agreed');
     await arnoPage.locator('[data-testid="approve"]').click();
+    // Recorded (the panel reads it again, or the form's redirect shows it): then the job runs.
+    await expect(arnoPage.locator('[data-testid="decisions"]')).toContainText('Arno Approver approved');
     await arnoPage.goto(jobUrl);
     await waitForState(arnoPage, 'succeeded', jsEnabled);
     await expect(arnoPage.locator('[data-testid="decisions"]')).toContainText('Arno Approver approved');

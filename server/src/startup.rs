@@ -317,6 +317,19 @@ fn spawn_preview_reaper(
             {
                 tracing::warn!(error = %e, "the preview time-to-live sweep failed");
             }
+            match gantry_core::approvals::service::release_after_freeze(
+                &services.db,
+                &handle.notifier,
+                now,
+            )
+            .await
+            {
+                Ok(released) if !released.is_empty() => {
+                    tracing::info!(jobs = ?released, "a freeze ended: approved jobs queued");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the freeze release sweep failed"),
+            }
             match gantry_core::approvals::service::expire(&services.db, now).await {
                 Ok(ended) if !ended.is_empty() => {
                     tracing::info!(jobs = ?ended, "approval requests expired");

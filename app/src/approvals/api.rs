@@ -29,17 +29,6 @@ pub async fn approvals_inbox() -> Result<InboxView, AppError> {
     Ok(convert::inbox(&inbox))
 }
 
-/// How many requests wait for the signed-in approver's decision (the
-/// navigation's badge).
-#[server(prefix = "/api", endpoint = "approvals/count")]
-pub async fn approvals_waiting() -> Result<usize, AppError> {
-    let user = crate::auth::require(gantry_core::auth::Permission::Approve)?;
-    let services = crate::services()?;
-    let inbox =
-        gantry_core::approvals::service::inbox(&services.db, &user, services.clock.now()).await?;
-    Ok(inbox.waiting.len())
-}
-
 /// Approve or reject job `id` with a reason. Approvers and admins; never the
 /// requester (the rules refuse them whatever their roles).
 #[server(prefix = "/api", endpoint = "approvals/decide")]

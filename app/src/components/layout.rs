@@ -57,8 +57,20 @@ pub fn Layout(children: Children) -> impl IntoView {
                     </ul>
                     <Suspense>
                         {move || Suspend::new(async move {
-                            let can_approve = me.await.map(|m| m.can_approve).unwrap_or(false);
-                            can_approve.then(|| view! { <ApprovalsNav /> })
+                            me.await.ok().filter(|m| m.can_approve).map(|m| view! {
+                                <ul class="mt-1 space-y-1">
+                                    <li>
+                                        <a href="/approvals" class="flex items-center justify-between rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white">
+                                            "Approvals"
+                                            {(m.approvals_waiting > 0).then(|| view! {
+                                                <span data-testid="approvals-badge" class="rounded-full bg-amber-300 px-2 text-xs font-semibold text-slate-950">
+                                                    {m.approvals_waiting}<span class="sr-only">" waiting for you"</span>
+                                                </span>
+                                            })}
+                                        </a>
+                                    </li>
+                                </ul>
+                            })
                         })}
                     </Suspense>
                     <Suspense>
@@ -116,30 +128,5 @@ fn NavItem(href: &'static str, label: &'static str) -> impl IntoView {
                 {label}
             </A>
         </li>
-    }
-}
-
-/// "Approvals" in the navigation, with the number of requests waiting for
-/// the signed-in approver.
-#[component]
-fn ApprovalsNav() -> impl IntoView {
-    let waiting = Resource::new(|| (), |_| crate::approvals::api::approvals_waiting());
-    view! {
-        <ul class="mt-1 space-y-1">
-            <li>
-                <a href="/approvals" class="flex items-center justify-between rounded-md px-2 py-1.5 text-sm text-slate-300 hover:bg-slate-800 hover:text-white">
-                    "Approvals"
-                    <Suspense>
-                        {move || Suspend::new(async move {
-                            waiting.await.ok().filter(|n| *n > 0).map(|n| view! {
-                                <span data-testid="approvals-badge" class="rounded-full bg-amber-300 px-2 text-xs font-semibold text-slate-950">
-                                    {n}<span class="sr-only">" waiting for you"</span>
-                                </span>
-                            })
-                        })}
-                    </Suspense>
-                </a>
-            </li>
-        </ul>
     }
 }

@@ -110,6 +110,14 @@ pub(crate) mod convert {
             distinct_groups: e.approval.distinct_groups,
             approval_expiry_hours: e.approval.expiry_hours,
             reason_required: e.approval.reason_required,
+            weekly_freezes: e
+                .approval
+                .weekly_freezes
+                .iter()
+                .map(|w| format!("{} | {} | {}", w.from, w.to, w.reason))
+                .collect(),
+            freeze_time_zone: e.approval.time_zone.clone(),
+            freeze_mode: e.approval.freeze_mode.as_str().to_owned(),
             freeze_windows: e
                 .approval
                 .freeze_windows

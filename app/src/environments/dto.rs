@@ -39,6 +39,13 @@ pub struct EnvironmentView {
     pub approval_expiry_hours: u32,
     pub reason_required: bool,
     pub freeze_windows: Vec<FreezeView>,
+    /// `fri 15:00 | mon 08:00 | reason`, in `freeze_time_zone`.
+    #[serde(default)]
+    pub weekly_freezes: Vec<String>,
+    #[serde(default)]
+    pub freeze_time_zone: String,
+    #[serde(default)]
+    pub freeze_mode: String,
     pub expires_at: Option<String>,
     pub ttl_hours: Option<u32>,
     pub database: Option<String>,

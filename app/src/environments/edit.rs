@@ -35,6 +35,15 @@ pub struct EnvironmentForm {
     pub approval_distinct_groups: String,
     pub approval_expiry_hours: String,
     pub approval_reason_required: Option<String>,
+    /// IANA name of the weekly freezes' time zone (empty: UTC).
+    #[serde(default)]
+    pub freeze_time_zone: String,
+    /// `refuse` or `wait`.
+    #[serde(default)]
+    pub freeze_mode: String,
+    /// One per line: `fri 15:00 | mon 08:00 | reason`.
+    #[serde(default)]
+    pub weekly_freezes: String,
     pub ttl_hours: String,
 }
 
@@ -76,7 +85,7 @@ pub async fn delete_environment(name: String) -> Result<(), AppError> {
 /// not even a number; everything else is the core's validation.
 #[cfg(feature = "ssr")]
 mod parse {
-    use gantry_core::environments::model::ServiceInput;
+    use gantry_core::environments::model::{ServiceInput, WeeklyFreezeInput};
     use gantry_core::environments::EnvironmentInput;
 
     use super::EnvironmentForm as Form;
@@ -85,6 +94,27 @@ mod parse {
     fn optional(text: String) -> Option<String> {
         let t = text.trim();
         (!t.is_empty()).then(|| t.to_owned())
+    }
+
+    /// `fri 15:00 | mon 08:00 | reason` lines.
+    fn weekly(text: &str) -> Result<Vec<WeeklyFreezeInput>, AppError> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+                match parts.as_slice() {
+                    [from, to, reason] => Ok(WeeklyFreezeInput {
+                        from: (*from).to_owned(),
+                        to: (*to).to_owned(),
+                        reason: (*reason).to_owned(),
+                    }),
+                    _ => Err(AppError::invalid(format!(
+                        "weekly_freezes: {line:?} is not \"fri 15:00 | mon 08:00 | reason\""
+                    ))),
+                }
+            })
+            .collect()
     }
 
     fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<Option<T>, AppError> {
@@ -153,6 +183,9 @@ mod parse {
             approval_expiry_hours: number("approval_expiry_hours", &f.approval_expiry_hours)?,
             approval_reason_required: Some(f.approval_reason_required.is_some()),
             freeze_windows: Vec::new(),
+            weekly_freezes: weekly(&f.weekly_freezes)?,
+            freeze_time_zone: optional(f.freeze_time_zone),
+            freeze_mode: optional(f.freeze_mode),
             ttl_hours: number("ttl_hours", &f.ttl_hours)?,
         })
     }
@@ -230,6 +263,9 @@ pub fn SettingsForm(
         approval_expiry_hours: 24,
         reason_required: false,
         freeze_windows: vec![],
+        freeze_time_zone: "UTC".into(),
+        freeze_mode: "refuse".into(),
+        weekly_freezes: vec![],
         expires_at: None,
         ttl_hours: None,
         database: None,
@@ -302,6 +338,18 @@ pub fn SettingsForm(
             <div class="flex flex-wrap gap-6 text-sm">
                 <label><input type="checkbox" name="form[production]" value="on" checked=e.production />" Production"</label>
                 <label><input type="checkbox" name="form[approval_reason_required]" value="on" checked=e.reason_required />" Approvals need a reason"</label>
+                <Field label="Freeze time zone (IANA)" name="freeze_time_zone" value=e.freeze_time_zone.clone() />
+                <label class="block text-sm">
+                    "During a freeze"
+                    <select name="form[freeze_mode]" class=INPUT>
+                        <option value="refuse" selected=e.freeze_mode == "refuse">"refuse production changes"</option>
+                        <option value="wait" selected=e.freeze_mode == "wait">"approved changes wait for its end"</option>
+                    </select>
+                </label>
+                <label class="block text-sm">
+                    "Weekly freezes, one per line: fri 15:00 | mon 08:00 | reason"
+                    <textarea name="form[weekly_freezes]" rows="2" class=format!("{INPUT} font-mono")>{e.weekly_freezes.join("\n")}</textarea>
+                </label>
             </div>
             <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
                 {if editing { "Save settings" } else { "Create environment" }}

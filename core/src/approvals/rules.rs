@@ -17,7 +17,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::environments::model::ApprovalPolicy;
+use crate::environments::model::{ApprovalPolicy, FreezeMode};
 use crate::jobs::JobState;
 
 /// Longest reason kept with a decision.
@@ -173,12 +173,12 @@ pub fn check(
             "the reason is longer than {MAX_REASON_CHARS} characters"
         ));
     }
-    if decision == Decision::Approve {
-        if let Some(window) = policy.freeze_at(now) {
+    if decision == Decision::Approve && policy.freeze_mode == FreezeMode::Refuse {
+        if let Some(frozen) = policy.freeze_at(now) {
             return Err(format!(
                 "changes are frozen until {} ({}): only an admin's break-glass can run it now",
-                window.ends_at.format("%Y-%m-%d %H:%M UTC"),
-                window.reason
+                frozen.until.format("%Y-%m-%d %H:%M UTC"),
+                frozen.reason
             ));
         }
     }
@@ -206,6 +206,23 @@ mod tests {
                 ends_at: at("2026-12-27T00:00:00Z"),
                 reason: "Holidays".into(),
             }],
+            weekly_freezes: Vec::new(),
+            time_zone: "UTC".into(),
+            freeze_mode: FreezeMode::Refuse,
+        }
+    }
+
+    /// Weekends frozen in Berlin (summer time ends on 2026-10-25).
+    fn weekend(mode: FreezeMode) -> ApprovalPolicy {
+        ApprovalPolicy {
+            weekly_freezes: vec![crate::environments::model::WeeklyFreeze {
+                from: crate::environments::model::WeekTime::parse("fri 15:00").unwrap(),
+                to: crate::environments::model::WeekTime::parse("mon 08:00").unwrap(),
+                reason: "weekend".into(),
+            }],
+            time_zone: "Europe/Berlin".into(),
+            freeze_mode: mode,
+            ..policy(2, &["sre", "dba"], 0)
         }
     }
 
@@ -468,6 +485,78 @@ mod tests {
                 Decision::Reject,
                 "not now",
                 at("2026-12-24T09:00:00Z"),
+                None,
+            ),
+            (
+                "in a weekly freeze, summer time",
+                weekend(FreezeMode::Refuse),
+                Request {
+                    created_at: at("2026-10-23T09:00:00Z"),
+                    ..request(JobState::AwaitingApproval)
+                },
+                vec![],
+                Decider {
+                    subject: "april",
+                    groups: &sre,
+                    can_approve: true,
+                },
+                Decision::Approve,
+                "ok",
+                at("2026-10-23T13:30:00Z"),
+                Some("frozen until 2026-10-26 07:00 UTC (weekend)"),
+            ),
+            (
+                "before a weekly freeze, winter time (14:30 local)",
+                weekend(FreezeMode::Refuse),
+                Request {
+                    created_at: at("2026-10-30T09:00:00Z"),
+                    ..request(JobState::AwaitingApproval)
+                },
+                vec![],
+                Decider {
+                    subject: "april",
+                    groups: &sre,
+                    can_approve: true,
+                },
+                Decision::Approve,
+                "ok",
+                at("2026-10-30T13:30:00Z"),
+                None,
+            ),
+            (
+                "in a weekly freeze, winter time (15:30 local)",
+                weekend(FreezeMode::Refuse),
+                Request {
+                    created_at: at("2026-10-30T09:00:00Z"),
+                    ..request(JobState::AwaitingApproval)
+                },
+                vec![],
+                Decider {
+                    subject: "april",
+                    groups: &sre,
+                    can_approve: true,
+                },
+                Decision::Approve,
+                "ok",
+                at("2026-10-30T14:30:00Z"),
+                Some("frozen until 2026-11-02 07:00 UTC"),
+            ),
+            (
+                "in a weekly freeze that waits",
+                weekend(FreezeMode::Wait),
+                Request {
+                    created_at: at("2026-10-30T09:00:00Z"),
+                    ..request(JobState::AwaitingApproval)
+                },
+                vec![],
+                Decider {
+                    subject: "april",
+                    groups: &sre,
+                    can_approve: true,
+                },
+                Decision::Approve,
+                "ok",
+                at("2026-10-30T14:30:00Z"),
                 None,
             ),
             (

@@ -23,6 +23,8 @@ use crate::shared::Actor;
 
 /// Who ends expired requests in the audit log.
 pub const EXPIRY_ACTOR: &str = "gantry (approval expiry)";
+/// Who queues approved requests when their freeze ends.
+pub const FREEZE_ACTOR: &str = "gantry (freeze ended)";
 
 /// Shortest break-glass reason: a sentence, not "x".
 pub const MIN_BREAK_GLASS_REASON: usize = 10;
@@ -37,6 +39,9 @@ pub enum Outcome {
     Queued,
     /// A rejection: the request ended.
     Rejected,
+    /// The last approval needed, during a freeze whose policy is to wait:
+    /// the job is queued when the freeze ends ([`release_after_freeze`]).
+    WaitsForFreeze,
 }
 
 async fn environment_with(
@@ -153,6 +158,23 @@ pub async fn decide(
             ended.after = Some(json!({ "state": JobState::Cancelled.as_str(), "reason": why }));
             last = audit::store::append(&mut tx, db, &ended).await?;
             Outcome::Rejected
+        }
+        Decision::Approve
+            if rules::complete(&env.approval, &counted)
+                && env.approval.freeze_at(now).is_some() =>
+        {
+            // Only in "wait" mode: "refuse" refused the approval above.
+            let until = env
+                .approval
+                .freeze_at(now)
+                .map(|f| f.until.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            let text = format!(
+                "Job #{id} ({} on {}) is approved; it runs when the freeze ends at {until}",
+                job.kind, job.environment
+            );
+            outbox::record(&mut tx, id, job.environment.as_str(), "waiting", &text, now).await?;
+            Outcome::WaitsForFreeze
         }
         Decision::Approve if rules::complete(&env.approval, &counted) => {
             let names: Vec<_> = counted.iter().map(|c| c.subject.as_str()).collect();
@@ -421,6 +443,85 @@ pub async fn needs_review(db: &Db) -> ApprovalsResult<Vec<Job>> {
         .collect())
 }
 
+/// Queues every request that was fully approved during a freeze (policy
+/// "wait") and whose freeze has ended at `now`, exactly once (the
+/// conditional update); audited `job.approved`. Returns the jobs queued.
+pub async fn release_after_freeze(
+    db: &Db,
+    notifier: &JobsNotifier,
+    now: DateTime<Utc>,
+) -> ApprovalsResult<Vec<JobId>> {
+    let mut released = Vec::new();
+    for job in awaiting(db).await? {
+        let Some(env) = crate::environments::store::get(db, &job.environment).await? else {
+            continue;
+        };
+        if env.approval.freeze_at(now).is_some() {
+            continue;
+        }
+        let casts: Vec<_> = store::for_job(db, job.id)
+            .await?
+            .iter()
+            .map(Approval::cast)
+            .collect();
+        let counted = rules::counted(&casts, &job.plan_hash);
+        if !rules::complete(&env.approval, &counted) {
+            continue;
+        }
+        let mut tx = transitions::begin(db).await?;
+        let locked = transitions::lock_job(&mut tx, db.backend(), job.id).await?;
+        if locked.plan_hash != job.plan_hash {
+            continue;
+        }
+        let note = "the freeze ended: queued with the approvals it had";
+        if transitions::queue_approved(&mut tx, db, job.id, note, now).await? {
+            let mut entry = audit::model::NewAuditEntry::new(
+                FREEZE_ACTOR,
+                "job.approved",
+                job.id.audit_target(),
+            );
+            entry.after = Some(json!({
+                "state": JobState::Queued.as_str(),
+                "plan_hash": job.plan_hash,
+                "approved_by": counted.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>(),
+                "after_freeze": true,
+            }));
+            let record = audit::store::append(&mut tx, db, &entry).await?;
+            let text = format!(
+                "Job #{} ({} on {}): the freeze ended, queued to run",
+                job.id, job.kind, job.environment
+            );
+            outbox::record(
+                &mut tx,
+                job.id,
+                job.environment.as_str(),
+                "queued",
+                &text,
+                now,
+            )
+            .await?;
+            audit::store::commit(tx, db, &record).await?;
+            released.push(job.id);
+        }
+    }
+    if !released.is_empty() {
+        notifier.wake();
+    }
+    Ok(released)
+}
+
+async fn awaiting(db: &Db) -> ApprovalsResult<Vec<Job>> {
+    let filter = JobFilter {
+        state: Some(JobState::AwaitingApproval),
+        ..JobFilter::default()
+    };
+    Ok(
+        crate::jobs::store::list(db, &filter, &JobPageRequest::first(500))
+            .await?
+            .jobs,
+    )
+}
+
 /// Ends every request awaiting approval whose time ran out at `now`
 /// (cancelled, "approval request expired"); audited `job.expired`. Returns
 /// the jobs ended.
@@ -439,6 +540,15 @@ pub async fn expire(db: &Db, now: DateTime<Utc>) -> ApprovalsResult<Vec<JobId>> 
         };
         let expiry = rules::expires_at(&env.approval, job.created_at);
         if now < expiry {
+            continue;
+        }
+        // Approved during a freeze, waiting for its end: not expired.
+        let casts: Vec<_> = store::for_job(db, job.id)
+            .await?
+            .iter()
+            .map(Approval::cast)
+            .collect();
+        if rules::complete(&env.approval, &rules::counted(&casts, &job.plan_hash)) {
             continue;
         }
         let mut tx = transitions::begin(db).await?;

@@ -15,9 +15,11 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::shared::EnvName;
 
+mod freeze;
 mod ids;
 mod input;
 
+pub use freeze::{check_time_zone, FreezeMode, Frozen, WeekTime, WeeklyFreeze};
 pub use ids::*;
 pub use input::*;
 
@@ -80,12 +82,37 @@ pub struct ApprovalPolicy {
     /// Whether approving (and requesting) needs a written reason.
     pub reason_required: bool,
     pub freeze_windows: Vec<FreezeWindow>,
+    /// Every week, in `time_zone`.
+    #[serde(default)]
+    pub weekly_freezes: Vec<WeeklyFreeze>,
+    /// The IANA time zone of the weekly windows (`UTC` by default).
+    #[serde(default = "utc")]
+    pub time_zone: String,
+    /// Refuse changes during a freeze, or let approved ones wait for its end.
+    #[serde(default)]
+    pub freeze_mode: FreezeMode,
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
 }
 
 impl ApprovalPolicy {
-    /// The freeze window in force at `at`, if any.
-    pub fn freeze_at(&self, at: DateTime<Utc>) -> Option<&FreezeWindow> {
-        self.freeze_windows.iter().find(|w| w.contains(at))
+    /// The freeze in force at `at` (a dated window, else a weekly one), if
+    /// any: until when, and why.
+    pub fn freeze_at(&self, at: DateTime<Utc>) -> Option<Frozen> {
+        self.freeze_windows
+            .iter()
+            .find(|w| w.contains(at))
+            .map(|w| Frozen {
+                until: w.ends_at,
+                reason: w.reason.clone(),
+            })
+            .or_else(|| {
+                self.weekly_freezes
+                    .iter()
+                    .find_map(|w| w.at(at, &self.time_zone))
+            })
     }
 
     pub fn needs_approval(&self) -> bool {
@@ -198,6 +225,18 @@ impl Environment {
                     reason: w.reason.clone(),
                 })
                 .collect(),
+            weekly_freezes: self
+                .approval
+                .weekly_freezes
+                .iter()
+                .map(|w| WeeklyFreezeInput {
+                    from: w.from.to_string(),
+                    to: w.to.to_string(),
+                    reason: w.reason.clone(),
+                })
+                .collect(),
+            freeze_time_zone: Some(self.approval.time_zone.clone()),
+            freeze_mode: Some(self.approval.freeze_mode.as_str().to_owned()),
             ttl_hours: self.ttl_hours.map(i64::from),
         }
     }

@@ -19,7 +19,8 @@ use crate::error::{CoreError, CoreResult};
 const COLUMNS: &str = "name, production, region, account_id, role_arn, cluster, services, \
      database_id, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, required_approvals, \
      approver_groups, approval_expiry_hours, approval_reason_required, freeze_windows, \
-     ttl_hours, created_at, updated_at, approval_distinct_groups";
+     ttl_hours, created_at, updated_at, approval_distinct_groups, weekly_freezes, \
+     freeze_time_zone, freeze_mode";
 
 /// Every environment, by name.
 pub async fn list(db: &Db) -> CoreResult<Vec<Environment>> {
@@ -76,8 +77,8 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
          services, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, \
          required_approvals, approver_groups, approval_expiry_hours, approval_reason_required, \
          freeze_windows, ttl_hours, expires_at, created_at, updated_at, database_id, \
-         approval_distinct_groups) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+         approval_distinct_groups, weekly_freezes, freeze_time_zone, freeze_mode) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
          ON CONFLICT (name) DO UPDATE SET production = excluded.production, \
          region = excluded.region, account_id = excluded.account_id, \
          role_arn = excluded.role_arn, cluster = excluded.cluster, services = excluded.services, \
@@ -91,7 +92,9 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
          freeze_windows = excluded.freeze_windows, ttl_hours = excluded.ttl_hours, \
          expires_at = excluded.expires_at, updated_at = excluded.updated_at, \
          database_id = excluded.database_id, \
-         approval_distinct_groups = excluded.approval_distinct_groups",
+         approval_distinct_groups = excluded.approval_distinct_groups, \
+         weekly_freezes = excluded.weekly_freezes, freeze_time_zone = excluded.freeze_time_zone, \
+         freeze_mode = excluded.freeze_mode",
     )
     .bind(env.name.as_str())
     .bind(i64::from(env.production))
@@ -115,6 +118,9 @@ pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<(
     .bind(timestamp(env.updated_at))
     .bind(env.database.as_deref())
     .bind(i64::from(env.approval.distinct_groups))
+    .bind(to_json(&env.approval.weekly_freezes)?)
+    .bind(&env.approval.time_zone)
+    .bind(env.approval.freeze_mode.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -191,6 +197,10 @@ fn from_row(row: &AnyRow) -> CoreResult<Environment> {
             expiry_hours: number(row, "approval_expiry_hours")?,
             reason_required: row.try_get::<i64, _>("approval_reason_required")? != 0,
             freeze_windows: from_json("freeze_windows", &text("freeze_windows")?)?,
+            weekly_freezes: from_json("weekly_freezes", &text("weekly_freezes")?)?,
+            time_zone: text("freeze_time_zone")?,
+            freeze_mode: crate::environments::model::FreezeMode::parse(&text("freeze_mode")?)
+                .ok_or_else(|| CoreError::Corrupt("environments.freeze_mode".into()))?,
         },
         ttl_hours: ttl_hours
             .map(|h| {

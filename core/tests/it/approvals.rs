@@ -617,3 +617,85 @@ async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
         !format!("{:?}", outbox::for_job(&db, id).await.unwrap()).contains("SECRET-webhook-token")
     );
 }
+
+/// A weekly freeze whose policy is to wait: the last approval during the
+/// freeze does not queue the job; the sweep queues it once the freeze has
+/// ended (Monday 08:00 in Berlin), exactly once, and it never expires while
+/// it waits.
+#[tokio::test]
+async fn approved_during_a_freeze_that_waits_runs_when_it_ends() {
+    let db = gantry_core::db::testing::sqlite().await;
+    let mut input = gantry_core::aws::testing::demo_environment_input("prod");
+    input.approvals_required = Some(1);
+    input.approver_groups = Vec::new();
+    input.approval_reason_required = Some(false);
+    input.freeze_windows = Vec::new();
+    input.weekly_freezes = vec![gantry_core::environments::model::WeeklyFreezeInput {
+        from: "fri 15:00".into(),
+        to: "mon 08:00".into(),
+        reason: "weekend".into(),
+    }];
+    input.freeze_time_zone = Some("Europe/Berlin".into());
+    input.freeze_mode = Some("wait".into());
+    gantry_core::environments::service::save(&db, &gantry_core::jobs::testing::operator(), input)
+        .await
+        .unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    let new = NewJob {
+        production: true,
+        ..gantry_core::jobs::testing::new_job("prod", 1)
+    };
+    let id = store::enqueue(&db, &new, at("2026-10-30T13:00:00Z"))
+        .await
+        .unwrap()
+        .id;
+    let april = person("april", &[], &[Role::Approver]);
+    let notifier = JobsNotifier::new();
+    // Friday 16:00 in Berlin (CET, UTC+1): inside the freeze.
+    let outcome = service::decide(
+        &db,
+        &notifier,
+        &april,
+        &actor(&april),
+        id,
+        Decision::Approve,
+        "",
+        at("2026-10-30T15:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, Outcome::WaitsForFreeze);
+    assert_eq!(state(&db, id).await, JobState::AwaitingApproval);
+    // Saturday: still frozen; not expired either, though 24 h have passed.
+    assert!(
+        service::release_after_freeze(&db, &notifier, at("2026-10-31T20:00:00Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(service::expire(&db, at("2026-11-01T20:00:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    // Monday 07:30 local: frozen; 08:00 local (07:00 UTC): released, once.
+    assert!(
+        service::release_after_freeze(&db, &notifier, at("2026-11-02T06:30:00Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        service::release_after_freeze(&db, &notifier, at("2026-11-02T07:00:00Z"))
+            .await
+            .unwrap(),
+        vec![id]
+    );
+    assert!(
+        service::release_after_freeze(&db, &notifier, at("2026-11-02T07:01:00Z"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(state(&db, id).await, JobState::Queued);
+    assert_eq!(audit_count(&db, "job.approved", id).await, 1);
+}

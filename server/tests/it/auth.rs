@@ -117,7 +117,6 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         ),
         (Method::POST, "/api/jobs/get".into(), "id=999999&after=0".into(), missing),
         (Method::POST, "/api/approvals/inbox".into(), String::new(), approvers),
-        (Method::POST, "/api/approvals/count".into(), String::new(), approvers),
         (Method::POST, "/api/approvals/job".into(), "id=999999".into(), missing),
         (
             Method::POST,

@@ -79,8 +79,28 @@ pub struct EnvironmentInput {
     pub approval_reason_required: Option<bool>,
     #[serde(default)]
     pub freeze_windows: Vec<FreezeWindowInput>,
+    /// `{ from = "fri 15:00", to = "mon 08:00", reason = "…" }`, in
+    /// `freeze_time_zone`.
+    #[serde(default)]
+    pub weekly_freezes: Vec<WeeklyFreezeInput>,
+    /// IANA name; default `UTC`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze_time_zone: Option<String>,
+    /// `refuse` (default) or `wait`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze_mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_hours: Option<i64>,
+}
+
+/// A weekly freeze window as configured.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklyFreezeInput {
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// `{ name, container, health_url }`
@@ -356,6 +376,46 @@ impl EnvironmentInput {
                 format!("at most {MAX_FREEZE_WINDOWS} windows"),
             );
         }
+        let time_zone = self
+            .freeze_time_zone
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("UTC")
+            .to_owned();
+        if let Err(m) = super::check_time_zone(&time_zone) {
+            p.push("freeze_time_zone", m);
+        }
+        let freeze_mode = match self.freeze_mode.as_deref().map(str::trim) {
+            None => super::FreezeMode::default(),
+            Some(raw) => super::FreezeMode::parse(raw).unwrap_or_else(|| {
+                p.push(
+                    "freeze_mode",
+                    format!("must be refuse or wait (got {raw:?})"),
+                );
+                super::FreezeMode::default()
+            }),
+        };
+        let mut weekly_freezes = Vec::new();
+        for (i, w) in self.weekly_freezes.iter().enumerate() {
+            let field = |f: &str| format!("weekly_freezes[{i}].{f}");
+            let from = p.check(&field("from"), super::WeekTime::parse(&w.from));
+            let to = p.check(&field("to"), super::WeekTime::parse(&w.to));
+            let reason = w.reason.trim();
+            if reason.is_empty() {
+                p.push(&field("reason"), "required: say why changes are frozen");
+            }
+            if let (Some(from), Some(to)) = (from, to) {
+                if from == to {
+                    p.push(&field("to"), "must differ from from");
+                } else if !reason.is_empty() {
+                    weekly_freezes.push(super::WeeklyFreeze {
+                        from,
+                        to,
+                        reason: reason.to_owned(),
+                    });
+                }
+            }
+        }
         let mut freeze_windows = Vec::new();
         for (i, w) in self.freeze_windows.iter().enumerate() {
             let field = |f: &str| format!("freeze_windows[{i}].{f}");
@@ -456,6 +516,9 @@ impl EnvironmentInput {
                     expiry_hours,
                     reason_required,
                     freeze_windows,
+                    weekly_freezes,
+                    time_zone,
+                    freeze_mode,
                 },
                 ttl_hours,
                 created_at: now,

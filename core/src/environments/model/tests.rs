@@ -23,6 +23,9 @@ fn prod() -> EnvironmentInput {
         approvals_required: Some(2),
         approver_groups: vec!["platform-leads".into()],
         approval_distinct_groups: None,
+        weekly_freezes: Vec::new(),
+        freeze_time_zone: None,
+        freeze_mode: None,
         approval_expiry_hours: Some(48),
         approval_reason_required: Some(true),
         freeze_windows: vec![FreezeWindowInput {

@@ -16,7 +16,7 @@ pub async fn job_approvals(id: i64) -> Result<JobApprovalsView, AppError> {
     let approvals =
         gantry_core::approvals::service::for_job(&services.db, &user, &job, services.clock.now())
             .await?;
-    Ok(convert::job(&user, &job, &approvals))
+    Ok(convert::job(&user, &job, &approvals, services.clock.now()))
 }
 
 /// The signed-in approver's inbox. Approvers and admins.
@@ -104,7 +104,9 @@ mod convert {
     use gantry_core::jobs::store::Job;
     use gantry_core::jobs::{JobId, JobState};
 
-    use super::super::dto::{BreakGlassView, DecisionView, InboxView, JobApprovalsView};
+    use super::super::dto::{
+        BreakGlassView, CostNowView, DecisionView, InboxView, JobApprovalsView,
+    };
     use crate::error::AppError;
     use crate::jobs::api::convert::summary;
 
@@ -135,7 +137,12 @@ mod convert {
         }
     }
 
-    pub fn job(user: &Principal, job: &Job, a: &JobApprovals) -> JobApprovalsView {
+    pub fn job(
+        user: &Principal,
+        job: &Job,
+        a: &JobApprovals,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> JobApprovalsView {
         let awaiting = job.state == JobState::AwaitingApproval;
         let admin = user.can(Permission::Administer);
         JobApprovalsView {
@@ -168,6 +175,21 @@ mod convert {
                     .break_glass
                     .as_ref()
                     .is_some_and(|g| g.reviewed_by.is_none() && g.subject != user.subject),
+            health: a
+                .health
+                .as_ref()
+                .map(|snap| crate::health::api::convert::summary(snap, 0, now)),
+            cost: a.cost.as_ref().map(|c| {
+                let usd = crate::cost::dto::usd;
+                let highest = c.forecast_cents.unwrap_or(c.month_cents);
+                CostNowView {
+                    month_to_date: usd(c.month_cents),
+                    forecast: c.forecast_cents.map(usd),
+                    budget: c.budget_cents.map(usd),
+                    previous_month: usd(c.previous_month_cents),
+                    over_budget: c.budget_cents.is_some_and(|b| highest > b),
+                }
+            }),
         }
     }
 

@@ -40,6 +40,21 @@ pub struct JobApprovalsView {
     pub break_glass: Option<BreakGlassView>,
     /// The signed-in admin may review the break-glass.
     pub can_review: bool,
+    /// The target environment's health now (with its age).
+    pub health: Option<crate::health::dto::HealthSummaryView>,
+    /// This month's spend so far, forecast and budget of the environment.
+    pub cost: Option<CostNowView>,
+}
+
+/// An environment's spend, as the approval panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostNowView {
+    pub month_to_date: String,
+    pub forecast: Option<String>,
+    pub budget: Option<String>,
+    pub previous_month: String,
+    /// The forecast (or the spend so far) is above the budget.
+    pub over_budget: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -92,6 +92,28 @@ fn Body(
             {format!("Requested by {}", view.requested_by)}
             {view.request_reason.clone().map(|r| format!(": “{r}”")).unwrap_or_else(|| ".".into())}
         </p>
+        {view.health.clone().map(|h| view! {
+            <p data-testid="approval-health" class="mt-1">
+                {format!(
+                    "Health now: {} (read {}){}",
+                    h.overall.label,
+                    crate::health::panel::ago(h.age_secs),
+                    h.image.map(|i| format!("; it runs {i}")).unwrap_or_default()
+                )}
+            </p>
+        })}
+        {view.cost.clone().map(|c| view! {
+            <p data-testid="approval-cost" class="mt-1">
+                {format!(
+                    "Spend this month: {} so far{}{} (last month {}).",
+                    c.month_to_date,
+                    c.forecast.map(|f| format!(", {f} forecast")).unwrap_or_default(),
+                    c.budget.map(|b| format!(" against a budget of {b}")).unwrap_or_default(),
+                    c.previous_month
+                )}
+                {c.over_budget.then(|| view! { <strong class="ml-1">"Over budget."</strong> })}
+            </p>
+        })}
         {(view.voided > 0).then(|| view! {
             <p data-testid="approvals-voided" class="mt-1 font-medium">
                 {format!("{} decision(s) were made on an earlier plan and no longer count.", view.voided)}

@@ -336,6 +336,13 @@ pub struct JobApprovals {
     pub expired: bool,
     /// Whether the person asking may decide now, and if not why.
     pub can_decide: Result<(), String>,
+    /// The target environment's latest health (its age from `polled_at`);
+    /// `None` before the first poll.
+    pub health: Option<crate::health::snapshot::EnvironmentSnapshot>,
+    /// The environment's spend this month so far, its forecast and budget
+    /// (from the stored Cost Explorer data); `None` without a cost tag or
+    /// data.
+    pub cost: Option<crate::cost::model::EnvironmentCost>,
 }
 
 /// Job `id`'s approvals, and whether `principal` may decide on it at `now`.
@@ -375,7 +382,29 @@ pub async fn for_job(
         now,
     );
     let expires_at = rules::expires_at(&env.approval, job.created_at);
+    let health = crate::health::store::latest(db, job.environment.as_str()).await?;
+    let today = now.date_naive();
+    // The approval page shows what the cost area has; a cost read that fails
+    // leaves that part out rather than the page.
+    let cost = match crate::cost::service::review_stored(
+        db,
+        crate::cost::model::YearMonth::of(today),
+        today,
+    )
+    .await
+    {
+        Ok(review) => review
+            .environments
+            .into_iter()
+            .find(|c| c.environment == job.environment.as_str()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the approval page's cost could not be read");
+            None
+        }
+    };
     Ok(JobApprovals {
+        health,
+        cost,
         counted: rules::counted(&casts, &job.plan_hash).len(),
         required: usize::from(env.approval.required_approvals),
         voided: rules::voided(&casts, &job.plan_hash),

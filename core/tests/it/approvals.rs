@@ -50,6 +50,7 @@ async fn production(db: &Db, required: i64, groups: &[&str], distinct: i64) {
     input.approval_distinct_groups = Some(distinct);
     input.approval_reason_required = Some(false);
     input.freeze_windows = Vec::new();
+    input.monthly_budget_usd = Some(475.0);
     gantry_core::environments::service::save(db, &gantry_core::jobs::testing::operator(), input)
         .await
         .expect("prod saved");
@@ -698,4 +699,47 @@ async fn approved_during_a_freeze_that_waits_runs_when_it_ends() {
     );
     assert_eq!(state(&db, id).await, JobState::Queued);
     assert_eq!(audit_count(&db, "job.approved", id).await, 1);
+}
+
+/// The approval page shows the target environment's health with its age and
+/// its spend this month against its budget, read from what the health
+/// poller and the cost refresher stored.
+#[tokio::test]
+async fn a_requests_approvals_come_with_the_environments_health_and_spend() {
+    let db = gantry_core::db::testing::sqlite().await;
+    production(&db, 1, &[], 0).await;
+    let id = request(&db).await;
+    let april = person("april", &[], &[Role::Approver]);
+    let job = store::job(&db, id).await.unwrap();
+    let before = service::for_job(&db, &april, &job, now()).await.unwrap();
+    assert!(before.health.is_none(), "no poll yet");
+    assert_eq!(
+        before.cost.map_or(0, |c| c.month_cents),
+        0,
+        "no spend read yet"
+    );
+
+    let polled = now() - Duration::minutes(2);
+    let snapshot = crate::health_store::snap(
+        "prod",
+        polled,
+        gantry_core::health::model::HealthStatus::Healthy,
+        gantry_core::health::model::HealthStatus::Healthy,
+    );
+    gantry_core::health::store::save(&db, &snapshot, None, Duration::days(7))
+        .await
+        .unwrap();
+    let today = now().date_naive();
+    gantry_core::cost::store::testing::ingest(
+        &db,
+        &crate::cost_store::window(today, today - Duration::days(3), true),
+    )
+    .await;
+
+    let after = service::for_job(&db, &april, &job, now()).await.unwrap();
+    assert_eq!(after.health.as_ref().map(|h| h.polled_at), Some(polled));
+    let cost = after.cost.expect("prod's spend");
+    assert_eq!(cost.environment, "prod");
+    assert!(cost.month_cents > 0, "{cost:?}");
+    assert_eq!(cost.budget_cents, Some(47_500));
 }

@@ -38,7 +38,7 @@ fn environments() -> Vec<Environment> {
 
 /// `end` is the last day; 100 days: dev ECS $1/day, prod ECS $10/day and
 /// ElastiCache $2/day, prod ECS $40 on `spike`; $0.50/day untagged.
-fn window(end: NaiveDate, spike: NaiveDate, tagged: bool) -> Window {
+pub(crate) fn window(end: NaiveDate, spike: NaiveDate, tagged: bool) -> Window {
     let mut daily = Vec::new();
     let tag = |t: &str| if tagged { t.to_owned() } else { String::new() };
     for i in 0..100 {

@@ -13,7 +13,7 @@ use gantry_core::Db;
 
 use HealthStatus::*;
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-26T10:00:00.000Z")
         .unwrap()
         .with_timezone(&Utc)
@@ -24,7 +24,7 @@ fn minutes(n: i64) -> DateTime<Utc> {
 }
 
 /// An environment with service `api` and a database, in the given states.
-fn snap(
+pub(crate) fn snap(
     env: &str,
     at: DateTime<Utc>,
     api: HealthStatus,

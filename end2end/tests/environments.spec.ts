@@ -1,4 +1,4 @@
-import { test, expect, signIn, type Page } from './fixtures';
+import { test, expect, signIn, expectHydration, type Page } from './fixtures';
 
 // The e2e server polls the moto demo account (scripts/test.sh starts moto,
 // seeds it with scripts/demo_aws.py and points the server at it, polling every
@@ -117,6 +117,8 @@ test.describe('environments and live health', () => {
       await expect(form.locator('[role="status"]')).toContainText('Saved');
     }
     await page.goto('/environments/dev');
+    // The form submits in place only once the page has hydrated: wait for it before using the form again.
+    await expectHydration(page, jsEnabled);
     await expect(page.locator('form[data-testid="environment-form"] input[name="form[monthly_budget_usd]"]')).toHaveValue(budget);
 
     // A bad SSM prefix is refused with the field named, and nothing changes.

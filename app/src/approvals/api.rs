@@ -16,7 +16,7 @@ pub async fn job_approvals(id: i64) -> Result<JobApprovalsView, AppError> {
     let approvals =
         gantry_core::approvals::service::for_job(&services.db, &user, &job, services.clock.now())
             .await?;
-    Ok(convert::job(&user, &job, &approvals, services.clock.now()))
+    Ok(convert::job(&job, &approvals, services.clock.now()))
 }
 
 /// The signed-in approver's inbox. Approvers and admins.
@@ -100,7 +100,6 @@ pub async fn review_break_glass(id: i64) -> Result<(), AppError> {
 mod convert {
     use gantry_core::approvals::service::{Inbox, JobApprovals};
     use gantry_core::approvals::store::Approval;
-    use gantry_core::auth::{Permission, Principal};
     use gantry_core::jobs::store::Job;
     use gantry_core::jobs::{JobId, JobState};
 
@@ -138,13 +137,11 @@ mod convert {
     }
 
     pub fn job(
-        user: &Principal,
         job: &Job,
         a: &JobApprovals,
         now: chrono::DateTime<chrono::Utc>,
     ) -> JobApprovalsView {
         let awaiting = job.state == JobState::AwaitingApproval;
-        let admin = user.can(Permission::Administer);
         JobApprovalsView {
             job_id: job.id.0,
             requested_by: job.requested_by.clone(),
@@ -164,17 +161,13 @@ mod convert {
                 .collect(),
             cannot_decide: a.can_decide.clone().err(),
             awaiting,
-            can_break_glass: admin && awaiting,
+            can_break_glass: a.can_break_glass,
             break_glass: job.break_glass.as_ref().map(|g| BreakGlassView {
                 by: g.by.clone(),
                 reason: g.reason.clone(),
                 reviewed_by: g.reviewed_by.clone(),
             }),
-            can_review: admin
-                && job
-                    .break_glass
-                    .as_ref()
-                    .is_some_and(|g| g.reviewed_by.is_none() && g.subject != user.subject),
+            can_review: a.can_review,
             health: a
                 .health
                 .as_ref()

@@ -109,10 +109,6 @@ impl Webhooks {
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.urls.is_empty()
-    }
 }
 
 /// What one delivery round did.

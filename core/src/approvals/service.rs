@@ -55,6 +55,55 @@ async fn environment_with(
         })
 }
 
+/// The request as the rules see it.
+fn request_of(job: &Job) -> Request<'_> {
+    Request {
+        state: job.state,
+        requested_subject: job.requested_subject.as_deref(),
+        plan_hash: &job.plan_hash,
+        created_at: job.created_at,
+    }
+}
+
+/// The person as the rules see them.
+fn decider_of(principal: &Principal) -> Decider<'_> {
+    Decider {
+        subject: &principal.subject,
+        groups: &principal.groups,
+        can_approve: principal.can(Permission::Approve),
+    }
+}
+
+/// The decisions on job `id`, as the rules count them.
+async fn casts_of(db: &Db, id: JobId) -> ApprovalsResult<Vec<rules::Cast>> {
+    Ok(store::for_job(db, id)
+        .await?
+        .iter()
+        .map(Approval::cast)
+        .collect())
+}
+
+/// Whether `principal` may decide on `job` at `now`, and if not why. A
+/// rejection needs no less than an approval: asked as for a rejection with
+/// a reason, so the answer is about the person, not the form.
+fn may_decide(
+    policy: &ApprovalPolicy,
+    job: &Job,
+    casts: &[rules::Cast],
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    rules::check(
+        policy,
+        &request_of(job),
+        casts,
+        &decider_of(principal),
+        Decision::Reject,
+        "reason",
+        now,
+    )
+}
+
 /// `principal` approves or rejects job `id` with `reason` (see
 /// [`rules::check`]); audited as `approval.approve` / `approval.reject` on
 /// `job:<id>`, and `job.approved` when it queues the job.
@@ -79,22 +128,11 @@ pub async fn decide(
     let env = environment_with(&mut tx, &job).await?;
     let decisions = store::for_job_with(&mut tx, id).await?;
     let casts: Vec<_> = decisions.iter().map(Approval::cast).collect();
-    let request = Request {
-        state: job.state,
-        requested_subject: job.requested_subject.as_deref(),
-        plan_hash: &job.plan_hash,
-        created_at: job.created_at,
-    };
-    let decider = Decider {
-        subject: &principal.subject,
-        groups: &principal.groups,
-        can_approve: principal.can(Permission::Approve),
-    };
     rules::check(
         &env.approval,
-        &request,
+        &request_of(&job),
         &casts,
-        &decider,
+        &decider_of(principal),
         decision,
         reason,
         now,
@@ -336,6 +374,11 @@ pub struct JobApprovals {
     pub expired: bool,
     /// Whether the person asking may decide now, and if not why.
     pub can_decide: Result<(), String>,
+    /// The person asking is an admin and the request still awaits approval.
+    pub can_break_glass: bool,
+    /// The person asking is an admin other than the one who broke glass,
+    /// and nobody reviewed it yet (the rule [`review`] applies).
+    pub can_review: bool,
     /// The target environment's latest health (its age from `polled_at`);
     /// `None` before the first poll.
     pub health: Option<crate::health::snapshot::EnvironmentSnapshot>,
@@ -359,28 +402,14 @@ pub async fn for_job(
         })?;
     let decisions = store::for_job(db, job.id).await?;
     let casts: Vec<_> = decisions.iter().map(Approval::cast).collect();
-    let request = Request {
-        state: job.state,
-        requested_subject: job.requested_subject.as_deref(),
-        plan_hash: &job.plan_hash,
-        created_at: job.created_at,
-    };
-    let decider = Decider {
-        subject: &principal.subject,
-        groups: &principal.groups,
-        can_approve: principal.can(Permission::Approve),
-    };
-    // A rejection needs no less than an approval: ask as for a rejection
-    // with a reason, so the answer is about the person, not the form.
-    let can_decide = rules::check(
-        &env.approval,
-        &request,
-        &casts,
-        &decider,
-        Decision::Reject,
-        "reason",
-        now,
-    );
+    let can_decide = may_decide(&env.approval, job, &casts, principal, now);
+    let admin = principal.can(Permission::Administer);
+    let can_break_glass = admin && job.state == JobState::AwaitingApproval;
+    let can_review = admin
+        && job
+            .break_glass
+            .as_ref()
+            .is_some_and(|g| g.reviewed_by.is_none() && g.subject != principal.subject);
     let expires_at = rules::expires_at(&env.approval, job.created_at);
     let health = crate::health::store::latest(db, job.environment.as_str()).await?;
     let today = now.date_naive();
@@ -411,6 +440,8 @@ pub async fn for_job(
         expired: now >= expires_at,
         expires_at,
         can_decide,
+        can_break_glass,
+        can_review,
         decisions,
         policy: env.approval,
     })
@@ -439,9 +470,15 @@ pub async fn inbox(db: &Db, principal: &Principal, now: DateTime<Utc>) -> Approv
     let pending = crate::jobs::store::list(db, &filter, &JobPageRequest::first(INBOX_LIMIT))
         .await?
         .jobs;
+    // The rules only: the navigation's badge asks for this on every page,
+    // so no health or cost is read here.
     let mut waiting = Vec::new();
     for job in pending {
-        if for_job(db, principal, &job, now).await?.can_decide.is_ok() {
+        let Some(env) = crate::environments::store::get(db, &job.environment).await? else {
+            continue;
+        };
+        let casts = casts_of(db, job.id).await?;
+        if may_decide(&env.approval, &job, &casts, principal, now).is_ok() {
             waiting.push(job);
         }
     }
@@ -488,11 +525,7 @@ pub async fn release_after_freeze(
         if env.approval.freeze_at(now).is_some() {
             continue;
         }
-        let casts: Vec<_> = store::for_job(db, job.id)
-            .await?
-            .iter()
-            .map(Approval::cast)
-            .collect();
+        let casts = casts_of(db, job.id).await?;
         let counted = rules::counted(&casts, &job.plan_hash);
         if !rules::complete(&env.approval, &counted) {
             continue;
@@ -572,11 +605,7 @@ pub async fn expire(db: &Db, now: DateTime<Utc>) -> ApprovalsResult<Vec<JobId>> 
             continue;
         }
         // Approved during a freeze, waiting for its end: not expired.
-        let casts: Vec<_> = store::for_job(db, job.id)
-            .await?
-            .iter()
-            .map(Approval::cast)
-            .collect();
+        let casts = casts_of(db, job.id).await?;
         if rules::complete(&env.approval, &rules::counted(&casts, &job.plan_hash)) {
             continue;
         }

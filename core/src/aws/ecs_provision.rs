@@ -294,30 +294,6 @@ pub async fn has_circuit_breaker(
     }))
 }
 
-/// The target groups the service sends traffic to.
-pub async fn target_groups(
-    client: &aws_sdk_ecs::Client,
-    cluster: &str,
-    service: &str,
-) -> Result<Vec<String>, AwsError> {
-    let output = client
-        .describe_services()
-        .cluster(cluster)
-        .services(service)
-        .send()
-        .await?;
-    Ok(output
-        .services()
-        .first()
-        .map(|s| {
-            s.load_balancers()
-                .iter()
-                .filter_map(|lb| lb.target_group_arn().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 /// Makes the service run `task_definition` as `spec` says: CreateService
 /// with `client_token` when it does not exist (ECS answers a repeated token
 /// with the service it created, never a second one), else UpdateService for

@@ -20,8 +20,6 @@
 
 pub mod template;
 
-use std::collections::BTreeSet;
-
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -684,19 +682,4 @@ pub async fn ensure_service(
         "task_definition": target,
         "sent": outcome == WriteOutcome::Written,
     }))))
-}
-
-/// The parameter names a plan writes (for tests and the plan page).
-pub fn parameter_names(plan: &Plan) -> BTreeSet<String> {
-    plan.steps
-        .iter()
-        .filter(|s| s.action == ENSURE_PARAMETERS)
-        .flat_map(|s| {
-            s.after["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|p| p["name"].as_str().map(str::to_owned))
-        })
-        .collect()
 }

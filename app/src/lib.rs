@@ -23,7 +23,7 @@ use leptos_router::{path, Lazy, SsrMode};
 use components::layout::Layout;
 use routes::{
     ApprovalsRoute, AuditRoute, BoardRoute, CostRoute, EnvironmentRoute, EnvironmentsRoute,
-    JobRoute, JobsRoute, ModuleRoute, NewJobRoute,
+    JobRoute, JobsRoute, ModuleRoute, NewJobRoute, TimelineRoute,
 };
 
 /// The HTML document around the app (server only).
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/roadmap" /> } />
                     <Route path=path!("/roadmap") view=roadmap::matrix::MatrixPage ssr=SsrMode::Async />
                     <Route path=path!("/roadmap/board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/roadmap/timeline") view={Lazy::<TimelineRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/cost") view={Lazy::<CostRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/environments") view={Lazy::<EnvironmentsRoute>::new()} ssr=SsrMode::Async />

@@ -24,6 +24,7 @@ use crate::jobs::list::JobsPage;
 use crate::jobs::new::NewJobPage;
 use crate::roadmap::board::BoardPage;
 use crate::roadmap::detail::ModulePage;
+use crate::roadmap::timeline::TimelinePage;
 
 /// `/roadmap/board`.
 #[derive(Debug)]
@@ -38,6 +39,22 @@ impl LazyRoute for BoardRoute {
     fn view(_route: Self) -> AnyView {
         preload_chunks();
         view! { <BoardPage /> }.into_any()
+    }
+}
+
+/// `/roadmap/timeline`.
+#[derive(Debug)]
+pub struct TimelineRoute;
+
+#[lazy_route]
+impl LazyRoute for TimelineRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <TimelinePage /> }.into_any()
     }
 }
 

@@ -32,4 +32,9 @@ pub struct Services {
     pub health_poll_interval: std::time::Duration,
     /// The one source of "now" for pages and use cases (fixed in tests).
     pub clock: Clock,
+    /// What Fargate tasks cost: prices a plan's compute change.
+    pub fargate: cost::fargate::FargatePrices,
+    /// The groups the role mapping makes approvers or admins: the only
+    /// ones an approval policy may name.
+    pub approver_groups: Vec<String>,
 }

@@ -116,4 +116,81 @@ test.describe('production approvals', () => {
     }
     await arno.close();
   });
+
+  test('the approval page prices the change and names who may still approve', async ({ browser, page, jsEnabled }) => {
+    const suffix = randomBytes(3).toString('hex');
+    const env = `e2e-cost-${suffix}`;
+    await signIn(page, 'ada', '/environments');
+    const saved = await page.request.post('/api/environments/save', {
+      headers: sameOriginHeaders(),
+      form: {
+        'form[name]': env,
+        'form[production]': 'on',
+        'form[region]': 'us-east-1',
+        'form[account_id]': '123456789012',
+        'form[role_arn]': '',
+        'form[cluster]': 'backend-booking-prod',
+        'form[database]': '',
+        'form[services]': 'backend-booking-api django',
+        'form[ssm_prefix]': `/e2e-${suffix}/`,
+        'form[cost_tag_key]': '',
+        'form[cost_tag_value]': '',
+        'form[monthly_budget_usd]': '',
+        'form[approvals_required]': '1',
+        'form[approver_groups]': 'gantry-approvers',
+        'form[approval_distinct_groups]': '',
+        'form[approval_expiry_hours]': '24',
+        'form[ttl_hours]': '',
+      },
+    });
+    expect(saved.status(), await saved.text()).toBe(200);
+    // A policy naming a group no role mapping makes approvers is refused, and nothing changes.
+    const typo = await page.request.post('/api/environments/save', {
+      headers: sameOriginHeaders(),
+      form: {
+        'form[name]': env,
+        'form[production]': 'on',
+        'form[region]': 'us-east-1',
+        'form[account_id]': '123456789012',
+        'form[role_arn]': '',
+        'form[cluster]': 'backend-booking-prod',
+        'form[database]': '',
+        'form[services]': 'backend-booking-api django',
+        'form[ssm_prefix]': `/e2e-${suffix}/`,
+        'form[cost_tag_key]': '',
+        'form[cost_tag_value]': '',
+        'form[monthly_budget_usd]': '',
+        'form[approvals_required]': '1',
+        'form[approver_groups]': 'gantry-aprovers',
+        'form[approval_distinct_groups]': '',
+        'form[approval_expiry_hours]': '24',
+        'form[ttl_hours]': '',
+      },
+    });
+    expect(typo.status()).toBe(400);
+    const refusal = await typo.text();
+    expect(refusal).toContain('approver_groups[0]: group');
+    expect(refusal).toContain('gantry-aprovers');
+    expect(refusal).toContain('is not an approver or admin group (known: gantry-admins, gantry-approvers)');
+
+    // April, an approver, is signed in somewhere.
+    const april = await browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled: jsEnabled });
+    await signIn(await april.newPage(), 'april', '/approvals');
+
+    // Ada asks to run the production service on 9 tasks.
+    await page.goto(`/jobs/new?environment=${env}&kind=scale&service=backend-booking-api&desired=9&preview=1`);
+    const plan = page.locator('[data-testid="plan"]');
+    await expect(plan).toContainText('to 9 task(s)');
+    await plan.locator('input[name="reason"]').fill('launch week traffic');
+    await plan.getByRole('button', { name: 'Request approval' }).click();
+    await expect(page).toHaveURL(/\/jobs\/\d+$/);
+    await expectHydration(page, jsEnabled);
+    const delta = page.locator('[data-testid="cost-delta"]');
+    // The demo service's tasks are 0.5 vCPU / 1 GB: each costs $18 a month at the example prices.
+    await expect(delta).toContainText('Estimated cost of this change: +$');
+    await expect(delta.locator('tr[data-service="backend-booking-api"]')).toContainText('9 × 0.5 vCPU, 1 GB');
+    await expect(page.locator('[data-testid="may-still-approve"]')).toContainText('April Approver');
+    await expect(page.locator('[data-testid="may-still-approve"]')).not.toContainText('Ada Admin');
+    await april.close();
+  });
 });

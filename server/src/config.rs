@@ -157,6 +157,10 @@ impl Config {
             ));
         }
         self.cost_settings()?;
+        self.cost
+            .fargate
+            .validate()
+            .map_err(|m| invalid("cost.fargate", m))?;
         if !(5..=10_080).contains(&self.cost.refresh_interval_minutes) {
             return Err(invalid(
                 "cost.refresh_interval_minutes",
@@ -183,6 +187,7 @@ impl Config {
         self.audit_settings()?;
         for env in &self.environments {
             env.validate()
+                .and_then(|_| env.check_approver_groups(&self.auth.roles.approver_groups()))
                 .map_err(|e| ConfigError::Load(e.public_message()))?;
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)

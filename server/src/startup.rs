@@ -58,6 +58,8 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         roadmap: config.roadmap_settings()?,
         health_poll_interval: config.health_poll_interval(),
         clock: gantry_core::Clock::system(),
+        fargate: config.cost.fargate,
+        approver_groups: config.auth.roles.approver_groups(),
     })
 }
 

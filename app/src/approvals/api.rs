@@ -13,9 +13,14 @@ pub async fn job_approvals(id: i64) -> Result<JobApprovalsView, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let job = gantry_core::jobs::store::job(&services.db, convert::id(id)?).await?;
-    let approvals =
-        gantry_core::approvals::service::for_job(&services.db, &user, &job, services.clock.now())
-            .await?;
+    let approvals = gantry_core::approvals::service::for_job(
+        &services.db,
+        &user,
+        &job,
+        &services.fargate,
+        services.clock.now(),
+    )
+    .await?;
     Ok(convert::job(&job, &approvals, services.clock.now()))
 }
 
@@ -104,7 +109,8 @@ mod convert {
     use gantry_core::jobs::{JobId, JobState};
 
     use super::super::dto::{
-        BreakGlassView, CostNowView, DecisionView, InboxView, JobApprovalsView,
+        BreakGlassView, CostDeltaLineView, CostDeltaView, CostNowView, DecisionView, InboxView,
+        JobApprovalsView,
     };
     use crate::error::AppError;
     use crate::jobs::api::convert::summary;
@@ -183,6 +189,46 @@ mod convert {
                     over_budget: c.budget_cents.is_some_and(|b| highest > b),
                 }
             }),
+            cost_delta: a.cost_delta.as_ref().map(cost_delta),
+            may_still_approve: a.may_still_approve.clone(),
+        }
+    }
+
+    fn tasks(tasks: i32, size: Option<gantry_core::jobs::model::TaskSize>) -> String {
+        match (tasks, size) {
+            (0, _) => "no tasks".to_owned(),
+            (n, Some(s)) => format!(
+                "{n} × {} vCPU, {} GB",
+                f64::from(s.cpu) / 1024.0,
+                f64::from(s.memory_mib) / 1024.0
+            ),
+            (n, None) => format!("{n} × unknown size"),
+        }
+    }
+
+    fn cost_delta(d: &gantry_core::cost::fargate::CostDelta) -> CostDeltaView {
+        let usd = crate::cost::dto::usd;
+        let priced = |c: Option<i64>| c.map_or_else(|| "unknown".to_owned(), usd);
+        CostDeltaView {
+            summary: match d.delta_cents {
+                0 => "no change to the monthly bill".to_owned(),
+                c if c > 0 => format!("+{} a month", usd(c)),
+                c => format!("−{} a month", usd(-c)),
+            },
+            before: usd(d.before_cents),
+            after: usd(d.after_cents),
+            lines: d
+                .lines
+                .iter()
+                .map(|l| CostDeltaLineView {
+                    service: l.service.clone(),
+                    before: tasks(l.before_tasks, l.before_size),
+                    after: tasks(l.after_tasks, l.after_size),
+                    before_cost: priced(l.before_cents),
+                    after_cost: priced(l.after_cents),
+                })
+                .collect(),
+            unpriced: d.unpriced.clone(),
         }
     }
 

@@ -44,6 +44,32 @@ pub struct JobApprovalsView {
     pub health: Option<crate::health::dto::HealthSummaryView>,
     /// This month's spend so far, forecast and budget of the environment.
     pub cost: Option<CostNowView>,
+    /// What the plan adds to (or takes from) the monthly bill.
+    pub cost_delta: Option<CostDeltaView>,
+    /// Signed-in people who may still decide, by name.
+    pub may_still_approve: Vec<String>,
+}
+
+/// A plan's estimated effect on the monthly bill (Fargate compute).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostDeltaView {
+    /// "+$26.28 a month", "−$8.76 a month", "no change".
+    pub summary: String,
+    pub before: String,
+    pub after: String,
+    pub lines: Vec<CostDeltaLineView>,
+    /// Services whose task size could not be read (left out of the sums).
+    pub unpriced: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostDeltaLineView {
+    pub service: String,
+    /// "2 × 0.25 vCPU, 0.5 GB".
+    pub before: String,
+    pub after: String,
+    pub before_cost: String,
+    pub after_cost: String,
 }
 
 /// An environment's spend, as the approval panel shows it.

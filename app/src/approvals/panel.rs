@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::api::{job_approvals, BreakGlass, Decide, ReviewBreakGlass};
-use super::dto::JobApprovalsView;
+use super::dto::{CostDeltaView, JobApprovalsView};
 use crate::components::page::ErrorPanel;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
@@ -114,6 +114,12 @@ fn Body(
                 {c.over_budget.then(|| view! { <strong class="ml-1">"Over budget."</strong> })}
             </p>
         })}
+        {view.cost_delta.clone().map(|d| view! { <CostDelta delta=d /> })}
+        {(view.awaiting && !view.may_still_approve.is_empty()).then(|| view! {
+            <p data-testid="may-still-approve" class="mt-1">
+                {format!("Who may still approve (signed in now): {}.", view.may_still_approve.join(", "))}
+            </p>
+        })}
         {(view.voided > 0).then(|| view! {
             <p data-testid="approvals-voided" class="mt-1 font-medium">
                 {format!("{} decision(s) were made on an earlier plan and no longer count.", view.voided)}
@@ -178,5 +184,39 @@ fn Body(
                 </ActionForm>
             </details>
         })}
+    }
+}
+
+/// What the plan does to the monthly bill, service by service.
+#[component]
+fn CostDelta(delta: CostDeltaView) -> impl IntoView {
+    view! {
+        <div data-testid="cost-delta" class="mt-2">
+            <p class="font-medium">
+                {format!("Estimated cost of this change: {} ({} → {} a month, Fargate compute).", delta.summary, delta.before, delta.after)}
+            </p>
+            <table class="mt-1 text-left">
+                <caption class="sr-only">"Monthly Fargate cost of each service this plan changes, before and after"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col" class="pr-3">"Service"</th>
+                        <th scope="col" class="pr-3">"Now"</th>
+                        <th scope="col" class="pr-3">"After"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {delta.lines.into_iter().map(|l| view! {
+                        <tr data-service=l.service.clone()>
+                            <th scope="row" class="pr-3 font-normal">{l.service.clone()}</th>
+                            <td class="pr-3">{format!("{} ({})", l.before, l.before_cost)}</td>
+                            <td class="pr-3">{format!("{} ({})", l.after, l.after_cost)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(!delta.unpriced.is_empty()).then(|| view! {
+                <p class="mt-1">{format!("Not priced (task size unknown): {}.", delta.unpriced.join(", "))}</p>
+            })}
+        </div>
     }
 }

@@ -39,7 +39,7 @@ pub fn PriorityBadge(priority: PriorityView) -> impl IntoView {
         Some("high") => "text-rose-700",
         Some("medium") => "text-amber-700",
         Some("low") => "text-slate-600",
-        _ => "text-slate-400",
+        _ => "text-slate-600",
     };
     let text = if priority.text.is_empty() {
         "—".to_owned()

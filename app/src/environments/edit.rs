@@ -59,6 +59,7 @@ pub async fn save_environment(form: EnvironmentForm) -> Result<String, AppError>
         &services.db,
         &crate::auth::actor(&user, Permission::Administer),
         input,
+        &services.approver_groups,
     )
     .await?;
     Ok(env.name.to_string())

@@ -101,7 +101,7 @@ fn EnvironmentTable(envs: Vec<EnvironmentView>) -> impl IntoView {
                                         view! {
                                             <HealthBadge badge=h.overall.clone() />
                                             <p class="mt-1 max-w-xs text-xs text-slate-600" data-testid="health-reason">{h.overall.reason.clone()}</p>
-                                            <p class="text-xs text-slate-400" data-testid="polled-at">{format!("read {}", ago(h.age_secs))}</p>
+                                            <p class="text-xs text-slate-600" data-testid="polled-at">{format!("read {}", ago(h.age_secs))}</p>
                                             {(h.drift > 0).then(|| view! {
                                                 <a href=format!("/environments/{}", e.name) class="text-xs font-medium text-amber-800 underline" data-testid="drift-count">
                                                     {format!("{} drift with the roadmap", h.drift)}
@@ -118,7 +118,7 @@ fn EnvironmentTable(envs: Vec<EnvironmentView>) -> impl IntoView {
                                 }
                                 None => (
                                     view! { <span class="text-xs text-slate-500">"not polled yet"</span> }.into_any(),
-                                    view! { <span class="text-xs text-slate-400">"—"</span> }.into_any(),
+                                    view! { <span class="text-xs text-slate-600">"—"</span> }.into_any(),
                                 ),
                             };
                             view! {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::dto::{BoardView, MatrixView, ModuleDetail};
+use super::dto::{BoardView, MatrixView, ModuleDetail, TimelineView};
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "roadmap/matrix")]
@@ -29,6 +29,27 @@ pub async fn roadmap_board() -> Result<BoardView, AppError> {
     Ok(convert::board(&roadmap))
 }
 
+/// The rollout timeline, narrowed by environment, priority and owner (each
+/// optional).
+#[server(prefix = "/api", endpoint = "roadmap/timeline")]
+pub async fn roadmap_timeline(
+    #[server(default)] environment: String,
+    #[server(default)] priority: String,
+    #[server(default)] owner: String,
+) -> Result<TimelineView, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
+    let services = crate::services()?;
+    let timeline = gantry_core::roadmap::service::timeline(
+        &services.db,
+        &environment,
+        &priority,
+        &owner,
+        services.clock.now().date_naive(),
+    )
+    .await?;
+    Ok(convert::timeline(&timeline))
+}
+
 #[server(prefix = "/api", endpoint = "roadmap/module")]
 pub async fn roadmap_module(slug: String) -> Result<ModuleDetail, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
@@ -51,6 +72,55 @@ mod convert {
     use gantry_core::roadmap::store::HistoryEntry;
 
     use crate::roadmap::dto::*;
+
+    /// The timeline drawing's x range (see `timeline::WIDTH`).
+    pub fn timeline(t: &gantry_core::roadmap::timeline::Timeline) -> TimelineView {
+        use crate::roadmap::timeline::{AXIS_LEFT, AXIS_RIGHT};
+        use gantry_core::roadmap::timeline::{month_ticks, x_of, Placement};
+        let x = |d| x_of(d, t.from, t.to, AXIS_LEFT, AXIS_RIGHT);
+        TimelineView {
+            anchor: t.anchor.to_string(),
+            anchor_from_document: t.anchor_from_document,
+            today: t.today.to_string(),
+            from: t.from.to_string(),
+            to: t.to.to_string(),
+            today_x: x(t.today),
+            ticks: month_ticks(t.from, t.to)
+                .into_iter()
+                .map(|d| (x(d), d.format("%b %Y").to_string()))
+                .collect(),
+            items: t
+                .items
+                .iter()
+                .map(|i| TimelineItemView {
+                    slug: i.slug.to_string(),
+                    name: i.name.clone(),
+                    environments: i.environments.iter().map(ToString::to_string).collect(),
+                    priority: i.priority.map(|p| p.as_str().to_owned()),
+                    owner: i.owner.clone(),
+                    placement: match i.placement {
+                        Placement::TargetDate => "target date".to_owned(),
+                        Placement::Horizon(phase) => phase.title().to_owned(),
+                    },
+                    milestone: i.start == i.due,
+                    start: i.start.to_string(),
+                    due: i.due.to_string(),
+                    overdue: i.overdue,
+                    x: x(i.start),
+                    width: x(i.due) - x(i.start),
+                })
+                .collect(),
+            unscheduled: t
+                .unscheduled
+                .iter()
+                .map(|u| UnscheduledView {
+                    slug: u.slug.to_string(),
+                    name: u.name.clone(),
+                    environments: u.environments.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+        }
+    }
 
     fn money(c: CostRange) -> Money {
         Money {
@@ -174,7 +244,20 @@ mod convert {
             rows,
             estimates,
             active_jobs: Vec::new(),
+            progress: progress(roadmap, &roadmap.modules.iter().collect::<Vec<_>>()),
         }
+    }
+
+    fn progress(roadmap: &Roadmap, modules: &[&Module]) -> Vec<ProgressView> {
+        gantry_core::roadmap::progress::by_environment(&roadmap.environments, modules)
+            .into_iter()
+            .map(|(env, t)| ProgressView {
+                environment: env.to_string(),
+                deployed: t.deployed,
+                total: t.total,
+                percent: t.percent(),
+            })
+            .collect()
     }
 
     pub fn board(roadmap: &Roadmap) -> BoardView {
@@ -187,33 +270,36 @@ mod convert {
         };
         let mut columns: Vec<BoardColumn> = Phase::ALL
             .into_iter()
-            .map(|phase| BoardColumn {
-                phase: phase.as_str().to_owned(),
-                title: phase.title().to_owned(),
-                horizon: roadmap.meta.phase_horizons.get(&phase).cloned(),
-                cards: roadmap
+            .map(|phase| {
+                let modules: Vec<&Module> = roadmap
                     .modules
                     .iter()
                     .filter(|m| m.phase == Some(phase))
-                    .map(card)
-                    .collect(),
-                steps: steps_for(roadmap, None, Some(phase)),
+                    .collect();
+                BoardColumn {
+                    phase: phase.as_str().to_owned(),
+                    title: phase.title().to_owned(),
+                    horizon: roadmap.meta.phase_horizons.get(&phase).cloned(),
+                    cards: modules.iter().map(|m| card(m)).collect(),
+                    steps: steps_for(roadmap, None, Some(phase)),
+                    progress: progress(roadmap, &modules),
+                }
+            })
+            .collect();
+        let unscheduled: Vec<&Module> = roadmap
+            .modules
+            .iter()
+            .filter(|m| {
+                m.phase.is_none() && m.section != gantry_core::roadmap::model::Section::Implemented
             })
             .collect();
         columns.push(BoardColumn {
             phase: "unscheduled".to_owned(),
             title: "Unscheduled".to_owned(),
             horizon: None,
-            cards: roadmap
-                .modules
-                .iter()
-                .filter(|m| {
-                    m.phase.is_none()
-                        && m.section != gantry_core::roadmap::model::Section::Implemented
-                })
-                .map(card)
-                .collect(),
+            cards: unscheduled.iter().map(|m| card(m)).collect(),
             steps: Vec::new(),
+            progress: progress(roadmap, &unscheduled),
         });
         BoardView { columns }
     }
@@ -253,6 +339,22 @@ mod convert {
                 })
                 .collect(),
             steps: steps_for(roadmap, Some(slug), None),
+            status_path: gantry_core::roadmap::progress::path(
+                &roadmap.environments,
+                |env| m.statuses.get(env).copied(),
+                &history,
+            )
+            .into_iter()
+            .map(|(env, steps)| {
+                (
+                    env.to_string(),
+                    steps
+                        .into_iter()
+                        .map(|s| (s.status.label().to_owned(), s.at.chars().take(10).collect()))
+                        .collect(),
+                )
+            })
+            .collect(),
             history: history
                 .into_iter()
                 .map(|h| HistoryView {

@@ -42,6 +42,7 @@ fn Column(column: BoardColumn) -> impl IntoView {
     let heading_id = format!("phase-{}", column.phase);
     let count = column.cards.len();
     let labelled_by = heading_id.clone();
+    let progress_label = format!("{} modules deployed per environment", column.title);
     view! {
         <section
             data-phase=column.phase.clone()
@@ -50,9 +51,12 @@ fn Column(column: BoardColumn) -> impl IntoView {
         >
             <h2 id=heading_id class="flex items-baseline justify-between font-semibold">
                 <span>{column.title}</span>
-                <span class="text-xs font-normal text-slate-500">{format!("{count} modules")}</span>
+                <span class="text-xs font-normal text-slate-700">{format!("{count} modules")}</span>
             </h2>
-            {column.horizon.map(|h| view! { <p class="text-xs text-slate-500">{h}</p> })}
+            {column.horizon.map(|h| view! { <p class="text-xs text-slate-700">{h}</p> })}
+            <div class="mt-2">
+                <super::progress::ProgressBars progress=column.progress label=progress_label />
+            </div>
             <ul class="mt-3 space-y-2">
                 {column
                     .cards
@@ -91,7 +95,7 @@ fn Column(column: BoardColumn) -> impl IntoView {
                 .then(|| {
                     view! {
                         <div class="mt-4 border-t border-slate-200 pt-3">
-                            <h3 class="text-xs font-semibold tracking-wide text-slate-500 uppercase">"Next steps"</h3>
+                            <h3 class="text-xs font-semibold tracking-wide text-slate-700 uppercase">"Next steps"</h3>
                             <ul class="mt-2 space-y-1 text-sm">
                                 {column
                                     .steps
@@ -100,7 +104,7 @@ fn Column(column: BoardColumn) -> impl IntoView {
                                         view! {
                                             <li class="flex gap-2" data-completed=step.completed.to_string()>
                                                 <span aria-hidden="true">{if step.completed { "✅" } else { "◻️" }}</span>
-                                                <span class:line-through=step.completed class:text-slate-500=step.completed>
+                                                <span class:line-through=step.completed class:text-slate-600=step.completed>
                                                     {step.text}
                                                 </span>
                                                 {step.completed.then(|| view! { <span class="sr-only">"(completed)"</span> })}

@@ -91,6 +91,7 @@ fn Detail(
         costs,
         steps,
         history,
+        status_path,
         ..
     } = module;
     view! {
@@ -126,6 +127,24 @@ fn Detail(
                                     <li data-env=env class="flex items-center gap-2 text-sm">
                                         <span class="font-medium">{cell.environment}</span>
                                         <StatusBadge status=cell.status />
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                    <ul data-testid="status-path" class="mt-3 space-y-1 text-sm" aria-label="Its path through the statuses, per environment">
+                        {status_path
+                            .into_iter()
+                            .map(|(env, steps)| {
+                                let text = steps
+                                    .iter()
+                                    .map(|(status, at)| if at.is_empty() { status.clone() } else { format!("{status} ({at})") })
+                                    .collect::<Vec<_>>()
+                                    .join(" → ");
+                                view! {
+                                    <li data-env=env.clone()>
+                                        <span class="font-medium">{format!("{env}: ")}</span>
+                                        {text}
                                     </li>
                                 }
                             })

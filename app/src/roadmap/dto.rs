@@ -90,6 +90,17 @@ pub struct MatrixView {
     /// The jobs running (or stuck) on the matrix's environments.
     #[serde(default)]
     pub active_jobs: Vec<crate::jobs::dto::JobSummaryView>,
+    /// Deployed out of planned, per environment.
+    pub progress: Vec<ProgressView>,
+}
+
+/// One environment's rollout progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressView {
+    pub environment: String,
+    pub deployed: usize,
+    pub total: usize,
+    pub percent: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +127,8 @@ pub struct BoardColumn {
     pub horizon: Option<String>,
     pub cards: Vec<BoardCard>,
     pub steps: Vec<StepView>,
+    /// The column's modules deployed out of planned, per environment.
+    pub progress: Vec<ProgressView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +176,9 @@ pub struct ModuleDetail {
     pub costs: Vec<EnvCost>,
     pub steps: Vec<StepView>,
     pub history: Vec<HistoryView>,
+    /// Per environment, the statuses the module went through, with dates
+    /// ("" when the history has none).
+    pub status_path: Vec<(String, Vec<(String, String)>)>,
 }
 
 /// Human label of a section.
@@ -200,4 +216,47 @@ mod tests {
         assert_eq!(m(15000, 20000).display(), "$150–200");
         assert_eq!(m(1250, 1250).display(), "$12.50");
     }
+}
+
+/// `/roadmap/timeline`: the modules still to roll out, placed in time, with
+/// the drawing's coordinates computed on the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineView {
+    /// What horizons are measured from, and where that date came from.
+    pub anchor: String,
+    pub anchor_from_document: bool,
+    pub today: String,
+    pub from: String,
+    pub to: String,
+    /// x of the "today" line.
+    pub today_x: f64,
+    /// (x, "Dec 2024") of each month's first day on the axis.
+    pub ticks: Vec<(f64, String)>,
+    pub items: Vec<TimelineItemView>,
+    pub unscheduled: Vec<UnscheduledView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineItemView {
+    pub slug: String,
+    pub name: String,
+    pub environments: Vec<String>,
+    /// "high", "medium", "low".
+    pub priority: Option<String>,
+    pub owner: Option<String>,
+    /// "target date" or the phase's title ("Short Term").
+    pub placement: String,
+    pub milestone: bool,
+    pub start: String,
+    pub due: String,
+    pub overdue: bool,
+    pub x: f64,
+    pub width: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnscheduledView {
+    pub slug: String,
+    pub name: String,
+    pub environments: Vec<String>,
 }

@@ -69,6 +69,7 @@ fn Matrix(matrix: MatrixView) -> impl IntoView {
         None => format!("{total} modules"),
     };
     let environments = matrix.environments.clone();
+    let progress = matrix.progress.clone();
     view! {
         <PageHeader title="Roadmap".to_owned() subtitle>
             <a
@@ -79,6 +80,10 @@ fn Matrix(matrix: MatrixView) -> impl IntoView {
                 "Export markdown"
             </a>
         </PageHeader>
+        <section aria-labelledby="progress-heading" class="mb-4 max-w-xl rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
+            <h2 id="progress-heading" class="mb-2 text-sm font-semibold">"Rollout progress"</h2>
+            <super::progress::ProgressBars progress label="Modules deployed per environment" />
+        </section>
         <div class="mb-3 flex flex-wrap items-center gap-3">
             <label for="module-filter" class="text-sm font-medium text-slate-700">
                 "Filter"

@@ -7,3 +7,5 @@ pub mod detail;
 pub mod dto;
 pub mod edit;
 pub mod matrix;
+pub mod progress;
+pub mod timeline;

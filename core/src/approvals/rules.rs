@@ -119,6 +119,22 @@ pub fn voided(casts: &[Cast], plan_hash: &str) -> usize {
     casts.iter().filter(|c| c.plan_hash != plan_hash).count()
 }
 
+/// Why a decision is refused: not this person's to make, or not now (403);
+/// or its input (400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    NotAllowed(String),
+    BadInput(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NotAllowed(m) | Refusal::BadInput(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Refuses `decision` by `decider` on `request`, with the reason to show;
 /// `Ok` when it may be recorded.
 pub fn check(
@@ -129,57 +145,63 @@ pub fn check(
     decision: Decision,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<(), String> {
+) -> Result<(), Refusal> {
     if !decider.can_approve {
-        return Err("deciding on production changes needs the approver role".into());
+        return Err(Refusal::NotAllowed(
+            "deciding on production changes needs the approver role".into(),
+        ));
     }
     if request.state != JobState::AwaitingApproval {
-        return Err(format!(
+        return Err(Refusal::NotAllowed(format!(
             "this request is {}: there is nothing to decide",
             request.state
-        ));
+        )));
     }
     let expiry = expires_at(policy, request.created_at);
     if now >= expiry {
-        return Err(format!(
+        return Err(Refusal::NotAllowed(format!(
             "this request expired at {}: ask for the change again",
             expiry.format("%Y-%m-%d %H:%M UTC")
-        ));
+        )));
     }
     if request.requested_subject == Some(decider.subject) {
-        return Err("you requested this change: someone else must decide on it".into());
+        return Err(Refusal::NotAllowed(
+            "you requested this change: someone else must decide on it".into(),
+        ));
     }
     if !eligible(policy, decider.groups) {
-        return Err(format!(
+        return Err(Refusal::NotAllowed(format!(
             "deciding on this environment needs membership in one of: {}",
             policy.approver_groups.join(", ")
-        ));
+        )));
     }
     if casts
         .iter()
         .any(|c| c.subject == decider.subject && c.plan_hash == request.plan_hash)
     {
-        return Err("you decided on this request already".into());
+        return Err(Refusal::NotAllowed(
+            "you decided on this request already".into(),
+        ));
     }
     let reason = reason.trim();
     if policy.reason_required && reason.is_empty() {
-        return Err(format!(
+        return Err(Refusal::BadInput(format!(
             "a reason is required to {} this change",
             decision.as_str()
-        ));
+        )));
     }
     if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(format!(
+        return Err(Refusal::BadInput(format!(
             "the reason is longer than {MAX_REASON_CHARS} characters"
-        ));
+        )));
     }
     if decision == Decision::Approve && policy.freeze_mode == FreezeMode::Refuse {
         if let Some(frozen) = policy.freeze_at(now) {
-            return Err(format!(
+            return Err(Refusal::NotAllowed(format!(
                 "changes are frozen until {} ({}): only an admin's break-glass can run it now",
                 frozen.until.format("%Y-%m-%d %H:%M UTC"),
                 frozen.reason
-            ));
+            )));
         }
     }
     Ok(())
@@ -598,7 +620,7 @@ mod tests {
             match expected {
                 None => assert_eq!(got, Ok(()), "{name}"),
                 Some(fragment) => {
-                    let message = got.expect_err(name);
+                    let message = got.expect_err(name).to_string();
                     assert!(message.contains(fragment), "{name}: {message}");
                 }
             }

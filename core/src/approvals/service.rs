@@ -102,6 +102,7 @@ fn may_decide(
         "reason",
         now,
     )
+    .map_err(|refusal| refusal.to_string())
 }
 
 /// `principal` approves or rejects job `id` with `reason` (see
@@ -137,7 +138,10 @@ pub async fn decide(
         reason,
         now,
     )
-    .map_err(ApprovalsError::Refused)?;
+    .map_err(|refusal| match refusal {
+        rules::Refusal::NotAllowed(m) => ApprovalsError::Refused(m),
+        rules::Refusal::BadInput(m) => ApprovalsError::Validation(m),
+    })?;
     let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
     let approval = Approval {
         job_id: id,
@@ -386,6 +390,12 @@ pub struct JobApprovals {
     /// (from the stored Cost Explorer data); `None` without a cost tag or
     /// data.
     pub cost: Option<crate::cost::model::EnvironmentCost>,
+    /// What the plan does to the monthly bill (Fargate compute, priced
+    /// with the config's table); `None` when it changes no service.
+    pub cost_delta: Option<crate::cost::fargate::CostDelta>,
+    /// The people signed in now who may still decide (by name); anyone
+    /// else in `policy.approver_groups` may too once they sign in.
+    pub may_still_approve: Vec<String>,
 }
 
 /// Job `id`'s approvals, and whether `principal` may decide on it at `now`.
@@ -393,6 +403,7 @@ pub async fn for_job(
     db: &Db,
     principal: &Principal,
     job: &Job,
+    prices: &crate::cost::fargate::FargatePrices,
     now: DateTime<Utc>,
 ) -> ApprovalsResult<JobApprovals> {
     let env = crate::environments::store::get(db, &job.environment)
@@ -411,6 +422,17 @@ pub async fn for_job(
             .as_ref()
             .is_some_and(|g| g.reviewed_by.is_none() && g.subject != principal.subject);
     let expires_at = rules::expires_at(&env.approval, job.created_at);
+    let may_still_approve = if job.state == JobState::AwaitingApproval {
+        crate::auth::session::signed_in(db)
+            .await?
+            .into_iter()
+            .filter(|p| p.can(Permission::Approve))
+            .filter(|p| may_decide(&env.approval, job, &casts, p, now).is_ok())
+            .map(|p| p.name)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let health = crate::health::store::latest(db, job.environment.as_str()).await?;
     let today = now.date_naive();
     // The approval page shows what the cost area has; a cost read that fails
@@ -434,6 +456,8 @@ pub async fn for_job(
     Ok(JobApprovals {
         health,
         cost,
+        cost_delta: job.plan.compute.as_ref().map(|c| prices.delta(c)),
+        may_still_approve,
         counted: rules::counted(&casts, &job.plan_hash).len(),
         required: usize::from(env.approval.required_approvals),
         voided: rules::voided(&casts, &job.plan_hash),

@@ -183,6 +183,30 @@ pub async fn revoke(db: &Db, token: &SessionToken) -> CoreResult<()> {
     Ok(())
 }
 
+/// The people with a session still valid, newest sign-in first, each once
+/// (their roles as last read): whom the approval page can name. Session
+/// times are the server's wall clock, like the rest of this module.
+pub async fn signed_in(db: &Db) -> CoreResult<Vec<Principal>> {
+    let now = Utc::now();
+    let rows = sqlx::query(
+        "SELECT principal FROM auth_sessions \
+         WHERE idle_expires_at > $1 AND absolute_expires_at > $1 \
+         ORDER BY created_at DESC",
+    )
+    .bind(ts(now))
+    .fetch_all(db.pool())
+    .await?;
+    let mut people: Vec<Principal> = Vec::new();
+    for row in rows {
+        let principal: Principal = serde_json::from_str(&row.try_get::<String, _>("principal")?)
+            .map_err(|e| CoreError::Corrupt(format!("session principal: {e}")))?;
+        if !people.iter().any(|p| p.subject == principal.subject) {
+            people.push(principal);
+        }
+    }
+    Ok(people)
+}
+
 /// Deletes expired sessions and sign-in flows; returns how many sessions went.
 pub async fn purge_expired(db: &Db) -> CoreResult<u64> {
     let now = Utc::now();

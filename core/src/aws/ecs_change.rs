@@ -153,6 +153,17 @@ pub async fn container_image(
         .map(|c| c.image().unwrap_or_default().to_owned()))
 }
 
+/// The CPU units and memory (MiB) `task_definition` asks for; `None` when
+/// it states no task-level size (or one that is not a number).
+pub async fn task_size(
+    client: &aws_sdk_ecs::Client,
+    task_definition: &str,
+) -> Result<Option<(u32, u32)>, AwsError> {
+    let (td, _) = describe_tagged(client, task_definition).await?;
+    let number = |v: Option<&str>| v.and_then(|v| v.trim().parse::<u32>().ok());
+    Ok(number(td.cpu()).zip(number(td.memory())))
+}
+
 /// The full ARN of `task_definition` (`family:revision` or an ARN), as ECS
 /// knows it.
 pub async fn resolve_task_definition(

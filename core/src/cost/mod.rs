@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod export;
+pub mod fargate;
 pub mod ingest;
 pub mod model;
 pub mod refresh;

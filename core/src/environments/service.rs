@@ -50,13 +50,16 @@ pub async fn save(db: &Db, actor: &Actor, input: EnvironmentInput) -> CoreResult
 
 /// [`save`] for the admin settings form, which has no freeze windows: an
 /// existing environment keeps its stored ones (read in the same transaction),
-/// a new one starts with none.
+/// a new one starts with none. Its approver groups must be among
+/// `approver_groups` (see [`EnvironmentInput::check_approver_groups`]).
 #[tracing::instrument(skip_all, fields(actor = %actor.name, environment = %input.name))]
 pub async fn save_settings(
     db: &Db,
     actor: &Actor,
     input: EnvironmentInput,
+    approver_groups: &[String],
 ) -> CoreResult<Environment> {
+    input.check_approver_groups(approver_groups)?;
     save_with(db, actor, input, true).await
 }
 

@@ -212,6 +212,35 @@ pub struct PlanStep {
 pub struct Plan {
     pub steps: Vec<PlanStep>,
     pub fingerprint: String,
+    /// The Fargate tasks the plan changes, read when planning (the approval
+    /// page prices it); `None` for plans that touch no ECS service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ComputeChange>,
+}
+
+/// A Fargate task's size, as its task definition states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSize {
+    /// CPU units: 1024 = 1 vCPU.
+    pub cpu: u32,
+    pub memory_mib: u32,
+}
+
+/// One service's tasks: how many and how big (`None`: the size could not
+/// be read).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Footprint {
+    pub service: String,
+    pub tasks: i32,
+    pub size: Option<TaskSize>,
+}
+
+/// The services a plan changes, before and after it runs (same order; a
+/// service the plan creates is in `before` with 0 tasks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputeChange {
+    pub before: Vec<Footprint>,
+    pub after: Vec<Footprint>,
 }
 
 /// Steps a plan may have.
@@ -317,6 +346,7 @@ mod tests {
                 timeout_secs: None,
             }],
             fingerprint: "abc".into(),
+            compute: None,
         }
     }
 
@@ -427,6 +457,7 @@ mod tests {
         let empty = Plan {
             steps: vec![],
             fingerprint: "x".into(),
+            compute: None,
         };
         assert!(empty.validate().is_err());
         let mut blank = plan(json!({}));

@@ -5,5 +5,7 @@
 pub mod edit;
 pub mod markdown;
 pub mod model;
+pub mod progress;
 pub mod service;
 pub mod store;
+pub mod timeline;

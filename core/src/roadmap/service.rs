@@ -88,6 +88,26 @@ pub async fn export_markdown(db: &Db) -> CoreResult<String> {
     Ok(render_document(&store::load(db).await?))
 }
 
+/// The rollout timeline on `today`, narrowed by the filters as typed (empty:
+/// no filter). An environment the roadmap does not track or a priority that
+/// is not low, medium or high is refused, naming it.
+pub async fn timeline(
+    db: &Db,
+    environment: &str,
+    priority: &str,
+    owner: &str,
+    today: chrono::NaiveDate,
+) -> CoreResult<super::timeline::Timeline> {
+    let roadmap = store::load(db).await?;
+    let filter = super::timeline::TimelineFilter::parse(
+        environment,
+        priority,
+        owner,
+        &roadmap.environments,
+    )?;
+    Ok(super::timeline::timeline(&roadmap, today, &filter))
+}
+
 pub async fn module_history(db: &Db, slug: &ModuleSlug) -> CoreResult<Vec<HistoryEntry>> {
     store::history(db, slug).await
 }

@@ -18,6 +18,13 @@ use gantry_core::jobs::{JobId, JobState};
 use gantry_core::shared::Actor;
 use gantry_core::Db;
 
+/// Round prices: one 0.25 vCPU / 0.5 GB task costs $8.76 a month.
+const PRICES: gantry_core::cost::fargate::FargatePrices =
+    gantry_core::cost::fargate::FargatePrices {
+        vcpu_hour_usd: 0.04,
+        gb_hour_usd: 0.004,
+    };
+
 fn person(subject: &str, groups: &[&str], roles: &[Role]) -> Principal {
     Principal {
         subject: subject.to_owned(),
@@ -291,6 +298,43 @@ async fn the_rules_hold(db: Db) {
         "the requester's own request is not in their inbox"
     );
 
+    // Bad input: an unknown request; no reason where the policy asks for
+    // one. Nothing is recorded.
+    match decide(&db, &april, JobId(987_654), Decision::Approve).await {
+        Err(ApprovalsError::NotFound(missing)) => assert_eq!(missing, JobId(987_654)),
+        other => panic!("{other:?}"),
+    }
+    let mut strict = gantry_core::aws::testing::demo_environment_input("prod");
+    strict.approvals_required = Some(2);
+    strict.approver_groups = vec!["sre".into(), "dba".into()];
+    strict.approval_reason_required = Some(true);
+    strict.freeze_windows = Vec::new();
+    gantry_core::environments::service::save(&db, &gantry_core::jobs::testing::operator(), strict)
+        .await
+        .unwrap();
+    for decision in [Decision::Approve, Decision::Reject] {
+        match service::decide(
+            &db,
+            &notifier,
+            &april,
+            &actor(&april),
+            id,
+            decision,
+            "  ",
+            now(),
+        )
+        .await
+        {
+            Err(ApprovalsError::Validation(m)) => assert!(m.contains("reason"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(gantry_core::approvals::store::for_job(&db, id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(state(&db, id).await, JobState::AwaitingApproval);
+
     assert!(matches!(
         gantry_core::audit::store::verify(&db).await.unwrap(),
         gantry_core::audit::model::VerifyReport::Ok { .. }
@@ -447,10 +491,37 @@ async fn re_planning_voids_the_approvals_given_so_far() {
         .unwrap();
     assert_ne!(replanned.plan_hash, job.plan_hash);
     assert_eq!(replanned.plan.steps[0].before["desired"], 3);
-    let approvals = service::for_job(&db, &april, &replanned, now())
+    // The plan carries the tasks it changes, read from ECS: 1 → 2 tasks of
+    // 256 CPU units / 512 MiB when first planned, 3 → 2 after the re-plan.
+    let quarter = Some(gantry_core::jobs::model::TaskSize {
+        cpu: 256,
+        memory_mib: 512,
+    });
+    let tasks = |tasks| gantry_core::jobs::model::Footprint {
+        service: service_name.clone(),
+        tasks,
+        size: quarter,
+    };
+    assert_eq!(
+        job.plan.compute,
+        Some(gantry_core::jobs::model::ComputeChange {
+            before: vec![tasks(1)],
+            after: vec![tasks(2)],
+        })
+    );
+    let compute = replanned.plan.compute.clone().expect("compute");
+    assert_eq!(
+        (compute.before, compute.after),
+        (vec![tasks(3)], vec![tasks(2)])
+    );
+    let approvals = service::for_job(&db, &april, &replanned, &PRICES, now())
         .await
         .unwrap();
     assert_eq!((approvals.counted, approvals.voided), (0, 1));
+    let delta = approvals.cost_delta.expect("the plan's cost");
+    assert_eq!((delta.before_cents, delta.after_cents), (3 * 876, 2 * 876));
+    assert_eq!(delta.delta_cents, -876);
+    assert!(delta.unpriced.is_empty());
     assert_eq!(audit_count(&db, "job.replanned", job.id).await, 1);
     // April may approve the new plan; with Bob's approval it is queued.
     assert_eq!(
@@ -711,7 +782,9 @@ async fn a_requests_approvals_come_with_the_environments_health_and_spend() {
     let id = request(&db).await;
     let april = person("april", &[], &[Role::Approver]);
     let job = store::job(&db, id).await.unwrap();
-    let before = service::for_job(&db, &april, &job, now()).await.unwrap();
+    let before = service::for_job(&db, &april, &job, &PRICES, now())
+        .await
+        .unwrap();
     assert!(before.health.is_none(), "no poll yet");
     assert_eq!(
         before.cost.map_or(0, |c| c.month_cents),
@@ -736,10 +809,68 @@ async fn a_requests_approvals_come_with_the_environments_health_and_spend() {
     )
     .await;
 
-    let after = service::for_job(&db, &april, &job, now()).await.unwrap();
+    let after = service::for_job(&db, &april, &job, &PRICES, now())
+        .await
+        .unwrap();
     assert_eq!(after.health.as_ref().map(|h| h.polled_at), Some(polled));
     let cost = after.cost.expect("prod's spend");
     assert_eq!(cost.environment, "prod");
     assert!(cost.month_cents > 0, "{cost:?}");
     assert_eq!(cost.budget_cents, Some(47_500));
+}
+
+/// "Who may still approve" names the signed-in people the rules let decide:
+/// not the requester (an approver too), not one who has decided, not a
+/// reader, not a signed-out approver; nobody once the job is queued.
+#[tokio::test]
+async fn the_page_names_who_may_still_approve() {
+    let db = gantry_core::db::testing::sqlite().await;
+    production(&db, 2, &[], 0).await;
+    let id = request(&db).await;
+    let settings = gantry_core::auth::SessionSettings {
+        idle: Duration::hours(1),
+        absolute: Duration::hours(8),
+    };
+    let olga = person("olga", &[], &[Role::Operator, Role::Approver]);
+    let april = person("april", &[], &[Role::Approver]);
+    let bob = person("bob", &[], &[Role::Approver]);
+    let carl = person("carl", &[], &[Role::Viewer]);
+    let dora = person("dora", &[], &[Role::Approver]);
+    let mut tokens = Vec::new();
+    for p in [&olga, &april, &bob, &carl, &dora, &april] {
+        let new = gantry_core::auth::NewSession {
+            principal: p,
+            provider: "dev",
+            id_token: None,
+            refresh_token: None,
+        };
+        tokens.push(
+            gantry_core::auth::session::create(&db, &settings, new)
+                .await
+                .unwrap(),
+        );
+    }
+    gantry_core::auth::session::revoke(&db, &tokens[4])
+        .await
+        .unwrap();
+    assert_eq!(
+        decide(&db, &bob, id, Decision::Approve).await.unwrap(),
+        Outcome::Recorded
+    );
+    let job = store::job(&db, id).await.unwrap();
+    let page = service::for_job(&db, &carl, &job, &PRICES, now())
+        .await
+        .unwrap();
+    assert_eq!(page.may_still_approve, vec!["april (test)".to_owned()]);
+    assert!(page.cost_delta.is_none(), "a test plan changes no service");
+
+    assert_eq!(
+        decide(&db, &april, id, Decision::Approve).await.unwrap(),
+        Outcome::Queued
+    );
+    let job = store::job(&db, id).await.unwrap();
+    let page = service::for_job(&db, &carl, &job, &PRICES, now())
+        .await
+        .unwrap();
+    assert!(page.may_still_approve.is_empty());
 }

@@ -469,13 +469,53 @@ async fn expired_previews_are_listed(db: Db) {
         .is_empty());
 }
 
+/// The groups the role mapping makes approvers or admins, and every group
+/// the fixtures' policies name.
+fn approvers() -> Vec<String> {
+    let mut groups: Vec<String> = [prod(), dev()]
+        .iter()
+        .flat_map(|e| e.approver_groups.clone())
+        .collect();
+    groups.push("gantry-admins".into());
+    groups
+}
+
+async fn the_settings_form_refuses_a_group_nobody_approves_with(db: Db) {
+    service::save(&db, &ada(), prod()).await.unwrap();
+    let records = audit_records(&db).await.len();
+    let mut form = prod();
+    form.approver_groups = vec!["gantry-admins".into(), "platform-laeds".into()];
+    form.monthly_budget_usd = Some(9999.0);
+    let err = service::save_settings(&db, &ada(), form, &approvers())
+        .await
+        .unwrap_err()
+        .public_message();
+    assert!(
+        err.starts_with("environments.prod.approver_groups[1]: group \"platform-laeds\" is not an approver or admin group"),
+        "{err}"
+    );
+    assert!(err.contains("known: "), "{err}");
+    assert!(!err.contains("approver_groups[0]"), "{err}");
+    // Nothing changed.
+    assert_eq!(
+        service::get(&db, &name("prod"))
+            .await
+            .unwrap()
+            .monthly_budget_cents,
+        Some(125_075)
+    );
+    assert_eq!(audit_records(&db).await.len(), records);
+}
+
 async fn the_settings_form_keeps_the_stored_freeze_windows(db: Db) {
     service::save(&db, &ada(), prod()).await.unwrap();
     // The admin form has no freeze windows: its input carries none.
     let mut form = prod();
     form.freeze_windows.clear();
     form.monthly_budget_usd = Some(1300.0);
-    let saved = service::save_settings(&db, &ada(), form).await.unwrap();
+    let saved = service::save_settings(&db, &ada(), form, &approvers())
+        .await
+        .unwrap();
     assert_eq!(saved.monthly_budget_cents, Some(130_000));
     assert_eq!(saved.approval.freeze_windows.len(), 1);
     assert_eq!(saved.approval.freeze_windows[0].reason, "Holiday season");
@@ -491,7 +531,9 @@ async fn the_settings_form_keeps_the_stored_freeze_windows(db: Db) {
     assert!(before.contains("monthly_budget"), "{before}");
     assert!(!before.contains("freeze"), "{before}");
     // A new environment from the form starts without any.
-    let saved = service::save_settings(&db, &ada(), dev()).await.unwrap();
+    let saved = service::save_settings(&db, &ada(), dev(), &approvers())
+        .await
+        .unwrap();
     assert!(saved.approval.freeze_windows.is_empty());
     // Whereas a plain save replaces them.
     let mut plain = prod();
@@ -502,6 +544,7 @@ async fn the_settings_form_keeps_the_stored_freeze_windows(db: Db) {
 
 gantry_core::on_both_backends!(
     the_settings_form_keeps_the_stored_freeze_windows,
+    the_settings_form_refuses_a_group_nobody_approves_with,
     save_get_list_round_trip,
     update_is_audited_with_before_and_after,
     invalid_inputs_change_nothing,

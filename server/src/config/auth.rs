@@ -83,6 +83,16 @@ pub struct RolesConfig {
     pub admin: Vec<String>,
 }
 
+impl RolesConfig {
+    /// The groups that make their members approvers or admins.
+    pub fn approver_groups(&self) -> Vec<String> {
+        let mut groups: Vec<String> = self.approver.iter().chain(&self.admin).cloned().collect();
+        groups.sort();
+        groups.dedup();
+        groups
+    }
+}
+
 impl Default for RolesConfig {
     fn default() -> Self {
         Self {

@@ -144,6 +144,8 @@ pub struct CostConfig {
     /// (UTC) at each refresh. For the local stand-in, whose answers match
     /// exact requests.
     pub end_date: Option<String>,
+    /// Fargate prices for the approval page's cost delta (`[cost.fargate]`).
+    pub fargate: gantry_core::cost::fargate::FargatePrices,
 }
 
 impl Default for CostConfig {
@@ -156,6 +158,7 @@ impl Default for CostConfig {
             role_arn: None,
             admin_refresh_min_interval_secs: 300,
             end_date: None,
+            fargate: Default::default(),
         }
     }
 }

@@ -58,6 +58,12 @@ fn bad_values_name_their_key() {
         err.starts_with("config: health.transition_retention_days:"),
         "{err}"
     );
+
+    let err = Config::from_toml(&format!("{DEV_AUTH}[cost.fargate]\nvcpu_hour_usd = 0\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("config: cost.fargate:"), "{err}");
+    assert!(err.contains("vcpu_hour_usd"), "{err}");
 }
 
 #[test]

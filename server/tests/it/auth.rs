@@ -40,6 +40,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     vec![
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
+        (Method::POST, "/api/roadmap/timeline".into(), "environment=prod".into(), ok),
         (Method::POST, "/api/roadmap/module".into(), "slug=waf".into(), ok),
         (Method::POST, "/api/auth/me".into(), String::new(), ok),
         (Method::POST, "/api/environments/list".into(), String::new(), ok),
@@ -184,6 +185,7 @@ async fn anonymous_requests_are_refused_everywhere() {
     for page in [
         "/roadmap",
         "/roadmap/board",
+        "/roadmap/timeline",
         "/roadmap/modules/waf",
         "/audit",
         "/environments",

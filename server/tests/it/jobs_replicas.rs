@@ -92,6 +92,7 @@ fn chain_step(service: &str, from: i32) -> Plan {
             timeout_secs: Some(120),
         }],
         fingerprint: format!("chain-{from}"),
+        compute: None,
     }
 }
 

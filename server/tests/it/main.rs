@@ -12,6 +12,7 @@ mod common;
 #[path = "../../../core/tests/it/support/fake_aws.rs"]
 mod fake_aws;
 
+mod approvals_binary;
 mod auth;
 mod cli;
 mod cost;

@@ -148,6 +148,8 @@ client_secret = "sso-test-secret"
             roadmap,
             health_poll_interval: config.health_poll_interval(),
             clock: gantry_core::clock::testing::clock(),
+            fargate: config.cost.fargate,
+            approver_groups: config.auth.roles.approver_groups(),
         };
         let auth = AuthState::from_config(&config).await.unwrap_or_else(|e| {
             panic!("discovery at {issuer} failed (is the provider running?): {e:#}")

@@ -56,7 +56,7 @@ pub fn Summary(review: CostReviewView) -> impl IntoView {
                     }
                     .into_any(),
                     None => view! {
-                        <dd class="mt-1 text-2xl font-semibold text-slate-400">"—"</dd>
+                        <dd class="mt-1 text-2xl font-semibold text-slate-600">"—"</dd>
                         <dd class="text-xs text-slate-600">{if review.complete { "month complete: actuals only" } else { "no forecast stored" }}</dd>
                     }
                     .into_any(),

@@ -198,6 +198,32 @@ impl EnvironmentInput {
         self.validate_at(Utc::now())
     }
 
+    /// Refuses approver groups that grant nobody the right to approve:
+    /// `approvers` are the groups Gantry's role mapping makes approvers or
+    /// admins. A policy naming any other group could never be met by its
+    /// members (a typo, or a group the identity provider does not send).
+    pub fn check_approver_groups(&self, approvers: &[String]) -> CoreResult<()> {
+        let unknown: Vec<String> = self
+            .approver_groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !approvers.iter().any(|a| a == g.trim()))
+            .map(|(i, g)| {
+                format!(
+                    "environments.{}.approver_groups[{i}]: group {:?} is not an approver or admin group (known: {})",
+                    self.name.trim(),
+                    g.trim(),
+                    if approvers.is_empty() { "none".to_owned() } else { approvers.join(", ") }
+                )
+            })
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(CoreError::Invalid(unknown.join("; ")))
+        }
+    }
+
     /// [`Self::validate`] with `created_at = updated_at = now` (to the millisecond).
     pub fn validate_at(&self, now: DateTime<Utc>) -> CoreResult<Environment> {
         let raw_name = self.name.trim();

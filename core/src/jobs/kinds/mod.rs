@@ -16,6 +16,7 @@
 //!   removed.
 //! - [`request`]: what a person asks for, per kind, and its plan.
 
+pub mod compute;
 pub mod configure;
 pub mod deploy;
 pub mod provision;
@@ -158,5 +159,9 @@ pub(crate) fn fingerprint(steps: &[PlanStep]) -> String {
 
 pub(crate) fn plan_of(steps: Vec<PlanStep>) -> Plan {
     let fingerprint = fingerprint(&steps);
-    Plan { steps, fingerprint }
+    Plan {
+        steps,
+        fingerprint,
+        compute: None,
+    }
 }

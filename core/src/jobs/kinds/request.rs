@@ -233,6 +233,18 @@ impl JobRequest {
         template: Option<&ProvisionTemplate>,
         sealer: Option<&Sealer>,
     ) -> JobsResult<Plan> {
+        let mut plan = self.plan_steps(aws, env, template, sealer).await?;
+        plan.compute = super::compute::read(aws, env, &plan.steps).await?;
+        Ok(plan)
+    }
+
+    async fn plan_steps(
+        &self,
+        aws: &EnvClients,
+        env: &Environment,
+        template: Option<&ProvisionTemplate>,
+        sealer: Option<&Sealer>,
+    ) -> JobsResult<Plan> {
         match self {
             JobRequest::Configure(r) => super::configure::plan(aws, env, r, sealer).await,
             JobRequest::Provision(r) => {

@@ -152,6 +152,8 @@ impl TestApp {
             roadmap,
             health_poll_interval: config.health_poll_interval(),
             clock: gantry_core::clock::testing::clock(),
+            fargate: config.cost.fargate,
+            approver_groups: config.auth.roles.approver_groups(),
         };
         let auth = AuthState::from_config(&config).await.expect("auth state");
         let aws_calls = gantry_core::aws::AwsCallCounter::new();

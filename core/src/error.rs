@@ -10,8 +10,10 @@ pub enum CoreError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// The document's problem is in the message and is not also its
+    /// `source()`: a chain printer (`{:#}`) would say it twice.
     #[error("the document could not be imported: {0}")]
-    Import(#[from] ParseError),
+    Import(ParseError),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed")]
@@ -19,6 +21,12 @@ pub enum CoreError {
     /// Stored data that does not decode: a bug or a hand-edited database.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<ParseError> for CoreError {
+    fn from(e: ParseError) -> Self {
+        CoreError::Import(e)
+    }
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;

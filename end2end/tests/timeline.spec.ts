@@ -94,3 +94,23 @@ test.describe('rollout progress', () => {
     await expect(path.locator('li[data-env="dev"]')).toContainText(/\(\d{4}-\d{2}-\d{2}\)/);
   });
 });
+
+test.describe('the projected bill', () => {
+  test('the roadmap page shows each environment today, after the rollout, the document total and the actual', async ({
+    page,
+    visit,
+  }) => {
+    await signIn(page, 'vera');
+    await visit('/roadmap');
+    const bill = page.locator('[data-testid="projected-bill"]');
+    const prod = bill.locator('tr[data-environment="prod"]');
+    // The document's own total, as written.
+    await expect(prod).toContainText('$365–475');
+    await expect(bill.locator('tr[data-environment="dev"]')).toContainText('$70–80');
+    await expect(prod.locator('[data-testid="bill-projected"]')).toContainText('$');
+    // Actuals come from whole months and the forecast, or say there are none.
+    await expect(prod).toContainText(/\(\w+ \d{4}\)|no cost data/);
+    // Modules counted without an estimate are named, with links.
+    await expect(page.locator('[data-testid="unestimated"] li[data-env="prod"] a').first()).toBeVisible();
+  });
+});

@@ -23,7 +23,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             >
                 "Skip to content"
             </a>
-            <aside class="flex flex-col print:hidden border-b border-slate-800 bg-slate-900 text-slate-100 md:sticky md:top-0 md:h-screen md:w-60 md:shrink-0 md:border-r md:border-b-0">
+            <aside aria-label="Gantry" class="flex flex-col print:hidden border-b border-slate-800 bg-slate-900 text-slate-100 md:sticky md:top-0 md:h-screen md:w-60 md:shrink-0 md:border-r md:border-b-0">
                 <div class="flex items-center gap-2 px-5 py-4">
                     <span aria-hidden="true" class="grid h-8 w-8 place-items-center rounded-md bg-indigo-500 font-bold text-white">
                         "G"

@@ -149,6 +149,7 @@ mod convert {
                 .collect(),
             estimates: r.estimates.iter().map(estimate).collect(),
             estimate_totals: r.estimate_totals().iter().map(estimate).collect(),
+            estimates_month: r.estimates_month.to_string(),
         }
     }
 

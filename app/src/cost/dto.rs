@@ -254,6 +254,9 @@ pub struct CostReviewView {
     pub estimates: Vec<EstimateView>,
     /// Per environment: the estimates added up against the actuals.
     pub estimate_totals: Vec<EstimateView>,
+    /// "2026-10": the whole month the estimates' actuals are from (the
+    /// last full month when `month` is incomplete).
+    pub estimates_month: String,
 }
 
 impl CostReviewView {

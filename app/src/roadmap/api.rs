@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::dto::{BoardView, MatrixView, ModuleDetail, TimelineView};
+use super::dto::{BillView, BoardView, MatrixView, ModuleDetail, TimelineView};
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "roadmap/matrix")]
@@ -27,6 +27,19 @@ pub async fn roadmap_board() -> Result<BoardView, AppError> {
     let services = crate::services()?;
     let roadmap = gantry_core::roadmap::service::roadmap(&services.db).await?;
     Ok(convert::board(&roadmap))
+}
+
+/// Per environment: the roadmap's estimate of the monthly bill today and
+/// after the planned rollout, beside the document's totals and the actual
+/// cost (last full month, this month's forecast).
+#[server(prefix = "/api", endpoint = "roadmap/bill")]
+pub async fn roadmap_bill() -> Result<Vec<BillView>, AppError> {
+    crate::auth::require(gantry_core::auth::Permission::Read)?;
+    let services = crate::services()?;
+    let bills =
+        gantry_core::roadmap::service::bill(&services.db, services.clock.now().date_naive())
+            .await?;
+    Ok(bills.iter().map(convert::bill).collect())
 }
 
 /// The rollout timeline, narrowed by environment, priority and owner (each
@@ -57,9 +70,8 @@ pub async fn roadmap_module(slug: String) -> Result<ModuleDetail, AppError> {
     let services = crate::services()?;
     let slug = ModuleSlug::parse(&slug)
         .map_err(|_| gantry_core::CoreError::NotFound(format!("module {slug:?}")))?;
-    let roadmap = service::roadmap(&services.db).await?;
-    let history = service::module_history(&services.db, &slug).await?;
-    convert::detail(&roadmap, &slug, history).ok_or_else(|| {
+    let page = service::module_page(&services.db, &slug).await?;
+    convert::detail(page, &slug).ok_or_else(|| {
         gantry_core::CoreError::NotFound(format!("module {:?}", slug.as_str())).into()
     })
 }
@@ -69,7 +81,6 @@ pub async fn roadmap_module(slug: String) -> Result<ModuleDetail, AppError> {
 mod convert {
     use gantry_core::health::drift::Drift;
     use gantry_core::roadmap::model::{CostRange, Module, ModuleSlug, Phase, Priority, Roadmap};
-    use gantry_core::roadmap::store::HistoryEntry;
 
     use crate::roadmap::dto::*;
 
@@ -118,6 +129,30 @@ mod convert {
                     name: u.name.clone(),
                     environments: u.environments.iter().map(ToString::to_string).collect(),
                 })
+                .collect(),
+        }
+    }
+
+    pub fn bill(b: &gantry_core::roadmap::projection::BillWithActuals) -> BillView {
+        let usd = crate::cost::dto::usd;
+        BillView {
+            environment: b.bill.environment.to_string(),
+            today: money(b.bill.today),
+            projected: money(b.bill.projected),
+            shared: money(b.bill.shared),
+            stated_total: b.bill.stated_total.map(money),
+            last_full_month: b.last_full_month.map(|(month, cents)| {
+                (
+                    crate::cost::dto::month_label(&month.to_string()),
+                    usd(cents),
+                )
+            }),
+            forecast: b.forecast_cents.map(usd),
+            unestimated: b
+                .bill
+                .unestimated
+                .iter()
+                .map(|(slug, name)| (slug.to_string(), name.clone()))
                 .collect(),
         }
     }
@@ -305,10 +340,15 @@ mod convert {
     }
 
     pub fn detail(
-        roadmap: &Roadmap,
+        page: gantry_core::roadmap::service::ModulePage,
         slug: &ModuleSlug,
-        history: Vec<HistoryEntry>,
     ) -> Option<ModuleDetail> {
+        let gantry_core::roadmap::service::ModulePage {
+            roadmap,
+            history,
+            realisers,
+        } = page;
+        let roadmap = &roadmap;
         let m = roadmap.module(slug)?;
         Some(ModuleDetail {
             slug: m.slug.to_string(),
@@ -339,6 +379,7 @@ mod convert {
                 })
                 .collect(),
             steps: steps_for(roadmap, Some(slug), None),
+            realisers: realisers.iter().map(ToString::to_string).collect(),
             status_path: gantry_core::roadmap::progress::path(
                 &roadmap.environments,
                 |env| m.statuses.get(env).copied(),

@@ -7,7 +7,9 @@ use leptos_router::hooks::use_params_map;
 
 use super::api::roadmap_module;
 use super::dto::{phase_label, section_label, ModuleDetail};
-use super::edit::{EditPanel, RetireRoadmapModule, UpdateRoadmapModule};
+use super::edit::{
+    EditPanel, RealisersForm, RetireRoadmapModule, SetRoadmapRealisers, UpdateRoadmapModule,
+};
 use crate::components::badge::{PriorityBadge, StatusBadge};
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading};
@@ -17,15 +19,17 @@ pub fn ModulePage() -> impl IntoView {
     let params = use_params_map();
     let update = ServerAction::<UpdateRoadmapModule>::new();
     let retire = ServerAction::<RetireRoadmapModule>::new();
+    let realise = ServerAction::<SetRoadmapRealisers>::new();
     let data = Resource::new(
         move || {
             (
                 params.read().get("slug").unwrap_or_default(),
                 update.version().get(),
                 retire.version().get(),
+                realise.version().get(),
             )
         },
-        |(slug, _, _)| roadmap_module(slug),
+        |(slug, _, _, _)| roadmap_module(slug),
     );
     let me = use_context::<MeResource>();
     view! {
@@ -38,7 +42,8 @@ pub fn ModulePage() -> impl IntoView {
                 match data.await {
                     Ok(module) => {
                         let editor = can_edit.then_some((update, retire));
-                        view! { <Detail module editor /> }.into_any()
+                        let realise = can_edit.then_some(realise);
+                        view! { <Detail module editor realise /> }.into_any()
                     }
                     Err(error) => view! { <Title text="Not found" /> <ErrorPanel error /> }.into_any(),
                 }
@@ -64,7 +69,11 @@ fn Detail(
         ServerAction<UpdateRoadmapModule>,
         ServerAction<RetireRoadmapModule>,
     )>,
+    realise: Option<ServerAction<SetRoadmapRealisers>>,
 ) -> impl IntoView {
+    let realisers_form = realise.map(|action| {
+        view! { <RealisersForm slug=module.slug.clone() realisers=module.realisers.clone() action /> }
+    });
     let edit_panel = editor.map(|(update, retire)| {
         let module = module.clone();
         view! { <EditPanel module update retire /> }
@@ -92,6 +101,7 @@ fn Detail(
         steps,
         history,
         status_path,
+        realisers,
         ..
     } = module;
     view! {
@@ -152,6 +162,22 @@ fn Detail(
                     </ul>
                     {status_note.map(|n| view! { <p class="mt-3 text-sm text-slate-600">{n}</p> })}
                     {current_note.map(|n| view! { <p class="mt-1 text-sm text-slate-600">{n}</p> })}
+                </section>
+                <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" aria-labelledby="realisers-heading">
+                    <h2 id="realisers-heading" class="mb-2 font-semibold">"Realised in AWS by"</h2>
+                    <p class="text-sm text-slate-700">
+                        "A succeeded provision or deploy job that changes one of these marks the module deployed in its environment (its history says which job)."
+                    </p>
+                    {if realisers.is_empty() {
+                        view! { <p data-testid="realisers" class="mt-2 text-sm text-slate-700">"Nothing yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul data-testid="realisers" class="mt-2 list-disc pl-5 font-mono text-sm">
+                                {realisers.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                    {realisers_form}
                 </section>
                 {edit_panel}
                 {(!features.is_empty())
@@ -222,7 +248,7 @@ fn Detail(
                     }}
                 </section>
             </div>
-            <aside class="space-y-6">
+            <aside aria-label="About this module" class="space-y-6">
                 <dl class="grid grid-cols-2 gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
                     <Fact label="Stage">{section_label(&section)}</Fact>
                     <Fact label="Priority">

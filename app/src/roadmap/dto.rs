@@ -179,6 +179,8 @@ pub struct ModuleDetail {
     /// Per environment, the statuses the module went through, with dates
     /// ("" when the history has none).
     pub status_path: Vec<(String, Vec<(String, String)>)>,
+    /// What realises the module in AWS: `ecs:<service>`, `ssm:/prefix/`.
+    pub realisers: Vec<String>,
 }
 
 /// Human label of a section.
@@ -259,4 +261,22 @@ pub struct UnscheduledView {
     pub slug: String,
     pub name: String,
     pub environments: Vec<String>,
+}
+
+/// One environment's projected bill beside its actual cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillView {
+    pub environment: String,
+    /// Deployed modules (and shared lines).
+    pub today: Money,
+    /// After the planned rollout.
+    pub projected: Money,
+    pub shared: Money,
+    /// The document's own total.
+    pub stated_total: Option<Money>,
+    /// ("October 2026", "$412.00") of the last full month.
+    pub last_full_month: Option<(String, String)>,
+    pub forecast: Option<String>,
+    /// (slug, name) of modules counted without an estimate.
+    pub unestimated: Vec<(String, String)>,
 }

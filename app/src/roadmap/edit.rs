@@ -33,6 +33,24 @@ pub async fn update_roadmap_module(
     Ok(())
 }
 
+/// Sets what realises module `slug` in AWS (`ecs:<service>` or
+/// `ssm:/prefix/`, one per line): a succeeded provision or deploy job that
+/// changes one marks the module deployed in its environment.
+#[server(prefix = "/api", endpoint = "roadmap/module/realisers")]
+pub async fn set_roadmap_realisers(slug: String, realisers: String) -> Result<(), AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::EditRoadmap)?;
+    let services = crate::services()?;
+    let slug = parse::slug(&slug)?;
+    gantry_core::roadmap::realise::set(
+        &services.db,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
+        &slug,
+        &realisers,
+    )
+    .await?;
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "roadmap/module/add")]
 pub async fn add_roadmap_module(
     name: String,
@@ -291,5 +309,36 @@ pub fn EditPanel(
                 <button type="submit" class="text-sm text-rose-700 underline">"Retire this module everywhere"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The "realised in AWS by" form of a module's page (operators and admins).
+#[component]
+pub fn RealisersForm(
+    slug: String,
+    realisers: Vec<String>,
+    action: ServerAction<SetRoadmapRealisers>,
+) -> impl IntoView {
+    let result = move || {
+        action.value().get().map(|r| match r {
+            Ok(()) => {
+                view! { <p role="status" class="text-sm text-emerald-700">"Saved."</p> }.into_any()
+            }
+            Err(e) => view! { <p role="alert" data-testid="realisers-error" class="text-sm text-rose-700">{e.to_string()}</p> }
+                .into_any(),
+        })
+    };
+    view! {
+        <ActionForm action attr:data-testid="realisers-form" attr:class="mt-3">
+            <input type="hidden" name="slug" value=slug />
+            <label class="text-sm">
+                "Realised by (one per line: ecs:<service> or ssm:/prefix/)"
+                <textarea name="realisers" rows="3" class=INPUT>{realisers.join("\n")}</textarea>
+            </label>
+            <button type="submit" class="mt-2 rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+                "Save realisers"
+            </button>
+            {result}
+        </ActionForm>
     }
 }

@@ -36,6 +36,7 @@ pub fn MatrixPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <super::bill::ProjectedBill />
     }
 }
 

@@ -2,6 +2,7 @@
 //! module detail page.
 
 pub mod api;
+pub mod bill;
 pub mod board;
 pub mod detail;
 pub mod dto;

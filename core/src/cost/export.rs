@@ -210,6 +210,7 @@ mod tests {
             movers: vec![],
             anomalies: vec![],
             estimates: vec![],
+            estimates_month: YearMonth::parse("2026-10").unwrap(),
         }
     }
 

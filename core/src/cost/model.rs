@@ -229,6 +229,10 @@ pub struct CostReview {
     /// In the 90-day window; see [`super::analysis::anomalies`] for the rule.
     pub anomalies: Vec<Anomaly>,
     pub estimates: Vec<EstimateVsActual>,
+    /// The month the estimates' actuals are from: estimates are monthly, so
+    /// an incomplete month is compared with the last full one (never with a
+    /// few days of month-to-date).
+    pub estimates_month: YearMonth,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -175,6 +175,16 @@ pub async fn review(
         services.entry(service.clone()).or_default().1 += micros;
         *env_previous.entry(name).or_default() += micros;
     }
+    // The last full month by service × environment: what an incomplete
+    // month's estimates are compared with.
+    let mut previous_by: BTreeMap<String, HashMap<String, i64>> = BTreeMap::new();
+    for (service, tag, micros) in &previous_rows {
+        *previous_by
+            .entry(service.clone())
+            .or_default()
+            .entry(names.name(tag))
+            .or_default() += micros;
+    }
     let mut previous_same: HashMap<String, i64> = HashMap::new();
     for (service, _, micros) in &previous_same_rows {
         *previous_same.entry(service.clone()).or_default() += micros;
@@ -341,7 +351,26 @@ pub async fn review(
         )
         .collect();
 
-    let estimates = estimates(roadmap, environments, &services, data_through.is_some());
+    let (estimates_month, estimates) = if complete {
+        let by: BTreeMap<String, HashMap<String, i64>> = services
+            .iter()
+            .map(|(s, (_, _, by))| (s.clone(), by.clone()))
+            .collect();
+        (
+            month,
+            estimates(roadmap, environments, &by, data_through.is_some()),
+        )
+    } else {
+        (
+            previous,
+            estimates(
+                roadmap,
+                environments,
+                &previous_by,
+                !previous_rows.is_empty(),
+            ),
+        )
+    };
 
     let total_cents = env_costs.iter().map(|e| e.month_cents).sum();
     let previous_total_cents = env_costs.iter().map(|e| e.previous_month_cents).sum();
@@ -387,6 +416,7 @@ pub async fn review(
         movers: analysis::movers(&mover_rows),
         anomalies,
         estimates,
+        estimates_month,
     })
 }
 
@@ -411,12 +441,14 @@ async fn untagged_problem(
     }))
 }
 
-/// The roadmap's cost lines beside the month's actual spend of the mapped
-/// services in the same environment ([`analysis::services_for_component`]).
+/// The roadmap's cost lines beside a whole month's actual spend of the
+/// mapped services in the same environment
+/// ([`analysis::services_for_component`]); `services`: micros by service,
+/// then environment.
 fn estimates(
     roadmap: &Roadmap,
     environments: &[Environment],
-    services: &BTreeMap<String, (i64, i64, HashMap<String, i64>)>,
+    services: &BTreeMap<String, HashMap<String, i64>>,
     have_data: bool,
 ) -> Vec<EstimateVsActual> {
     let known: Vec<String> = environments.iter().map(|e| e.name.to_string()).collect();
@@ -433,7 +465,7 @@ fn estimates(
                         mapped
                             .iter()
                             .filter_map(|s| services.get(*s))
-                            .map(|(_, _, by)| by.get(&env).copied().unwrap_or(0))
+                            .map(|by| by.get(&env).copied().unwrap_or(0))
                             .sum(),
                     )
                 });

@@ -6,6 +6,8 @@ pub mod edit;
 pub mod markdown;
 pub mod model;
 pub mod progress;
+pub mod projection;
+pub mod realise;
 pub mod service;
 pub mod store;
 pub mod timeline;

@@ -108,6 +108,55 @@ pub async fn timeline(
     Ok(super::timeline::timeline(&roadmap, today, &filter))
 }
 
+/// The projected bill of each environment beside its actual cost: the
+/// roadmap's estimates ([`super::projection::bills`]) and the cost area's
+/// stored figures for the last full month and this month's forecast. A cost
+/// read that fails leaves the actuals out, not the bill.
+pub async fn bill(
+    db: &Db,
+    today: chrono::NaiveDate,
+) -> CoreResult<Vec<super::projection::BillWithActuals>> {
+    use crate::cost::model::YearMonth;
+    let roadmap = store::load(db).await?;
+    let month = YearMonth::of(today);
+    let costs = match crate::cost::service::review_stored(db, month, today).await {
+        Ok(review) => review.environments,
+        Err(e) => {
+            tracing::warn!(error = %e, "the projected bill's actuals could not be read");
+            Vec::new()
+        }
+    };
+    Ok(super::projection::bills(&roadmap)
+        .into_iter()
+        .map(|bill| {
+            let actual = costs
+                .iter()
+                .find(|c| c.environment == bill.environment.as_str());
+            super::projection::BillWithActuals {
+                last_full_month: actual.map(|c| (month.previous(), c.previous_month_cents)),
+                forecast_cents: actual.and_then(|c| c.forecast_cents),
+                bill,
+            }
+        })
+        .collect())
+}
+
+/// What a module's page shows: the roadmap (for its costs and steps), the
+/// module's history and what realises it in AWS.
+pub struct ModulePage {
+    pub roadmap: Roadmap,
+    pub history: Vec<HistoryEntry>,
+    pub realisers: Vec<super::realise::Realiser>,
+}
+
+pub async fn module_page(db: &Db, slug: &ModuleSlug) -> CoreResult<ModulePage> {
+    Ok(ModulePage {
+        roadmap: store::load(db).await?,
+        history: store::history(db, slug).await?,
+        realisers: super::realise::of_module(db, slug).await?,
+    })
+}
+
 pub async fn module_history(db: &Db, slug: &ModuleSlug) -> CoreResult<Vec<HistoryEntry>> {
     store::history(db, slug).await
 }

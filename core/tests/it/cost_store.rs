@@ -116,19 +116,26 @@ async fn review_of_stored_window(db: Db) {
     // Movers compare the same 25 days of October: ECS prod had the spike there.
     assert_eq!(r.movers.len(), 1, "{:?}", r.movers);
     assert_eq!(r.movers[0].change_cents, -3000);
-    // Estimates: ElastiCache ~$50 in prod ↔ Amazon ElastiCache.
+    // Estimates are monthly: November is incomplete, so they are compared
+    // with October, the last full month (31 days), not with 25 days of
+    // November. ElastiCache ~$50 in prod ↔ Amazon ElastiCache: $62.
+    assert_eq!(r.estimates_month, month.previous());
     let cache = r
         .estimates
         .iter()
         .find(|e| e.component == "ElastiCache" && e.environment == "prod")
         .unwrap();
-    assert_eq!((cache.low_cents, cache.actual_cents), (5000, Some(5000)));
+    assert_eq!((cache.low_cents, cache.actual_cents), (5000, Some(6200)));
+    assert_eq!(
+        cache.verdict(),
+        gantry_core::cost::model::EstimateVerdict::Over
+    );
     let ecs_dev = r
         .estimates
         .iter()
         .find(|e| e.component == "ECS Fargate" && e.environment == "dev")
         .unwrap();
-    assert_eq!(ecs_dev.actual_cents, Some(2500));
+    assert_eq!(ecs_dev.actual_cents, Some(3100));
 
     // A complete month has no forecast.
     let oct = review(
@@ -143,6 +150,12 @@ async fn review_of_stored_window(db: Db) {
     assert!(oct.complete);
     assert_eq!(oct.forecast_cents, None);
     assert_eq!(oct.environments[0].month_cents, 3100);
+    // A complete month's estimates are compared with itself.
+    assert_eq!(oct.estimates_month, month.previous());
+    assert!(oct
+        .estimates
+        .iter()
+        .any(|e| e.component == "ElastiCache" && e.actual_cents == Some(6200)));
 }
 
 async fn failed_refresh_keeps_the_last_good_data(db: Db) {

@@ -45,6 +45,15 @@ struct Setup {
 /// A non-production environment over a fresh cluster and service (desired
 /// 1) in the moto `settings` name, its service probed at `health_url`.
 async fn setup(settings: AwsSettings, health_url: Option<String>, production: bool) -> Setup {
+    setup_named(settings, health_url, production, &unique("deploy")).await
+}
+
+async fn setup_named(
+    settings: AwsSettings,
+    health_url: Option<String>,
+    production: bool,
+    env_name: &str,
+) -> Setup {
     let db = gantry_core::db::testing::sqlite().await;
     let clients = AwsClients::new(settings, AwsCallCounter::new());
     let probe = clients
@@ -52,7 +61,7 @@ async fn setup(settings: AwsSettings, health_url: Option<String>, production: bo
         .await;
     let (cluster, name, family, first_revision) = create_service(&probe.ecs, 1).await;
     let mut input = demo_environment_input(if production { "prod" } else { "dev" });
-    input.name = unique("deploy");
+    input.name = env_name.to_owned();
     input.cluster = cluster;
     input.ssm_prefix = format!("/{}/", input.name);
     input.database = None;
@@ -680,4 +689,125 @@ async fn an_expired_preview_is_torn_down_by_itself_once_and_its_ttl_can_be_exten
         .await
         .unwrap()
         .is_empty());
+}
+
+/// The document keeps itself current: a module realised by the service a
+/// deploy changes is marked deployed in the job's environment when the job
+/// succeeds — in the module's history "by job #N", in the job's audit
+/// record, in the markdown export — and a failed job marks nothing.
+#[tokio::test]
+async fn a_succeeded_deploy_marks_the_modules_it_realises_deployed() {
+    use gantry_core::roadmap::model::{ModuleSlug, ModuleStatus};
+    use gantry_core::roadmap::{realise, service as roadmap};
+    let moto = PrivateMoto::start_with_running(Some(1));
+    let s = setup_named(moto.settings(), None, false, "dev").await;
+    let settings = roadmap::RoadmapSettings {
+        environments: vec![
+            gantry_core::shared::EnvName::parse("dev").unwrap(),
+            gantry_core::shared::EnvName::parse("prod").unwrap(),
+        ],
+    };
+    let operator = gantry_core::jobs::testing::operator();
+    roadmap::import_markdown(
+        &s.db,
+        &settings,
+        include_str!("../../../fixtures/infrastructure-status.md"),
+        &operator,
+    )
+    .await
+    .unwrap();
+    let dramatiq = ModuleSlug::parse("dramatiq-worker").unwrap();
+    let status = |r: &gantry_core::roadmap::model::Roadmap, env: &str| {
+        r.module(&dramatiq)
+            .and_then(|m| m.statuses.iter().find(|(e, _)| e.as_str() == env))
+            .map(|(_, s)| *s)
+    };
+    let before = roadmap::roadmap(&s.db).await.unwrap();
+    assert_eq!(status(&before, "dev"), Some(ModuleStatus::Planned));
+
+    // Bad input first: an unknown module, a bad line. Nothing changes.
+    let unknown = realise::set(
+        &s.db,
+        &operator,
+        &ModuleSlug::parse("no-such").unwrap(),
+        "ecs:x",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(unknown, gantry_core::CoreError::NotFound(_)),
+        "{unknown:?}"
+    );
+    let bad = realise::set(&s.db, &operator, &dramatiq, "ecs:ok\ns3:bucket")
+        .await
+        .unwrap_err()
+        .public_message();
+    assert!(bad.starts_with("line 2:"), "{bad}");
+    assert!(realise::of_module(&s.db, &dramatiq)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let service_name = s.env.services[0].name.clone();
+    realise::set(
+        &s.db,
+        &operator,
+        &dramatiq,
+        &format!("ecs:{service_name}\nssm:/elsewhere/"),
+    )
+    .await
+    .unwrap();
+
+    let id = s.request(&s.form("deploy")).await;
+    let stop = s.worker(None);
+    let detail = s.finished(id).await;
+    stop.cancel();
+    assert_eq!(detail.job.state, JobState::Succeeded, "{detail:#?}");
+
+    let after = roadmap::roadmap(&s.db).await.unwrap();
+    assert_eq!(status(&after, "dev"), Some(ModuleStatus::Deployed));
+    assert_eq!(
+        status(&after, "prod"),
+        Some(ModuleStatus::Planned),
+        "only the job's environment"
+    );
+    let history = roadmap::module_history(&s.db, &dramatiq).await.unwrap();
+    let by_job = history
+        .iter()
+        .find(|h| h.field == "status.dev")
+        .expect("a history row");
+    assert_eq!(by_job.source, format!("job #{id}"));
+    assert_eq!(
+        (by_job.from.as_deref(), by_job.to.as_deref()),
+        (Some("planned"), Some("deployed"))
+    );
+    let export = roadmap::export_markdown(&s.db).await.unwrap();
+    let section = export
+        .split("### 3. Dramatiq Worker Module")
+        .nth(1)
+        .expect("the module in the export");
+    let section = section.split("### ").next().unwrap_or_default();
+    assert!(section.contains("dev deployed"), "{section}");
+    let audit = gantry_core::audit::service::page(
+        &s.db,
+        &gantry_core::audit::AuditFilter {
+            target: Some(id.audit_target()),
+            ..Default::default()
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let succeeded = audit
+        .records
+        .iter()
+        .find(|r| r.action == "job.succeeded")
+        .expect("job.succeeded");
+    assert_eq!(
+        succeeded
+            .after
+            .as_ref()
+            .map(|d| d["roadmap_deployed"].clone()),
+        Some(serde_json::json!(["dramatiq-worker"]))
+    );
 }

@@ -41,6 +41,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/roadmap/matrix".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/board".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/timeline".into(), "environment=prod".into(), ok),
+        (Method::POST, "/api/roadmap/bill".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/module".into(), "slug=waf".into(), ok),
         (Method::POST, "/api/auth/me".into(), String::new(), ok),
         (Method::POST, "/api/environments/list".into(), String::new(), ok),
@@ -59,6 +60,12 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             Method::POST,
             "/api/roadmap/module/add".into(),
             format!("name=Bastion {suffix}&section=future&path=&purpose=&priority=low"),
+            editors,
+        ),
+        (
+            Method::POST,
+            "/api/roadmap/module/realisers".into(),
+            "slug=waf&realisers=ecs:waf-api".into(),
             editors,
         ),
         (

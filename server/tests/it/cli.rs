@@ -82,6 +82,8 @@ fn malformed_document_is_refused_with_its_line() {
     let err = stderr(&out);
     assert!(err.contains("line 3"), "{err}");
     assert!(err.contains("Lunch options"), "{err}");
+    // Each problem said once.
+    assert_eq!(err.matches("line 3").count(), 1, "{err}");
     // Nothing was written: the export of the still-empty roadmap has no modules.
     let export = gantry(&dir, &["roadmap", "export"]);
     assert!(!stdout(&export).contains("**Networking Module**"));

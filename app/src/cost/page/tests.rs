@@ -97,6 +97,7 @@ fn sample(complete: bool, problem: Option<&str>) -> CostReviewView {
             actual_cents: Some(27_000),
             verdict: "over".into(),
         }],
+        estimates_month: "2026-10".into(),
     }
 }
 
@@ -175,4 +176,19 @@ fn an_empty_store_says_so() {
     let html = render(review);
     assert!(html.contains("No cost data yet"), "{html}");
     assert!(!html.contains("role=\"img\""), "{html}");
+}
+
+#[test]
+fn estimates_are_compared_with_a_whole_month_and_the_forecast() {
+    let html = render(sample(false, None));
+    // An incomplete month: the estimates' actuals are October's, whole.
+    assert!(html.contains("Actual, October 2026"), "{html}");
+    assert!(
+        html.contains("This month&#x27;s forecast") || html.contains("This month's forecast"),
+        "{html}"
+    );
+    assert!(!html.contains("Actual to date"), "{html}");
+    assert!(html.contains(">Verdict<"), "{html}");
+    // The environment column shows prod's forecast ($576.00), not its month-to-date.
+    assert!(html.contains("$576.00"), "{html}");
 }

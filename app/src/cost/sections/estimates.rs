@@ -19,17 +19,31 @@ fn verdict_tag(e: &EstimateView) -> impl IntoView {
 /// The roadmap's estimates against what each environment and module costs.
 #[component]
 pub fn EstimatesSection(review: CostReviewView) -> impl IntoView {
+    // Estimates are monthly: they are compared with a whole month (this one
+    // when complete, else the last full one) and, for an incomplete month,
+    // with where this month is heading (its forecast).
+    let actual_col = format!(
+        "Actual, {}",
+        crate::cost::dto::month_label(&review.estimates_month)
+    );
     let month_col = if review.complete {
-        "Actual"
+        "Whole environment".to_owned()
     } else {
-        "Actual to date"
+        "This month's forecast (whole environment)".to_owned()
     };
-    let env_total = |env: &str| {
+    let complete = review.complete;
+    let env_total = move |env: &str| {
         review
             .environments
             .iter()
             .find(|e| e.environment == env)
-            .map(|e| e.month_cents)
+            .and_then(|e| {
+                if complete {
+                    Some(e.month_cents)
+                } else {
+                    e.forecast_cents
+                }
+            })
     };
     let summary = review
         .estimate_totals
@@ -82,14 +96,14 @@ pub fn EstimatesSection(review: CostReviewView) -> impl IntoView {
                     <h3 class="font-semibold">"Per environment"</h3>
                     <div class="mt-2 overflow-x-auto">
                         <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="estimates-by-environment">
-                            {head(&[("Environment", false), ("Estimated", true), (month_col, true), ("Environment total", true), ("", false)])}
+                            {head(&[("Environment", false), ("Estimated", true), (actual_col.as_str(), true), (month_col.as_str(), true), ("Verdict", false)])}
                             <tbody class="divide-y divide-slate-100">{summary}</tbody>
                         </table>
                     </div>
                     <h3 class="mt-6 font-semibold">"Per component and module"</h3>
                     <div class="mt-2 overflow-x-auto">
                         <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="estimates-table">
-                            {head(&[("Environment", false), ("Component", false), ("Module", false), ("Estimated", true), (month_col, true), ("", false)])}
+                            {head(&[("Environment", false), ("Component", false), ("Module", false), ("Estimated", true), (actual_col.as_str(), true), ("Verdict", false)])}
                             <tbody class="divide-y divide-slate-100">{rows}</tbody>
                         </table>
                     </div>

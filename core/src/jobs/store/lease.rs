@@ -21,7 +21,7 @@ use super::{
 };
 use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
-use crate::jobs::model::JobState;
+use crate::jobs::model::{JobId, JobKind, JobState};
 
 /// Claims attempted when a concurrent claim took the same environment's
 /// lock first (PostgreSQL only; each attempt is a new transaction).
@@ -452,6 +452,24 @@ pub async fn append_log(
     Ok(seq)
 }
 
+/// Marks deployed the roadmap modules job `id` realised
+/// ([`crate::roadmap::realise::apply_job`]); their slugs.
+async fn realised_modules(conn: &mut sqlx::AnyConnection, id: JobId) -> JobsResult<Vec<String>> {
+    let row = sqlx::query("SELECT environment, kind, plan_json FROM jobs WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+    let environment: String = row.try_get("environment")?;
+    let kind = JobKind::parse(&row.try_get::<String, _>("kind")?)?;
+    let plan: crate::jobs::model::Plan =
+        serde_json::from_str(&row.try_get::<String, _>("plan_json")?)
+            .map_err(|e| JobsError::Corrupt(format!("job {id}: its plan does not parse: {e}")))?;
+    let touched = crate::roadmap::realise::JobTouched::of_plan(kind, &plan.steps);
+    let changed =
+        crate::roadmap::realise::apply_job(&mut *conn, id.0, &environment, &touched).await?;
+    Ok(changed.iter().map(ToString::to_string).collect())
+}
+
 /// Ends the leased job in `state` (succeeded, failed, cancelled,
 /// rolled_back, stale or stuck) with `reason`, and releases the lease (a
 /// stuck job keeps the environment's lock). Steps never reached are marked
@@ -501,6 +519,13 @@ pub async fn finish_job(
     if state.is_final() {
         skip_remaining_steps(&mut tx, lease.job_id).await?;
     }
+    // The document keeps itself current: the modules this job realised are
+    // deployed in its environment now, in the same transaction.
+    let realised = if state == JobState::Succeeded {
+        realised_modules(&mut tx, lease.job_id).await?
+    } else {
+        Vec::new()
+    };
     let level = match state {
         JobState::Succeeded => LogLevel::Info,
         JobState::Cancelled | JobState::RolledBack | JobState::Stale => LogLevel::Warn,
@@ -527,7 +552,7 @@ pub async fn finish_job(
         &system_entry(
             &format!("job.{state}"),
             lease.job_id,
-            json!({"state": state.as_str(), "reason": reason, "step": current + 1, "worker": lease.worker_id}),
+            json!({"state": state.as_str(), "reason": reason, "step": current + 1, "worker": lease.worker_id, "roadmap_deployed": realised}),
         ),
     )
     .await?;

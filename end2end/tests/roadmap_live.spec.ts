@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+
+import { test, expect, signIn, sameOriginHeaders, expectHydration } from './fixtures';
+
+test.describe('the roadmap keeps itself current', () => {
+  test('a succeeded job marks the module it realises deployed, in its history and in the export', async ({ page, jsEnabled }) => {
+    test.setTimeout(120_000);
+    const suffix = randomBytes(3).toString('hex').toUpperCase();
+    await signIn(page, 'oscar', '/roadmap');
+    // A module of this test's own, planned everywhere.
+    const added = await page.request.post('/api/roadmap/module/add', {
+      headers: { ...sameOriginHeaders(), accept: 'application/json' },
+      form: { name: `Feature Flags ${suffix}`, section: 'future', path: '', purpose: 'Flags per environment', priority: 'low' },
+    });
+    expect(added.status(), await added.text()).toBe(200);
+    const slug = JSON.parse(await added.text()) as string;
+
+    // Its page says what realises it; an operator sets that (a bad line is refused, naming it).
+    await page.goto(`/roadmap/modules/${slug}`);
+    await expectHydration(page, jsEnabled);
+    await expect(page.locator('[data-testid="realisers"]')).toContainText('Nothing yet.');
+    const parameter = `/backend-booking/dev/E2E_FLAG_${suffix}`;
+    const form = page.locator('[data-testid="realisers-form"]');
+    await form.locator('textarea[name="realisers"]').fill(`ssm:${parameter}`);
+    await form.getByRole('button', { name: 'Save realisers' }).click();
+    await expect(page.locator('[data-testid="realisers"]')).toContainText(`ssm:${parameter}`);
+    await expect(page.locator('[data-testid="status-path"] li[data-env="dev"]')).toContainText('planned');
+
+    // Oscar sets that parameter in dev with a configure job, and it succeeds.
+    await page.goto(`/jobs/new?environment=dev&kind=configure&set=${encodeURIComponent(`E2E_FLAG_${suffix}=on`)}&preview=1`);
+    const plan = page.locator('[data-testid="plan"]');
+    await expect(plan).toContainText(parameter);
+    await plan.getByRole('button', { name: 'Confirm and run' }).click();
+    await expect(page).toHaveURL(/\/jobs\/\d+$/);
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    for (let i = 0; i < 40 && (await page.locator('header [data-state="succeeded"]').count()) === 0; i++) {
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    await expect(page.locator('header [data-state="succeeded"]')).toBeVisible();
+
+    // The module is deployed in dev now (not in prod), "by job #N".
+    await page.goto(`/roadmap/modules/${slug}`);
+    await expect(page.locator('[data-testid="status-path"] li[data-env="dev"]')).toContainText('planned');
+    await expect(page.locator('[data-testid="status-path"] li[data-env="dev"]')).toContainText('→ deployed');
+    await expect(page.locator('[data-testid="status-path"] li[data-env="prod"]')).not.toContainText('deployed');
+    await expect(page.locator('[data-testid="history"]')).toContainText(`job #${id}`);
+    // The export says so too.
+    const exported = await page.request.get('/roadmap/export.md');
+    const text = await exported.text();
+    const section = text.split(`Feature Flags ${suffix}`)[1]?.split('\n### ')[0] ?? '';
+    expect(section).toContain('dev deployed');
+  });
+
+  test('a realiser line that is not one is refused with its line, and nothing changes', async ({ page }) => {
+    await signIn(page, 'oscar', '/roadmap');
+    const refused = await page.request.post('/api/roadmap/module/realisers', {
+      headers: sameOriginHeaders(),
+      form: { slug: 'waf', realisers: 'ecs:waf-api\ns3:bucket' },
+    });
+    expect(refused.status()).toBe(400);
+    expect(await refused.text()).toContain('line 2:');
+    const unknown = await page.request.post('/api/roadmap/module/realisers', {
+      headers: sameOriginHeaders(),
+      form: { slug: 'no-such-module', realisers: 'ecs:x' },
+    });
+    expect(unknown.status()).toBe(404);
+  });
+});

@@ -10,7 +10,7 @@ test.describe('the roadmap keeps itself current', () => {
     // A module of this test's own, planned everywhere.
     const added = await page.request.post('/api/roadmap/module/add', {
       headers: { ...sameOriginHeaders(), accept: 'application/json' },
-      form: { name: `Feature Flags ${suffix}`, section: 'future', path: '', purpose: 'Flags per environment', priority: 'low' },
+      form: { name: `E2E Flags ${suffix}`, section: 'future', path: '', purpose: 'Flags per environment', priority: 'low' },
     });
     expect(added.status(), await added.text()).toBe(200);
     const slug = JSON.parse(await added.text()) as string;
@@ -48,7 +48,7 @@ test.describe('the roadmap keeps itself current', () => {
     // The export says so too.
     const exported = await page.request.get('/roadmap/export.md');
     const text = await exported.text();
-    const section = text.split(`Feature Flags ${suffix}`)[1]?.split('\n### ')[0] ?? '';
+    const section = text.split(`E2E Flags ${suffix}`)[1]?.split('\n### ')[0] ?? '';
     expect(section).toContain('dev deployed');
   });
 
@@ -65,5 +65,40 @@ test.describe('the roadmap keeps itself current', () => {
       form: { slug: 'no-such-module', realisers: 'ecs:x' },
     });
     expect(unknown.status()).toBe(404);
+  });
+});
+
+test.describe('drift corrections', () => {
+  test('drift the health poll finds is offered to operators as a one-click correction, never applied by itself', async ({
+    page,
+    jsEnabled,
+  }) => {
+    test.setTimeout(90_000);
+    await signIn(page, 'oscar', '/roadmap/modules/ecs-service');
+    await expectHydration(page, jsEnabled);
+    // The precondition, whatever an earlier run left: the roadmap says ready in prod (an edit, as a person makes it).
+    const edit = page.locator('[data-testid="edit-module"]');
+    await edit.locator('select[name="status[prod]"]').selectOption('ready');
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.locator('li[data-env="prod"] [data-status]').first()).toHaveAttribute('data-status', 'ready');
+    // AWS has the ECS service in prod: the page says so and offers the correction; polls never apply it.
+    const note = page.locator('[data-testid="module-drift"][data-env="prod"]');
+    for (let i = 0; i < 30 && (await note.count()) === 0; i++) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    await expect(note).toContainText('prod');
+    await page.waitForTimeout(1500);
+    await page.reload();
+    await expect(page.locator('li[data-env="prod"] [data-status]').first()).toHaveAttribute('data-status', 'ready');
+    await expectHydration(page, jsEnabled);
+    await note.getByRole('button', { name: 'Correct the roadmap: deployed in prod' }).click();
+    await expect(page.locator('[data-testid="module-drift"][data-env="prod"]')).toHaveCount(0);
+    await expect(page.locator('li[data-env="prod"] [data-status]').first()).toHaveAttribute('data-status', 'deployed');
+    await expect(page.locator('[data-testid="history"]')).toContainText('drift correction');
+
+    // A viewer gets no button (the endpoint refuses them: the server's authorization table checks it).
+    await signIn(page, 'vera', '/roadmap/modules/ecs-service');
+    await expect(page.locator('[data-testid="correct-drift"]')).toHaveCount(0);
   });
 });

@@ -203,6 +203,14 @@ mod convert {
                     .iter()
                     .find(|d| d.module == m.slug.as_str() && d.environment == env.as_str())
                     .map(|d| d.message.clone()),
+                correction: drift
+                    .iter()
+                    .find(|d| d.module == m.slug.as_str() && d.environment == env.as_str())
+                    .map(|d| {
+                        gantry_core::roadmap::correct::correction(d)
+                            .as_str()
+                            .to_owned()
+                    }),
             })
             .collect()
     }
@@ -347,6 +355,7 @@ mod convert {
             roadmap,
             history,
             realisers,
+            drift,
         } = page;
         let roadmap = &roadmap;
         let m = roadmap.module(slug)?;
@@ -364,7 +373,7 @@ mod convert {
             current_note: m.current_note.clone(),
             config_lang: m.config.as_ref().map(|c| c.lang.clone()),
             config_body: m.config.as_ref().map(|c| c.body.clone()),
-            statuses: statuses(roadmap, m),
+            statuses: statuses_with(roadmap, m, &drift),
             phase: m.phase.map(|p| p.as_str().to_owned()),
             owner: m.owner.clone(),
             target_date: m.target_date.clone(),

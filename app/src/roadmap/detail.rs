@@ -8,7 +8,8 @@ use leptos_router::hooks::use_params_map;
 use super::api::roadmap_module;
 use super::dto::{phase_label, section_label, ModuleDetail};
 use super::edit::{
-    EditPanel, RealisersForm, RetireRoadmapModule, SetRoadmapRealisers, UpdateRoadmapModule,
+    CorrectRoadmapDrift, EditPanel, RealisersForm, RetireRoadmapModule, SetRoadmapRealisers,
+    UpdateRoadmapModule,
 };
 use crate::components::badge::{PriorityBadge, StatusBadge};
 use crate::components::layout::MeResource;
@@ -20,6 +21,7 @@ pub fn ModulePage() -> impl IntoView {
     let update = ServerAction::<UpdateRoadmapModule>::new();
     let retire = ServerAction::<RetireRoadmapModule>::new();
     let realise = ServerAction::<SetRoadmapRealisers>::new();
+    let correct = ServerAction::<CorrectRoadmapDrift>::new();
     let data = Resource::new(
         move || {
             (
@@ -27,9 +29,10 @@ pub fn ModulePage() -> impl IntoView {
                 update.version().get(),
                 retire.version().get(),
                 realise.version().get(),
+                correct.version().get(),
             )
         },
-        |(slug, _, _, _)| roadmap_module(slug),
+        |(slug, _, _, _, _)| roadmap_module(slug),
     );
     let me = use_context::<MeResource>();
     view! {
@@ -43,7 +46,8 @@ pub fn ModulePage() -> impl IntoView {
                     Ok(module) => {
                         let editor = can_edit.then_some((update, retire));
                         let realise = can_edit.then_some(realise);
-                        view! { <Detail module editor realise /> }.into_any()
+                        let correct = can_edit.then_some(correct);
+                        view! { <Detail module editor realise correct /> }.into_any()
                     }
                     Err(error) => view! { <Title text="Not found" /> <ErrorPanel error /> }.into_any(),
                 }
@@ -70,7 +74,9 @@ fn Detail(
         ServerAction<RetireRoadmapModule>,
     )>,
     realise: Option<ServerAction<SetRoadmapRealisers>>,
+    correct: Option<ServerAction<CorrectRoadmapDrift>>,
 ) -> impl IntoView {
+    let slug = module.slug.clone();
     let realisers_form = realise.map(|action| {
         view! { <RealisersForm slug=module.slug.clone() realisers=module.realisers.clone() action /> }
     });
@@ -104,6 +110,33 @@ fn Detail(
         realisers,
         ..
     } = module;
+    // Where AWS disagrees: the reason, and for operators the one-click
+    // correction (re-checked on the server when asked for).
+    let drift_notes = statuses
+        .iter()
+        .filter_map(|cell| Some((cell.environment.clone(), cell.drift.clone()?, cell.correction.clone())))
+        .map(|(env, message, correction)| {
+            let form = correct.zip(correction).map(|(action, status)| {
+                let label = format!("Correct the roadmap: {status} in {env}");
+                let (slug, environment) = (slug.clone(), env.clone());
+                view! {
+                    <ActionForm action attr:class="inline">
+                        <input type="hidden" name="slug" value=slug />
+                        <input type="hidden" name="environment" value=environment />
+                        <button type="submit" data-testid="correct-drift" class="ml-2 rounded-md border border-amber-700 bg-white px-2 py-0.5 text-xs font-medium text-amber-900 hover:bg-amber-100">
+                            {label}
+                        </button>
+                    </ActionForm>
+                }
+            });
+            view! {
+                <p data-testid="module-drift" data-env=env.clone() class="mt-2 rounded bg-amber-50 p-2 text-sm text-amber-900">
+                    {message}
+                    {form}
+                </p>
+            }
+        })
+        .collect_view();
     view! {
         <Title text=name.clone() />
         <nav aria-label="Breadcrumb" class="mb-2 text-sm text-slate-500">
@@ -130,6 +163,7 @@ fn Detail(
                     <h2 id="status-heading" class="mb-3 font-semibold">"Status by environment"</h2>
                     <ul class="flex flex-wrap gap-4">
                         {statuses
+                            .clone()
                             .into_iter()
                             .map(|cell| {
                                 let env = cell.environment.clone();
@@ -142,6 +176,7 @@ fn Detail(
                             })
                             .collect_view()}
                     </ul>
+                    {drift_notes}
                     <ul data-testid="status-path" class="mt-3 space-y-1 text-sm" aria-label="Its path through the statuses, per environment">
                         {status_path
                             .into_iter()

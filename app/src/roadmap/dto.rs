@@ -35,6 +35,10 @@ pub struct StatusCell {
     /// Where AWS disagrees with this status (from the latest health poll):
     /// "Roadmap says deployed in prod, but AWS shows no RDS instance".
     pub drift: Option<String>,
+    /// The status that would end the drift ("deployed", "ready"): offered to
+    /// operators as a one-click correction on the module's page.
+    #[serde(default)]
+    pub correction: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

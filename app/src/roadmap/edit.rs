@@ -51,6 +51,24 @@ pub async fn set_roadmap_realisers(slug: String, realisers: String) -> Result<()
     Ok(())
 }
 
+/// Corrects module `slug` in `environment` to what AWS shows, when the
+/// latest health poll still disagrees with the roadmap (operators and
+/// admins; never applied without this request).
+#[server(prefix = "/api", endpoint = "roadmap/module/correct")]
+pub async fn correct_roadmap_drift(slug: String, environment: String) -> Result<(), AppError> {
+    let user = crate::auth::require(gantry_core::auth::Permission::EditRoadmap)?;
+    let services = crate::services()?;
+    let slug = parse::slug(&slug)?;
+    gantry_core::roadmap::correct::correct_drift(
+        &services.db,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
+        &slug,
+        &environment,
+    )
+    .await?;
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "roadmap/module/add")]
 pub async fn add_roadmap_module(
     name: String,

@@ -2,6 +2,7 @@
 //! rollout phases and the cost estimates, imported from and exported to the
 //! team's markdown status document.
 
+pub mod correct;
 pub mod edit;
 pub mod markdown;
 pub mod model;

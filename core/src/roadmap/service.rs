@@ -147,13 +147,21 @@ pub struct ModulePage {
     pub roadmap: Roadmap,
     pub history: Vec<HistoryEntry>,
     pub realisers: Vec<super::realise::Realiser>,
+    /// Where the latest health polls disagree with the roadmap about it.
+    pub drift: Vec<crate::health::drift::Drift>,
 }
 
 pub async fn module_page(db: &Db, slug: &ModuleSlug) -> CoreResult<ModulePage> {
+    let roadmap = store::load(db).await?;
+    let drift = match roadmap.module(slug) {
+        Some(m) => crate::health::service::latest_drift(db, std::slice::from_ref(m)).await?,
+        None => Vec::new(),
+    };
     Ok(ModulePage {
-        roadmap: store::load(db).await?,
         history: store::history(db, slug).await?,
         realisers: super::realise::of_module(db, slug).await?,
+        drift,
+        roadmap,
     })
 }
 

@@ -218,7 +218,74 @@ async fn failed_import_writes_no_audit_record(db: Db) {
     assert_eq!(audit_actions(&db).await, vec!["roadmap.import"]);
 }
 
+/// Drift the health area found is corrected on an operator's click, never
+/// on its own: AWS shows prod's RDS instance while the roadmap says ready →
+/// deployed, with the reason in the audit record; asked again, nothing is
+/// left to correct.
+async fn drift_is_corrected_on_request_only(db: Db) {
+    seeded(&db).await;
+    let rds = ModuleSlug::parse("rds").unwrap();
+    let prod_status = |r: &gantry_core::roadmap::model::Roadmap| {
+        r.module(&ModuleSlug::parse("rds").unwrap())
+            .unwrap()
+            .statuses[&env("prod")]
+    };
+    // No snapshot yet: no drift, nothing to correct.
+    let err = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod")
+        .await
+        .unwrap_err()
+        .public_message();
+    assert!(err.starts_with("nothing to correct"), "{err}");
+    let snapshot = crate::health_store::snap(
+        "prod",
+        gantry_core::clock::testing::start(),
+        gantry_core::health::model::HealthStatus::Healthy,
+        gantry_core::health::model::HealthStatus::Healthy,
+    );
+    gantry_core::health::store::save(&db, &snapshot, None, chrono::Duration::days(7))
+        .await
+        .unwrap();
+    // Saving a snapshot corrects nothing by itself.
+    let before = service::roadmap(&db).await.unwrap();
+    assert_eq!(prod_status(&before), ModuleStatus::Ready);
+
+    let status = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod")
+        .await
+        .unwrap();
+    assert_eq!(status, ModuleStatus::Deployed);
+    let after = service::roadmap(&db).await.unwrap();
+    assert_eq!(prod_status(&after), ModuleStatus::Deployed);
+    let history = service::module_history(&db, &rds).await.unwrap();
+    assert!(history
+        .iter()
+        .any(|h| h.source == "drift correction" && h.to.as_deref() == Some("deployed")));
+    assert!(audit_actions(&db)
+        .await
+        .contains(&"roadmap.module.update".to_owned()));
+    let again = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod")
+        .await
+        .unwrap_err()
+        .public_message();
+    assert!(again.starts_with("nothing to correct"), "{again}");
+    // Bad input: an environment the roadmap does not track, an unknown module.
+    assert!(matches!(
+        gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "staging").await,
+        Err(CoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        gantry_core::roadmap::correct::correct_drift(
+            &db,
+            &oscar(),
+            &ModuleSlug::parse("nope").unwrap(),
+            "prod"
+        )
+        .await,
+        Err(CoreError::NotFound(_))
+    ));
+}
+
 gantry_core::on_both_backends!(
+    drift_is_corrected_on_request_only,
     edit_writes_history_audit_and_export,
     invalid_edits_change_nothing,
     add_and_retire,

@@ -19,6 +19,8 @@ const ROLES: [&str; 4] = ["vera", "oscar", "april", "ada"];
 fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     let ok = [200, 200, 200, 200];
     let editors = [403, 200, 403, 200];
+    // Authorized for operators and admins, then refused: no poll, no drift.
+    let editors_nothing_to_correct = [403, 400, 403, 400];
     let auditors = [403, 403, 200, 200];
     let admins = [403, 403, 403, 200];
     // Authorized for admins only; then refused with its reason (503) here,
@@ -61,6 +63,12 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             "/api/roadmap/module/add".into(),
             format!("name=Bastion {suffix}&section=future&path=&purpose=&priority=low"),
             editors,
+        ),
+        (
+            Method::POST,
+            "/api/roadmap/module/correct".into(),
+            "slug=rds&environment=prod".into(),
+            editors_nothing_to_correct,
         ),
         (
             Method::POST,

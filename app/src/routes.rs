@@ -42,6 +42,22 @@ impl LazyRoute for BoardRoute {
     }
 }
 
+/// `/roadmap/steps`.
+#[derive(Debug)]
+pub struct StepsRoute;
+
+#[lazy_route]
+impl LazyRoute for StepsRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <crate::roadmap::steps::StepsPage /> }.into_any()
+    }
+}
+
 /// `/roadmap/timeline`.
 #[derive(Debug)]
 pub struct TimelineRoute;

@@ -13,6 +13,8 @@ const PAGES: Record<Exclude<DevSubject, 'nora'>, string[]> = {
   vera: [
     '/roadmap',
     '/roadmap/board',
+    '/roadmap/timeline',
+    '/roadmap/steps',
     '/roadmap/modules/networking',
     '/cost',
     '/environments',
@@ -21,7 +23,7 @@ const PAGES: Record<Exclude<DevSubject, 'nora'>, string[]> = {
     '/jobs',
     '/no-such-page',
   ],
-  oscar: ['/roadmap', '/jobs', '/jobs/new', '/jobs/new?environment=dev&kind=scale&service=backend-booking-api&desired=2&preview=1'],
+  oscar: ['/roadmap', '/roadmap/steps', '/roadmap/modules/ecs-service', '/jobs', '/jobs/new', '/jobs/new?environment=dev&kind=scale&service=backend-booking-api&desired=2&preview=1'],
   april: ['/roadmap', '/approvals', '/jobs'],
   ada: ['/roadmap', '/roadmap/board', '/audit', '/environments', '/environments/prod', '/approvals', '/cost'],
 };

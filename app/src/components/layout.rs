@@ -11,6 +11,15 @@ use crate::error::AppError;
 /// with the pages through context.
 pub type MeResource = Resource<Result<Me, AppError>>;
 
+/// Whether the signed-in person may edit the roadmap (false while unknown
+/// or signed out): what the roadmap pages ask before showing their forms.
+pub async fn can_edit_roadmap(me: Option<MeResource>) -> bool {
+    match me {
+        Some(me) => me.await.map(|m| m.can_edit_roadmap).unwrap_or(false),
+        None => false,
+    }
+}
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let me: MeResource = Resource::new(|| (), |_| whoami());
@@ -38,6 +47,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <NavItem href="/roadmap" label="Module matrix" />
                         <NavItem href="/roadmap/board" label="Board by phase" />
                         <NavItem href="/roadmap/timeline" label="Timeline" />
+                        <NavItem href="/roadmap/steps" label="Next steps" />
                         <li>
                             <a
                                 href="/roadmap/export.md"

@@ -38,10 +38,7 @@ pub fn ModulePage() -> impl IntoView {
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                let can_edit = match me {
-                    Some(me) => me.await.map(|m| m.can_edit_roadmap).unwrap_or(false),
-                    None => false,
-                };
+                let can_edit = crate::components::layout::can_edit_roadmap(me).await;
                 match data.await {
                     Ok(module) => {
                         let editor = can_edit.then_some((update, retire));
@@ -129,11 +126,13 @@ fn Detail(
                     </ActionForm>
                 }
             });
+            // A <div>, not a <p>: a <form> may not sit inside a paragraph
+            // (the parser would close it, and hydration would not match).
             view! {
-                <p data-testid="module-drift" data-env=env.clone() class="mt-2 rounded bg-amber-50 p-2 text-sm text-amber-900">
+                <div data-testid="module-drift" data-env=env.clone() class="mt-2 rounded bg-amber-50 p-2 text-sm text-amber-900">
                     {message}
                     {form}
-                </p>
+                </div>
             }
         })
         .collect_view();

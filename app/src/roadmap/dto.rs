@@ -284,3 +284,21 @@ pub struct BillView {
     /// (slug, name) of modules counted without an estimate.
     pub unestimated: Vec<(String, String)>,
 }
+
+/// One next step on `/roadmap/steps`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRow {
+    pub id: i64,
+    pub phase: String,
+    pub text: String,
+    pub completed: bool,
+    pub module: Option<String>,
+}
+
+/// `/roadmap/steps`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepsView {
+    pub steps: Vec<StepRow>,
+    /// (slug, name) of every module, for the link.
+    pub modules: Vec<(String, String)>,
+}

@@ -20,10 +20,7 @@ pub fn MatrixPage() -> impl IntoView {
         <Title text="Roadmap" />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
-                let can_edit = match me {
-                    Some(me) => me.await.map(|m| m.can_edit_roadmap).unwrap_or(false),
-                    None => false,
-                };
+                let can_edit = crate::components::layout::can_edit_roadmap(me).await;
                 match data.await {
                     Ok(matrix) => {
                         view! {

@@ -9,4 +9,5 @@ pub mod dto;
 pub mod edit;
 pub mod matrix;
 pub mod progress;
+pub mod steps;
 pub mod timeline;

@@ -10,5 +10,6 @@ pub mod progress;
 pub mod projection;
 pub mod realise;
 pub mod service;
+pub mod steps;
 pub mod store;
 pub mod timeline;

@@ -284,7 +284,123 @@ async fn drift_is_corrected_on_request_only(db: Db) {
     ));
 }
 
+/// Next steps edited by hand: done, reworded, moved, linked, added; each
+/// change audited and in the linked module's history; the export writes
+/// them back under their phase; bad input changes nothing.
+async fn next_steps_are_edited_and_exported(db: Db) {
+    use gantry_core::roadmap::steps::{self, StepInput};
+    seeded(&db).await;
+    let before = steps::list(&db).await.unwrap();
+    let waf_step = before
+        .iter()
+        .find(|s| s.step.text.starts_with("Deploy WAF"))
+        .expect("the seed's WAF step");
+    assert_eq!(waf_step.step.phase, Phase::Medium);
+
+    // Bad input first: nothing changes.
+    let err = StepInput::parse("someday", "x", false, "").unwrap_err();
+    assert!(matches!(err, CoreError::Invalid(_)));
+    let ghost = StepInput::parse("short", "Ghost", false, "no-such-module").unwrap();
+    assert!(matches!(
+        steps::update(&db, &oscar(), waf_step.id, &ghost).await,
+        Err(CoreError::Invalid(m)) if m.contains("no-such-module")
+    ));
+    assert!(matches!(
+        steps::update(&db, &oscar(), 987_654, &ghost).await,
+        Err(CoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        steps::add(&db, &oscar(), &ghost).await,
+        Err(CoreError::Invalid(_))
+    ));
+    assert_eq!(steps::list(&db).await.unwrap(), before);
+
+    // Done, reworded, moved to the short term and linked to the WAF module.
+    let edit = StepInput::parse("short", "Deploy WAF in front of the ALB", true, "waf").unwrap();
+    steps::update(&db, &oscar(), waf_step.id, &edit)
+        .await
+        .unwrap();
+    let added = StepInput::parse("long", "Rotate the database password", false, "rds").unwrap();
+    let id = steps::add(&db, &oscar(), &added).await.unwrap();
+
+    let after = steps::list(&db).await.unwrap();
+    let moved = after.iter().find(|s| s.id == waf_step.id).unwrap();
+    assert_eq!(moved.step.phase, Phase::Short);
+    assert!(moved.step.completed);
+    assert_eq!(moved.step.module.as_ref().map(|m| m.as_str()), Some("waf"));
+    // At the end of its new phase.
+    let short: Vec<i64> = after
+        .iter()
+        .filter(|s| s.step.phase == Phase::Short)
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(short.last(), Some(&waf_step.id));
+    assert!(after
+        .iter()
+        .any(|s| s.id == id && s.step.phase == Phase::Long));
+
+    let markdown = service::export_markdown(&db).await.unwrap();
+    let short_term = markdown
+        .split("### Short Term")
+        .nth(1)
+        .unwrap()
+        .split("### ")
+        .next()
+        .unwrap();
+    assert!(
+        short_term.contains("✅ Deploy WAF in front of the ALB (COMPLETED)"),
+        "{short_term}"
+    );
+    let medium_term = markdown
+        .split("### Medium Term")
+        .nth(1)
+        .unwrap()
+        .split("### ")
+        .next()
+        .unwrap();
+    assert!(!medium_term.contains("Deploy WAF"), "{medium_term}");
+    let long_term = markdown
+        .split("### Long Term")
+        .nth(1)
+        .unwrap()
+        .split("## ")
+        .next()
+        .unwrap();
+    assert!(
+        long_term.contains("Rotate the database password"),
+        "{long_term}"
+    );
+    // The export imports back to the same steps (phase, text, done; the
+    // document has no place for a hand-made module link: the importer links
+    // by name again).
+    let settings = RoadmapSettings {
+        environments: envs(),
+    };
+    service::import_markdown(&db, &settings, &markdown, &oscar())
+        .await
+        .unwrap();
+    let shape = |v: Vec<steps::StoredStep>| {
+        let mut v: Vec<(Phase, String, bool)> = v
+            .into_iter()
+            .map(|s| (s.step.phase, s.step.text, s.step.completed))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(shape(steps::list(&db).await.unwrap()), shape(after));
+
+    let waf_history = service::module_history(&db, &ModuleSlug::parse("waf").unwrap())
+        .await
+        .unwrap();
+    assert!(waf_history.iter().any(|h| h.field == "next step"
+        && h.to.as_deref() == Some("[short] Deploy WAF in front of the ALB (completed)")));
+    let actions = audit_actions(&db).await;
+    assert!(actions.contains(&"roadmap.step.update".to_owned()));
+    assert!(actions.contains(&"roadmap.step.add".to_owned()));
+}
+
 gantry_core::on_both_backends!(
+    next_steps_are_edited_and_exported,
     drift_is_corrected_on_request_only,
     edit_writes_history_audit_and_export,
     invalid_edits_change_nothing,

@@ -61,6 +61,19 @@ pub(super) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// One history row on module `slug`, now.
+pub(crate) async fn record_history(
+    conn: &mut AnyConnection,
+    slug: &ModuleSlug,
+    actor: &str,
+    source: &str,
+    field: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> CoreResult<()> {
+    record(conn, slug, &now(), actor, source, field, from, to).await
+}
+
 async fn record(
     conn: &mut AnyConnection,
     slug: &ModuleSlug,

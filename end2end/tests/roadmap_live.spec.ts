@@ -71,6 +71,7 @@ test.describe('the roadmap keeps itself current', () => {
 test.describe('drift corrections', () => {
   test('drift the health poll finds is offered to operators as a one-click correction, never applied by itself', async ({
     page,
+    browser,
     jsEnabled,
   }) => {
     test.setTimeout(90_000);
@@ -97,8 +98,11 @@ test.describe('drift corrections', () => {
     await expect(page.locator('li[data-env="prod"] [data-status]').first()).toHaveAttribute('data-status', 'deployed');
     await expect(page.locator('[data-testid="history"]')).toContainText('drift correction');
 
-    // A viewer gets no button (the endpoint refuses them: the server's authorization table checks it).
-    await signIn(page, 'vera', '/roadmap/modules/ecs-service');
-    await expect(page.locator('[data-testid="correct-drift"]')).toHaveCount(0);
+    // A viewer (a browser of her own) gets no button (the endpoint refuses her: the server's authorization table checks it).
+    const viewer = await browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled: jsEnabled });
+    const vera = await viewer.newPage();
+    await signIn(vera, 'vera', '/roadmap/modules/ecs-service');
+    await expect(vera.locator('[data-testid="correct-drift"]')).toHaveCount(0);
+    await viewer.close();
   });
 });

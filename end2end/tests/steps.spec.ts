@@ -5,6 +5,8 @@ import { test, expect, signIn, sameOriginHeaders } from './fixtures';
 test.describe('next steps /roadmap/steps', () => {
   test('an operator adds a step, marks it done and moves it; the export writes it back; a viewer only reads', async ({
     page,
+    browser,
+    jsEnabled,
   }) => {
     const suffix = randomBytes(3).toString('hex');
     const first = `E2E check ${suffix}`;
@@ -35,11 +37,14 @@ test.describe('next steps /roadmap/steps', () => {
     const medium = text.split('### Medium Term')[1]?.split('### ')[0] ?? '';
     expect(medium).not.toContain(suffix);
 
-    // A viewer reads the steps and has no form.
-    await signIn(page, 'vera', '/roadmap/steps');
-    await expect(page.locator('section[data-phase="short"]')).toContainText(`${second} (completed)`);
-    await expect(page.locator('[data-testid="add-step"]')).toHaveCount(0);
-    await expect(page.locator('input[name="text"]')).toHaveCount(0);
+    // A viewer (a browser of her own) reads the steps and has no form.
+    const viewer = await browser.newContext({ baseURL: test.info().project.use.baseURL, javaScriptEnabled: jsEnabled });
+    const vera = await viewer.newPage();
+    await signIn(vera, 'vera', '/roadmap/steps');
+    await expect(vera.locator('section[data-phase="short"]')).toContainText(`${second} (completed)`);
+    await expect(vera.locator('[data-testid="add-step"]')).toHaveCount(0);
+    await expect(vera.locator('input[name="text"]')).toHaveCount(0);
+    await viewer.close();
   });
 
   test('a phase that does not exist or an unknown module is refused, naming it, and nothing changes', async ({ page }) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import AxeBuilder from '@axe-core/playwright';
 
-import { test, expect, signIn, sameOriginHeaders, expectHydration, type DevSubject } from './fixtures';
+import { test, expect, signIn, sameOriginHeaders, expectHydration, environmentForm, type DevSubject } from './fixtures';
 import type { Browser, Page } from '@playwright/test';
 
 /** WCAG 2.1 A and AA (the rules axe-core tags with these), and axe-core's best practices (landmarks, empty headers). */
@@ -91,24 +91,14 @@ test.describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
     await signIn(adminPage, 'ada', '/environments');
     const saved = await adminPage.request.post('/api/environments/save', {
       headers: sameOriginHeaders(),
-      form: {
-        'form[name]': env,
-        'form[region]': 'us-east-1',
-        'form[account_id]': '123456789012',
-        'form[role_arn]': '',
-        'form[cluster]': 'backend-booking-dev',
-        'form[database]': '',
-        'form[services]': 'backend-booking-api django',
-        'form[ssm_prefix]': `/a11y-${suffix}/`,
-        'form[cost_tag_key]': '',
-        'form[cost_tag_value]': '',
-        'form[monthly_budget_usd]': '',
-        'form[approvals_required]': '0',
-        'form[approver_groups]': '',
-        'form[approval_distinct_groups]': '',
-        'form[approval_expiry_hours]': '24',
-        'form[ttl_hours]': '',
-      },
+      form: environmentForm({
+        name: env,
+        production: false,
+        cluster: 'backend-booking-dev',
+        ssmPrefix: `/a11y-${suffix}/`,
+        approvalsRequired: '0',
+        approverGroups: '',
+      }),
     });
     expect(saved.status(), await saved.text()).toBe(200);
     await admin.close();

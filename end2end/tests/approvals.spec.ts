@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { test, expect, signIn, sameOriginHeaders, expectHydration } from './fixtures';
+import { test, expect, signIn, sameOriginHeaders, expectHydration, environmentForm } from './fixtures';
 import { addProviderUser, allowProviderNoise, signInWithSso, stubProviderAssets } from './oidc';
 import type { Page } from '@playwright/test';
 
@@ -37,25 +37,14 @@ test.describe('production approvals', () => {
     await signIn(page, 'ada', '/environments');
     const saved = await page.request.post('/api/environments/save', {
       headers: sameOriginHeaders(),
-      form: {
-        'form[name]': env,
-        'form[production]': 'on',
-        'form[region]': 'us-east-1',
-        'form[account_id]': '123456789012',
-        'form[role_arn]': '',
-        'form[cluster]': 'backend-booking-prod',
-        'form[database]': '',
-        'form[services]': 'backend-booking-api django',
-        'form[ssm_prefix]': `/e2e-${suffix}/`,
-        'form[cost_tag_key]': '',
-        'form[cost_tag_value]': '',
-        'form[monthly_budget_usd]': '',
-        'form[approvals_required]': '1',
-        'form[approver_groups]': 'gantry-approvers',
-        'form[approval_distinct_groups]': '',
-        'form[approval_expiry_hours]': '24',
-        'form[ttl_hours]': '',
-      },
+      form: environmentForm({
+        name: env,
+        production: true,
+        cluster: 'backend-booking-prod',
+        ssmPrefix: `/e2e-${suffix}/`,
+        approvalsRequired: '1',
+        approverGroups: 'gantry-approvers',
+      }),
     });
     expect(saved.status(), await saved.text()).toBe(200);
 
@@ -123,49 +112,27 @@ test.describe('production approvals', () => {
     await signIn(page, 'ada', '/environments');
     const saved = await page.request.post('/api/environments/save', {
       headers: sameOriginHeaders(),
-      form: {
-        'form[name]': env,
-        'form[production]': 'on',
-        'form[region]': 'us-east-1',
-        'form[account_id]': '123456789012',
-        'form[role_arn]': '',
-        'form[cluster]': 'backend-booking-prod',
-        'form[database]': '',
-        'form[services]': 'backend-booking-api django',
-        'form[ssm_prefix]': `/e2e-${suffix}/`,
-        'form[cost_tag_key]': '',
-        'form[cost_tag_value]': '',
-        'form[monthly_budget_usd]': '',
-        'form[approvals_required]': '1',
-        'form[approver_groups]': 'gantry-approvers',
-        'form[approval_distinct_groups]': '',
-        'form[approval_expiry_hours]': '24',
-        'form[ttl_hours]': '',
-      },
+      form: environmentForm({
+        name: env,
+        production: true,
+        cluster: 'backend-booking-prod',
+        ssmPrefix: `/e2e-${suffix}/`,
+        approvalsRequired: '1',
+        approverGroups: 'gantry-approvers',
+      }),
     });
     expect(saved.status(), await saved.text()).toBe(200);
     // A policy naming a group no role mapping makes approvers is refused, and nothing changes.
     const typo = await page.request.post('/api/environments/save', {
       headers: sameOriginHeaders(),
-      form: {
-        'form[name]': env,
-        'form[production]': 'on',
-        'form[region]': 'us-east-1',
-        'form[account_id]': '123456789012',
-        'form[role_arn]': '',
-        'form[cluster]': 'backend-booking-prod',
-        'form[database]': '',
-        'form[services]': 'backend-booking-api django',
-        'form[ssm_prefix]': `/e2e-${suffix}/`,
-        'form[cost_tag_key]': '',
-        'form[cost_tag_value]': '',
-        'form[monthly_budget_usd]': '',
-        'form[approvals_required]': '1',
-        'form[approver_groups]': 'gantry-aprovers',
-        'form[approval_distinct_groups]': '',
-        'form[approval_expiry_hours]': '24',
-        'form[ttl_hours]': '',
-      },
+      form: environmentForm({
+        name: env,
+        production: true,
+        cluster: 'backend-booking-prod',
+        ssmPrefix: `/e2e-${suffix}/`,
+        approvalsRequired: '1',
+        approverGroups: 'gantry-aprovers',
+      }),
     });
     expect(typo.status()).toBe(400);
     const refusal = await typo.text();

@@ -153,3 +153,37 @@ function pathAndQuery(href: string): string {
 export const AUDIT_NAV_LINK = 'nav[aria-label="Areas"] a[href="/audit"]';
 /** The edit panel of a module's page (operators and admins only). */
 export const EDIT_FORM = 'form[data-testid="edit-module"]';
+
+/**
+ * The admin environment form's fields (`/api/environments/save`) for an environment of a test's own: the demo
+ * account's region and account, no role, database, cost tag or budget; the given cluster, services, SSM prefix and
+ * approval policy.
+ */
+export function environmentForm(env: {
+  name: string;
+  production: boolean;
+  cluster: string;
+  ssmPrefix: string;
+  approvalsRequired: string;
+  approverGroups: string;
+}): Record<string, string> {
+  return {
+    'form[name]': env.name,
+    ...(env.production ? { 'form[production]': 'on' } : {}),
+    'form[region]': 'us-east-1',
+    'form[account_id]': '123456789012',
+    'form[role_arn]': '',
+    'form[cluster]': env.cluster,
+    'form[database]': '',
+    'form[services]': 'backend-booking-api django',
+    'form[ssm_prefix]': env.ssmPrefix,
+    'form[cost_tag_key]': '',
+    'form[cost_tag_value]': '',
+    'form[monthly_budget_usd]': '',
+    'form[approvals_required]': env.approvalsRequired,
+    'form[approver_groups]': env.approverGroups,
+    'form[approval_distinct_groups]': '',
+    'form[approval_expiry_hours]': '24',
+    'form[ttl_hours]': '',
+  };
+}

@@ -119,7 +119,14 @@ pub async fn bill(
     use crate::cost::model::YearMonth;
     let roadmap = store::load(db).await?;
     let month = YearMonth::of(today);
-    let costs = match crate::cost::service::review_stored(db, month, today).await {
+    // Reads the roadmap once: the cost review gets the one loaded here.
+    let review = match crate::environments::service::list(db).await {
+        Ok(environments) => {
+            crate::cost::service::review(db, month, today, &environments, &roadmap).await
+        }
+        Err(e) => Err(e),
+    };
+    let costs = match review {
         Ok(review) => review.environments,
         Err(e) => {
             tracing::warn!(error = %e, "the projected bill's actuals could not be read");

@@ -105,19 +105,9 @@ pub async fn list(db: &Db) -> CoreResult<Vec<StoredStep>> {
 }
 
 fn stored_from_row(row: &sqlx::any::AnyRow) -> CoreResult<StoredStep> {
-    let phase: String = row.try_get("phase")?;
-    let module: Option<String> = row.try_get("module_slug")?;
     Ok(StoredStep {
         id: row.try_get("id")?,
-        step: NextStep {
-            phase: Phase::parse(&phase)
-                .ok_or_else(|| CoreError::Corrupt(format!("unknown phase {phase:?}")))?,
-            text: row.try_get("text")?,
-            completed: row.try_get::<i64, _>("completed")? != 0,
-            module: module
-                .map(|m| ModuleSlug::parse(&m).map_err(CoreError::Corrupt))
-                .transpose()?,
-        },
+        step: store::next_step_from_row(row)?,
     })
 }
 

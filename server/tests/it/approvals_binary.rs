@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use gantry_core::aws::testing::PrivateMoto;
 
-use crate::common::process::{free_port, wait_ready, GantryProcess};
+use crate::common::process::{dev_sign_in, free_port, wait_ready, GantryProcess};
 
 const SECRET: &str = "T0KEN-hook-secret-9f8e7d6c5b4a";
 
@@ -113,22 +113,7 @@ impl Person {
             .build()
             .expect("client");
         let base = format!("http://127.0.0.1:{port}");
-        let reply = http
-            .post(format!("{base}/auth/dev"))
-            .header("origin", &base)
-            .form(&[("subject", subject), ("return_to", "/")])
-            .send()
-            .await
-            .expect("sign in");
-        let cookie = reply
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("gantry_session=") && !v.starts_with("gantry_session=;"))
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned)
-            .expect("a session cookie");
+        let cookie = dev_sign_in(&http, &base, subject).await;
         Self { http, base, cookie }
     }
 

@@ -19,7 +19,7 @@ use gantry_core::aws::{ecs_change, AwsCallCounter, AwsClients};
 use gantry_core::jobs::testing::{pause_marker, PAUSE_AFTER_STEP_VAR};
 use serde_json::Value;
 
-use crate::common::process::{free_port, wait_ready, GantryProcess};
+use crate::common::process::{dev_sign_in, free_port, wait_ready, GantryProcess};
 
 const CLUSTER: &str = "backend-booking-dev";
 const SERVICE: &str = "backend-booking-api";
@@ -125,23 +125,7 @@ impl Client {
     }
 
     async fn sign_in(&mut self) {
-        let reply = self
-            .http
-            .post(format!("{}/auth/dev", self.base))
-            .header("origin", &self.base)
-            .form(&[("subject", "oscar"), ("return_to", "/jobs")])
-            .send()
-            .await
-            .expect("sign in");
-        let cookie = reply
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("gantry_session=") && !v.starts_with("gantry_session=;"))
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned);
-        self.cookie = Some(cookie.expect("a session cookie"));
+        self.cookie = Some(dev_sign_in(&self.http, &self.base, "oscar").await);
     }
 
     async fn call(&self, function: &str, form: &[(&str, String)]) -> (u16, String) {

@@ -19,7 +19,7 @@ use sqlx::Row;
 
 pub use diff::priority_text;
 pub(crate) use diff::{diff, retired};
-pub(crate) use read::{load_module_with, next_position};
+pub(crate) use read::{load_module_with, next_position, next_step_from_row};
 pub(crate) use write::{create, record_history, write_change};
 
 use super::model::{Module, ModuleSlug, Roadmap};

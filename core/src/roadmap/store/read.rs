@@ -102,16 +102,7 @@ pub(super) async fn load_with(conn: &mut AnyConnection) -> CoreResult<Roadmap> {
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|row| {
-        let phase: String = row.try_get("phase")?;
-        Ok(NextStep {
-            phase: Phase::parse(&phase)
-                .ok_or_else(|| CoreError::Corrupt(format!("unknown phase {phase:?}")))?,
-            text: row.try_get("text")?,
-            completed: row.try_get::<i64, _>("completed")? != 0,
-            module: optional_slug(row, "module_slug")?,
-        })
-    })
+    .map(next_step_from_row)
     .collect::<CoreResult<Vec<_>>>()?;
 
     let mut costs = Vec::new();
@@ -160,6 +151,19 @@ pub(super) async fn load_with(conn: &mut AnyConnection) -> CoreResult<Roadmap> {
         modules,
         next_steps,
         costs,
+    })
+}
+
+/// A `roadmap_next_steps` row (its `phase`, `text`, `completed` and
+/// `module_slug` columns).
+pub(crate) fn next_step_from_row(row: &AnyRow) -> CoreResult<NextStep> {
+    let phase: String = row.try_get("phase")?;
+    Ok(NextStep {
+        phase: Phase::parse(&phase)
+            .ok_or_else(|| CoreError::Corrupt(format!("unknown phase {phase:?}")))?,
+        text: row.try_get("text")?,
+        completed: row.try_get::<i64, _>("completed")? != 0,
+        module: optional_slug(row, "module_slug")?,
     })
 }
 

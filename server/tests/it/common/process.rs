@@ -45,3 +45,25 @@ pub async fn wait_ready(port: u16, process: &mut GantryProcess) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Signs `subject` in through the development sign-in of the process at
+/// `base` (a plain form POST, as the sign-in page's button sends it) and
+/// returns the session cookie (`gantry_session=…`) to send back.
+pub async fn dev_sign_in(http: &reqwest::Client, base: &str, subject: &str) -> String {
+    let reply = http
+        .post(format!("{base}/auth/dev"))
+        .header("origin", base)
+        .form(&[("subject", subject), ("return_to", "/")])
+        .send()
+        .await
+        .expect("sign in");
+    reply
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gantry_session=") && !v.starts_with("gantry_session=;"))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+        .expect("a session cookie")
+}

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { test, expect, signIn } from './fixtures';
+import { test, expect, signIn, expectHydration } from './fixtures';
 import type { Page } from '@playwright/test';
 
 const SERVICE = 'backend-booking-api';
@@ -62,6 +62,36 @@ test.describe('jobs', () => {
     await page.goto('/jobs?environment=dev&kind=scale');
     await expect(page.locator(`tr[data-job="${up}"] [data-state="succeeded"]`)).toBeVisible();
     await expect(page.locator(`tr[data-job="${down}"] [data-state="succeeded"]`)).toBeVisible();
+  });
+
+  test('a job page reloaded while it follows the job shows it without a page error, and reads it again only when it changed', async ({ page, jsEnabled }) => {
+    // Each hydrated load opens the job's event stream, which starts with the job's state (and, once the
+    // job is over, "end"). The page reads the job again only when an event says something it does not
+    // show, and the parts of it that load data of their own (the approvals panel) survive the job's
+    // view being rendered again while they load.
+    await signIn(page, 'oscar', '/jobs');
+    const flag = `E2E_RELOAD_${randomBytes(3).toString('hex').toUpperCase()}=on`;
+    await confirmPlan(page, `environment=dev&kind=configure&set=${encodeURIComponent(flag)}`, 'Confirm and run');
+    for (let i = 0; i < 12; i++) {
+      await page.reload();
+      await page.waitForTimeout(80 * (i % 5));
+    }
+    await waitForState(page, 'succeeded', jsEnabled);
+    if (!jsEnabled) return;
+    const reads: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/jobs/get')) reads.push(request.url());
+    });
+    for (let i = 0; i < 4; i++) {
+      const events = page.waitForResponse((r) => /\/jobs\/\d+\/events/.test(r.url()));
+      await page.reload();
+      await expectHydration(page, jsEnabled);
+      await expect(page.locator('header [data-state="succeeded"]')).toBeVisible();
+      await events;
+      // Time for a read the events would cause (none should).
+      await page.waitForTimeout(400);
+    }
+    expect(reads, 'a finished job shown as it is is not read again').toEqual([]);
   });
 
   test('a production deploy waits for approval and can be cancelled', async ({ page }) => {

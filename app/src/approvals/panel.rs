@@ -8,24 +8,55 @@ use leptos::prelude::*;
 use super::api::{job_approvals, BreakGlass, Decide, ReviewBreakGlass};
 use super::dto::{CostDeltaView, JobApprovalsView};
 use crate::components::page::ErrorPanel;
+use crate::error::AppError;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 
+/// The panel's actions and data, made once by the job's page (not by the
+/// job view it sits in, which is rendered again at each change of the job):
+/// read again after each decision and each change of the job.
+#[derive(Clone, Copy)]
+pub struct JobApprovals {
+    decide: ServerAction<Decide>,
+    glass: ServerAction<BreakGlass>,
+    review: ServerAction<ReviewBreakGlass>,
+    data: Resource<Result<JobApprovalsView, AppError>>,
+}
+
+impl JobApprovals {
+    pub fn new(id: Memo<Option<i64>>, job_changed: RwSignal<u32>) -> Self {
+        let decide = ServerAction::<Decide>::new();
+        let glass = ServerAction::<BreakGlass>::new();
+        let review = ServerAction::<ReviewBreakGlass>::new();
+        let data = Resource::new(
+            move || {
+                (
+                    id.get(),
+                    job_changed.get(),
+                    decide.version().get(),
+                    glass.version().get(),
+                    review.version().get(),
+                )
+            },
+            |(id, ..)| job_approvals(id.unwrap_or(0)),
+        );
+        Self {
+            decide,
+            glass,
+            review,
+            data,
+        }
+    }
+}
+
 #[component]
-pub fn ApprovalsPanel(id: i64) -> impl IntoView {
-    let decide = ServerAction::<Decide>::new();
-    let glass = ServerAction::<BreakGlass>::new();
-    let review = ServerAction::<ReviewBreakGlass>::new();
-    let data = Resource::new(
-        move || {
-            (
-                decide.version().get(),
-                glass.version().get(),
-                review.version().get(),
-            )
-        },
-        move |_| job_approvals(id),
-    );
+pub fn ApprovalsPanel(approvals: JobApprovals) -> impl IntoView {
+    let JobApprovals {
+        decide,
+        glass,
+        review,
+        data,
+    } = approvals;
     let error = move || {
         decide
             .value()

@@ -7,7 +7,9 @@ use super::dto::EnvironmentView;
 use super::edit::{DeleteEnvironment, SaveEnvironment, SettingsForm};
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
+use crate::health::api::environment_health;
 use crate::health::panel::{CheckNow, LiveHealth};
+use crate::jobs::api::environment_jobs;
 use crate::jobs::panel::EnvironmentJobs;
 use crate::roadmap::dto::Money;
 
@@ -28,6 +30,11 @@ pub fn EnvironmentPage() -> impl IntoView {
     );
     let me = use_context::<MeResource>();
     let name = Signal::derive(move || params.read().get("name").unwrap_or_default());
+    // The panels that load data of their own get it from here: the view
+    // below is rendered again after each save, and a resource made inside it
+    // would be dropped while its panel still waits for it.
+    let health = Resource::new(move || name.get(), environment_health);
+    let jobs = Resource::new(move || name.get(), environment_jobs);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
@@ -59,10 +66,10 @@ pub fn EnvironmentPage() -> impl IntoView {
                         view! {
                             <Title text=format!("Environment {}", env.name) />
                             <PageHeader title=env.name.clone() subtitle />
-                            <LiveHealth name />
+                            <LiveHealth health />
                             {can_run_jobs.then(|| view! { <CheckNow /> })}
                             {(can_run_jobs && env.ttl_hours.is_some()).then(|| view! { <ExtendTtl name=env.name.clone() action=extend /> })}
-                            <EnvironmentJobs name can_run_jobs />
+                            <EnvironmentJobs name jobs can_run_jobs />
                             <h2 class="mt-8 mb-3 text-lg font-semibold">"Settings"</h2>
                             <Settings env />
                             {editor}

@@ -5,12 +5,13 @@
 
 use leptos::prelude::*;
 
-use super::api::{environment_health, CheckHealthNow};
+use super::api::CheckHealthNow;
 use super::dto::{
     AlarmsView, DatabaseView, EnvironmentHealthView, HealthBadgeView, ParameterView, ProbeView,
     ReadingView, ServiceHealthView, SnapshotView, TargetsView,
 };
 use crate::components::page::{ErrorPanel, Loading};
+use crate::error::AppError;
 
 /// A health status: colour, icon-free text and the reason on hover.
 #[component]
@@ -71,8 +72,7 @@ fn ReadAt(reading: ReadingView) -> impl IntoView {
 /// The live panel of one environment, refetched every `refresh_secs` while
 /// open (hydrated); without JavaScript the "Refresh" link reloads it.
 #[component]
-pub fn LiveHealth(name: Signal<String>) -> impl IntoView {
-    let health = Resource::new(move || name.get(), environment_health);
+pub fn LiveHealth(health: Resource<Result<EnvironmentHealthView, AppError>>) -> impl IntoView {
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

@@ -12,6 +12,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::api::{get_job, CancelJob, ReplanJob, RetryJob};
 use super::dto::{JobView, LogLineView, StepView};
 use super::{JobStateBadge, Progress};
+use crate::approvals::panel::{ApprovalsPanel, JobApprovals};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
 #[component]
@@ -22,6 +23,8 @@ pub fn JobPage() -> impl IntoView {
     let retry = ServerAction::<RetryJob>::new();
     let replan = ServerAction::<ReplanJob>::new();
     let id = Memo::new(move |_| params.get().get("id").and_then(|id| id.parse::<i64>().ok()));
+    // Bumped (in the browser) when the job's event stream says it changed.
+    let changed = RwSignal::new(0_u32);
     let job = Resource::new(
         move || {
             (
@@ -30,18 +33,24 @@ pub fn JobPage() -> impl IntoView {
                 cancel.version().get(),
                 retry.version().get(),
                 replan.version().get(),
+                changed.get(),
             )
         },
-        |(id, after, _, _, _)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
+        |(id, after, _, _, _, _)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
     );
+    // Everything that loads data of its own is made here, once for the page:
+    // the job's view below is rendered again at each change of the job, and
+    // a resource made inside it would be dropped while its panel still
+    // waits for it.
+    let approvals = JobApprovals::new(id, changed);
     // Lines that arrived as events since the page was read.
     let live = RwSignal::new(Vec::<LogLineView>::new());
-    follow_events(id, job, live);
+    follow_events(id, job, changed, live);
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match job.await {
-                    Ok(view) => view! { <JobDetail view cancel retry replan live /> }.into_any(),
+                    Ok(view) => view! { <JobDetail view cancel retry replan approvals live /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -51,17 +60,49 @@ pub fn JobPage() -> impl IntoView {
 
 type JobResource = Resource<Result<JobView, crate::error::AppError>>;
 
+/// What a `state` (or `end`) event says about the job, to compare with what
+/// the page shows: an event that says nothing new reads nothing again (the
+/// stream always opens with the job's current state).
+#[cfg(feature = "hydrate")]
+#[derive(serde::Deserialize, PartialEq)]
+struct ShownState {
+    state: String,
+    done: usize,
+    steps: usize,
+    #[serde(default)]
+    cancel_requested: bool,
+}
+
+#[cfg(feature = "hydrate")]
+impl ShownState {
+    fn of(job: &JobResource) -> Option<Self> {
+        job.get_untracked().and_then(Result::ok).map(|view| Self {
+            state: view.job.state,
+            done: view.job.done,
+            steps: view.job.steps,
+            cancel_requested: view.job.cancel_requested,
+        })
+    }
+}
+
 /// In the browser: follows `/jobs/{id}/events` (server-sent events; the
 /// browser reconnects by itself with `Last-Event-ID`). Log lines are
-/// appended to `live`; a change of state or step reads the job again, so the
-/// page always shows the database's state. The server renders once.
+/// appended to `live`; a change of state or step bumps `changed`, which
+/// reads the job again, so the page always shows the database's state. The
+/// server renders once.
 #[cfg(feature = "hydrate")]
-fn follow_events(id: Memo<Option<i64>>, job: JobResource, live: RwSignal<Vec<LogLineView>>) {
+fn follow_events(
+    id: Memo<Option<i64>>,
+    job: JobResource,
+    changed: RwSignal<u32>,
+    live: RwSignal<Vec<LogLineView>>,
+) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
     type Listener = Closure<dyn FnMut(web_sys::MessageEvent)>;
 
+    let read_again = move || changed.update(|n| *n = n.wrapping_add(1));
     Effect::new(move |_| {
         let Some(id) = id.get() else {
             return;
@@ -82,11 +123,22 @@ fn follow_events(id: Memo<Option<i64>>, job: JobResource, live: RwSignal<Vec<Log
                 });
             }
         });
-        let on_state = Listener::new(move |_: web_sys::MessageEvent| job.refetch());
+        let on_state = Listener::new(move |event: web_sys::MessageEvent| {
+            let said = event
+                .data()
+                .as_string()
+                .and_then(|text| serde_json::from_str::<ShownState>(&text).ok());
+            if said.is_none() || said != ShownState::of(&job) {
+                read_again();
+            }
+        });
         let closer = source.clone();
-        let on_end = Listener::new(move |_: web_sys::MessageEvent| {
+        let on_end = Listener::new(move |event: web_sys::MessageEvent| {
             closer.close();
-            job.refetch();
+            let shown = ShownState::of(&job).map(|s| s.state);
+            if shown.is_none() || event.data().as_string() != shown {
+                read_again();
+            }
         });
         for (name, listener) in [("log", &on_log), ("state", &on_state), ("end", &on_end)] {
             let _ =
@@ -100,7 +152,13 @@ fn follow_events(id: Memo<Option<i64>>, job: JobResource, live: RwSignal<Vec<Log
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn follow_events(_id: Memo<Option<i64>>, _job: JobResource, _live: RwSignal<Vec<LogLineView>>) {}
+fn follow_events(
+    _id: Memo<Option<i64>>,
+    _job: JobResource,
+    _changed: RwSignal<u32>,
+    _live: RwSignal<Vec<LogLineView>>,
+) {
+}
 
 #[component]
 fn JobDetail(
@@ -108,6 +166,7 @@ fn JobDetail(
     cancel: ServerAction<CancelJob>,
     retry: ServerAction<RetryJob>,
     replan: ServerAction<ReplanJob>,
+    approvals: JobApprovals,
     live: RwSignal<Vec<LogLineView>>,
 ) -> impl IntoView {
     let last_read = view.log.last().map_or(0, |l| l.seq);
@@ -149,7 +208,7 @@ fn JobDetail(
             {awaiting_approval.then(|| view! {
                 <p class="mt-2 font-medium text-amber-900">"This production change waits for approval before it can run."</p>
             })}
-            <crate::approvals::panel::ApprovalsPanel id=view.job.id />
+            <ApprovalsPanel approvals />
             {view.lock_holder.clone().map(|holder| view! {
                 <p data-testid="queued-behind" class="mt-2 rounded-md bg-sky-50 p-2 text-sky-900">
                     {format!("Job #{} ({}) holds this environment's lock; this job waits for it.", holder.id, holder.state)}

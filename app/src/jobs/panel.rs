@@ -3,13 +3,17 @@
 
 use leptos::prelude::*;
 
-use super::api::environment_jobs;
+use super::dto::EnvironmentJobsView;
 use super::{JobStateBadge, Progress};
 use crate::components::page::{ErrorPanel, Loading};
+use crate::error::AppError;
 
 #[component]
-pub fn EnvironmentJobs(name: Signal<String>, can_run_jobs: bool) -> impl IntoView {
-    let jobs = Resource::new(move || name.get(), environment_jobs);
+pub fn EnvironmentJobs(
+    name: Signal<String>,
+    jobs: Resource<Result<EnvironmentJobsView, AppError>>,
+    can_run_jobs: bool,
+) -> impl IntoView {
     view! {
         <section data-testid="environment-jobs" aria-labelledby="env-jobs-heading" class="mt-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
             <div class="flex items-center justify-between">

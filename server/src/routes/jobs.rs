@@ -133,6 +133,7 @@ fn feed(
                     "done": job.current_step.min(job.step_count),
                     "steps": job.step_count,
                     "reason": job.reason,
+                    "cancel_requested": job.cancel_requested,
                 });
                 events.push(Event::default().event("state").data(data.to_string()));
                 feed.state = Some(state);

@@ -377,6 +377,13 @@ async fn job_events_stream_the_log_and_resume_after_last_event_id() {
     assert_eq!(log_event_ids(&full.body), seqs, "{}", full.body);
     assert!(full.body.contains("event: state"));
     assert!(full.body.contains("\"state\":\"succeeded\""));
+    // What the page compares with what it shows, to read the job again only
+    // when something changed.
+    assert!(
+        full.body.contains("\"cancel_requested\":false"),
+        "{}",
+        full.body
+    );
     assert!(
         full.body.contains("event: end\ndata: succeeded"),
         "{}",

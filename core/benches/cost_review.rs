@@ -100,6 +100,7 @@ fn main() {
                     EnvName::parse("dev").unwrap(),
                     EnvName::parse("prod").unwrap(),
                 ],
+                strict: false,
             },
         )
         .unwrap();

@@ -74,8 +74,18 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum RoadmapCommand {
-    /// Import the team's markdown status document (one transaction; idempotent).
-    Import { file: PathBuf },
+    /// Import an edition of the team's markdown status document (one
+    /// transaction; importing the same edition again changes nothing). A
+    /// module listed twice is merged, with a warning naming both lines.
+    Import {
+        file: PathBuf,
+        /// Refuse a module listed twice instead of merging it.
+        #[arg(long)]
+        strict: bool,
+        /// Import an edition older than the newest one imported.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write the current roadmap as markdown (to stdout, or --output FILE).
     Export {
         #[arg(long, short)]
@@ -117,7 +127,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Roadmap { command } => {
             let services = startup::services(&config).await?;
             match command {
-                RoadmapCommand::Import { file } => {
+                RoadmapCommand::Import {
+                    file,
+                    strict,
+                    force,
+                } => {
                     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
                     let report = service::import_file(
                         &services.db,
@@ -125,11 +139,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         &file,
                         &format!("cli:{user}"),
                         Some("cli".to_owned()),
+                        service::ImportMode { strict, force },
+                        services.clock.now(),
                     )
                     .await?;
+                    for warning in &report.warnings {
+                        eprintln!("warning: {warning}");
+                    }
                     println!(
-                        "imported {}: {} created, {} updated, {} retired, {} unchanged",
+                        "imported {} as edition #{}: {} created, {} updated, {} retired, {} unchanged",
                         file.display(),
+                        report.edition,
                         report.created.len(),
                         report.updated.len(),
                         report.retired.len(),

@@ -125,7 +125,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ),
     }
     if let Some(seed) = &config.roadmap.seed_file {
-        if service::seed_if_empty(&services.db, &services.roadmap, seed)
+        if service::seed_if_empty(&services.db, &services.roadmap, seed, services.clock.now())
             .await
             .with_context(|| format!("importing the seed {}", seed.display()))?
         {

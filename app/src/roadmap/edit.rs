@@ -28,6 +28,7 @@ pub async fn update_roadmap_module(
         &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
         &slug,
         edit,
+        services.clock.now(),
     )
     .await?;
     Ok(())
@@ -64,6 +65,7 @@ pub async fn correct_roadmap_drift(slug: String, environment: String) -> Result<
         &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
         &slug,
         &environment,
+        services.clock.now(),
     )
     .await?;
     Ok(())
@@ -85,6 +87,7 @@ pub async fn add_roadmap_module(
         &services.roadmap.environments,
         &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
         new,
+        services.clock.now(),
     )
     .await?;
     Ok(module.slug.to_string())
@@ -99,6 +102,7 @@ pub async fn retire_roadmap_module(slug: String) -> Result<(), AppError> {
         &services.db,
         &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
         &slug,
+        services.clock.now(),
     )
     .await?;
     Ok(())

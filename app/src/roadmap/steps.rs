@@ -59,6 +59,7 @@ pub async fn add_roadmap_step(
         &services.db,
         &crate::auth::actor(&user, Permission::EditRoadmap),
         &input,
+        services.clock.now(),
     )
     .await?;
     Ok(id)
@@ -84,6 +85,7 @@ pub async fn update_roadmap_step(
         &crate::auth::actor(&user, Permission::EditRoadmap),
         id,
         &input,
+        services.clock.now(),
     )
     .await?;
     Ok(())

@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::health::drift::Drift;
 use crate::shared::{Actor, EnvName};
+use chrono::{DateTime, Utc};
 
 /// The status that ends `drift`: deployed where AWS shows the module, ready
 /// where the roadmap says deployed and AWS shows nothing.
@@ -31,6 +32,7 @@ pub async fn correct_drift(
     actor: &Actor,
     slug: &ModuleSlug,
     environment: &str,
+    now: DateTime<Utc>,
 ) -> CoreResult<ModuleStatus> {
     let env = EnvName::parse(environment)
         .map_err(|_| CoreError::Invalid(format!("unknown environment {environment:?}")))?;
@@ -65,7 +67,8 @@ pub async fn correct_drift(
     if changes.is_empty() {
         return Ok(status);
     }
-    store::write_change(&mut tx, &updated, &changes, &actor.name, "drift correction").await?;
+    let stamp = store::Stamp::new(&actor.name, "drift correction", now);
+    store::write_change(&mut tx, &updated, &changes, &stamp).await?;
     let mut entry = actor.audit("roadmap.module.update", format!("module:{slug}"));
     entry.before = Some(
         serde_json::json!({ format!("status.{env}"): current.statuses.get(&env).map(|s| s.as_str()) }),

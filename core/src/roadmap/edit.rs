@@ -3,6 +3,7 @@
 //! change is one transaction holding the change, its history rows and its
 //! audit record.
 
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -82,6 +83,7 @@ pub async fn update_module(
     actor: &Actor,
     slug: &ModuleSlug,
     edit: ModuleEdit,
+    now: DateTime<Utc>,
 ) -> CoreResult<Module> {
     let edit = edit.validated(environments)?;
     let mut tx = db.pool().begin().await?;
@@ -102,7 +104,8 @@ pub async fn update_module(
     if changes.is_empty() {
         return Ok(current);
     }
-    store::write_change(&mut tx, &updated, &changes, &actor.name, &actor.source).await?;
+    let stamp = store::Stamp::new(&actor.name, &actor.source, now);
+    store::write_change(&mut tx, &updated, &changes, &stamp).await?;
     let (before, after) = change_json(&changes);
     let mut entry = actor.audit("roadmap.module.update", format!("module:{slug}"));
     entry.before = Some(before);
@@ -127,6 +130,7 @@ pub async fn add_module(
     environments: &[EnvName],
     actor: &Actor,
     new: NewModule,
+    now: DateTime<Utc>,
 ) -> CoreResult<Module> {
     let name = clean(Some(new.name), "name", MAX_NAME)?
         .ok_or_else(|| CoreError::Invalid("name: required".to_owned()))?;
@@ -179,7 +183,8 @@ pub async fn add_module(
         notes: None,
         dependencies: Vec::new(),
     };
-    store::create(&mut tx, &module, &actor.name, &actor.source).await?;
+    let stamp = store::Stamp::new(&actor.name, &actor.source, now);
+    store::create(&mut tx, &module, &stamp).await?;
     let mut entry = actor.audit("roadmap.module.create", format!("module:{slug}"));
     entry.after = Some(
         json!({ "name": module.name, "section": module.section.as_str(), "path": module.path }),
@@ -190,7 +195,12 @@ pub async fn add_module(
 }
 
 /// Retires a module everywhere (it stays in the roadmap, with its history).
-pub async fn retire_module(db: &Db, actor: &Actor, slug: &ModuleSlug) -> CoreResult<Module> {
+pub async fn retire_module(
+    db: &Db,
+    actor: &Actor,
+    slug: &ModuleSlug,
+    now: DateTime<Utc>,
+) -> CoreResult<Module> {
     let mut tx = db.pool().begin().await?;
     audit::store::lock_for_write(&mut tx, db.backend()).await?;
     let current = store::load_module_with(&mut tx, slug)
@@ -201,7 +211,8 @@ pub async fn retire_module(db: &Db, actor: &Actor, slug: &ModuleSlug) -> CoreRes
     if changes.is_empty() {
         return Ok(current);
     }
-    store::write_change(&mut tx, &retired, &changes, &actor.name, &actor.source).await?;
+    let stamp = store::Stamp::new(&actor.name, &actor.source, now);
+    store::write_change(&mut tx, &retired, &changes, &stamp).await?;
     let (before, after) = change_json(&changes);
     let mut entry = actor.audit("roadmap.module.retire", format!("module:{slug}"));
     entry.before = Some(before);

@@ -4,6 +4,8 @@
 
 pub mod correct;
 pub mod edit;
+pub mod editions;
+pub mod identity;
 pub mod markdown;
 pub mod model;
 pub mod progress;

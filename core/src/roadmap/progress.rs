@@ -149,6 +149,7 @@ mod tests {
             include_str!("../../../fixtures/infrastructure-status.md"),
             &crate::roadmap::markdown::import::ImportOptions {
                 environments: vec![env("dev"), env("prod")],
+                strict: false,
             },
         )
         .expect("the seed parses");

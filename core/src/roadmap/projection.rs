@@ -101,6 +101,7 @@ mod tests {
             include_str!("../../../fixtures/infrastructure-status.md"),
             &ImportOptions {
                 environments: vec![env("dev"), env("prod")],
+                strict: false,
             },
         )
         .expect("the seed parses")

@@ -4,6 +4,7 @@
 //! realised as deployed in its environment — recorded in their history as
 //! "job #N".
 
+use chrono::{DateTime, Utc};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -237,7 +238,10 @@ pub(crate) async fn apply_job(
     job: i64,
     environment: &str,
     touched: &JobTouched,
+    now: DateTime<Utc>,
 ) -> CoreResult<Vec<ModuleSlug>> {
+    let source = format!("job #{job}");
+    let stamp = store::Stamp::new("gantry", &source, now);
     let rows = sqlx::query("SELECT module_slug, realiser FROM roadmap_module_realisers")
         .fetch_all(&mut *conn)
         .await?;
@@ -274,14 +278,7 @@ pub(crate) async fn apply_job(
         let mut updated = current.clone();
         updated.statuses.insert(env, ModuleStatus::Deployed);
         let changes = store::diff(&current, &updated);
-        store::write_change(
-            &mut *conn,
-            &updated,
-            &changes,
-            "gantry",
-            &format!("job #{job}"),
-        )
-        .await?;
+        store::write_change(&mut *conn, &updated, &changes, &stamp).await?;
         changed.push(slug);
     }
     Ok(changed)

@@ -2,10 +2,13 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
+
+use super::editions::edition_date;
 use super::markdown::export::render_document;
-use super::markdown::import::{parse_document, ImportOptions};
+use super::markdown::import::{parse_edition, ImportOptions};
 use super::model::{ModuleSlug, Roadmap};
-use super::store::{self, HistoryEntry, ImportReport};
+use super::store::{self, EditionIn, HistoryEntry, ImportReport};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::Actor;
@@ -17,27 +20,50 @@ pub struct RoadmapSettings {
     pub environments: Vec<EnvName>,
 }
 
-/// Parses `text` and applies it in one transaction. A document that does not
-/// parse changes nothing.
-#[tracing::instrument(skip(db, text, settings, actor), fields(bytes = text.len(), actor = %actor.name))]
+/// How an edition is imported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportMode {
+    /// Refuse a module the document lists twice instead of merging it.
+    pub strict: bool,
+    /// Import an edition older than the newest stored one.
+    pub force: bool,
+}
+
+/// Parses `text` and applies it in one transaction, at `now` (the history
+/// is dated by the edition's own date when it carries one). A document that
+/// does not parse, or (unless forced) is older than the newest edition,
+/// changes nothing.
+#[tracing::instrument(skip(db, text, settings, actor, now), fields(bytes = text.len(), actor = %actor.name))]
 pub async fn import_markdown(
     db: &Db,
     settings: &RoadmapSettings,
     text: &str,
     actor: &Actor,
+    mode: ImportMode,
+    now: DateTime<Utc>,
 ) -> CoreResult<ImportReport> {
-    let roadmap = parse_document(
+    let parsed = parse_edition(
         text,
         &ImportOptions {
             environments: settings.environments.clone(),
+            strict: mode.strict,
         },
     )?;
-    let report = store::apply_import(db, &roadmap, actor).await?;
+    let edition = EditionIn {
+        text,
+        dated: edition_date(&parsed.roadmap.meta),
+        warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
+        force: mode.force,
+        now,
+    };
+    let report = store::apply_import(db, &parsed.roadmap, actor, edition).await?;
     tracing::info!(
+        edition = report.edition,
         created = report.created.len(),
         updated = report.updated.len(),
         retired = report.retired.len(),
         unchanged = report.unchanged,
+        warnings = report.warnings.len(),
         "roadmap imported"
     );
     Ok(report)
@@ -50,6 +76,8 @@ pub async fn import_file(
     path: &Path,
     actor: &str,
     role: Option<String>,
+    mode: ImportMode,
+    now: DateTime<Utc>,
 ) -> CoreResult<ImportReport> {
     let bytes = tokio::fs::read(path)
         .await
@@ -67,15 +95,21 @@ pub async fn import_file(
         source: format!("import: {name}"),
         subject: None,
     };
-    import_markdown(db, settings, &text, &actor).await
+    import_markdown(db, settings, &text, &actor, mode, now).await
 }
 
 /// Imports `seed` when the roadmap is empty (first start). Returns whether it did.
-pub async fn seed_if_empty(db: &Db, settings: &RoadmapSettings, seed: &Path) -> CoreResult<bool> {
+pub async fn seed_if_empty(
+    db: &Db,
+    settings: &RoadmapSettings,
+    seed: &Path,
+    now: DateTime<Utc>,
+) -> CoreResult<bool> {
     if !store::is_empty(db).await? {
         return Ok(false);
     }
-    import_file(db, settings, seed, "gantry (first start)", None).await?;
+    let mode = ImportMode::default();
+    import_file(db, settings, seed, "gantry (first start)", None, mode, now).await?;
     Ok(true)
 }
 

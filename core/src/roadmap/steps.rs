@@ -5,6 +5,7 @@
 //! module's history. The export writes them back in the document's shape
 //! (`1. ✅ … (COMPLETED)` under its phase).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
@@ -145,10 +146,11 @@ async fn end_of(conn: &mut AnyConnection, phase: Phase) -> CoreResult<i64> {
     Ok(row.try_get("next")?)
 }
 
-/// A history row on each module a step change concerns.
+/// A history row on each module a step change concerns; the roadmap's last
+/// change moves to the stamp's time either way.
 async fn record(
     conn: &mut AnyConnection,
-    actor: &Actor,
+    stamp: &store::Stamp<'_>,
     modules: &[&ModuleSlug],
     from: Option<&NextStep>,
     to: &NextStep,
@@ -162,19 +164,18 @@ async fn record(
         store::record_history(
             conn,
             slug,
-            &actor.name,
-            &actor.source,
+            stamp,
             "next step",
             from.map(describe).as_deref(),
             Some(&describe(to)),
         )
         .await?;
     }
-    Ok(())
+    store::touch(conn, &stamp.at).await
 }
 
-/// Adds a step at the end of its phase. Returns its id.
-pub async fn add(db: &Db, actor: &Actor, input: &StepInput) -> CoreResult<i64> {
+/// Adds a step at the end of its phase, at `now`. Returns its id.
+pub async fn add(db: &Db, actor: &Actor, input: &StepInput, now: DateTime<Utc>) -> CoreResult<i64> {
     let mut tx = db.pool().begin().await?;
     audit::store::lock_for_write(&mut tx, db.backend()).await?;
     check_module(&mut tx, input.module.as_ref()).await?;
@@ -193,7 +194,8 @@ pub async fn add(db: &Db, actor: &Actor, input: &StepInput) -> CoreResult<i64> {
     let id: i64 = row.try_get("id")?;
     let step = input.step();
     let modules: Vec<&ModuleSlug> = step.module.iter().collect();
-    record(&mut tx, actor, &modules, None, &step).await?;
+    let stamp = store::Stamp::new(&actor.name, &actor.source, now);
+    record(&mut tx, &stamp, &modules, None, &step).await?;
     let mut entry = actor.audit("roadmap.step.add", format!("step:{id}"));
     entry.after = Some(serde_json::json!(step));
     let record = audit::store::append(&mut tx, db, &entry).await?;
@@ -203,7 +205,13 @@ pub async fn add(db: &Db, actor: &Actor, input: &StepInput) -> CoreResult<i64> {
 
 /// Replaces step `id` with `input` (moved to the end of its new phase when
 /// the phase changes). Unknown id: not found; nothing changed: no write.
-pub async fn update(db: &Db, actor: &Actor, id: i64, input: &StepInput) -> CoreResult<()> {
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &StepInput,
+    now: DateTime<Utc>,
+) -> CoreResult<()> {
     let mut tx = db.pool().begin().await?;
     audit::store::lock_for_write(&mut tx, db.backend()).await?;
     let row = sqlx::query(
@@ -237,7 +245,8 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &StepInput) -> CoreR
     .execute(&mut *tx)
     .await?;
     let modules: Vec<&ModuleSlug> = current.module.iter().chain(wanted.module.iter()).collect();
-    record(&mut tx, actor, &modules, Some(&current), &wanted).await?;
+    let stamp = store::Stamp::new(&actor.name, &actor.source, now);
+    record(&mut tx, &stamp, &modules, Some(&current), &wanted).await?;
     let mut entry = actor.audit("roadmap.step.update", format!("step:{id}"));
     entry.before = Some(serde_json::json!(current));
     entry.after = Some(serde_json::json!(wanted));

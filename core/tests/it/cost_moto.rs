@@ -66,6 +66,7 @@ fn roadmap() -> Roadmap {
                 EnvName::parse("dev").unwrap(),
                 EnvName::parse("prod").unwrap(),
             ],
+            strict: false,
         },
     )
     .unwrap()

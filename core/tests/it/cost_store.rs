@@ -25,6 +25,7 @@ fn roadmap() -> Roadmap {
                 EnvName::parse("dev").unwrap(),
                 EnvName::parse("prod").unwrap(),
             ],
+            strict: false,
         },
     )
     .unwrap()

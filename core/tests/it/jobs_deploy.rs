@@ -713,6 +713,8 @@ async fn a_succeeded_deploy_marks_the_modules_it_realises_deployed() {
         &settings,
         include_str!("../../../fixtures/infrastructure-status.md"),
         &operator,
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
     )
     .await
     .unwrap();

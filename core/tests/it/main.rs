@@ -28,4 +28,5 @@ mod jobs_store;
 mod jobs_worker;
 mod markdown_roundtrip;
 mod roadmap_edit;
+mod roadmap_editions;
 mod roadmap_store;

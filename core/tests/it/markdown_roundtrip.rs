@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use gantry_core::roadmap::markdown::{
-    demojibake, parse_document, render_document, ImportOptions, ParseError,
+    demojibake, parse_document, parse_edition, render_document, ImportOptions, ParseError,
 };
 use gantry_core::roadmap::model::{
     CostRange, CostSection, Module, ModuleSlug, ModuleStatus, Phase, PriorityLevel, Roadmap,
@@ -29,6 +29,7 @@ fn prod() -> EnvName {
 fn opts() -> ImportOptions {
     ImportOptions {
         environments: vec![dev(), prod()],
+        strict: false,
     }
 }
 
@@ -577,6 +578,7 @@ fn edited_roadmap_round_trips() {
     }
     let opts = ImportOptions {
         environments: r.environments.clone(),
+        strict: false,
     };
     {
         let m = r
@@ -669,6 +671,7 @@ fn edited_roadmap_round_trips() {
 fn configured_environment_names_are_honoured() {
     let opts = ImportOptions {
         environments: vec![env("development"), env("production")],
+        strict: false,
     };
     let r = parse_document(SEED, &opts).unwrap();
     let waf = r.module(&slug("waf")).unwrap();
@@ -774,12 +777,93 @@ fn bad_values_name_their_line() {
 }
 
 #[test]
-fn duplicate_modules_are_refused_at_the_second() {
+fn a_module_listed_twice_is_refused_at_the_second_in_strict_mode() {
     let text = "# T\n\n## 📋 Future Modules to Implement\n\n### 1. WAF Module\n\n### 2. WAF\n";
-    let e = parse_err(text);
+    let strict = ImportOptions {
+        strict: true,
+        ..opts()
+    };
+    let e = parse_edition(text, &strict).expect_err("strict refuses the twin");
     assert_eq!(e.line, 7);
     assert!(e.message.contains("duplicate module"), "{e}");
-    assert!(e.message.contains("line 5"), "{e}");
+    assert!(
+        e.message
+            .contains("\"WAF\" is the same module as \"WAF Module\" (line 5)"),
+        "{e}"
+    );
+    // The error says its line once (the CLI prints it as it is).
+    assert_eq!(e.to_string().matches("line 7").count(), 1, "{e}");
+}
+
+#[test]
+fn a_module_listed_twice_is_one_module_with_a_warning_naming_both_lines() {
+    // Moved to "implemented" but not deleted from "ready": same Terraform path, another name.
+    let moved = "# T\n\n## ✅ Currently Implemented Modules\n\n### Core\n\
+                 - **ElastiCache Redis** (`modules/elasticache/`)\n  - Status: ✅ Deployed\n\n\
+                 ## 🚧 Modules Ready but Not Deployed\n\n### Redis/ElastiCache Module\n\
+                 **Path**: `modules/elasticache/`\n**Purpose**: Sessions\n";
+    let parsed = parse_edition(moved, &opts()).expect("merged, not refused");
+    assert_eq!(
+        parsed.roadmap.modules.len(),
+        1,
+        "{:?}",
+        parsed.roadmap.modules
+    );
+    let m = &parsed.roadmap.modules[0];
+    assert_eq!(m.slug.as_str(), "elasticache");
+    assert_eq!(
+        m.section,
+        Section::Implemented,
+        "the more advanced entry wins"
+    );
+    assert_eq!(m.statuses[&dev()], ModuleStatus::Deployed);
+    assert_eq!(
+        m.purpose.as_deref(),
+        Some("Sessions"),
+        "filled in from the other entry"
+    );
+    assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
+    let w = &parsed.warnings[0];
+    assert_eq!(w.line, 11);
+    assert!(w.message.contains("(line 6)"), "{w}");
+    assert!(
+        w.message
+            .contains("the same Terraform path modules/elasticache/"),
+        "{w}"
+    );
+    assert!(
+        w.message
+            .contains("imported once, in \"Currently Implemented Modules\""),
+        "{w}"
+    );
+
+    // A slightly different name, in the same section.
+    let renamed =
+        "# T\n\n## 📋 Future Modules to Implement\n\n### 1. Monitoring & Alerting Module\n\
+                   **Priority**: Medium\n\n### 2. Monitoring and Alerting\n**Owner**: Platform\n";
+    let parsed = parse_edition(renamed, &opts()).expect("merged");
+    assert_eq!(parsed.roadmap.modules.len(), 1);
+    let m = &parsed.roadmap.modules[0];
+    assert_eq!(
+        m.name, "Monitoring & Alerting Module",
+        "the first entry leads when neither is ahead"
+    );
+    assert_eq!(m.owner.as_deref(), Some("Platform"));
+    assert!(
+        parsed.warnings[0]
+            .message
+            .contains("the same name once case"),
+        "{:?}",
+        parsed.warnings
+    );
+
+    // Distinct modules stay distinct.
+    let two = "# T\n\n## 📋 Future Modules to Implement\n\n### 1. ECS Service\n\n### 2. ECS Service Autoscaling\n";
+    let parsed = parse_edition(two, &opts()).unwrap();
+    assert_eq!(parsed.roadmap.modules.len(), 2);
+    assert!(parsed.warnings.is_empty());
+    // The seed lists every module once.
+    assert!(parse_edition(SEED, &opts()).unwrap().warnings.is_empty());
 }
 
 #[test]

@@ -17,6 +17,11 @@ use gantry_core::{CoreError, Db};
 
 const SEED: &str = include_str!("../../../fixtures/infrastructure-status.md");
 
+/// When the tests' edits happen (pinned: no test reads the wall clock).
+fn now() -> chrono::DateTime<chrono::Utc> {
+    gantry_core::clock::testing::clock().now()
+}
+
 fn env(name: &str) -> EnvName {
     EnvName::parse(name).unwrap()
 }
@@ -43,7 +48,7 @@ async fn seeded(db: &Db) {
         source: "import: seed".to_owned(),
         ..oscar()
     };
-    service::import_markdown(db, &settings, SEED, &importer)
+    service::import_markdown(db, &settings, SEED, &importer, Default::default(), now())
         .await
         .unwrap();
 }
@@ -79,7 +84,7 @@ async fn edit_writes_history_audit_and_export(db: Db) {
     seeded(&db).await;
     assert_eq!(audit_actions(&db).await, vec!["roadmap.import"]);
     let waf = ModuleSlug::parse("waf").unwrap();
-    let updated = edit::update_module(&db, &envs(), &oscar(), &waf, waf_edit())
+    let updated = edit::update_module(&db, &envs(), &oscar(), &waf, waf_edit(), now())
         .await
         .unwrap();
     assert_eq!(updated.owner.as_deref(), Some("Platform team"));
@@ -116,7 +121,7 @@ async fn edit_writes_history_audit_and_export(db: Db) {
     assert_eq!(render_document(&roadmap), markdown);
 
     // Saving the same values again changes nothing and records nothing.
-    edit::update_module(&db, &envs(), &oscar(), &waf, waf_edit())
+    edit::update_module(&db, &envs(), &oscar(), &waf, waf_edit(), now())
         .await
         .unwrap();
     assert_eq!(
@@ -154,14 +159,14 @@ async fn invalid_edits_change_nothing(db: Db) {
         ),
     ];
     for (bad, needle) in cases {
-        match edit::update_module(&db, &envs(), &oscar(), &waf, bad).await {
+        match edit::update_module(&db, &envs(), &oscar(), &waf, bad, now()).await {
             Err(CoreError::Invalid(message)) => assert!(message.contains(needle), "{message}"),
             other => panic!("expected Invalid mentioning {needle}, got {other:?}"),
         }
     }
     let missing = ModuleSlug::parse("no-such-module").unwrap();
     assert!(matches!(
-        edit::update_module(&db, &envs(), &oscar(), &missing, waf_edit()).await,
+        edit::update_module(&db, &envs(), &oscar(), &missing, waf_edit(), now()).await,
         Err(CoreError::NotFound(_))
     ));
     assert_eq!(store::load(&db).await.unwrap(), before);
@@ -177,16 +182,16 @@ async fn add_and_retire(db: Db) {
         purpose: Some("Break-glass SSH".to_owned()),
         priority: Some(PriorityLevel::Low),
     };
-    let module = edit::add_module(&db, &envs(), &oscar(), new.clone())
+    let module = edit::add_module(&db, &envs(), &oscar(), new.clone(), now())
         .await
         .unwrap();
     assert_eq!(module.slug.as_str(), "bastion");
     assert_eq!(module.statuses[&env("prod")], ModuleStatus::Planned);
-    match edit::add_module(&db, &envs(), &oscar(), new).await {
+    match edit::add_module(&db, &envs(), &oscar(), new, now()).await {
         Err(CoreError::Invalid(m)) => assert!(m.contains("already exists"), "{m}"),
         other => panic!("duplicate accepted: {other:?}"),
     }
-    let retired = edit::retire_module(&db, &oscar(), &module.slug)
+    let retired = edit::retire_module(&db, &oscar(), &module.slug, now())
         .await
         .unwrap();
     assert!(retired
@@ -213,7 +218,15 @@ async fn failed_import_writes_no_audit_record(db: Db) {
     let settings = RoadmapSettings {
         environments: envs(),
     };
-    let err = service::import_markdown(&db, &settings, "# Notes\n\n## Lunch\n", &oscar()).await;
+    let err = service::import_markdown(
+        &db,
+        &settings,
+        "# Notes\n\n## Lunch\n",
+        &oscar(),
+        Default::default(),
+        now(),
+    )
+    .await;
     assert!(matches!(err, Err(CoreError::Import(_))));
     assert_eq!(audit_actions(&db).await, vec!["roadmap.import"]);
 }
@@ -231,7 +244,7 @@ async fn drift_is_corrected_on_request_only(db: Db) {
             .statuses[&env("prod")]
     };
     // No snapshot yet: no drift, nothing to correct.
-    let err = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod")
+    let err = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod", now())
         .await
         .unwrap_err()
         .public_message();
@@ -249,7 +262,7 @@ async fn drift_is_corrected_on_request_only(db: Db) {
     let before = service::roadmap(&db).await.unwrap();
     assert_eq!(prod_status(&before), ModuleStatus::Ready);
 
-    let status = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod")
+    let status = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod", now())
         .await
         .unwrap();
     assert_eq!(status, ModuleStatus::Deployed);
@@ -262,14 +275,14 @@ async fn drift_is_corrected_on_request_only(db: Db) {
     assert!(audit_actions(&db)
         .await
         .contains(&"roadmap.module.update".to_owned()));
-    let again = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod")
+    let again = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod", now())
         .await
         .unwrap_err()
         .public_message();
     assert!(again.starts_with("nothing to correct"), "{again}");
     // Bad input: an environment the roadmap does not track, an unknown module.
     assert!(matches!(
-        gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "staging").await,
+        gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "staging", now()).await,
         Err(CoreError::Invalid(_))
     ));
     assert!(matches!(
@@ -277,7 +290,8 @@ async fn drift_is_corrected_on_request_only(db: Db) {
             &db,
             &oscar(),
             &ModuleSlug::parse("nope").unwrap(),
-            "prod"
+            "prod",
+            now()
         )
         .await,
         Err(CoreError::NotFound(_))
@@ -302,26 +316,26 @@ async fn next_steps_are_edited_and_exported(db: Db) {
     assert!(matches!(err, CoreError::Invalid(_)));
     let ghost = StepInput::parse("short", "Ghost", false, "no-such-module").unwrap();
     assert!(matches!(
-        steps::update(&db, &oscar(), waf_step.id, &ghost).await,
+        steps::update(&db, &oscar(), waf_step.id, &ghost, now()).await,
         Err(CoreError::Invalid(m)) if m.contains("no-such-module")
     ));
     assert!(matches!(
-        steps::update(&db, &oscar(), 987_654, &ghost).await,
+        steps::update(&db, &oscar(), 987_654, &ghost, now()).await,
         Err(CoreError::NotFound(_))
     ));
     assert!(matches!(
-        steps::add(&db, &oscar(), &ghost).await,
+        steps::add(&db, &oscar(), &ghost, now()).await,
         Err(CoreError::Invalid(_))
     ));
     assert_eq!(steps::list(&db).await.unwrap(), before);
 
     // Done, reworded, moved to the short term and linked to the WAF module.
     let edit = StepInput::parse("short", "Deploy WAF in front of the ALB", true, "waf").unwrap();
-    steps::update(&db, &oscar(), waf_step.id, &edit)
+    steps::update(&db, &oscar(), waf_step.id, &edit, now())
         .await
         .unwrap();
     let added = StepInput::parse("long", "Rotate the database password", false, "rds").unwrap();
-    let id = steps::add(&db, &oscar(), &added).await.unwrap();
+    let id = steps::add(&db, &oscar(), &added, now()).await.unwrap();
 
     let after = steps::list(&db).await.unwrap();
     let moved = after.iter().find(|s| s.id == waf_step.id).unwrap();
@@ -376,9 +390,16 @@ async fn next_steps_are_edited_and_exported(db: Db) {
     let settings = RoadmapSettings {
         environments: envs(),
     };
-    service::import_markdown(&db, &settings, &markdown, &oscar())
-        .await
-        .unwrap();
+    service::import_markdown(
+        &db,
+        &settings,
+        &markdown,
+        &oscar(),
+        Default::default(),
+        now(),
+    )
+    .await
+    .unwrap();
     let shape = |v: Vec<steps::StoredStep>| {
         let mut v: Vec<(Phase, String, bool)> = v
             .into_iter()

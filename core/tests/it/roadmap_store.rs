@@ -45,9 +45,16 @@ async fn history_len(db: &Db) -> usize {
 
 async fn stored_roadmap_equals_the_parsed_document(db: Db) {
     assert!(store::is_empty(&db).await.unwrap());
-    let report = service::import_markdown(&db, &settings(), SEED, &actor("alice", "import: seed"))
-        .await
-        .unwrap();
+    let report = service::import_markdown(
+        &db,
+        &settings(),
+        SEED,
+        &actor("alice", "import: seed"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.created.len(), 23);
     assert!(report.updated.is_empty() && report.retired.is_empty());
 
@@ -55,6 +62,7 @@ async fn stored_roadmap_equals_the_parsed_document(db: Db) {
         SEED,
         &ImportOptions {
             environments: settings().environments,
+            strict: false,
         },
     )
     .unwrap();
@@ -74,15 +82,29 @@ async fn stored_roadmap_equals_the_parsed_document(db: Db) {
 }
 
 async fn reimport_is_idempotent(db: Db) {
-    service::import_markdown(&db, &settings(), SEED, &actor("alice", "seed"))
-        .await
-        .unwrap();
+    service::import_markdown(
+        &db,
+        &settings(),
+        SEED,
+        &actor("alice", "seed"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     let before = store::load(&db).await.unwrap();
     let history_before = history_len(&db).await;
 
-    let report = service::import_markdown(&db, &settings(), SEED, &actor("bob", "seed again"))
-        .await
-        .unwrap();
+    let report = service::import_markdown(
+        &db,
+        &settings(),
+        SEED,
+        &actor("bob", "seed again"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     assert!(report.is_noop(), "{report:?}");
     assert_eq!(report.unchanged, 23);
     assert_eq!(store::load(&db).await.unwrap(), before);
@@ -94,16 +116,30 @@ async fn reimport_is_idempotent(db: Db) {
 
     // The exported document imports back to the same state, too.
     let exported = service::export_markdown(&db).await.unwrap();
-    let report = service::import_markdown(&db, &settings(), &exported, &actor("carol", "export"))
-        .await
-        .unwrap();
+    let report = service::import_markdown(
+        &db,
+        &settings(),
+        &exported,
+        &actor("carol", "export"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     assert!(report.is_noop(), "{report:?}");
 }
 
 async fn changed_document_updates_and_records_history(db: Db) {
-    service::import_markdown(&db, &settings(), SEED, &actor("alice", "seed"))
-        .await
-        .unwrap();
+    service::import_markdown(
+        &db,
+        &settings(),
+        SEED,
+        &actor("alice", "seed"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     let changed = SEED
         .replace(
             "**Priority**: Low for Dev, High for Prod",
@@ -118,9 +154,16 @@ async fn changed_document_updates_and_records_history(db: Db) {
             "",
         );
     assert_ne!(changed, SEED, "the edits must apply to the fixture");
-    let report = service::import_markdown(&db, &settings(), &changed, &actor("bob", "import: v2"))
-        .await
-        .unwrap();
+    let report = service::import_markdown(
+        &db,
+        &settings(),
+        &changed,
+        &actor("bob", "import: v2"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.created.len(), 0);
     assert_eq!(report.retired, vec![slug("cost-optimization")]);
     let waf_fields = report
@@ -169,9 +212,16 @@ async fn changed_document_updates_and_records_history(db: Db) {
 }
 
 async fn bad_document_changes_nothing(db: Db) {
-    service::import_markdown(&db, &settings(), SEED, &actor("alice", "seed"))
-        .await
-        .unwrap();
+    service::import_markdown(
+        &db,
+        &settings(),
+        SEED,
+        &actor("alice", "seed"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap();
     let before = store::load(&db).await.unwrap();
     let history_before = history_len(&db).await;
 
@@ -180,16 +230,31 @@ async fn bad_document_changes_nothing(db: Db) {
         "Installation guide",
     );
     assert_ne!(broken, SEED);
-    let err = service::import_markdown(&db, &settings(), &broken, &actor("mallory", "broken"))
-        .await
-        .unwrap_err();
+    let err = service::import_markdown(
+        &db,
+        &settings(),
+        &broken,
+        &actor("mallory", "broken"),
+        Default::default(),
+        gantry_core::clock::testing::clock().now(),
+    )
+    .await
+    .unwrap_err();
     match &err {
         CoreError::Import(parse) => assert!(parse.line > 1, "{parse}"),
         other => panic!("expected an import error, got {other:?}"),
     }
     let unrelated = "# My project\n\nSome text.\n\n## Installation\n\nRun it.\n";
     assert!(matches!(
-        service::import_markdown(&db, &settings(), unrelated, &actor("mallory", "readme")).await,
+        service::import_markdown(
+            &db,
+            &settings(),
+            unrelated,
+            &actor("mallory", "readme"),
+            Default::default(),
+            gantry_core::clock::testing::clock().now()
+        )
+        .await,
         Err(CoreError::Import(_))
     ));
     assert_eq!(store::load(&db).await.unwrap(), before);
@@ -201,12 +266,22 @@ async fn seed_only_into_an_empty_roadmap(db: Db) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("infrastructure-status.md");
     std::fs::write(&path, SEED).unwrap();
-    assert!(service::seed_if_empty(&db, &settings(), &path)
-        .await
-        .unwrap());
-    assert!(!service::seed_if_empty(&db, &settings(), &path)
-        .await
-        .unwrap());
+    assert!(service::seed_if_empty(
+        &db,
+        &settings(),
+        &path,
+        gantry_core::clock::testing::clock().now()
+    )
+    .await
+    .unwrap());
+    assert!(!service::seed_if_empty(
+        &db,
+        &settings(),
+        &path,
+        gantry_core::clock::testing::clock().now()
+    )
+    .await
+    .unwrap());
     let history = store::history(&db, &slug("alb")).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].source, "import: infrastructure-status.md");

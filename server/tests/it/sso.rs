@@ -140,9 +140,16 @@ client_secret = "sso-test-secret"
             source: "import: seed".to_owned(),
             subject: None,
         };
-        service::import_markdown(&db, &roadmap, SEED, &seeder)
-            .await
-            .expect("seed");
+        service::import_markdown(
+            &db,
+            &roadmap,
+            SEED,
+            &seeder,
+            Default::default(),
+            gantry_core::clock::testing::clock().now(),
+        )
+        .await
+        .expect("seed");
         let services = Services {
             db,
             roadmap,

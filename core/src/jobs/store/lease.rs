@@ -454,7 +454,11 @@ pub async fn append_log(
 
 /// Marks deployed the roadmap modules job `id` realised
 /// ([`crate::roadmap::realise::apply_job`]); their slugs.
-async fn realised_modules(conn: &mut sqlx::AnyConnection, id: JobId) -> JobsResult<Vec<String>> {
+async fn realised_modules(
+    conn: &mut sqlx::AnyConnection,
+    id: JobId,
+    now: DateTime<Utc>,
+) -> JobsResult<Vec<String>> {
     let row = sqlx::query("SELECT environment, kind, plan_json FROM jobs WHERE id = $1")
         .bind(id.0)
         .fetch_one(&mut *conn)
@@ -466,7 +470,7 @@ async fn realised_modules(conn: &mut sqlx::AnyConnection, id: JobId) -> JobsResu
             .map_err(|e| JobsError::Corrupt(format!("job {id}: its plan does not parse: {e}")))?;
     let touched = crate::roadmap::realise::JobTouched::of_plan(kind, &plan.steps);
     let changed =
-        crate::roadmap::realise::apply_job(&mut *conn, id.0, &environment, &touched).await?;
+        crate::roadmap::realise::apply_job(&mut *conn, id.0, &environment, &touched, now).await?;
     Ok(changed.iter().map(ToString::to_string).collect())
 }
 
@@ -522,7 +526,7 @@ pub async fn finish_job(
     // The document keeps itself current: the modules this job realised are
     // deployed in its environment now, in the same transaction.
     let realised = if state == JobState::Succeeded {
-        realised_modules(&mut tx, lease.job_id).await?
+        realised_modules(&mut tx, lease.job_id, now).await?
     } else {
         Vec::new()
     };

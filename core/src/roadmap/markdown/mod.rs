@@ -11,5 +11,5 @@ mod linking;
 pub mod mojibake;
 
 pub use export::render_document;
-pub use import::{parse_document, ImportOptions, ParseError};
+pub use import::{parse_document, parse_edition, ImportOptions, ParseError, Parsed};
 pub use mojibake::demojibake;

@@ -14,21 +14,24 @@ mod write;
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 pub use diff::priority_text;
 pub(crate) use diff::{diff, retired};
 pub(crate) use read::{load_module_with, next_position, next_step_from_row};
-pub(crate) use write::{create, record_history, write_change};
+pub(crate) use write::{create, record_history, timestamp, touch, write_change, Stamp};
 
+use super::editions::{self, EditionDate, NewEdition, Summary};
+use super::identity;
 use super::model::{Module, ModuleSlug, Roadmap};
 use crate::audit::{self, NewAuditEntry};
 use crate::db::Db;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::shared::Actor;
 use read::load_with;
-use write::{now, replace_document, update_module};
+use write::{replace_document, update_module};
 
 /// One recorded change of a module: who changed which field, from what to what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +54,11 @@ pub struct ImportReport {
     /// Modules that are no longer in the document: now retired everywhere.
     pub retired: Vec<ModuleSlug>,
     pub unchanged: usize,
+    /// The stored edition (0 before it is stored).
+    pub edition: i64,
+    /// Modules listed twice and merged, modules matched under a new name:
+    /// one line each.
+    pub warnings: Vec<String>,
 }
 
 impl ImportReport {
@@ -93,37 +101,89 @@ pub async fn history(db: &Db, slug: &ModuleSlug) -> CoreResult<Vec<HistoryEntry>
         .collect()
 }
 
+/// An edition of the document on its way in: its text, the date it
+/// carries, the parser's warnings, and how to import it.
+pub struct EditionIn<'a> {
+    pub text: &'a str,
+    pub dated: Option<EditionDate>,
+    pub warnings: Vec<String>,
+    /// Import it although it is older than the newest stored edition.
+    pub force: bool,
+    /// The caller's clock: when the import happens.
+    pub now: DateTime<Utc>,
+}
+
 /// Replaces the roadmap with `incoming` in one transaction: new modules are
 /// created, changed ones updated field by field (each change in the module's
-/// history), modules absent from `incoming` retired. Next steps, costs and the
-/// document's prose are replaced. Applying the same roadmap twice changes nothing.
-pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResult<ImportReport> {
+/// history, dated by the edition's date when it carries one), modules absent
+/// from `incoming` retired; a stored module the edition lists under another
+/// id (renamed) keeps its id. Next steps, costs and the document's prose are
+/// replaced, and the edition is stored. An edition older than the newest
+/// stored one is refused, naming both dates, unless forced. Applying the
+/// same roadmap twice changes nothing but the list of editions.
+pub async fn apply_import(
+    db: &Db,
+    incoming: &Roadmap,
+    who: &Actor,
+    edition: EditionIn<'_>,
+) -> CoreResult<ImportReport> {
     let (actor, source) = (who.name.as_str(), who.source.as_str());
+    let mut incoming = incoming.clone();
     let mut tx = db.pool().begin().await?;
     audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let newest = editions::latest_dated(&mut tx).await?;
+    let mut forced = false;
+    if let (Some(dated), Some(newest)) = (&edition.dated, &newest) {
+        let newest_date = newest.dated.as_deref().unwrap_or_default();
+        if dated.date.to_string().as_str() < newest_date {
+            if !edition.force {
+                return Err(CoreError::Invalid(format!(
+                    "this edition is dated {} ({}), older than edition #{} dated {} ({}) already imported: \
+                     nothing imported (force it to go back to this edition)",
+                    dated.label,
+                    dated.date,
+                    newest.id,
+                    newest.label.as_deref().unwrap_or(newest_date),
+                    newest_date,
+                )));
+            }
+            forced = true;
+        }
+    }
     let current = load_with(&mut tx).await?;
-    let now = now();
-    let mut report = ImportReport::default();
+    let mut report = ImportReport {
+        warnings: edition.warnings,
+        ..ImportReport::default()
+    };
+    report
+        .warnings
+        .extend(identity::keep_ids(&current.modules, &mut incoming));
+    let at = edition
+        .dated
+        .as_ref()
+        .and_then(|d| d.date.and_hms_opt(0, 0, 0))
+        .map_or(edition.now, |t| t.and_utc());
+    let stamp = Stamp::new(actor, source, at);
 
     let existing: HashMap<&ModuleSlug, &Module> =
         current.modules.iter().map(|m| (&m.slug, m)).collect();
     for module in &incoming.modules {
         match existing.get(&module.slug) {
             None => {
-                create(&mut tx, module, actor, source).await?;
+                create(&mut tx, module, &stamp).await?;
                 report.created.push(module.slug.clone());
             }
             Some(old) => {
                 let changes = diff(old, module);
                 if !changes.is_empty() {
-                    write_change(&mut tx, module, &changes, actor, source).await?;
+                    write_change(&mut tx, module, &changes, &stamp).await?;
                     report.updated.push((
                         module.slug.clone(),
                         changes.into_iter().map(|c| c.0).collect(),
                     ));
                 } else {
                     if old.position != module.position {
-                        update_module(&mut tx, module, &now).await?;
+                        update_module(&mut tx, module, &stamp.at).await?;
                     }
                     report.unchanged += 1;
                 }
@@ -140,21 +200,47 @@ pub async fn apply_import(db: &Db, incoming: &Roadmap, who: &Actor) -> CoreResul
         let retired = retired(old);
         let changes = diff(old, &retired);
         if !changes.is_empty() {
-            write_change(&mut tx, &retired, &changes, actor, source).await?;
+            write_change(&mut tx, &retired, &changes, &stamp).await?;
             report.retired.push(old.slug.clone());
         }
     }
 
-    replace_document(&mut tx, incoming).await?;
+    replace_document(&mut tx, &incoming).await?;
+    touch(&mut tx, &stamp.at).await?;
+    let summary = Summary {
+        created: report.created.len(),
+        updated: report.updated.len(),
+        retired: report.retired.len(),
+        unchanged: report.unchanged,
+    };
+    let imported_at = timestamp(edition.now);
+    report.edition = editions::insert(
+        &mut tx,
+        &NewEdition {
+            dated: edition.dated.as_ref(),
+            source,
+            actor,
+            imported_at: &imported_at,
+            forced,
+            document: edition.text,
+            warnings: &report.warnings,
+            summary: &summary,
+        },
+    )
+    .await?;
     let mut entry = NewAuditEntry::new(actor, "roadmap.import", "roadmap");
     entry.role = who.role.clone();
     entry.request_id = who.request_id.clone();
     entry.after = Some(serde_json::json!({
         "source": source,
+        "edition": report.edition,
+        "dated": edition.dated.as_ref().map(|d| d.date.to_string()),
+        "forced": forced,
         "created": report.created,
         "updated": report.updated.iter().map(|(slug, fields)| serde_json::json!({ "module": slug, "fields": fields })).collect::<Vec<_>>(),
         "retired": report.retired,
         "unchanged": report.unchanged,
+        "warnings": report.warnings,
     }));
     let record = audit::store::append(&mut tx, db, &entry).await?;
     audit::store::commit(tx, db, &record).await?;

@@ -58,20 +58,62 @@ fn from_json<T: for<'de> Deserialize<'de>>(column: &str, raw: &str) -> CoreResul
     serde_json::from_str(raw).map_err(|e| CoreError::Corrupt(format!("{column}: {e}")))
 }
 
+/// The words for the day of the roadmap's last change (`at`): the newest
+/// edition's own when that change is its import ("November 2024"), else
+/// the day ("5 December 2026").
+async fn last_updated(conn: &mut AnyConnection, at: &str) -> CoreResult<String> {
+    let day = at.get(..10).unwrap_or(at);
+    if let Some(edition) = crate::roadmap::editions::latest_dated(conn).await? {
+        if edition.dated.as_deref() == Some(day) && at.get(10..) == Some("T00:00:00.000Z") {
+            if let Some(label) = edition.label {
+                return Ok(label);
+            }
+        }
+    }
+    Ok(chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(crate::roadmap::editions::format_day)
+        .unwrap_or_else(|_| day.to_owned()))
+}
+
+/// The document's "Last Updated" line says `label` (added after "Created"
+/// when the document had none).
+fn set_last_updated(meta: &mut DocumentMeta, label: String) {
+    let key = "Last Updated";
+    if let Some(entry) = meta
+        .updates
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+    {
+        entry.1 = label;
+        return;
+    }
+    let at = meta
+        .updates
+        .iter()
+        .position(|(k, _)| k.eq_ignore_ascii_case("created"))
+        .map_or(0, |i| i + 1);
+    meta.updates.insert(at, (key.to_owned(), label));
+}
+
 pub(super) async fn load_with(conn: &mut AnyConnection) -> CoreResult<Roadmap> {
     let meta_rows = sqlx::query("SELECT key, value FROM roadmap_meta")
         .fetch_all(&mut *conn)
         .await?;
     let mut meta = DocumentMeta::default();
     let mut environments = Vec::new();
+    let mut last_change: Option<String> = None;
     for row in &meta_rows {
         let key: String = row.try_get("key")?;
         let value: String = row.try_get("value")?;
         match key.as_str() {
             "document" => meta = from_json("roadmap_meta.document", &value)?,
             "environments" => environments = from_json("roadmap_meta.environments", &value)?,
+            "last_change" => last_change = Some(value),
             _ => {}
         }
+    }
+    if let Some(at) = last_change {
+        set_last_updated(&mut meta, last_updated(conn, &at).await?);
     }
 
     let mut statuses: HashMap<String, BTreeMap<EnvName, ModuleStatus>> = HashMap::new();

@@ -2,30 +2,50 @@
 //! statuses, one history row per changed field, and the document-level parts
 //! (prose, environments, next steps, costs).
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
 use crate::error::{CoreError, CoreResult};
 use crate::roadmap::model::{Module, ModuleSlug, Phase, Roadmap};
 
+/// Who changes the roadmap, from where, and when: the stamp on every
+/// history row a change writes. `at` comes from the caller's clock (or an
+/// imported edition's date), never from the wall clock here.
+#[derive(Debug, Clone)]
+pub(crate) struct Stamp<'a> {
+    pub actor: &'a str,
+    pub source: &'a str,
+    pub at: String,
+}
+
+impl<'a> Stamp<'a> {
+    pub(crate) fn new(actor: &'a str, source: &'a str, at: DateTime<Utc>) -> Self {
+        Self {
+            actor,
+            source,
+            at: timestamp(at),
+        }
+    }
+}
+
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// Writes a changed module and one history row per changed field.
 pub(crate) async fn write_change(
     conn: &mut AnyConnection,
     module: &Module,
     changes: &[(String, Option<String>, Option<String>)],
-    actor: &str,
-    source: &str,
+    stamp: &Stamp<'_>,
 ) -> CoreResult<()> {
-    let now = now();
-    update_module(conn, module, &now).await?;
+    update_module(conn, module, &stamp.at).await?;
     for (field, from, to) in changes {
-        record(
+        record_history(
             conn,
             &module.slug,
-            &now,
-            actor,
-            source,
+            stamp,
             field,
             from.as_deref(),
             to.as_deref(),
@@ -39,17 +59,13 @@ pub(crate) async fn write_change(
 pub(crate) async fn create(
     conn: &mut AnyConnection,
     module: &Module,
-    actor: &str,
-    source: &str,
+    stamp: &Stamp<'_>,
 ) -> CoreResult<()> {
-    let now = now();
-    insert_module(conn, module, &now).await?;
-    record(
+    insert_module(conn, module, &stamp.at).await?;
+    record_history(
         conn,
         &module.slug,
-        &now,
-        actor,
-        source,
+        stamp,
         "created",
         None,
         Some(&module.name),
@@ -57,29 +73,12 @@ pub(crate) async fn create(
     .await
 }
 
-pub(super) fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// One history row on module `slug`, now.
+/// One history row on module `slug`; the roadmap's last change is then at
+/// least `stamp.at`.
 pub(crate) async fn record_history(
     conn: &mut AnyConnection,
     slug: &ModuleSlug,
-    actor: &str,
-    source: &str,
-    field: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> CoreResult<()> {
-    record(conn, slug, &now(), actor, source, field, from, to).await
-}
-
-async fn record(
-    conn: &mut AnyConnection,
-    slug: &ModuleSlug,
-    at: &str,
-    actor: &str,
-    source: &str,
+    stamp: &Stamp<'_>,
     field: &str,
     from: Option<&str>,
     to: Option<&str>,
@@ -89,12 +88,27 @@ async fn record(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(slug.as_str())
-    .bind(at)
-    .bind(actor)
-    .bind(source)
+    .bind(&stamp.at)
+    .bind(stamp.actor)
+    .bind(stamp.source)
     .bind(field)
     .bind(from)
     .bind(to)
+    .execute(&mut *conn)
+    .await?;
+    touch(conn, &stamp.at).await
+}
+
+/// Moves the roadmap's last change (what the export's "Last Updated" says)
+/// forward to `at`; never back. RFC 3339 UTC stamps of one format order as
+/// text, on both backends.
+pub(crate) async fn touch(conn: &mut AnyConnection, at: &str) -> CoreResult<()> {
+    sqlx::query(
+        "INSERT INTO roadmap_meta (key, value) VALUES ('last_change', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value \
+         WHERE roadmap_meta.value < excluded.value",
+    )
+    .bind(at)
     .execute(&mut *conn)
     .await?;
     Ok(())

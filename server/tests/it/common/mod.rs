@@ -140,7 +140,8 @@ impl TestApp {
             subject: None,
         };
         if !restarted {
-            service::import_markdown(&db, &roadmap, SEED, &seeder)
+            let now = gantry_core::clock::testing::clock().now();
+            service::import_markdown(&db, &roadmap, SEED, &seeder, Default::default(), now)
                 .await
                 .expect("seed");
             gantry_core::environments::service::seed_from(&db, &config.environments)

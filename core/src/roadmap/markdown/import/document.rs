@@ -9,9 +9,7 @@ use super::modules::Draft;
 use super::sections::{classify, Heading, SectionKind, EXPECTED_SECTIONS};
 use super::{ImportOptions, ParseError, Result};
 use crate::roadmap::markdown::linking::{earliest_phases, Linker};
-use crate::roadmap::model::{
-    CostSection, DocumentMeta, Module, ModuleSlug, NextStep, Phase, Roadmap, Section,
-};
+use crate::roadmap::model::{CostSection, DocumentMeta, Module, NextStep, Phase, Roadmap, Section};
 use crate::shared::EnvName;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +30,11 @@ pub(super) struct DocParser<'o> {
     pub(super) sections_seen: HashMap<SectionKind, usize>,
     pub(super) current_date_line: Option<usize>,
     pub(super) modules: Vec<Draft>,
-    pub(super) slugs: HashMap<ModuleSlug, (usize, String)>,
     pub(super) steps: Vec<NextStep>,
     pub(super) phases_seen: HashMap<Phase, usize>,
     pub(super) costs: Vec<CostSection>,
+    /// Modules listed twice and merged.
+    pub(super) warnings: Vec<ParseError>,
 }
 
 impl<'o> DocParser<'o> {
@@ -48,10 +47,10 @@ impl<'o> DocParser<'o> {
             sections_seen: HashMap::new(),
             current_date_line: None,
             modules: Vec::new(),
-            slugs: HashMap::new(),
             steps: Vec::new(),
             phases_seen: HashMap::new(),
             costs: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

@@ -58,6 +58,16 @@ pub(super) use vocab::ENV_WORDS;
 pub struct ImportOptions {
     /// The environments the roadmap tracks; every module gets a status in each.
     pub environments: Vec<EnvName>,
+    /// Refuse a module listed twice instead of merging the two entries.
+    pub strict: bool,
+}
+
+/// A document read, with what was merged on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub roadmap: Roadmap,
+    /// One per module listed twice (merged into one), naming both lines.
+    pub warnings: Vec<ParseError>,
 }
 
 /// Why a document was refused, with the 1-based line it concerns.
@@ -85,8 +95,19 @@ type Result<T> = std::result::Result<T, ParseError>;
 /// `linking` module; a module's phase, unless a `Phase` field sets it, is the
 /// earliest phase of the steps linked to it (not for implemented modules).
 pub fn parse_document(text: &str, opts: &ImportOptions) -> Result<Roadmap> {
+    parse_edition(text, opts).map(|parsed| parsed.roadmap)
+}
+
+/// Parses an edition of the status document: the roadmap and the warnings
+/// of what was merged (a module listed twice is one module, unless
+/// `opts.strict` refuses it).
+pub fn parse_edition(text: &str, opts: &ImportOptions) -> Result<Parsed> {
     let items = tokenize(text)?;
     let mut parser = DocParser::new(opts);
     parser.run(&items)?;
-    parser.finish()
+    let warnings = std::mem::take(&mut parser.warnings);
+    Ok(Parsed {
+        roadmap: parser.finish()?,
+        warnings,
+    })
 }

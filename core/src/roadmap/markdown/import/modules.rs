@@ -6,8 +6,10 @@ use super::fields::{
     parse_dependencies, parse_path_value, parse_target_date, path_in_note, FieldKey,
 };
 use super::grammar::{non_empty, strip_symbols};
+use super::sections::SectionKind;
 use super::vocab::{parse_env_statuses, parse_phase_value, parse_priority};
 use super::{ParseError, Result};
+use crate::roadmap::identity::{merge, same_module};
 use crate::roadmap::model::{ConfigBlock, Module, ModuleSlug, Priority, Section};
 
 /// A fenced block is a module's configuration only right after its
@@ -84,7 +86,8 @@ impl DocParser<'_> {
         }
     }
 
-    /// Derives the slug, checks it is unique and stores the module.
+    /// Derives the slug and stores the module, merged into its twin when
+    /// the document lists it twice.
     pub(super) fn finish_module(&mut self, draft: Option<Draft>) -> Result<()> {
         let Some(mut draft) = draft else {
             return Ok(());
@@ -103,20 +106,56 @@ impl DocParser<'_> {
                 ),
             ));
         }
-        if let Some((line, name)) = self.slugs.get(&m.slug) {
+        if let Some(index) = self.twin_of(&draft.module) {
+            return self.merge_twin(index, draft);
+        }
+        draft.module.position = u32::try_from(self.modules.len()).unwrap_or(u32::MAX);
+        self.modules.push(draft);
+        Ok(())
+    }
+
+    /// The module already read that `module` is another entry of.
+    fn twin_of(&self, module: &Module) -> Option<usize> {
+        self.modules
+            .iter()
+            .position(|d| same_module(&d.module, module).is_some())
+    }
+
+    /// A module listed twice is one module (the more advanced entry wins,
+    /// see [`merge`]), with a warning naming both lines; in strict mode, an
+    /// error instead.
+    fn merge_twin(&mut self, index: usize, draft: Draft) -> Result<()> {
+        let first = &self.modules[index];
+        let why = same_module(&first.module, &draft.module)
+            .map(|s| s.describe())
+            .unwrap_or_default();
+        let merged = merge(&first.module, &draft.module);
+        let message = format!(
+            "{:?} is the same module as {:?} (line {}): {why}",
+            draft.module.name, first.module.name, first.line
+        );
+        if self.opts.strict {
             return Err(ParseError::new(
                 draft.line,
-                format!(
-                    "duplicate module {:?}: its id {:?} is already used by {name:?} (line {line})",
-                    m.name,
-                    m.slug.as_str()
-                ),
+                format!("duplicate module: {message} (strict: refused, nothing imported)"),
             ));
         }
-        m.position = u32::try_from(self.modules.len()).unwrap_or(u32::MAX);
-        self.slugs
-            .insert(m.slug.clone(), (draft.line, m.name.clone()));
-        self.modules.push(draft);
+        let statuses = merged
+            .statuses
+            .iter()
+            .map(|(env, status)| format!("{env} {}", status.label()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.warnings.push(ParseError::new(
+            draft.line,
+            format!(
+                "{message}; imported once, in {:?} ({statuses})",
+                SectionKind::Modules(merged.section).name()
+            ),
+        ));
+        let kept = &mut self.modules[index];
+        kept.explicit_phase |= draft.explicit_phase;
+        kept.module = merged;
         Ok(())
     }
 

@@ -1,0 +1,360 @@
+//! Editions of the team's status document: every import is one, stored with
+//! its text, the date it carries and what it changed. A later edition
+//! updates the roadmap (each change in the history with the edition's
+//! date); an older one is refused unless forced; any two can be compared.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use sqlx::{AnyConnection, Row};
+
+use super::identity::keep_ids;
+use super::markdown::import::{parse_edition, ImportOptions};
+use super::model::{DocumentMeta, NextStep, Roadmap};
+use super::store;
+use crate::db::Db;
+use crate::error::{CoreError, CoreResult};
+use crate::shared::EnvName;
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The date an edition carries and the words it says it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditionDate {
+    pub date: NaiveDate,
+    pub label: String,
+}
+
+/// The edition's "Last Updated" line, else its "Current Date" heading; a
+/// month alone ("November 2024") is its first day.
+pub fn edition_date(meta: &DocumentMeta) -> Option<EditionDate> {
+    let last_updated = meta
+        .updates
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("last updated"))
+        .map(|(_, value)| value.as_str());
+    last_updated
+        .into_iter()
+        .chain(meta.current_date.as_deref())
+        .find_map(|label| {
+            parse_date(label).map(|date| EditionDate {
+                date,
+                label: label.trim().to_owned(),
+            })
+        })
+}
+
+/// "November 2024", "5 December 2026", "December 5, 2026" or "2026-12-05".
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(date);
+    }
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let month = |w: &str| {
+        MONTHS
+            .iter()
+            .position(|m| {
+                m.eq_ignore_ascii_case(w) || (w.len() >= 3 && m[..3].eq_ignore_ascii_case(w))
+            })
+            .and_then(|i| u32::try_from(i + 1).ok())
+    };
+    let number = |w: &str| w.parse::<i32>().ok();
+    match words.as_slice() {
+        [m, y] => NaiveDate::from_ymd_opt(number(y)?, month(m)?, 1),
+        [d, m, y] if month(m).is_some() => {
+            NaiveDate::from_ymd_opt(number(y)?, month(m)?, u32::try_from(number(d)?).ok()?)
+        }
+        [m, d, y] => {
+            NaiveDate::from_ymd_opt(number(y)?, month(m)?, u32::try_from(number(d)?).ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// "5 December 2026": how the export says the day of the last change.
+pub fn format_day(date: NaiveDate) -> String {
+    format!(
+        "{} {} {}",
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
+}
+
+/// One imported edition, as the history page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edition {
+    pub id: i64,
+    /// The date it carries (YYYY-MM-DD), if it says one.
+    pub dated: Option<String>,
+    /// That date in its own words ("December 2024").
+    pub label: Option<String>,
+    /// "import: infrastructure-status.md".
+    pub source: String,
+    pub actor: String,
+    pub imported_at: String,
+    /// Imported although older than the newest edition.
+    pub forced: bool,
+    /// Modules listed twice and merged, modules matched under a new name.
+    pub warnings: Vec<String>,
+    pub summary: Summary,
+}
+
+/// What an edition changed when it was imported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub created: usize,
+    pub updated: usize,
+    pub retired: usize,
+    pub unchanged: usize,
+}
+
+/// An edition about to be stored.
+pub(crate) struct NewEdition<'a> {
+    pub dated: Option<&'a EditionDate>,
+    pub source: &'a str,
+    pub actor: &'a str,
+    pub imported_at: &'a str,
+    pub forced: bool,
+    pub document: &'a str,
+    pub warnings: &'a [String],
+    pub summary: &'a Summary,
+}
+
+fn json<T: Serialize>(value: &T) -> CoreResult<String> {
+    serde_json::to_string(value).map_err(|e| CoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) async fn insert(conn: &mut AnyConnection, e: &NewEdition<'_>) -> CoreResult<i64> {
+    let row = sqlx::query(
+        "INSERT INTO roadmap_editions (dated, label, source, actor, imported_at, forced, document, \
+         warnings, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(e.dated.map(|d| d.date.to_string()))
+    .bind(e.dated.map(|d| d.label.clone()))
+    .bind(e.source)
+    .bind(e.actor)
+    .bind(e.imported_at)
+    .bind(i64::from(e.forced))
+    .bind(e.document)
+    .bind(json(&e.warnings)?)
+    .bind(json(e.summary)?)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+const COLUMNS: &str = "id, dated, label, source, actor, imported_at, forced, warnings, summary";
+
+fn from_row(row: &sqlx::any::AnyRow) -> CoreResult<Edition> {
+    let decode = |column: &str, text: String| {
+        CoreError::Corrupt(format!("roadmap edition {column} {text:?} does not decode"))
+    };
+    let warnings: String = row.try_get("warnings")?;
+    let summary: String = row.try_get("summary")?;
+    Ok(Edition {
+        id: row.try_get("id")?,
+        dated: row.try_get("dated")?,
+        label: row.try_get("label")?,
+        source: row.try_get("source")?,
+        actor: row.try_get("actor")?,
+        imported_at: row.try_get("imported_at")?,
+        forced: row.try_get::<i64, _>("forced")? != 0,
+        warnings: serde_json::from_str(&warnings)
+            .map_err(|_| decode("warnings", warnings.clone()))?,
+        summary: serde_json::from_str(&summary).map_err(|_| decode("summary", summary.clone()))?,
+    })
+}
+
+/// The newest edition that carries a date (by that date, then by import).
+pub(crate) async fn latest_dated(conn: &mut AnyConnection) -> CoreResult<Option<Edition>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM roadmap_editions WHERE dated IS NOT NULL \
+         ORDER BY dated DESC, id DESC LIMIT 1"
+    ))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Every edition, the newest import first.
+pub async fn list(db: &Db) -> CoreResult<Vec<Edition>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM roadmap_editions ORDER BY id DESC"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+async fn with_document(db: &Db, id: i64) -> CoreResult<(Edition, String)> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, document FROM roadmap_editions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or_else(|| CoreError::NotFound(format!("edition #{id}")))?;
+    Ok((from_row(&row)?, row.try_get("document")?))
+}
+
+/// One module's changed fields between two editions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleChanges {
+    pub name: String,
+    /// (field, from, to), as the module history words them.
+    pub fields: Vec<(String, Option<String>, Option<String>)>,
+}
+
+/// What differs from one edition to another.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditionDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<ModuleChanges>,
+    pub steps_added: Vec<String>,
+    pub steps_removed: Vec<String>,
+    /// Steps marked done (or not done any more): "text (completed)".
+    pub steps_ticked: Vec<String>,
+}
+
+impl EditionDiff {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// What changed from `old` to `new`, a module renamed in between matched
+/// as one (see [`keep_ids`]).
+pub fn compare(old: &Roadmap, new: &Roadmap) -> EditionDiff {
+    let mut new = new.clone();
+    keep_ids(&old.modules, &mut new);
+    let mut diff = EditionDiff::default();
+    for module in &new.modules {
+        match old.module(&module.slug) {
+            None => diff.added.push(module.name.clone()),
+            Some(before) => {
+                let fields = store::diff(before, module);
+                if !fields.is_empty() {
+                    diff.changed.push(ModuleChanges {
+                        name: module.name.clone(),
+                        fields,
+                    });
+                }
+            }
+        }
+    }
+    diff.removed = old
+        .modules
+        .iter()
+        .filter(|m| new.module(&m.slug).is_none())
+        .map(|m| m.name.clone())
+        .collect();
+    let find = |steps: &[NextStep], step: &NextStep| {
+        steps
+            .iter()
+            .find(|s| s.text.eq_ignore_ascii_case(&step.text))
+            .cloned()
+    };
+    for step in &new.next_steps {
+        match find(&old.next_steps, step) {
+            None => diff.steps_added.push(step.text.clone()),
+            Some(before) if before.completed != step.completed => diff.steps_ticked.push(format!(
+                "{} ({})",
+                step.text,
+                if step.completed {
+                    "completed"
+                } else {
+                    "not completed any more"
+                }
+            )),
+            Some(_) => {}
+        }
+    }
+    diff.steps_removed = old
+        .next_steps
+        .iter()
+        .filter(|s| find(&new.next_steps, s).is_none())
+        .map(|s| s.text.clone())
+        .collect();
+    diff
+}
+
+/// Editions `from` and `to` and what differs between them.
+pub async fn diff(
+    db: &Db,
+    environments: &[EnvName],
+    from: i64,
+    to: i64,
+) -> CoreResult<(Edition, Edition, EditionDiff)> {
+    let (old, old_text) = with_document(db, from).await?;
+    let (new, new_text) = with_document(db, to).await?;
+    let opts = ImportOptions {
+        environments: environments.to_vec(),
+        strict: false,
+    };
+    let parse = |id: i64, text: &str| {
+        parse_edition(text, &opts)
+            .map(|p| p.roadmap)
+            .map_err(|e| CoreError::Corrupt(format!("stored edition #{id} no longer parses: {e}")))
+    };
+    let changes = compare(&parse(from, &old_text)?, &parse(to, &new_text)?);
+    Ok((old, new, changes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edition_dates_in_the_forms_documents_use() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(parse_date("November 2024"), day(2024, 11, 1));
+        assert_eq!(parse_date("5 December 2026"), day(2026, 12, 5));
+        assert_eq!(parse_date("December 5, 2026"), day(2026, 12, 5));
+        assert_eq!(parse_date("Dec 2024"), day(2024, 12, 1));
+        assert_eq!(parse_date("2026-12-05"), day(2026, 12, 5));
+        assert_eq!(parse_date("31 February 2026"), None);
+        assert_eq!(parse_date("soon"), None);
+        assert_eq!(parse_date(""), None);
+        let date = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+        assert_eq!(parse_date(&format_day(date)), Some(date));
+    }
+
+    #[test]
+    fn the_last_updated_line_dates_an_edition_before_the_current_date() {
+        let mut meta = DocumentMeta {
+            current_date: Some("November 2024".into()),
+            ..DocumentMeta::default()
+        };
+        assert_eq!(
+            edition_date(&meta).map(|d| d.label),
+            Some("November 2024".into())
+        );
+        meta.updates
+            .push(("Last Updated".into(), "3 December 2024".into()));
+        assert_eq!(
+            edition_date(&meta),
+            Some(EditionDate {
+                date: NaiveDate::from_ymd_opt(2024, 12, 3).unwrap(),
+                label: "3 December 2024".into()
+            })
+        );
+    }
+}

@@ -58,6 +58,22 @@ impl LazyRoute for StepsRoute {
     }
 }
 
+/// `/roadmap/history`.
+#[derive(Debug)]
+pub struct HistoryRoute;
+
+#[lazy_route]
+impl LazyRoute for HistoryRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_route: Self) -> AnyView {
+        preload_chunks();
+        view! { <crate::roadmap::history::HistoryPage /> }.into_any()
+    }
+}
+
 /// `/roadmap/timeline`.
 #[derive(Debug)]
 pub struct TimelineRoute;

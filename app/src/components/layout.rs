@@ -48,6 +48,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <NavItem href="/roadmap/board" label="Board by phase" />
                         <NavItem href="/roadmap/timeline" label="Timeline" />
                         <NavItem href="/roadmap/steps" label="Next steps" />
+                        <NavItem href="/roadmap/history" label="Editions" />
                         <li>
                             <a
                                 href="/roadmap/export.md"

@@ -302,3 +302,53 @@ pub struct StepsView {
     /// (slug, name) of every module, for the link.
     pub modules: Vec<(String, String)>,
 }
+
+/// One imported edition of the status document on `/roadmap/history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditionRow {
+    pub id: i64,
+    /// "December 2024 (2024-12-01)", or "no date".
+    pub dated: String,
+    pub source: String,
+    pub actor: String,
+    pub imported_at: String,
+    pub forced: bool,
+    pub warnings: Vec<String>,
+    /// "1 created, 3 updated, 1 retired, 19 unchanged".
+    pub summary: String,
+}
+
+/// One module's changes between two editions: (field, from, to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModuleChangesRow {
+    pub name: String,
+    pub fields: Vec<(String, String, String)>,
+}
+
+/// What differs from edition `from` to edition `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditionDiffView {
+    pub from: i64,
+    pub to: i64,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<ModuleChangesRow>,
+    pub steps_added: Vec<String>,
+    pub steps_removed: Vec<String>,
+    pub steps_ticked: Vec<String>,
+}
+
+/// `/roadmap/history`: the editions, newest first, and a comparison of two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditionsView {
+    pub editions: Vec<EditionRow>,
+    pub diff: Option<EditionDiffView>,
+}
+
+/// What importing an edition from the page did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportOutcome {
+    pub edition: i64,
+    pub summary: String,
+    pub warnings: Vec<String>,
+}

@@ -125,6 +125,16 @@ pub struct Summary {
     pub unchanged: usize,
 }
 
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} created, {} updated, {} retired, {} unchanged",
+            self.created, self.updated, self.retired, self.unchanged
+        )
+    }
+}
+
 /// An edition about to be stored.
 pub(crate) struct NewEdition<'a> {
     pub dated: Option<&'a EditionDate>,
@@ -316,6 +326,26 @@ pub async fn diff(
     };
     let changes = compare(&parse(from, &old_text)?, &parse(to, &new_text)?);
     Ok((old, new, changes))
+}
+
+/// The editions, newest first, and the comparison of `pair` (from, to);
+/// without a pair, of the two newest editions (when there are two).
+pub async fn history(
+    db: &Db,
+    environments: &[EnvName],
+    pair: Option<(i64, i64)>,
+) -> CoreResult<(Vec<Edition>, Option<EditionDiff>, Option<(i64, i64)>)> {
+    let listed = list(db).await?;
+    let newest_two = match listed.as_slice() {
+        [newest, previous, ..] => Some((previous.id, newest.id)),
+        _ => None,
+    };
+    let pair = pair.or(newest_two);
+    let compared = match pair {
+        Some((from, to)) => Some(diff(db, environments, from, to).await?.2),
+        None => None,
+    };
+    Ok((listed, compared, pair))
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@ const ROLES: [&str; 4] = ["vera", "oscar", "april", "ada"];
 fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
     let ok = [200, 200, 200, 200];
     let editors = [403, 200, 403, 200];
-    // Authorized for operators and admins, then refused: no poll, no drift.
-    let editors_nothing_to_correct = [403, 400, 403, 400];
+    // Authorized for operators and admins, then refused for the request's
+    // own fault (no drift to correct, an empty document).
+    let editors_refused = [403, 400, 403, 400];
     let auditors = [403, 403, 200, 200];
     let admins = [403, 403, 403, 200];
     // Authorized for admins only; then refused with its reason (503) here,
@@ -45,6 +46,16 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (Method::POST, "/api/roadmap/timeline".into(), "environment=prod".into(), ok),
         (Method::POST, "/api/roadmap/bill".into(), String::new(), ok),
         (Method::POST, "/api/roadmap/steps".into(), String::new(), ok),
+        (Method::POST, "/api/roadmap/history".into(), String::new(), ok),
+        // Authorized for operators and admins, then refused: an empty
+        // document (a real import would replace the next steps the table
+        // edits below).
+        (
+            Method::POST,
+            "/api/roadmap/import".into(),
+            "document=&name=empty.md".into(),
+            editors_refused,
+        ),
         (
             Method::POST,
             "/api/roadmap/steps/add".into(),
@@ -81,7 +92,7 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
             Method::POST,
             "/api/roadmap/module/correct".into(),
             "slug=rds&environment=prod".into(),
-            editors_nothing_to_correct,
+            editors_refused,
         ),
         (
             Method::POST,

@@ -72,6 +72,58 @@ fn import_is_idempotent_and_export_round_trips() {
     );
 }
 
+const DECEMBER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../fixtures/editions/2024-12-infrastructure-status.md"
+);
+
+#[test]
+fn a_later_edition_merges_twins_with_a_warning_and_an_older_one_needs_force() {
+    let dir = temp_dir("editions");
+    assert!(gantry(&dir, &["roadmap", "import", SEED]).status.success());
+
+    // Strict: the module listed twice is refused, naming both lines once each.
+    let strict = gantry(&dir, &["roadmap", "import", "--strict", DECEMBER]);
+    assert_eq!(strict.status.code(), Some(1));
+    let err = stderr(&strict);
+    assert!(
+        err.contains("duplicate module: \"Redis/ElastiCache Module\""),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let december = gantry(&dir, &["roadmap", "import", DECEMBER]);
+    assert!(december.status.success(), "{}", stderr(&december));
+    assert!(
+        stdout(&december).contains("as edition #2: 1 created, 2 updated, 1 retired, 20 unchanged"),
+        "{}",
+        stdout(&december)
+    );
+    let warnings = stderr(&december);
+    assert_eq!(warnings.matches("warning: ").count(), 2, "{warnings}");
+
+    // November again: refused with both dates; then forced.
+    let older = gantry(&dir, &["roadmap", "import", SEED]);
+    assert_eq!(older.status.code(), Some(1));
+    let err = stderr(&older);
+    assert!(
+        err.contains("November 2024") && err.contains("December 2024"),
+        "{err}"
+    );
+    let export = stdout(&gantry(&dir, &["roadmap", "export"]));
+    assert!(
+        export.contains("- **Last Updated**: December 2024"),
+        "{export}"
+    );
+    let forced = gantry(&dir, &["roadmap", "import", "--force", SEED]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(
+        stdout(&forced).contains("as edition #3"),
+        "{}",
+        stdout(&forced)
+    );
+}
+
 #[test]
 fn malformed_document_is_refused_with_its_line() {
     let dir = temp_dir("malformed");

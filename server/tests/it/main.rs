@@ -16,6 +16,7 @@ mod approvals_binary;
 mod auth;
 mod cli;
 mod cost;
+mod editions;
 mod health;
 mod jobs;
 mod jobs_crash;

@@ -62,6 +62,16 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// The counts, as the edition stores them.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            created: self.created.len(),
+            updated: self.updated.len(),
+            retired: self.retired.len(),
+            unchanged: self.unchanged,
+        }
+    }
+
     pub fn is_noop(&self) -> bool {
         self.created.is_empty() && self.updated.is_empty() && self.retired.is_empty()
     }
@@ -207,12 +217,7 @@ pub async fn apply_import(
 
     replace_document(&mut tx, &incoming).await?;
     touch(&mut tx, &stamp.at).await?;
-    let summary = Summary {
-        created: report.created.len(),
-        updated: report.updated.len(),
-        retired: report.retired.len(),
-        unchanged: report.unchanged,
-    };
+    let summary = report.summary();
     let imported_at = timestamp(edition.now);
     report.edition = editions::insert(
         &mut tx,

@@ -15,6 +15,7 @@ const PAGES: Record<Exclude<DevSubject, 'nora'>, string[]> = {
     '/roadmap/board',
     '/roadmap/timeline',
     '/roadmap/steps',
+    '/roadmap/history',
     '/roadmap/modules/networking',
     '/cost',
     '/environments',
@@ -23,7 +24,7 @@ const PAGES: Record<Exclude<DevSubject, 'nora'>, string[]> = {
     '/jobs',
     '/no-such-page',
   ],
-  oscar: ['/roadmap', '/roadmap/steps', '/roadmap/modules/ecs-service', '/jobs', '/jobs/new', '/jobs/new?environment=dev&kind=scale&service=backend-booking-api&desired=2&preview=1'],
+  oscar: ['/roadmap', '/roadmap/steps', '/roadmap/history', '/roadmap/modules/ecs-service', '/jobs', '/jobs/new', '/jobs/new?environment=dev&kind=scale&service=backend-booking-api&desired=2&preview=1'],
   april: ['/roadmap', '/approvals', '/jobs'],
   ada: ['/roadmap', '/roadmap/board', '/audit', '/environments', '/environments/prod', '/approvals', '/cost'],
 };

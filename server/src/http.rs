@@ -153,9 +153,11 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(leptos_context(&state), app::shell))
-        // Innermost first: who is asking, then the body limit, the origin
-        // check, the security headers, the Host check; compression, logs
-        // (with the request id); the request id, always the server's own.
+        // Innermost first: a refused plain form post said in words, who is
+        // asking, then the body limit, the origin check, the security
+        // headers, the Host check; compression, logs (with the request id);
+        // the request id, always the server's own.
+        .layer(axum::middleware::from_fn(crate::forms::refusals_in_words))
         .layer(axum::middleware::from_fn_with_state(
             session_state,
             auth::middleware::authenticate,

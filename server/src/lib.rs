@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod forms;
 pub mod http;
 pub mod routes;
 pub mod security;

@@ -148,6 +148,9 @@ pub async fn import_roadmap_edition(
         services.clock.now(),
     )
     .await?;
+    // The page says what the import did, from the stored edition (with or
+    // without JavaScript).
+    leptos_axum::redirect(&format!("/roadmap/history?imported={}", report.edition));
     Ok(ImportOutcome {
         edition: report.edition,
         summary: report.summary().to_string(),
@@ -177,12 +180,13 @@ pub fn HistoryPage() -> impl IntoView {
             title="Document editions".to_owned()
             subtitle="Every imported edition of the status document, what it changed, and what differs between two."
         />
-        <Outcome import />
+        <Refusal import />
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 let can_edit = crate::components::layout::can_edit_roadmap(me).await;
+                let imported = query.get_untracked().get("imported").and_then(|n| n.parse::<i64>().ok());
                 match data.await {
-                    Ok(view) => view! { <History view can_edit import /> }.into_any(),
+                    Ok(view) => view! { <History view imported can_edit import /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -190,38 +194,44 @@ pub fn HistoryPage() -> impl IntoView {
     }
 }
 
-/// What the last import did, or why it was refused.
+/// Why the last import was refused (a hydrated page; without JavaScript
+/// the server answers the refusal as a page of its own).
 #[component]
-fn Outcome(import: ServerAction<ImportRoadmapEdition>) -> impl IntoView {
+fn Refusal(import: ServerAction<ImportRoadmapEdition>) -> impl IntoView {
     move || {
-        import.value().get().map(|result| match result {
-            Ok(outcome) => view! {
-                <div role="status" data-testid="import-outcome" class="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">
-                    <p>{format!("Imported as edition #{}: {}.", outcome.edition, outcome.summary)}</p>
-                    {(!outcome.warnings.is_empty()).then(|| view! {
-                        <ul class="mt-2 list-disc pl-5">
-                            {outcome.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
-                        </ul>
-                    })}
-                </div>
-            }
-            .into_any(),
-            Err(e) => view! {
-                <p role="alert" data-testid="import-error" class="mb-4 text-sm text-rose-700">{e.to_string()}</p>
-            }
-            .into_any(),
+        import.value().get().and_then(Result::err).map(|e| {
+            view! { <p role="alert" data-testid="import-error" class="mb-4 text-sm text-rose-700">{e.to_string()}</p> }
         })
+    }
+}
+
+/// What importing edition `edition` did, as stored.
+#[component]
+fn Imported(edition: EditionRow) -> impl IntoView {
+    view! {
+        <div role="status" data-testid="import-outcome" class="mb-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">
+            <p>{format!("Imported as edition #{}: {}.", edition.id, edition.summary)}</p>
+            {(!edition.warnings.is_empty()).then(|| view! {
+                <ul class="mt-2 list-disc pl-5">
+                    {edition.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+                </ul>
+            })}
+        </div>
     }
 }
 
 #[component]
 fn History(
     view: EditionsView,
+    imported: Option<i64>,
     can_edit: bool,
     import: ServerAction<ImportRoadmapEdition>,
 ) -> impl IntoView {
     let (from, to) = view.diff.as_ref().map_or((0, 0), |d| (d.from, d.to));
     let editions = view.editions;
+    let outcome = imported
+        .and_then(|id| editions.iter().find(|e| e.id == id).cloned())
+        .map(|edition| view! { <Imported edition /> });
     let options = |selected: i64| {
         editions
             .iter()
@@ -234,6 +244,7 @@ fn History(
     let (from_options, to_options) = (options(from), options(to));
     let empty = editions.is_empty();
     view! {
+        {outcome}
         <section aria-labelledby="editions-heading" class="mb-6 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
             <h2 id="editions-heading" class="mb-2 font-semibold">"Editions"</h2>
             {empty.then(|| view! { <p class="text-sm text-slate-700">"No edition imported yet."</p> })}

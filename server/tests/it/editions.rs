@@ -189,3 +189,85 @@ async fn refused_imports_and_bad_comparisons_change_nothing() {
     let view: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
     assert_eq!(view["editions"][0]["forced"], true);
 }
+
+/// A plain form post, as a browser without JavaScript sends it.
+async fn form_post(app: &TestApp, path: &str, form: &str, cookie: &str) -> crate::common::Reply {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    app.send(
+        Request::post(path)
+            .header(header::ORIGIN, crate::common::ORIGIN)
+            .header(
+                header::REFERER,
+                format!("{}/roadmap/history?from=1&to=1", crate::common::ORIGIN),
+            )
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, cookie)
+            .body(Body::from(form.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn without_javascript_an_import_lands_on_its_outcome_and_a_refusal_is_a_page_in_words() {
+    let app = TestApp::new().await;
+    let oscar = app.sign_in("oscar").await;
+
+    let done = form_post(
+        &app,
+        "/api/roadmap/import",
+        &import_form(DECEMBER, &[]),
+        &oscar,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.body);
+    assert_eq!(done.headers["location"], "/roadmap/history?imported=2");
+    let page = app.get("/roadmap/history?imported=2", Some(&oscar)).await;
+    assert!(
+        page.body
+            .contains("Imported as edition #2: 1 created, 2 updated, 1 retired, 20 unchanged."),
+        "{}",
+        page.body
+    );
+
+    // Refused: the status stays 400; the page says why, escaped, and links back.
+    let refused = form_post(&app, "/api/roadmap/import", &import_form(SEED, &[]), &oscar).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(refused.headers.get("location").is_none());
+    assert!(refused.body.contains("<p role=\"alert\" data-testid=\"form-refusal\">this edition is dated November 2024 (2024-11-01)"), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("href=\"/roadmap/history?from=1&amp;to=1\""),
+        "{}",
+        refused.body
+    );
+    let hostile = form_post(
+        &app,
+        "/api/roadmap/history",
+        "from=<script>alert(1)</script>&to=1",
+        &oscar,
+    )
+    .await;
+    assert_eq!(hostile.status, StatusCode::BAD_REQUEST);
+    assert!(
+        hostile
+            .body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        hostile.body
+    );
+    assert!(!hostile.body.contains("<script>"), "{}", hostile.body);
+    // Asked for JSON (a hydrated page), the refusal stays JSON.
+    let json = app
+        .call("/api/roadmap/import", &import_form(SEED, &[]), Some(&oscar))
+        .await;
+    assert_eq!(json.status, StatusCode::BAD_REQUEST);
+    assert!(json.body.starts_with("{\"Invalid\":"), "{}", json.body);
+}

@@ -66,6 +66,7 @@ async fn a_later_edition_updates_what_changed_dated_by_the_edition(db: Db) {
         .await
         .unwrap();
     let before = store::load(&db).await.unwrap();
+    let steps_before = gantry_core::roadmap::steps::list(&db).await.unwrap();
     let report = import(&db, DECEMBER, "december.md", ImportMode::default())
         .await
         .unwrap();
@@ -131,7 +132,28 @@ async fn a_later_edition_updates_what_changed_dated_by_the_edition(db: Db) {
     assert_eq!(renamed.to.as_deref(), Some("Monitoring and Alerting"));
     assert!(after.module(&slug("monitoring-and-alerting")).is_none());
 
-    // A next step completed; the export is the December edition's shape and dates.
+    // A next step completed, under the id it had (a steps page left open still saves to it);
+    // every step the edition repeats keeps its id.
+    let steps_after = gantry_core::roadmap::steps::list(&db).await.unwrap();
+    assert_eq!(steps_after.len(), steps_before.len());
+    let redis_step = |steps: &[gantry_core::roadmap::steps::StoredStep]| {
+        steps
+            .iter()
+            .find(|s| s.step.text.starts_with("Deploy Redis/ElastiCache"))
+            .map(|s| (s.id, s.step.completed))
+            .unwrap()
+    };
+    let (id_before, done_before) = redis_step(&steps_before);
+    assert_eq!(redis_step(&steps_after), (id_before, true));
+    assert!(!done_before);
+    let ids = |steps: &[gantry_core::roadmap::steps::StoredStep]| {
+        let mut ids: Vec<i64> = steps.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(ids(&steps_after), ids(&steps_before));
+
+    // The export is the December edition's shape and dates.
     assert!(after
         .next_steps
         .iter()

@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use crate::error::{CoreError, CoreResult};
-use crate::roadmap::model::{Module, ModuleSlug, Phase, Roadmap};
+use crate::roadmap::model::{Module, ModuleSlug, NextStep, Phase, Roadmap};
 
 /// Who changes the roadmap, from where, and when: the stamp on every
 /// history row a change writes. `at` comes from the caller's clock (or an
@@ -204,6 +204,59 @@ async fn write_statuses(conn: &mut AnyConnection, m: &Module) -> CoreResult<()> 
     Ok(())
 }
 
+/// Replaces the next steps with `steps`, keeping the id of each stored step
+/// whose text an incoming one repeats (case aside): a steps page left open
+/// across an import still saves to the same step. Steps no longer listed are
+/// deleted; new ones inserted.
+async fn replace_next_steps(conn: &mut AnyConnection, steps: &[NextStep]) -> CoreResult<()> {
+    let stored: Vec<(i64, String)> =
+        sqlx::query("SELECT id, text FROM roadmap_next_steps ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("text")?)))
+            .collect::<CoreResult<_>>()?;
+    let mut free: Vec<(i64, String)> = stored;
+    // Each incoming step with the stored id it keeps, if any.
+    let mut rows: Vec<(Option<i64>, usize)> = Vec::new();
+    for (position, step) in steps.iter().enumerate() {
+        let kept = free
+            .iter()
+            .position(|(_, text)| text.eq_ignore_ascii_case(&step.text))
+            .map(|i| free.remove(i).0);
+        rows.push((kept, position));
+    }
+    for (id, _) in &free {
+        sqlx::query("DELETE FROM roadmap_next_steps WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (id, position) in rows {
+        let step = &steps[position];
+        let sql = if id.is_some() {
+            "UPDATE roadmap_next_steps SET phase = $1, position = $2, text = $3, completed = $4, \
+             module_slug = $5 WHERE id = $6"
+        } else {
+            "INSERT INTO roadmap_next_steps (phase, position, text, completed, module_slug) \
+             VALUES ($1, $2, $3, $4, $5)"
+        };
+        let query = sqlx::query(sql)
+            .bind(step.phase.as_str())
+            .bind(position as i64)
+            .bind(&step.text)
+            .bind(i64::from(step.completed))
+            .bind(step.module.as_ref().map(ModuleSlug::as_str));
+        match id {
+            Some(id) => query.bind(id),
+            None => query,
+        }
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Replaces the document-level parts: prose, environments, next steps, costs.
 pub(super) async fn replace_document(
     conn: &mut AnyConnection,
@@ -222,22 +275,7 @@ pub(super) async fn replace_document(
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query("DELETE FROM roadmap_next_steps")
-        .execute(&mut *conn)
-        .await?;
-    for (position, step) in roadmap.next_steps.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO roadmap_next_steps (phase, position, text, completed, module_slug) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(step.phase.as_str())
-        .bind(position as i64)
-        .bind(&step.text)
-        .bind(i64::from(step.completed))
-        .bind(step.module.as_ref().map(ModuleSlug::as_str))
-        .execute(&mut *conn)
-        .await?;
-    }
+    replace_next_steps(conn, &roadmap.next_steps).await?;
     sqlx::query("DELETE FROM roadmap_cost_items")
         .execute(&mut *conn)
         .await?;

@@ -3,7 +3,7 @@
 //! updates the roadmap (each change in the history with the edition's
 //! date); an older one is refused unless forced; any two can be compared.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
@@ -11,24 +11,10 @@ use super::identity::keep_ids;
 use super::markdown::import::{parse_edition, ImportOptions};
 use super::model::{DocumentMeta, NextStep, Roadmap};
 use super::store;
+use super::timeline::document_date;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::EnvName;
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// The date an edition carries and the words it says it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,52 +35,16 @@ pub fn edition_date(meta: &DocumentMeta) -> Option<EditionDate> {
         .into_iter()
         .chain(meta.current_date.as_deref())
         .find_map(|label| {
-            parse_date(label).map(|date| EditionDate {
+            document_date(label).map(|date| EditionDate {
                 date,
                 label: label.trim().to_owned(),
             })
         })
 }
 
-/// "November 2024", "5 December 2026", "December 5, 2026" or "2026-12-05".
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Some(date);
-    }
-    let words: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let month = |w: &str| {
-        MONTHS
-            .iter()
-            .position(|m| {
-                m.eq_ignore_ascii_case(w) || (w.len() >= 3 && m[..3].eq_ignore_ascii_case(w))
-            })
-            .and_then(|i| u32::try_from(i + 1).ok())
-    };
-    let number = |w: &str| w.parse::<i32>().ok();
-    match words.as_slice() {
-        [m, y] => NaiveDate::from_ymd_opt(number(y)?, month(m)?, 1),
-        [d, m, y] if month(m).is_some() => {
-            NaiveDate::from_ymd_opt(number(y)?, month(m)?, u32::try_from(number(d)?).ok()?)
-        }
-        [m, d, y] => {
-            NaiveDate::from_ymd_opt(number(y)?, month(m)?, u32::try_from(number(d)?).ok()?)
-        }
-        _ => None,
-    }
-}
-
 /// "5 December 2026": how the export says the day of the last change.
 pub fn format_day(date: NaiveDate) -> String {
-    format!(
-        "{} {} {}",
-        date.day(),
-        MONTHS[date.month0() as usize],
-        date.year()
-    )
+    date.format("%-d %B %Y").to_string()
 }
 
 /// One imported edition, as the history page lists it.
@@ -355,16 +305,16 @@ mod tests {
     #[test]
     fn edition_dates_in_the_forms_documents_use() {
         let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
-        assert_eq!(parse_date("November 2024"), day(2024, 11, 1));
-        assert_eq!(parse_date("5 December 2026"), day(2026, 12, 5));
-        assert_eq!(parse_date("December 5, 2026"), day(2026, 12, 5));
-        assert_eq!(parse_date("Dec 2024"), day(2024, 12, 1));
-        assert_eq!(parse_date("2026-12-05"), day(2026, 12, 5));
-        assert_eq!(parse_date("31 February 2026"), None);
-        assert_eq!(parse_date("soon"), None);
-        assert_eq!(parse_date(""), None);
+        assert_eq!(document_date("November 2024"), day(2024, 11, 1));
+        assert_eq!(document_date("5 December 2026"), day(2026, 12, 5));
+        assert_eq!(document_date("December 5, 2026"), day(2026, 12, 5));
+        assert_eq!(document_date("Dec 2024"), day(2024, 12, 1));
+        assert_eq!(document_date("2026-12-05"), day(2026, 12, 5));
+        assert_eq!(document_date("31 February 2026"), None);
+        assert_eq!(document_date("soon"), None);
+        assert_eq!(document_date(""), None);
         let date = NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
-        assert_eq!(parse_date(&format_day(date)), Some(date));
+        assert_eq!(document_date(&format_day(date)), Some(date));
     }
 
     #[test]

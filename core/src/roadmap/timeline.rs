@@ -134,12 +134,14 @@ impl TimelineFilter {
     }
 }
 
-/// The document's date: "November 2024" → 2024-11-01, "2024-11-15" →
-/// itself, "15 November 2024" → 2024-11-15; anything else → `None`.
+/// The document's date: "November 2024" (or "Nov 2024") → 2024-11-01,
+/// "2024-11-15" → itself, "15 November 2024" and "November 15, 2024" →
+/// 2024-11-15; anything else → `None`.
 pub fn document_date(raw: &str) -> Option<NaiveDate> {
     let raw = raw.trim();
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(raw, "%d %B %Y"))
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%B %d, %Y"))
         .or_else(|_| NaiveDate::parse_from_str(&format!("1 {raw}"), "%d %B %Y"))
         .ok()
 }

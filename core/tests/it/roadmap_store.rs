@@ -30,6 +30,12 @@ fn actor(name: &str, source: &str) -> Actor {
     }
 }
 
+/// Imports `text` as `who`, at the tests' pinned time.
+async fn import(db: &Db, text: &str, who: &Actor) -> Result<store::ImportReport, CoreError> {
+    let now = gantry_core::clock::testing::clock().now();
+    service::import_markdown(db, &settings(), text, who, Default::default(), now).await
+}
+
 fn slug(s: &str) -> ModuleSlug {
     ModuleSlug::parse(s).unwrap()
 }
@@ -45,16 +51,9 @@ async fn history_len(db: &Db) -> usize {
 
 async fn stored_roadmap_equals_the_parsed_document(db: Db) {
     assert!(store::is_empty(&db).await.unwrap());
-    let report = service::import_markdown(
-        &db,
-        &settings(),
-        SEED,
-        &actor("alice", "import: seed"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap();
+    let report = import(&db, SEED, &actor("alice", "import: seed"))
+        .await
+        .unwrap();
     assert_eq!(report.created.len(), 23);
     assert!(report.updated.is_empty() && report.retired.is_empty());
 
@@ -82,29 +81,13 @@ async fn stored_roadmap_equals_the_parsed_document(db: Db) {
 }
 
 async fn reimport_is_idempotent(db: Db) {
-    service::import_markdown(
-        &db,
-        &settings(),
-        SEED,
-        &actor("alice", "seed"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap();
+    import(&db, SEED, &actor("alice", "seed")).await.unwrap();
     let before = store::load(&db).await.unwrap();
     let history_before = history_len(&db).await;
 
-    let report = service::import_markdown(
-        &db,
-        &settings(),
-        SEED,
-        &actor("bob", "seed again"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap();
+    let report = import(&db, SEED, &actor("bob", "seed again"))
+        .await
+        .unwrap();
     assert!(report.is_noop(), "{report:?}");
     assert_eq!(report.unchanged, 23);
     assert_eq!(store::load(&db).await.unwrap(), before);
@@ -116,30 +99,14 @@ async fn reimport_is_idempotent(db: Db) {
 
     // The exported document imports back to the same state, too.
     let exported = service::export_markdown(&db).await.unwrap();
-    let report = service::import_markdown(
-        &db,
-        &settings(),
-        &exported,
-        &actor("carol", "export"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap();
+    let report = import(&db, &exported, &actor("carol", "export"))
+        .await
+        .unwrap();
     assert!(report.is_noop(), "{report:?}");
 }
 
 async fn changed_document_updates_and_records_history(db: Db) {
-    service::import_markdown(
-        &db,
-        &settings(),
-        SEED,
-        &actor("alice", "seed"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap();
+    import(&db, SEED, &actor("alice", "seed")).await.unwrap();
     let changed = SEED
         .replace(
             "**Priority**: Low for Dev, High for Prod",
@@ -154,16 +121,9 @@ async fn changed_document_updates_and_records_history(db: Db) {
             "",
         );
     assert_ne!(changed, SEED, "the edits must apply to the fixture");
-    let report = service::import_markdown(
-        &db,
-        &settings(),
-        &changed,
-        &actor("bob", "import: v2"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap();
+    let report = import(&db, &changed, &actor("bob", "import: v2"))
+        .await
+        .unwrap();
     assert_eq!(report.created.len(), 0);
     assert_eq!(report.retired, vec![slug("cost-optimization")]);
     let waf_fields = report
@@ -212,16 +172,7 @@ async fn changed_document_updates_and_records_history(db: Db) {
 }
 
 async fn bad_document_changes_nothing(db: Db) {
-    service::import_markdown(
-        &db,
-        &settings(),
-        SEED,
-        &actor("alice", "seed"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap();
+    import(&db, SEED, &actor("alice", "seed")).await.unwrap();
     let before = store::load(&db).await.unwrap();
     let history_before = history_len(&db).await;
 
@@ -230,31 +181,16 @@ async fn bad_document_changes_nothing(db: Db) {
         "Installation guide",
     );
     assert_ne!(broken, SEED);
-    let err = service::import_markdown(
-        &db,
-        &settings(),
-        &broken,
-        &actor("mallory", "broken"),
-        Default::default(),
-        gantry_core::clock::testing::clock().now(),
-    )
-    .await
-    .unwrap_err();
+    let err = import(&db, &broken, &actor("mallory", "broken"))
+        .await
+        .unwrap_err();
     match &err {
         CoreError::Import(parse) => assert!(parse.line > 1, "{parse}"),
         other => panic!("expected an import error, got {other:?}"),
     }
     let unrelated = "# My project\n\nSome text.\n\n## Installation\n\nRun it.\n";
     assert!(matches!(
-        service::import_markdown(
-            &db,
-            &settings(),
-            unrelated,
-            &actor("mallory", "readme"),
-            Default::default(),
-            gantry_core::clock::testing::clock().now()
-        )
-        .await,
+        import(&db, unrelated, &actor("mallory", "readme")).await,
         Err(CoreError::Import(_))
     ));
     assert_eq!(store::load(&db).await.unwrap(), before);

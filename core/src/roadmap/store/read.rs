@@ -63,10 +63,14 @@ fn from_json<T: for<'de> Deserialize<'de>>(column: &str, raw: &str) -> CoreResul
 /// the day ("5 December 2026").
 async fn last_updated(conn: &mut AnyConnection, at: &str) -> CoreResult<String> {
     let day = at.get(..10).unwrap_or(at);
-    if let Some(edition) = crate::roadmap::editions::latest_dated(conn).await? {
-        if edition.dated.as_deref() == Some(day) && at.get(10..) == Some("T00:00:00.000Z") {
-            if let Some(label) = edition.label {
-                return Ok(label);
+    // An import stamps its changes at its edition's midnight: only then can
+    // the last change be an edition's (no query on every other load).
+    if at.get(10..) == Some("T00:00:00.000Z") {
+        if let Some(edition) = crate::roadmap::editions::latest_dated(conn).await? {
+            if edition.dated.as_deref() == Some(day) {
+                if let Some(label) = edition.label {
+                    return Ok(label);
+                }
             }
         }
     }

@@ -9,7 +9,7 @@ use super::grammar::{non_empty, strip_symbols};
 use super::sections::SectionKind;
 use super::vocab::{parse_env_statuses, parse_phase_value, parse_priority};
 use super::{ParseError, Result};
-use crate::roadmap::identity::{merge, same_module};
+use crate::roadmap::identity::{merge, same_module, Sameness};
 use crate::roadmap::model::{ConfigBlock, Module, ModuleSlug, Priority, Section};
 
 /// A fenced block is a module's configuration only right after its
@@ -106,8 +106,8 @@ impl DocParser<'_> {
                 ),
             ));
         }
-        if let Some(index) = self.twin_of(&draft.module) {
-            return self.merge_twin(index, draft);
+        if let Some(twin) = self.twin_of(&draft.module) {
+            return self.merge_twin(twin, draft);
         }
         draft.module.position = u32::try_from(self.modules.len()).unwrap_or(u32::MAX);
         self.modules.push(draft);
@@ -115,20 +115,19 @@ impl DocParser<'_> {
     }
 
     /// The module already read that `module` is another entry of.
-    fn twin_of(&self, module: &Module) -> Option<usize> {
+    fn twin_of(&self, module: &Module) -> Option<(usize, Sameness)> {
         self.modules
             .iter()
-            .position(|d| same_module(&d.module, module).is_some())
+            .enumerate()
+            .find_map(|(i, d)| same_module(&d.module, module).map(|why| (i, why)))
     }
 
     /// A module listed twice is one module (the more advanced entry wins,
     /// see [`merge`]), with a warning naming both lines; in strict mode, an
     /// error instead.
-    fn merge_twin(&mut self, index: usize, draft: Draft) -> Result<()> {
+    fn merge_twin(&mut self, (index, why): (usize, Sameness), draft: Draft) -> Result<()> {
         let first = &self.modules[index];
-        let why = same_module(&first.module, &draft.module)
-            .map(|s| s.describe())
-            .unwrap_or_default();
+        let why = why.describe();
         let merged = merge(&first.module, &draft.module);
         let message = format!(
             "{:?} is the same module as {:?} (line {}): {why}",

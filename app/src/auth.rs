@@ -21,6 +21,16 @@ mod server {
         error
     }
 
+    /// Why the signed-in user's roles are limited to reading now, if they are.
+    pub fn roles_limited() -> Option<String> {
+        use_context::<http::request::Parts>().and_then(|parts| {
+            parts
+                .extensions
+                .get::<gantry_core::auth::RolesLimited>()
+                .map(|limited| limited.0.clone())
+        })
+    }
+
     /// The signed-in user, if the request carries a live session.
     pub fn current_user() -> Option<Principal> {
         use_context::<http::request::Parts>()
@@ -81,6 +91,10 @@ pub struct Me {
     pub can_administer: bool,
     /// Run jobs, and ask for a health check now.
     pub can_run_jobs: bool,
+    /// Why the roles are limited to reading now (the provider could not
+    /// confirm them); `None` normally.
+    #[serde(default)]
+    pub roles_limited: Option<String>,
 }
 
 /// How many requests wait for `user`'s decision (0 for non-approvers, and
@@ -118,5 +132,6 @@ pub async fn whoami() -> Result<Me, crate::error::AppError> {
         approvals_waiting: waiting_for(&user).await,
         can_administer: user.can(Permission::Administer),
         can_run_jobs: user.can(Permission::RunJobs),
+        roles_limited: roles_limited(),
     })
 }

@@ -15,6 +15,10 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// What the user acted on changed since they saw it (409): the page
+    /// shows the new state.
+    #[error("{0}")]
+    Conflict(String),
     /// Asked again too soon (429, with `Retry-After`).
     #[error("{message}")]
     RateLimited {
@@ -84,6 +88,7 @@ impl AppError {
             AppError::Forbidden(_) => http::StatusCode::FORBIDDEN,
             AppError::NotFound(_) => http::StatusCode::NOT_FOUND,
             AppError::Invalid(_) => http::StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => http::StatusCode::CONFLICT,
             AppError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
             AppError::Upstream(_) => http::StatusCode::BAD_GATEWAY,
             AppError::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
@@ -121,6 +126,13 @@ impl From<gantry_core::jobs::JobsError> for AppError {
         use gantry_core::jobs::JobsError;
         let app = match &err {
             JobsError::NotFound(id) => AppError::NotFound(format!("job {id}")),
+            JobsError::RateLimited {
+                message,
+                retry_after_secs,
+            } => AppError::RateLimited {
+                message: message.clone(),
+                retry_after_secs: *retry_after_secs,
+            },
             JobsError::Validation(_)
             | JobsError::Conflict(_)
             | JobsError::InvalidTransition { .. }
@@ -147,6 +159,8 @@ impl From<gantry_core::approvals::ApprovalsError> for AppError {
             ApprovalsError::Jobs(e) => e.into(),
             ApprovalsError::NotFound(id) => AppError::NotFound(format!("job {id}")).answered(),
             ApprovalsError::Validation(_) => AppError::Invalid(err.public_message()).answered(),
+            // The plan moved since the approver opened it: 409, nothing recorded.
+            ApprovalsError::PlanChanged(_) => AppError::Conflict(err.public_message()).answered(),
             // The rules refuse this person: 403, with the rule's reason.
             ApprovalsError::Refused(_) => AppError::Forbidden(err.public_message()).answered(),
             ApprovalsError::Db(_) | ApprovalsError::Core(_) => {

@@ -74,7 +74,12 @@ test.describe('production approvals', () => {
     await expect(ritaPage.locator('[data-testid="cannot-decide"]')).toContainText('you requested this change');
     const refused = await ritaPage.request.post('/api/approvals/decide', {
       headers: sameOriginHeaders(),
-      form: { id: String(id), decision: 'approve', reason: 'self-approval' },
+      form: {
+        id: String(id),
+        decision: 'approve',
+        plan_hash: (await ritaPage.locator('[data-testid="plan-hash"]').textContent()) ?? '',
+        reason: 'self-approval',
+      },
     });
     expect(refused.status()).toBe(403);
     expect(await refused.text()).toContain('you requested this change');

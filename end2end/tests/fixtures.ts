@@ -156,8 +156,8 @@ export const EDIT_FORM = 'form[data-testid="edit-module"]';
 
 /**
  * The admin environment form's fields (`/api/environments/save`) for an environment of a test's own: the demo
- * account's region and account, no role, database, cost tag or budget; the given cluster, services, SSM prefix and
- * approval policy.
+ * account's region and account, no role, database, cost tag or budget; the given cluster and SSM prefix, a service of
+ * its own (`<name>-api`: Gantry refuses an environment that lists another's service) and the approval policy.
  */
 export function environmentForm(env: {
   name: string;
@@ -175,7 +175,7 @@ export function environmentForm(env: {
     'form[role_arn]': '',
     'form[cluster]': env.cluster,
     'form[database]': '',
-    'form[services]': 'backend-booking-api django',
+    'form[services]': `${env.name}-api django`,
     'form[ssm_prefix]': env.ssmPrefix,
     'form[cost_tag_key]': '',
     'form[cost_tag_value]': '',

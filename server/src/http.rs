@@ -43,6 +43,8 @@ pub struct JobsState {
     pub workers: std::sync::Arc<[std::sync::Arc<gantry_core::jobs::health::WorkerHealth>]>,
     /// A worker silent for longer is reported dead by `/readyz`.
     pub max_silence: std::time::Duration,
+    /// The jobs' open event streams, at most so many per person.
+    pub streams: crate::routes::jobs::EventStreams,
 }
 
 impl JobsState {
@@ -53,6 +55,7 @@ impl JobsState {
             handle,
             workers: std::sync::Arc::new([]),
             max_silence: std::time::Duration::from_secs(60),
+            streams: crate::routes::jobs::EventStreams::default(),
         }
     }
 }

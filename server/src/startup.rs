@@ -231,15 +231,29 @@ pub fn start_jobs(
         template: config.provision.clone().map(Arc::new),
         // Validated when the config was loaded.
         sealer: config.jobs.sealer().ok().flatten(),
+        planning: config.jobs.plan_limit(),
     };
     if !config.jobs.enabled {
         tracing::info!("job workers are off in this process ([jobs] enabled = false)");
-        return (JobsState::without_workers(handle), Vec::new());
+        let streams = crate::routes::jobs::EventStreams::new(
+            config.jobs.max_streams_per_person,
+            crate::routes::jobs::FALLBACK_LOOK,
+        );
+        return (
+            JobsState {
+                streams,
+                ..JobsState::without_workers(handle)
+            },
+            Vec::new(),
+        );
     }
     let runner = Arc::new(
         AwsRunner::new(clients)
             .with_poll_interval(std::time::Duration::from_secs(
                 config.jobs.rollout_poll_secs,
+            ))
+            .with_rollout_timeout(std::time::Duration::from_secs(
+                config.jobs.rollout_timeout_secs,
             ))
             .with_sealer(handle.sealer.clone()),
     );
@@ -292,6 +306,10 @@ pub fn start_jobs(
             handle,
             workers: healths.into(),
             max_silence: config.jobs.max_silence(),
+            streams: crate::routes::jobs::EventStreams::new(
+                config.jobs.max_streams_per_person,
+                crate::routes::jobs::FALLBACK_LOOK,
+            ),
         },
         tasks,
     )

@@ -34,12 +34,15 @@ pub async fn approvals_inbox() -> Result<InboxView, AppError> {
     Ok(convert::inbox(&inbox))
 }
 
-/// Approve or reject job `id` with a reason. Approvers and admins; never the
-/// requester (the rules refuse them whatever their roles).
+/// Approve or reject job `id` with a reason, bound to `plan_hash`, the plan
+/// the page showed (a job re-planned since is refused with 409). Approvers
+/// and admins; never the requester (the rules refuse them whatever their
+/// roles).
 #[server(prefix = "/api", endpoint = "approvals/decide")]
 pub async fn decide(
     id: i64,
     decision: String,
+    plan_hash: String,
     #[server(default)] reason: String,
 ) -> Result<String, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::Approve)?;
@@ -56,8 +59,11 @@ pub async fn decide(
         &user,
         &crate::auth::actor(&user, gantry_core::auth::Permission::Approve),
         convert::id(id)?,
-        decision,
-        &reason,
+        gantry_core::approvals::service::Ballot {
+            decision,
+            reason: &reason,
+            plan_hash: &plan_hash,
+        },
         services.clock.now(),
     )
     .await?;
@@ -65,9 +71,14 @@ pub async fn decide(
     Ok(format!("{outcome:?}").to_lowercase())
 }
 
-/// An admin runs job `id` without approvals (break-glass), with a reason.
+/// An admin runs job `id` without approvals (break-glass), with a reason,
+/// bound to `plan_hash`, the plan the page showed.
 #[server(prefix = "/api", endpoint = "approvals/break_glass")]
-pub async fn break_glass(id: i64, #[server(default)] reason: String) -> Result<(), AppError> {
+pub async fn break_glass(
+    id: i64,
+    plan_hash: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::Administer)?;
     let services = crate::services()?;
     gantry_core::approvals::service::break_glass(
@@ -77,6 +88,7 @@ pub async fn break_glass(id: i64, #[server(default)] reason: String) -> Result<(
         &crate::auth::actor(&user, gantry_core::auth::Permission::Administer),
         convert::id(id)?,
         &reason,
+        &plan_hash,
         services.clock.now(),
     )
     .await?;

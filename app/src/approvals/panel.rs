@@ -47,10 +47,19 @@ impl JobApprovals {
             data,
         }
     }
+
+    /// Counts the decisions and break-glasses submitted from this page
+    /// (tracked): the job's page reads the job again after each, so a
+    /// decision refused because the plan changed shows the new plan.
+    pub fn submitted(&self) -> usize {
+        self.decide.version().get() + self.glass.version().get()
+    }
 }
 
+/// The job's approvals; `plan_hash` is the plan its page shows, which every
+/// decision and break-glass sent from here is bound to.
 #[component]
-pub fn ApprovalsPanel(approvals: JobApprovals) -> impl IntoView {
+pub fn ApprovalsPanel(approvals: JobApprovals, plan_hash: String) -> impl IntoView {
     let JobApprovals {
         decide,
         glass,
@@ -68,20 +77,22 @@ pub fn ApprovalsPanel(approvals: JobApprovals) -> impl IntoView {
     };
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || {
+                let plan_hash = plan_hash.clone();
+                Suspend::new(async move {
                 match data.await {
                     // Not a change that needs approvals, and none was given.
                     Ok(view) if view.required == 0 && view.decisions.is_empty() && view.break_glass.is_none() => ().into_any(),
                     Ok(view) => view! {
                         <section data-testid="approvals" aria-labelledby="approvals-heading" class="mt-3 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-950">
                             <h2 id="approvals-heading" class="font-semibold">"Approvals"</h2>
-                            <Body view decide glass review />
+                            <Body view decide glass review plan_hash />
                             {error}
                         </section>
                     }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
@@ -92,6 +103,7 @@ fn Body(
     decide: ServerAction<Decide>,
     glass: ServerAction<BreakGlass>,
     review: ServerAction<ReviewBreakGlass>,
+    plan_hash: String,
 ) -> impl IntoView {
     let id = view.job_id;
     let groups = if view.approver_groups.is_empty() {
@@ -105,6 +117,7 @@ fn Body(
     } else {
         format!("members of {}", view.approver_groups.join(", "))
     };
+    let glass_hash = plan_hash.clone();
     let reason_label = if view.reason_required {
         "Reason (required)"
     } else {
@@ -191,6 +204,7 @@ fn Body(
             (true, None) => view! {
                 <ActionForm action=decide attr:data-testid="decide" attr:class="mt-3 grid gap-2 sm:grid-cols-[1fr_auto_auto] sm:items-end">
                     <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="plan_hash" value=plan_hash.clone() />
                     <label>
                         {reason_label}
                         <input name="reason" class=INPUT required=view.reason_required maxlength="2000" />
@@ -207,6 +221,7 @@ fn Body(
                 <summary class="cursor-pointer font-medium text-rose-900">"Break glass (admins): run without approvals"</summary>
                 <ActionForm action=glass attr:data-testid="break-glass-form" attr:class="mt-2 grid gap-2">
                     <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="plan_hash" value=glass_hash.clone() />
                     <label>
                         "Why this cannot wait (flagged in the audit log, reviewed by another admin)"
                         <input name="reason" class=INPUT required minlength="10" maxlength="2000" />

@@ -107,6 +107,15 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </Suspense>
             </aside>
             <main id="main" class="min-w-0 flex-1 px-4 py-6 md:px-8">
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        me.await.ok().and_then(|me| me.roles_limited).map(|why| view! {
+                            <p role="status" data-testid="roles-limited" class="mb-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm font-medium text-amber-950">
+                                {why}
+                            </p>
+                        })
+                    })}
+                </Suspense>
                 {children()}
             </main>
         </div>

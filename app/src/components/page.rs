@@ -34,6 +34,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::Forbidden(_) => "Not allowed",
         AppError::NotFound(_) => "Not found",
         AppError::Invalid(_) => "Invalid request",
+        AppError::Conflict(_) => "Changed meanwhile",
         AppError::RateLimited { .. } => "Too many requests",
         AppError::Upstream(_) => "AWS could not be read",
         AppError::Unavailable(_) => "Not available",

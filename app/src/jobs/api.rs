@@ -74,15 +74,16 @@ pub async fn plan_job(
     #[server(default)] delete: String,
     #[server(default)] sealed: String,
 ) -> Result<PlanView, AppError> {
-    crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
+    let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
     let form = convert::form(
         [kind, service, desired, image, revision, ttl_hours],
         [set, delete, sealed],
     );
-    let planned = gantry_core::jobs::service::plan(
+    let planned = gantry_core::jobs::service::plan_requested(
         &services.db,
         &convert::handle()?,
+        &crate::auth::actor(&user, gantry_core::auth::Permission::RunJobs),
         &environment,
         &form,
         services.clock.now(),
@@ -215,23 +216,28 @@ pub async fn cancel_job(id: i64) -> Result<String, AppError> {
     Ok(convert::cancel_message(outcome))
 }
 
-/// Retries a failed or stuck job from the step it stopped at.
+/// Retries a failed or stuck job: from the step it stopped at, or, in
+/// production, planned again and decided again.
 #[server(prefix = "/api", endpoint = "jobs/retry")]
 pub async fn retry_job(id: i64) -> Result<String, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let detail = gantry_core::jobs::service::retry(
+    let retried = gantry_core::jobs::service::retry(
         &services.db,
-        &convert::handle()?.notifier,
+        &convert::handle()?,
         &crate::auth::actor(&user, gantry_core::auth::Permission::RunJobs),
         convert::id(id)?,
         services.clock.now(),
     )
     .await?;
-    Ok(format!(
-        "Queued again: the job resumes at step {}.",
-        detail.job.current_step + 1
-    ))
+    Ok(match retried {
+        gantry_core::jobs::service::Retried::Queued { from_step } => {
+            format!("Queued again: the job resumes at step {}.", from_step + 1)
+        }
+        gantry_core::jobs::service::Retried::AwaitsApproval { attempt } => format!(
+            "Planned again from the live state: attempt {attempt} waits for approval, like a new request."
+        ),
+    })
 }
 
 /// Plans a request awaiting approval again from the live state; a changed
@@ -328,6 +334,7 @@ pub(crate) mod convert {
                 .transpose()
                 .map_err(|e| AppError::invalid(e.to_string()))?,
             requested_by: nonempty(requested_by),
+            unreviewed_break_glass: false,
         })
     }
 
@@ -411,6 +418,17 @@ pub(crate) mod convert {
             can_cancel: can_run_jobs && !job.state.is_final() && !job.cancel_requested,
             can_retry: can_run_jobs && matches!(job.state, JobState::Failed | JobState::Stuck),
             can_replan: can_run_jobs && job.state == JobState::AwaitingApproval,
+            attempt: job
+                .plan
+                .attempt
+                .as_ref()
+                .map(|a| super::super::dto::AttemptView {
+                    number: a.number,
+                    requested_by: a.requested_by.clone(),
+                    requested_at: ts(a.requested_at),
+                    after: a.after.clone(),
+                }),
+            retry_needs_approval: view.production,
             replan_query: (can_run_jobs && job.state.is_final())
                 .then(|| gantry_core::jobs::kinds::request::JobRequest::from_params(&job.params))
                 .flatten()

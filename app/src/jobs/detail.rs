@@ -25,6 +25,11 @@ pub fn JobPage() -> impl IntoView {
     let id = Memo::new(move |_| params.get().get("id").and_then(|id| id.parse::<i64>().ok()));
     // Bumped (in the browser) when the job's event stream says it changed.
     let changed = RwSignal::new(0_u32);
+    // Everything that loads data of its own is made here, once for the page:
+    // the job's view below is rendered again at each change of the job, and
+    // a resource made inside it would be dropped while its panel still
+    // waits for it.
+    let approvals = JobApprovals::new(id, changed);
     let job = Resource::new(
         move || {
             (
@@ -34,15 +39,12 @@ pub fn JobPage() -> impl IntoView {
                 retry.version().get(),
                 replan.version().get(),
                 changed.get(),
+                // A decision refused because the plan changed shows the new plan.
+                approvals.submitted(),
             )
         },
-        |(id, after, _, _, _, _)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
+        |(id, after, ..)| get_job(id.unwrap_or(0), after.unwrap_or(0)),
     );
-    // Everything that loads data of its own is made here, once for the page:
-    // the job's view below is rendered again at each change of the job, and
-    // a resource made inside it would be dropped while its panel still
-    // waits for it.
-    let approvals = JobApprovals::new(id, changed);
     // Lines that arrived as events since the page was read.
     let live = RwSignal::new(Vec::<LogLineView>::new());
     follow_events(id, job, changed, live);
@@ -71,6 +73,9 @@ struct ShownState {
     steps: usize,
     #[serde(default)]
     cancel_requested: bool,
+    /// A running job's reason: a fault while it lasts.
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[cfg(feature = "hydrate")]
@@ -81,6 +86,7 @@ impl ShownState {
             done: view.job.done,
             steps: view.job.steps,
             cancel_requested: view.job.cancel_requested,
+            reason: view.job.reason,
         })
     }
 }
@@ -173,6 +179,8 @@ fn JobDetail(
     let job = view.job.clone();
     let id = job.id;
     let awaiting_approval = job.state == "awaiting_approval";
+    let retry_needs_approval = view.retry_needs_approval;
+    let running = job.state == "running";
     let title = format!("Job #{id}: {} on {}", job.kind, job.environment);
     let message = move || {
         let result = cancel
@@ -203,12 +211,28 @@ fn JobDetail(
                 "Environment " <a href=format!("/environments/{}", job.environment) class="underline">{job.environment.clone()}</a>
                 " · plan " <code data-testid="plan-hash">{view.plan_hash.clone()}</code>
             </p>
-            {job.reason.clone().map(|reason| view! { <p data-testid="job-reason" class="mt-2 font-medium">{reason}</p> })}
+            {job.reason.clone().map(|reason| {
+                let fault = running;
+                view! {
+                    <p data-testid="job-reason" data-fault=fault.then_some("true") role=fault.then_some("status")
+                        class=if fault { "mt-2 rounded-md bg-amber-100 p-2 font-medium text-amber-950" } else { "mt-2 font-medium" }>
+                        {if fault { format!("Not making progress: {reason}") } else { reason }}
+                    </p>
+                }
+            })}
             {job.cancel_requested.then(|| view! { <p class="mt-2 text-amber-900">"A cancel was requested: the job stops at its next step boundary or wait."</p> })}
             {awaiting_approval.then(|| view! {
                 <p class="mt-2 font-medium text-amber-900">"This production change waits for approval before it can run."</p>
             })}
-            <ApprovalsPanel approvals />
+            {view.attempt.clone().map(|a| view! {
+                <p data-testid="job-attempt" class="mt-2 rounded-md bg-amber-50 p-2 text-amber-950">
+                    {format!(
+                        "Attempt {}: retried by {} at {} after the attempt before ended {}. Planned again from the live state; decisions on earlier attempts do not count.",
+                        a.number, a.requested_by, a.requested_at, a.after
+                    )}
+                </p>
+            })}
+            <ApprovalsPanel approvals plan_hash=view.plan_hash.clone() />
             {view.lock_holder.clone().map(|holder| view! {
                 <p data-testid="queued-behind" class="mt-2 rounded-md bg-sky-50 p-2 text-sky-900">
                     {format!("Job #{} ({}) holds this environment's lock; this job waits for it.", holder.id, holder.state)}
@@ -233,7 +257,9 @@ fn JobDetail(
                 {view.can_retry.then(|| view! {
                     <ActionForm action=retry attr:data-testid="retry-job">
                         <input type="hidden" name="id" value=id />
-                        <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">"Retry from the failed step"</button>
+                        <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+                            {if retry_needs_approval { "Retry: plan again and ask for approval" } else { "Retry from the failed step" }}
+                        </button>
                     </ActionForm>
                 })}
             </div>

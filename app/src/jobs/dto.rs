@@ -104,6 +104,23 @@ pub struct JobView {
     /// The new-job query that plans this request again (ended jobs, for
     /// those who may run jobs).
     pub replan_query: Option<String>,
+    /// A retry of a job needing approval: which attempt, who asked, and how
+    /// the attempt before ended (shown to the approvers).
+    #[serde(default)]
+    pub attempt: Option<AttemptView>,
+    /// A retry plans the job again and asks for approval again (production).
+    #[serde(default)]
+    pub retry_needs_approval: bool,
+}
+
+/// A job retried where approvals are needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub number: u32,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// "failed: the rollout did not converge".
+    pub after: String,
 }
 
 /// An environment as the new-job form offers it.

@@ -110,7 +110,15 @@ fn JobsTable(page: JobListView, filters: String) -> impl IntoView {
                                     <td class="px-3 py-2">
                                         <A href=format!("/environments/{}", job.environment) attr:class="underline">{job.environment.clone()}</A>
                                     </td>
-                                    <td class="px-3 py-2"><JobStateBadge state=job.state.clone() /></td>
+                                    <td class="px-3 py-2">
+                                        <JobStateBadge state=job.state.clone() />
+                                        {(job.state == "running").then_some(()).and(job.reason.clone()).map(|fault| view! {
+                                            <span data-testid="job-fault" title=fault.clone() class="ml-1 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-950">
+                                                "not making progress"
+                                                <span class="sr-only">{format!(": {fault}")}</span>
+                                            </span>
+                                        })}
+                                    </td>
                                     <td class="px-3 py-2"><Progress done=job.done steps=job.steps /></td>
                                     <td class="px-3 py-2">{job.requested_by.clone()}</td>
                                     <td class="px-3 py-2 whitespace-nowrap text-slate-700">{job.created_at.clone()}</td>

@@ -13,6 +13,10 @@ pub enum ApprovalsError {
     /// the message is safe to show.
     #[error("{0}")]
     Refused(String),
+    /// The job's plan is no longer the one the decider saw (re-planned
+    /// meanwhile); nothing was recorded. The message is safe to show.
+    #[error("{0}")]
+    PlanChanged(String),
     #[error("job {0} not found")]
     NotFound(JobId),
     /// Reading or changing the job failed.
@@ -34,6 +38,7 @@ impl ApprovalsError {
         match self {
             ApprovalsError::Validation(_)
             | ApprovalsError::Refused(_)
+            | ApprovalsError::PlanChanged(_)
             | ApprovalsError::NotFound(_) => self.to_string(),
             ApprovalsError::Jobs(e) => e.public_message(),
             ApprovalsError::Db(_) | ApprovalsError::Core(_) => "internal error".to_owned(),

@@ -182,10 +182,7 @@ impl Deliverer {
             let event: String = row.try_get("event")?;
             let text: String = row.try_get("text")?;
             let link = format!("{}/jobs/{job}", self.webhooks.public_url);
-            let payload = json!({
-                "text": format!("{text} <{link}|Open in Gantry>"),
-                "gantry": { "event": event, "job": job, "environment": environment, "url": link },
-            });
+            let payload = slack_payload(&text, &event, job, &environment, &link);
             let outcome = match self
                 .http
                 .post(url.expose_secret())
@@ -291,4 +288,72 @@ pub async fn for_job(db: &Db, id: JobId) -> Result<Vec<Notice>, sqlx::Error> {
         })
     })
     .collect()
+}
+
+/// Text for Slack's `mrkdwn`: `&`, `<` and `>` escaped, so user text (a
+/// request reason, a name) can neither mention (`<!channel>`) nor link
+/// (`<https://…|label>`); Gantry's own link is added after escaping.
+pub fn slack_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The webhook's JSON body (Slack-compatible `text`, and Gantry's own
+/// fields, encoded by the serializer).
+pub fn slack_payload(
+    text: &str,
+    event: &str,
+    job: i64,
+    environment: &str,
+    link: &str,
+) -> serde_json::Value {
+    json!({
+        "text": format!("{} <{link}|Open in Gantry>", slack_escape(text)),
+        "gantry": { "event": event, "job": job, "environment": environment, "url": link },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_cannot_mention_or_link_in_chat() {
+        let reason = "<!channel> <https://evil.example|Open in Gantry> & \"x\"";
+        let text = format!("Job #7 (deploy on prod) requested by Eve: \u{201c}{reason}\u{201d}");
+        let payload = slack_payload(
+            &text,
+            "requested",
+            7,
+            "prod",
+            "https://gantry.example/jobs/7",
+        );
+        let sent = payload["text"].as_str().expect("text");
+        assert!(!sent.contains("<!channel>"), "{sent}");
+        assert!(!sent.contains("<https://evil.example"), "{sent}");
+        assert!(
+            sent.contains(
+                "&lt;!channel&gt; &lt;https://evil.example|Open in Gantry&gt; &amp; \"x\""
+            ),
+            "{sent}"
+        );
+        // Exactly one link: Gantry's own, at the end.
+        assert_eq!(sent.matches('<').count(), 1, "{sent}");
+        assert!(
+            sent.ends_with("<https://gantry.example/jobs/7|Open in Gantry>"),
+            "{sent}"
+        );
+        // The JSON is the serializer's: it parses back to the same text.
+        let wire = serde_json::to_string(&payload).expect("json");
+        let back: serde_json::Value = serde_json::from_str(&wire).expect("parse");
+        assert_eq!(back["text"], payload["text"]);
+    }
 }

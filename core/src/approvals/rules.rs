@@ -8,7 +8,8 @@
 //!   hash they were made on (a re-planned job needs new ones).
 //! - Approver groups: the decider belongs to one of them (when the policy
 //!   names any); with `distinct_groups = N`, the approvals must come from at
-//!   least N different groups of the policy.
+//!   least N different people covering N different groups of the policy (a
+//!   matching: one person in three groups covers one of them).
 //! - A request expires `expiry_hours` after it was made; an expired one
 //!   cannot be decided nor run.
 //! - During a freeze window nothing is approved (an admin may break glass).
@@ -97,12 +98,40 @@ pub fn counted<'a>(casts: &'a [Cast], plan_hash: &str) -> Vec<&'a Cast> {
         .collect()
 }
 
-/// How many of the policy's groups the counted approvals cover.
+/// How many of the policy's groups the counted approvals cover, each group
+/// by a different person: the size of a largest matching of approvers to
+/// groups they belong to. One person in three groups covers one, not three.
 pub fn groups_covered(policy: &ApprovalPolicy, approvals: &[&Cast]) -> usize {
-    policy
-        .approver_groups
+    // Kuhn's augmenting paths: `holder[g]` is the approval covering group g.
+    fn assign(
+        person: usize,
+        member: &[Vec<bool>],
+        holder: &mut [Option<usize>],
+        visited: &mut [bool],
+    ) -> bool {
+        for group in 0..holder.len() {
+            if member[person][group] && !visited[group] {
+                visited[group] = true;
+                let free = match holder[group] {
+                    None => true,
+                    Some(other) => assign(other, member, holder, visited),
+                };
+                if free {
+                    holder[group] = Some(person);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    let groups = &policy.approver_groups;
+    let member: Vec<Vec<bool>> = approvals
         .iter()
-        .filter(|g| approvals.iter().any(|c| c.groups.contains(g)))
+        .map(|c| groups.iter().map(|g| c.groups.contains(g)).collect())
+        .collect();
+    let mut holder = vec![None; groups.len()];
+    (0..approvals.len())
+        .filter(|&person| assign(person, &member, &mut holder, &mut vec![false; groups.len()]))
         .count()
 }
 
@@ -658,5 +687,75 @@ mod tests {
         // A rejection never counts as an approval.
         let rejected = vec![cast("april", &["sre"], Decision::Reject, HASH)];
         assert!(counted(&rejected, HASH).is_empty());
+    }
+
+    /// (case, required approvals, distinct groups, approvals as (person,
+    /// their groups), groups covered, complete)
+    #[test]
+    fn distinct_groups_are_covered_by_distinct_people() {
+        let cases: &[(&str, u8, u8, &[(&str, &[&str])], usize, bool)] = &[
+            (
+                "one person in all three groups covers one",
+                1,
+                3,
+                &[("april", &["sre", "dba", "sec"])],
+                1,
+                false,
+            ),
+            (
+                "one person in three groups and a second in one of them",
+                2,
+                3,
+                &[("april", &["sre", "dba", "sec"]), ("bob", &["sre"])],
+                2,
+                false,
+            ),
+            (
+                "three people, each placed in a different group",
+                3,
+                3,
+                &[
+                    ("april", &["sre", "dba", "sec"]),
+                    ("bob", &["sre"]),
+                    ("dora", &["dba"]),
+                ],
+                3,
+                true,
+            ),
+            (
+                "the first fit must give way (an augmenting path)",
+                2,
+                2,
+                &[("april", &["sre", "dba"]), ("bob", &["sre"])],
+                2,
+                true,
+            ),
+            (
+                "two people in the same single group",
+                2,
+                2,
+                &[("april", &["sre"]), ("bob", &["sre"])],
+                1,
+                false,
+            ),
+            (
+                "groups outside the policy cover nothing",
+                2,
+                2,
+                &[("april", &["sales", "sre"]), ("bob", &["sales"])],
+                1,
+                false,
+            ),
+        ];
+        for (case, required, distinct, people, covered, done) in cases {
+            let p = policy(*required, &["sre", "dba", "sec"], *distinct);
+            let casts: Vec<Cast> = people
+                .iter()
+                .map(|(who, groups)| cast(who, groups, Decision::Approve, HASH))
+                .collect();
+            let counted = counted(&casts, HASH);
+            assert_eq!(groups_covered(&p, &counted), *covered, "{case}");
+            assert_eq!(complete(&p, &counted), *done, "{case}");
+        }
     }
 }

@@ -61,7 +61,7 @@ fn request_of(job: &Job) -> Request<'_> {
         state: job.state,
         requested_subject: job.requested_subject.as_deref(),
         plan_hash: &job.plan_hash,
-        created_at: job.created_at,
+        created_at: job.approval_requested_at(),
     }
 }
 
@@ -105,20 +105,46 @@ fn may_decide(
     .map_err(|refusal| refusal.to_string())
 }
 
-/// `principal` approves or rejects job `id` with `reason` (see
-/// [`rules::check`]); audited as `approval.approve` / `approval.reject` on
-/// `job:<id>`, and `job.approved` when it queues the job.
-#[tracing::instrument(skip_all, fields(job = %id, decision = decision.as_str()))]
+/// What an approver submits: the decision, its reason, and the hash of the
+/// plan the page showed them (the decision is bound to that plan and no
+/// other).
+#[derive(Debug, Clone, Copy)]
+pub struct Ballot<'a> {
+    pub decision: Decision,
+    pub reason: &'a str,
+    pub plan_hash: &'a str,
+}
+
+/// Refuses a decision made on a plan other than the job's current one.
+fn check_seen(job: &Job, seen: &str) -> ApprovalsResult<()> {
+    if seen.trim() == job.plan_hash {
+        Ok(())
+    } else {
+        Err(ApprovalsError::PlanChanged(format!(
+            "the plan changed since you opened it: job {} was re-planned; review the new plan (shown now) and decide again",
+            job.id
+        )))
+    }
+}
+
+/// `principal` approves or rejects job `id` (see [`rules::check`]), bound
+/// to the plan they saw: a job re-planned since is refused
+/// ([`ApprovalsError::PlanChanged`]) and nothing is recorded. Audited as
+/// `approval.approve` / `approval.reject` on `job:<id>`, and `job.approved`
+/// when it queues the job.
+#[tracing::instrument(skip_all, fields(job = %id, decision = ballot.decision.as_str()))]
 pub async fn decide(
     db: &Db,
     notifier: &JobsNotifier,
     principal: &Principal,
     actor: &Actor,
     id: JobId,
-    decision: Decision,
-    reason: &str,
+    ballot: Ballot<'_>,
     now: DateTime<Utc>,
 ) -> ApprovalsResult<Outcome> {
+    let Ballot {
+        decision, reason, ..
+    } = ballot;
     let mut tx = transitions::begin(db).await?;
     let job = transitions::lock_job(&mut tx, db.backend(), id)
         .await
@@ -142,6 +168,7 @@ pub async fn decide(
         rules::Refusal::NotAllowed(m) => ApprovalsError::Refused(m),
         rules::Refusal::BadInput(m) => ApprovalsError::Validation(m),
     })?;
+    check_seen(&job, ballot.plan_hash)?;
     let reason = Some(reason.trim().to_owned()).filter(|r| !r.is_empty());
     let approval = Approval {
         job_id: id,
@@ -242,6 +269,7 @@ pub async fn decide(
         Decision::Approve => Outcome::Recorded,
     };
     audit::store::commit(tx, db, &last).await?;
+    crate::jobs::notify::progressed();
     if outcome == Outcome::Queued {
         notifier.wake();
     }
@@ -250,9 +278,9 @@ pub async fn decide(
 }
 
 /// An admin runs job `id` (awaiting approval) without approvals and during
-/// a freeze, with a mandatory reason. Flagged in the audit log
-/// (`job.break_glass`) and listed by [`needs_review`] until another admin
-/// reviews it.
+/// a freeze, with a mandatory reason, bound like a decision to the plan the
+/// admin saw (`plan_hash`). Flagged in the audit log (`job.break_glass`)
+/// and listed by [`needs_review`] until another admin reviews it.
 #[tracing::instrument(skip_all, fields(job = %id))]
 pub async fn break_glass(
     db: &Db,
@@ -261,6 +289,7 @@ pub async fn break_glass(
     actor: &Actor,
     id: JobId,
     reason: &str,
+    plan_hash: &str,
     now: DateTime<Utc>,
 ) -> ApprovalsResult<()> {
     if !principal.can(Permission::Administer) {
@@ -288,6 +317,7 @@ pub async fn break_glass(
             job.state
         )));
     }
+    check_seen(&job, plan_hash)?;
     transitions::break_glass(
         &mut tx,
         db,
@@ -320,6 +350,7 @@ pub async fn break_glass(
     )
     .await?;
     audit::store::commit(tx, db, &record).await?;
+    crate::jobs::notify::progressed();
     notifier.wake();
     tracing::warn!(admin = %principal.name, "break-glass: a production change runs without approvals");
     Ok(())
@@ -421,7 +452,7 @@ pub async fn for_job(
             .break_glass
             .as_ref()
             .is_some_and(|g| g.reviewed_by.is_none() && g.subject != principal.subject);
-    let expires_at = rules::expires_at(&env.approval, job.created_at);
+    let expires_at = rules::expires_at(&env.approval, job.approval_requested_at());
     let may_still_approve = if job.state == JobState::AwaitingApproval {
         crate::auth::session::signed_in(db)
             .await?
@@ -518,19 +549,14 @@ pub async fn inbox(db: &Db, principal: &Principal, now: DateTime<Utc>) -> Approv
     })
 }
 
-/// Break-glass runs no other admin has reviewed yet, newest first.
+/// Break-glass runs no other admin has reviewed yet, newest first, however
+/// old.
 pub async fn needs_review(db: &Db) -> ApprovalsResult<Vec<Job>> {
-    let recent = crate::jobs::store::list(db, &JobFilter::default(), &JobPageRequest::first(500))
-        .await?
-        .jobs;
-    Ok(recent
-        .into_iter()
-        .filter(|j| {
-            j.break_glass
-                .as_ref()
-                .is_some_and(|g| g.reviewed_by.is_none())
-        })
-        .collect())
+    let filter = JobFilter {
+        unreviewed_break_glass: true,
+        ..JobFilter::default()
+    };
+    Ok(crate::jobs::store::every(db, &filter).await?)
 }
 
 /// Queues every request that was fully approved during a freeze (policy
@@ -596,35 +622,26 @@ pub async fn release_after_freeze(
     Ok(released)
 }
 
+/// Every request awaiting approval, however many (the sweeps page through
+/// them all).
 async fn awaiting(db: &Db) -> ApprovalsResult<Vec<Job>> {
     let filter = JobFilter {
         state: Some(JobState::AwaitingApproval),
         ..JobFilter::default()
     };
-    Ok(
-        crate::jobs::store::list(db, &filter, &JobPageRequest::first(500))
-            .await?
-            .jobs,
-    )
+    Ok(crate::jobs::store::every(db, &filter).await?)
 }
 
 /// Ends every request awaiting approval whose time ran out at `now`
 /// (cancelled, "approval request expired"); audited `job.expired`. Returns
 /// the jobs ended.
 pub async fn expire(db: &Db, now: DateTime<Utc>) -> ApprovalsResult<Vec<JobId>> {
-    let filter = JobFilter {
-        state: Some(JobState::AwaitingApproval),
-        ..JobFilter::default()
-    };
-    let pending = crate::jobs::store::list(db, &filter, &JobPageRequest::first(500))
-        .await?
-        .jobs;
     let mut ended = Vec::new();
-    for job in pending {
+    for job in awaiting(db).await? {
         let Some(env) = crate::environments::store::get(db, &job.environment).await? else {
             continue;
         };
-        let expiry = rules::expires_at(&env.approval, job.created_at);
+        let expiry = rules::expires_at(&env.approval, job.approval_requested_at());
         if now < expiry {
             continue;
         }

@@ -14,6 +14,12 @@ pub mod session;
 pub mod sign_in;
 
 pub use principal::Principal;
+
+/// Set beside the [`Principal`] of a request whose session's roles could not
+/// be confirmed past the grace ([`refresh::RoleRefresh::Limited`]): the
+/// reason the pages show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolesLimited(pub String);
 pub use role::{Permission, Role, RoleMapping};
 pub use session::{NewSession, Session, SessionSettings, SessionToken};
 

@@ -39,8 +39,55 @@ pub enum GroupsCheck {
 pub enum RoleRefresh {
     /// Still signed in, with these (possibly changed) roles.
     Active(Principal),
+    /// Still signed in, but the provider has not confirmed the roles for
+    /// longer than the grace allows: read access only ([`limited`]) until a
+    /// check gets an answer. `reason` is shown to the person.
+    Limited {
+        principal: Principal,
+        reason: String,
+    },
     /// The session was ended; the request is anonymous.
     Ended { reason: String },
+}
+
+/// Whether `session`'s roles went unconfirmed for longer than a check
+/// interval (`every`) plus `grace` at `now`: fail closed.
+pub fn unconfirmed_too_long(
+    session: &Session,
+    every: Duration,
+    grace: Duration,
+    now: DateTime<Utc>,
+) -> bool {
+    session
+        .roles_confirmed_at
+        .or(session.roles_checked_at)
+        .is_some_and(|confirmed| now - confirmed > every + grace)
+}
+
+/// `principal` with read access only: every role that grants more than
+/// reading is set aside (a viewer remains), until the roles are confirmed.
+pub fn limited(principal: &Principal) -> Principal {
+    let roles = if principal.roles.is_empty() {
+        std::collections::BTreeSet::new()
+    } else {
+        [super::Role::Viewer].into()
+    };
+    Principal {
+        roles,
+        ..principal.clone()
+    }
+}
+
+/// What a person whose roles are limited is told.
+pub fn limited_reason(session: &Session) -> String {
+    let since = session
+        .roles_confirmed_at
+        .or(session.roles_checked_at)
+        .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "sign-in".to_owned());
+    format!(
+        "Your roles could not be confirmed with the identity provider since {since}: until they are, you can read but not run, approve or administer."
+    )
 }
 
 /// Whether `session`'s roles are due to be read again at `now`.
@@ -139,12 +186,13 @@ pub async fn apply(
         None
     };
     sqlx::query(
-        "UPDATE auth_sessions SET principal = $2, refresh_token = COALESCE($3, refresh_token) \
-         WHERE id_hash = $1",
+        "UPDATE auth_sessions SET principal = $2, refresh_token = COALESCE($3, refresh_token), \
+         roles_confirmed_at = $4 WHERE id_hash = $1",
     )
     .bind(token_hash(token.expose()))
     .bind(json)
     .bind(refresh_token)
+    .bind(ts(Utc::now()))
     .execute(&mut *tx)
     .await?;
     match record {
@@ -215,6 +263,7 @@ mod tests {
             id_token: None,
             refresh_token: None,
             roles_checked_at: checked,
+            roles_confirmed_at: checked,
             absolute_expires_at: Utc::now(),
         }
     }
@@ -231,5 +280,30 @@ mod tests {
         ));
         assert!(due(&session(Some(now - Duration::minutes(15))), every, now));
         assert!(due(&session(Some(now)), Duration::zero(), now));
+    }
+
+    #[test]
+    fn roles_unconfirmed_past_the_grace_are_limited_to_reading() {
+        let now = Utc::now();
+        let (every, grace) = (Duration::minutes(15), Duration::minutes(15));
+        let at = |minutes| session(Some(now - Duration::minutes(minutes)));
+        assert!(!unconfirmed_too_long(&at(29), every, grace, now));
+        assert!(!unconfirmed_too_long(&at(30), every, grace, now));
+        assert!(unconfirmed_too_long(&at(31), every, grace, now));
+        assert!(!unconfirmed_too_long(&session(None), every, grace, now));
+        let mut admin = at(31).principal;
+        admin.roles = [super::super::Role::Admin, super::super::Role::Operator].into();
+        let read_only = limited(&admin);
+        assert_eq!(read_only.roles, [super::super::Role::Viewer].into());
+        for p in [
+            super::super::Permission::RunJobs,
+            super::super::Permission::Approve,
+            super::super::Permission::Administer,
+            super::super::Permission::EditRoadmap,
+        ] {
+            assert!(!read_only.can(p), "{p:?}");
+        }
+        assert!(read_only.can(super::super::Permission::Read));
+        assert!(limited_reason(&at(31)).contains("could not be confirmed"));
     }
 }

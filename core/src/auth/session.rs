@@ -51,6 +51,9 @@ pub struct Session {
     pub refresh_token: Option<SecretString>,
     /// When the roles were last read from the provider; `None` = never (due).
     pub roles_checked_at: Option<DateTime<Utc>>,
+    /// When the provider last confirmed them (sign-in, or a check that got
+    /// an answer); `None` for sessions older than this record.
+    pub roles_confirmed_at: Option<DateTime<Utc>>,
     pub absolute_expires_at: DateTime<Utc>,
 }
 
@@ -98,8 +101,9 @@ pub async fn create_on(
         serde_json::to_string(new.principal).map_err(|e| CoreError::Corrupt(e.to_string()))?;
     sqlx::query(
         "INSERT INTO auth_sessions (id_hash, subject, principal, provider, id_token, refresh_token, \
-         created_at, last_seen_at, roles_checked_at, idle_expires_at, absolute_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8, $9)",
+         created_at, last_seen_at, roles_checked_at, roles_confirmed_at, idle_expires_at, \
+         absolute_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $7, $8, $9)",
     )
     .bind(token_hash(&token))
     .bind(&new.principal.subject)
@@ -124,8 +128,9 @@ pub async fn lookup(
 ) -> CoreResult<Option<Session>> {
     let hash = token_hash(token.expose());
     let Some(row) = sqlx::query(
-        "SELECT principal, provider, id_token, refresh_token, roles_checked_at, last_seen_at, \
-         idle_expires_at, absolute_expires_at FROM auth_sessions WHERE id_hash = $1",
+        "SELECT principal, provider, id_token, refresh_token, roles_checked_at, \
+         roles_confirmed_at, last_seen_at, idle_expires_at, absolute_expires_at \
+         FROM auth_sessions WHERE id_hash = $1",
     )
     .bind(&hash)
     .fetch_optional(db.pool())
@@ -167,6 +172,11 @@ pub async fn lookup(
             .map(SecretString::from),
         roles_checked_at: row
             .try_get::<Option<String>, _>("roles_checked_at")?
+            .as_deref()
+            .map(parse_ts)
+            .transpose()?,
+        roles_confirmed_at: row
+            .try_get::<Option<String>, _>("roles_confirmed_at")?
             .as_deref()
             .map(parse_ts)
             .transpose()?,

@@ -107,6 +107,18 @@ pub async fn ensure_value(
             return Ok(WriteOutcome::Unchanged);
         }
     }
+    put_value(client, name, kind, value).await?;
+    Ok(WriteOutcome::Written)
+}
+
+/// Writes `name` (a new version, even when it held `value` already): for
+/// SecureStrings, whose values a plan never compares.
+pub async fn put_value(
+    client: &aws_sdk_ssm::Client,
+    name: &str,
+    kind: ParameterKind,
+    value: &SecretString,
+) -> Result<(), AwsError> {
     client
         .put_parameter()
         .name(name)
@@ -115,7 +127,7 @@ pub async fn ensure_value(
         .overwrite(true)
         .send()
         .await?;
-    Ok(WriteOutcome::Written)
+    Ok(())
 }
 
 /// Makes sure `name` does not exist (deleting it if it does).

@@ -180,6 +180,25 @@ impl PrivateMoto {
         }
     }
 
+    /// Pauses the moto process (SIGSTOP): it stops answering, and every
+    /// request to it times out, as an unreachable AWS would.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused moto answer again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let done = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success());
+        assert!(done, "kill {signal} moto");
+    }
+
     /// Runs the demo script against this moto (e.g. `--scenario degraded`).
     pub fn run_demo_script(&self, args: &[&str]) {
         run_demo_script_at(&self.endpoint, args);

@@ -8,6 +8,7 @@
 //! each change audited in its own transaction; [`store`] the SQL.
 
 pub mod model;
+pub mod overlap;
 pub mod service;
 pub mod store;
 

@@ -70,8 +70,16 @@ pub async fn expired(db: &Db, now: DateTime<Utc>) -> CoreResult<Vec<Environment>
 }
 
 /// Inserts the environment, or replaces every setting of the one with its
-/// name (keeping the stored `created_at`).
+/// name (keeping the stored `created_at`). Refused with
+/// [`CoreError::Invalid`](crate::CoreError::Invalid) naming both when it
+/// overlaps another environment ([`super::overlap`]): every path that saves
+/// one (the settings form, the config seed, a new preview) comes here.
 pub async fn upsert(conn: &mut AnyConnection, env: &Environment) -> CoreResult<()> {
+    for other in list_with(conn).await? {
+        if let Some(why) = super::overlap::overlap(env, &other) {
+            return Err(crate::CoreError::Invalid(why));
+        }
+    }
     sqlx::query(
         "INSERT INTO environments (name, production, region, account_id, role_arn, cluster, \
          services, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, \

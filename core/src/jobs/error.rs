@@ -18,6 +18,13 @@ pub enum JobsError {
     /// decision); the message is safe to show.
     #[error("{0}")]
     Conflict(String),
+    /// Asked too often (plans per person): answered 429 with
+    /// `Retry-After`; the message is safe to show.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The environment's lock is held by another job.
     #[error("environment {environment} is locked by job {holder}")]
     LockHeld { environment: String, holder: JobId },
@@ -52,6 +59,7 @@ impl JobsError {
             | JobsError::InvalidTransition { .. }
             | JobsError::Conflict(_)
             | JobsError::LockHeld { .. }
+            | JobsError::RateLimited { .. }
             | JobsError::Aws(_) => self.to_string(),
             JobsError::LeaseLost(_)
             | JobsError::Db(_)
@@ -75,9 +83,9 @@ impl From<JobsError> for CoreError {
     fn from(error: JobsError) -> Self {
         match error {
             JobsError::Validation(m) | JobsError::Conflict(m) => CoreError::Invalid(m),
-            e @ (JobsError::InvalidTransition { .. } | JobsError::LockHeld { .. }) => {
-                CoreError::Invalid(e.to_string())
-            }
+            e @ (JobsError::InvalidTransition { .. }
+            | JobsError::LockHeld { .. }
+            | JobsError::RateLimited { .. }) => CoreError::Invalid(e.to_string()),
             JobsError::NotFound(id) => CoreError::NotFound(format!("job {id}")),
             JobsError::Db(e) => CoreError::Database(e),
             JobsError::Audit(e) => e,

@@ -21,6 +21,7 @@
 pub mod error;
 pub mod health;
 pub mod kinds;
+pub mod limit;
 pub mod model;
 pub mod notify;
 pub mod runner;

@@ -132,8 +132,11 @@ impl JobState {
     /// - queued → running (claimed), cancelled
     /// - running → running (re-claimed), succeeded, failed, cancelled,
     ///   rolled_back, stale, stuck
-    /// - stuck → queued (retried at its current step), cancelled, failed
-    /// - failed → queued (retried from the failed step)
+    /// - stuck → queued (retried at its current step), awaiting_approval
+    ///   (retried where approvals are needed: planned and decided again),
+    ///   cancelled, failed
+    /// - failed → queued (retried from the failed step), awaiting_approval
+    ///   (likewise)
     /// - succeeded, cancelled, rolled_back, stale: final (a stale plan is
     ///   re-planned as a new job)
     pub fn can_become(self, next: JobState) -> bool {
@@ -146,8 +149,8 @@ impl JobState {
                     Running,
                     Running | Succeeded | Failed | Cancelled | RolledBack | Stale | Stuck
                 )
-                | (Stuck, Queued | Cancelled | Failed)
-                | (Failed, Queued)
+                | (Stuck, Queued | AwaitingApproval | Cancelled | Failed)
+                | (Failed, Queued | AwaitingApproval)
         )
     }
 
@@ -216,6 +219,25 @@ pub struct Plan {
     /// page prices it); `None` for plans that touch no ECS service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute: Option<ComputeChange>,
+    /// Set when a failed or stuck job needing approval was asked to run
+    /// again: its plan was made anew from the live state and is decided
+    /// again. Part of the hash, so no decision on an earlier attempt counts
+    /// for this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<Attempt>,
+}
+
+/// A job needing approval asked to run again (see [`Plan::attempt`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 2 for the first retry, 3 for the next.
+    pub number: u32,
+    /// When it was asked for: the approval request's time (its expiry counts
+    /// from here).
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    pub requested_by: String,
+    /// How the attempt before ended: "failed: …", "stuck: …".
+    pub after: String,
 }
 
 /// A Fargate task's size, as its task definition states it.
@@ -347,6 +369,7 @@ mod tests {
             }],
             fingerprint: "abc".into(),
             compute: None,
+            attempt: None,
         }
     }
 
@@ -383,9 +406,11 @@ mod tests {
             (Running, Stale),
             (Running, Stuck),
             (Stuck, Queued),
+            (Stuck, AwaitingApproval),
             (Stuck, Cancelled),
             (Stuck, Failed),
             (Failed, Queued),
+            (Failed, AwaitingApproval),
         ];
         for from in JobState::ALL {
             for to in JobState::ALL {
@@ -458,6 +483,7 @@ mod tests {
             steps: vec![],
             fingerprint: "x".into(),
             compute: None,
+            attempt: None,
         };
         assert!(empty.validate().is_err());
         let mut blank = plan(json!({}));

@@ -10,6 +10,13 @@
 //!   mode: give it the database's own address) and wakes the local workers.
 //! - Always: the workers also poll, so a lost notification (a dropped
 //!   listener connection) delays a job by at most one poll interval.
+//!
+//! Progress (for the jobs' event streams): every committed change of a job
+//! in this process bumps [`progressed`]; on PostgreSQL each job log line
+//! also sends `NOTIFY gantry_job_progress` (every change of a job logs a
+//! line), which the same listener passes on, so a stream on one replica
+//! wakes for a job another replica runs. Streams also look on their own at
+//! a long interval, for a notification that was lost.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +26,25 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::store::NOTIFY_CHANNEL;
+use super::store::{NOTIFY_CHANNEL, PROGRESS_CHANNEL};
+
+/// The process's "some job changed" signal (a counter), for the event
+/// streams.
+fn progress_signal() -> &'static tokio::sync::watch::Sender<u64> {
+    static SIGNAL: std::sync::OnceLock<tokio::sync::watch::Sender<u64>> =
+        std::sync::OnceLock::new();
+    SIGNAL.get_or_init(|| tokio::sync::watch::channel(0).0)
+}
+
+/// Says that a job changed (after the change committed).
+pub fn progressed() {
+    progress_signal().send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Wakes (`changed()`) after each [`progressed`] from now on.
+pub fn progress() -> tokio::sync::watch::Receiver<u64> {
+    progress_signal().subscribe()
+}
 
 /// Wakes this process's workers. Cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -78,16 +103,23 @@ async fn listen_once(
     shutdown: &CancellationToken,
 ) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
-    listener.listen(NOTIFY_CHANNEL).await?;
+    listener
+        .listen_all([NOTIFY_CHANNEL, PROGRESS_CHANNEL])
+        .await?;
     // Anything enqueued while the listener was down is found by this wake.
     notifier.wake();
+    progressed();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             received = listener.recv() => {
                 let notification = received?;
-                tracing::debug!(job = notification.payload(), "job notification");
-                notifier.wake();
+                if notification.channel() == PROGRESS_CHANNEL {
+                    progressed();
+                } else {
+                    tracing::debug!(job = notification.payload(), "job notification");
+                    notifier.wake();
+                }
             }
         }
     }

@@ -94,6 +94,12 @@ impl StepContext {
         .await
     }
 
+    /// Says why the step makes no progress now (`Some`, while it lasts) or
+    /// that it does again (`None`): see [`store::set_fault`].
+    pub async fn fault(&self, fault: Option<&str>) -> JobsResult<()> {
+        store::set_fault(&self.db, &self.lease, self.position, fault, self.now()).await
+    }
+
     /// Someone asked for the job to be cancelled (seen at the last heartbeat).
     pub fn cancel_requested(&self) -> bool {
         self.cancel.is_cancelled()

@@ -30,6 +30,8 @@ pub struct JobsHandle {
     /// Seals and opens configure jobs' SecureString values (`None`: they
     /// are refused).
     pub sealer: Option<crate::jobs::seal::Sealer>,
+    /// How often one person may ask for a plan ([`plan_requested`]).
+    pub planning: super::limit::PlanLimit,
 }
 
 /// A plan shown to a person before they confirm it.
@@ -116,6 +118,45 @@ pub async fn plan(
     })
 }
 
+/// [`plan`] asked for by `actor` (a person at the plan form or an API
+/// client): counted against their plan allowance
+/// ([`super::limit::PlanLimit`]); past it, refused with
+/// [`JobsError::RateLimited`] before anything is read, and the first refusal
+/// of each minute is audited (`job.plan_refused`).
+pub async fn plan_requested(
+    db: &Db,
+    handle: &JobsHandle,
+    actor: &Actor,
+    environment_name: &str,
+    form: &JobForm,
+    now: DateTime<Utc>,
+) -> JobsResult<Planned> {
+    let who = actor.subject.as_deref().unwrap_or(actor.name.as_str());
+    if let Err(refused) = handle.planning.check(who) {
+        if refused.audit {
+            let mut entry = actor.audit(
+                "job.plan_refused",
+                format!("environment:{}", environment_name.trim()),
+            );
+            entry.after = Some(serde_json::json!({
+                "reason": "too many plans",
+                "kind": form.kind.trim(),
+                "retry_after_secs": refused.retry_after_secs,
+            }));
+            crate::audit::store::append_standalone(db, &entry).await?;
+        }
+        tracing::warn!(actor = %actor.name, "plan refused: too many plans");
+        return Err(JobsError::RateLimited {
+            message: format!(
+                "too many plans: try again in {} s",
+                refused.retry_after_secs
+            ),
+            retry_after_secs: refused.retry_after_secs,
+        });
+    }
+    plan(db, handle, environment_name, form, now).await
+}
+
 /// Confirms the plan the person saw: plans `form` again from the live state
 /// and enqueues it only when its hash is `confirmed_hash` (else the state
 /// moved since: [`JobsError::Conflict`], nothing written). A production
@@ -194,6 +235,9 @@ pub async fn replan(
             handle.sealer.as_ref(),
         )
         .await?;
+    // A re-plan of a retried job stays that attempt.
+    let mut plan = plan;
+    plan.attempt = job.plan.attempt.clone();
     if plan.hash() == job.plan_hash {
         return Err(JobsError::Validation(
             "the live state has not moved: the plan is the same and its approvals stand".to_owned(),
@@ -229,18 +273,83 @@ pub async fn cancel(
     store::request_cancel(db, id, actor, now).await
 }
 
-/// Retries a failed or stuck job from the step it stopped at and wakes the
-/// workers.
+/// What a retry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retried {
+    /// Queued again: it resumes at this step (0-based).
+    Queued { from_step: usize },
+    /// Its environment needs approvals: planned again from the live state,
+    /// it waits for them again (attempt `attempt`), as a new request would.
+    AwaitsApproval { attempt: u32 },
+}
+
+/// Retries a failed or stuck job. Where the environment needs approvals
+/// (production), the retry is a new request in all but its id: the stored
+/// request is planned again from the live state (a plan that cannot be made
+/// now is refused with its reason), the plan becomes attempt N+1 (so no
+/// decision on an earlier attempt counts), and the job waits for approval
+/// again, under the same rules, freezes and expiry as any request, with
+/// break-glass the only bypass. Elsewhere it is queued again from the step
+/// it stopped at (each step re-reads what it changes and stops the job as
+/// stale when the live state moved) and the workers are woken.
 pub async fn retry(
     db: &Db,
-    notifier: &JobsNotifier,
+    handle: &JobsHandle,
     actor: &Actor,
     id: JobId,
     now: DateTime<Utc>,
-) -> JobsResult<JobDetail> {
-    store::retry(db, id, actor, now).await?;
-    notifier.wake();
-    store::get(db, id).await
+) -> JobsResult<Retried> {
+    let job = store::job(db, id).await?;
+    let env = crate::environments::store::get(db, &job.environment)
+        .await?
+        .ok_or_else(|| {
+            JobsError::Validation(format!("environment {} no longer exists", job.environment))
+        })?;
+    // Production is where a request waits for approval (see `submit`).
+    if !env.production {
+        store::retry(db, id, actor, now).await?;
+        handle.notifier.wake();
+        let job = store::job(db, id).await?;
+        return Ok(Retried::Queued {
+            from_step: job.current_step,
+        });
+    }
+    job.state
+        .check_transition(super::JobState::AwaitingApproval)?;
+    let request = JobRequest::from_params(&job.params).ok_or_else(|| {
+        JobsError::Corrupt(format!("job {id}: its stored request does not parse"))
+    })?;
+    let aws = handle.clients.for_environment(&env).await;
+    let mut plan = request
+        .plan(
+            &aws,
+            &env,
+            handle.template.as_deref(),
+            handle.sealer.as_ref(),
+        )
+        .await
+        .map_err(|e| match e {
+            JobsError::Validation(why) => JobsError::Validation(format!(
+                "this job cannot be planned again from the live state ({why}): cancel it, or plan a new job"
+            )),
+            other => other,
+        })?;
+    let number = job.plan.attempt.as_ref().map_or(1, |a| a.number) + 1;
+    plan.attempt = Some(super::model::Attempt {
+        number,
+        requested_at: now,
+        requested_by: actor.name.clone(),
+        after: format!(
+            "{}{}",
+            job.state,
+            job.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+    });
+    store::retry_for_approval(db, id, &plan, actor, now).await?;
+    Ok(Retried::AwaitsApproval { attempt: number })
 }
 
 /// One page of the newest-first job list.
@@ -255,6 +364,9 @@ pub struct JobView {
     pub log: LogPage,
     /// The environment's lock holder, when it is another job.
     pub lock_holder: Option<Job>,
+    /// The job's environment is production: a retry is planned and decided
+    /// again ([`retry`]).
+    pub production: bool,
 }
 
 /// Log lines a job page shows at once (older ones: the next page).
@@ -268,10 +380,14 @@ pub async fn view(db: &Db, id: JobId, after_seq: i64) -> JobsResult<JobView> {
     let lock_holder = store::lock_holder(db, &detail.job.environment)
         .await?
         .filter(|holder| holder.id != id);
+    let production = crate::environments::store::get(db, &detail.job.environment)
+        .await?
+        .is_some_and(|env| env.production);
     Ok(JobView {
         detail,
         log,
         lock_holder,
+        production,
     })
 }
 

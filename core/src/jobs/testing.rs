@@ -44,6 +44,7 @@ pub fn plan(steps: usize, timeout_secs: Option<u32>) -> Plan {
             .collect(),
         fingerprint: format!("live-state-{n}"),
         compute: None,
+        attempt: None,
     }
 }
 

@@ -7,6 +7,15 @@
 //! followed by a growing backoff, and the loop carries on. It returns only
 //! at shutdown, which abandons the running step as a crash would (its lease
 //! lapses and a worker resumes it at that step).
+//!
+//! A worker stops acting before its lease can run out: it keeps its own
+//! deadline for the lease (the instant each successful renewal was *sent*,
+//! plus the lease, less a margin, so never later than the database's), and
+//! the step future is dropped at that deadline unless a renewal succeeded
+//! first. A renewal that cannot reach the database (a held lock, a paused
+//! connection) is itself bounded by the deadline. So no AWS call of a step
+//! starts, and none is still awaited, after the lease could have been
+//! handed to another worker; the step is left for the next claim.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -84,6 +93,44 @@ impl std::fmt::Debug for Worker {
         f.debug_struct("Worker")
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+/// This worker's own bound on its lease: before this instant the database
+/// cannot have handed the job to another worker (see the module's
+/// description).
+#[derive(Debug)]
+struct LeaseDeadline {
+    until: std::sync::Mutex<tokio::time::Instant>,
+    lease: Duration,
+}
+
+impl LeaseDeadline {
+    /// The share of the lease kept as a margin for clock rates and the time
+    /// a dropped call takes to stop.
+    const MARGIN_DIVISOR: u32 = 10;
+
+    fn new(sent: tokio::time::Instant, lease: Duration) -> Self {
+        let deadline = Self {
+            until: std::sync::Mutex::new(sent),
+            lease,
+        };
+        deadline.renewed(sent);
+        deadline
+    }
+
+    /// A renewal sent at `sent` succeeded.
+    fn renewed(&self, sent: tokio::time::Instant) {
+        let until = sent + self.lease - self.lease / Self::MARGIN_DIVISOR;
+        if let Ok(mut held) = self.until.lock() {
+            *held = (*held).max(until);
+        }
+    }
+
+    fn get(&self) -> tokio::time::Instant {
+        self.until
+            .lock()
+            .map_or_else(|_| tokio::time::Instant::now(), |held| *held)
     }
 }
 
@@ -179,6 +226,7 @@ impl Worker {
                 WorkerHealth::count(&self.health.stuck);
             }
         }
+        let sent = tokio::time::Instant::now();
         let claimed = store::claim(
             &self.db,
             &self.config.worker_id,
@@ -191,7 +239,8 @@ impl Worker {
         };
         WorkerHealth::count(&self.health.claimed);
         let id = claimed.job.id;
-        match self.run_job(claimed).await {
+        let deadline = LeaseDeadline::new(sent, self.config.lease);
+        match self.run_job(claimed, &deadline).await {
             Ok(()) => Ok(true),
             Err(JobsError::LeaseLost(_)) => {
                 WorkerHealth::count(&self.health.lease_lost);
@@ -202,7 +251,7 @@ impl Worker {
         }
     }
 
-    async fn run_job(&self, claimed: ClaimedJob) -> JobsResult<()> {
+    async fn run_job(&self, claimed: ClaimedJob, deadline: &LeaseDeadline) -> JobsResult<()> {
         let ClaimedJob {
             job, steps, lease, ..
         } = claimed;
@@ -210,7 +259,7 @@ impl Worker {
         let cancel = CancellationToken::new();
         for (position, stored) in steps.iter().enumerate().skip(job.current_step) {
             // Renews the lease and reads the cancel flag at every boundary.
-            if store::heartbeat(&self.db, &lease).await?.cancel_requested {
+            if self.renew(&lease, deadline).await?.cancel_requested {
                 cancel.cancel();
             }
             if cancel.is_cancelled() {
@@ -240,7 +289,13 @@ impl Worker {
                 };
                 let label = format!("step {} ({})", position + 1, step.name);
                 let outcome = self
-                    .guarded(&lease, &cancel, Some(timeout), self.runner.run(&ctx, step))
+                    .guarded(
+                        &lease,
+                        deadline,
+                        &cancel,
+                        Some(timeout),
+                        self.runner.run(&ctx, step),
+                    )
                     .await;
                 let now = self.clock.now();
                 match outcome {
@@ -280,8 +335,31 @@ impl Worker {
                                     attempt,
                                     self.config.max_error_backoff,
                                 );
+                                // Shown while it lasts: the job is not
+                                // making progress, and why.
+                                let again =
+                                    now + chrono::Duration::from_std(wait).unwrap_or_default();
+                                store::set_fault(
+                                    &self.db,
+                                    &lease,
+                                    position,
+                                    Some(&format!(
+                                        "{label}: attempt {attempt} of {} failed at {}: {message}; tried again at {}",
+                                        self.config.max_attempts,
+                                        now.format("%H:%M:%S UTC"),
+                                        again.format("%H:%M:%S UTC"),
+                                    )),
+                                    now,
+                                )
+                                .await?;
                                 let waited = self
-                                    .guarded(&lease, &cancel, None, tokio::time::sleep(wait))
+                                    .guarded(
+                                        &lease,
+                                        deadline,
+                                        &cancel,
+                                        None,
+                                        tokio::time::sleep(wait),
+                                    )
                                     .await;
                                 if matches!(waited, Guarded::LeaseLost) {
                                     return Err(JobsError::LeaseLost(lease.job_id));
@@ -342,41 +420,74 @@ impl Worker {
     }
 
     /// Runs `fut` while renewing the lease, catching a panic and stopping at
-    /// `timeout`; a lost lease drops `fut` at once (a worker that lost its
+    /// `timeout`; a lost lease, or one this worker could not renew before
+    /// its deadline, drops `fut` at once (a worker that may have lost its
     /// job stops acting on it).
     async fn guarded<T>(
         &self,
         lease: &Lease,
+        deadline: &LeaseDeadline,
         cancel: &CancellationToken,
         timeout: Option<Duration>,
         fut: impl Future<Output = T>,
     ) -> Guarded<T> {
         let fut = AssertUnwindSafe(fut).catch_unwind();
-        let deadline = async {
+        let limit = async {
             match timeout {
                 Some(t) => tokio::time::sleep(t).await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
+            // The lease first: past its deadline nothing else may win.
+            biased;
+            () = self.keep_alive(lease, deadline, cancel) => Guarded::LeaseLost,
             result = fut => match result {
                 Ok(value) => Guarded::Done(value),
                 Err(panic) => Guarded::Panicked(panic_message(panic.as_ref())),
             },
-            () = self.keep_alive(lease, cancel) => Guarded::LeaseLost,
-            () = deadline => Guarded::TimedOut,
+            () = limit => Guarded::TimedOut,
+        }
+    }
+
+    /// Renews the lease once, within its deadline: the renewal's answer, or
+    /// [`JobsError::LeaseLost`] when the lease was taken over or the
+    /// database did not answer before the deadline.
+    async fn renew(&self, lease: &Lease, deadline: &LeaseDeadline) -> JobsResult<store::Heartbeat> {
+        let sent = tokio::time::Instant::now();
+        match tokio::time::timeout_at(deadline.get(), store::heartbeat(&self.db, lease)).await {
+            Ok(Ok(beat)) => {
+                deadline.renewed(sent);
+                Ok(beat)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => {
+                tracing::warn!(job = %lease.job_id, "the lease could not be renewed before it ran out: stopping");
+                Err(JobsError::LeaseLost(lease.job_id))
+            }
         }
     }
 
     /// Renews the lease every `heartbeat_every` and passes on cancel
-    /// requests; returns only when the lease is lost. A failed renewal (the
-    /// database unreachable) is retried at the next beat: if the lease lapses
-    /// meanwhile, the next one reports it lost.
-    async fn keep_alive(&self, lease: &Lease, cancel: &CancellationToken) {
+    /// requests; returns only when the lease is lost, or when its deadline
+    /// passed without a successful renewal (a renewal that failed is tried
+    /// again at the next beat, or sooner at the deadline).
+    async fn keep_alive(
+        &self,
+        lease: &Lease,
+        deadline: &LeaseDeadline,
+        cancel: &CancellationToken,
+    ) {
         loop {
-            tokio::time::sleep(self.config.heartbeat_every).await;
+            let next = tokio::time::Instant::now() + self.config.heartbeat_every;
+            let until = deadline.get();
+            tokio::time::sleep_until(next.min(until)).await;
+            if tokio::time::Instant::now() >= deadline.get() {
+                tracing::warn!(job = %lease.job_id, "the lease ran out before it could be renewed: stopping");
+                return;
+            }
             self.health.tick();
-            match store::heartbeat(&self.db, lease).await {
+            match self.renew(lease, deadline).await {
                 Ok(beat) => {
                     if beat.cancel_requested {
                         cancel.cancel();

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use chrono::Duration;
 use gantry_core::approvals::rules::Decision;
-use gantry_core::approvals::service::{self, Outcome};
+use gantry_core::approvals::service::{self, Ballot, Outcome};
 use gantry_core::approvals::ApprovalsError;
 use gantry_core::auth::{Principal, Role};
 use gantry_core::jobs::notify::JobsNotifier;
@@ -75,6 +75,15 @@ async fn request(db: &Db) -> JobId {
     job.id
 }
 
+/// The plan hash job `id`'s page shows now (empty for a job that does not
+/// exist).
+async fn shown(db: &Db, id: JobId) -> String {
+    store::job(db, id)
+        .await
+        .map(|job| job.plan_hash)
+        .unwrap_or_default()
+}
+
 async fn decide(
     db: &Db,
     who: &Principal,
@@ -87,8 +96,11 @@ async fn decide(
         who,
         &actor(who),
         id,
-        decision,
-        "checked the plan",
+        Ballot {
+            decision,
+            reason: "checked the plan",
+            plan_hash: &shown(db, id).await,
+        },
         now(),
     )
     .await
@@ -214,6 +226,7 @@ async fn the_rules_hold(db: Db) {
         &actor(&april),
         id,
         "prod is down, need it now",
+        &shown(&db, id).await,
         now(),
     )
     .await
@@ -221,7 +234,18 @@ async fn the_rules_hold(db: Db) {
         Err(ApprovalsError::Refused(m)) => assert!(m.contains("admin"), "{m}"),
         other => panic!("{other:?}"),
     }
-    match service::break_glass(&db, &notifier, &ada, &actor(&ada), id, "now", now()).await {
+    match service::break_glass(
+        &db,
+        &notifier,
+        &ada,
+        &actor(&ada),
+        id,
+        "now",
+        &shown(&db, id).await,
+        now(),
+    )
+    .await
+    {
         Err(ApprovalsError::Validation(m)) => assert!(m.contains("at least 10"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -237,6 +261,7 @@ async fn the_rules_hold(db: Db) {
         &actor(&ada),
         id,
         "prod is down, need it now",
+        &shown(&db, id).await,
         now(),
     )
     .await
@@ -271,8 +296,11 @@ async fn the_rules_hold(db: Db) {
         &april,
         &actor(&april),
         id,
-        Decision::Approve,
-        "",
+        Ballot {
+            decision: Decision::Approve,
+            reason: "",
+            plan_hash: &shown(&db, id).await,
+        },
         later,
     )
     .await
@@ -319,8 +347,11 @@ async fn the_rules_hold(db: Db) {
             &april,
             &actor(&april),
             id,
-            decision,
-            "  ",
+            Ballot {
+                decision,
+                reason: "  ",
+                plan_hash: &shown(&db, id).await,
+            },
             now(),
         )
         .await
@@ -419,6 +450,7 @@ async fn re_planning_voids_the_approvals_given_so_far() {
         notifier: JobsNotifier::new(),
         template: None,
         sealer: None,
+        planning: Default::default(),
     };
     let probe = handle
         .clients
@@ -482,6 +514,9 @@ async fn re_planning_voids_the_approvals_given_so_far() {
         }
         other => panic!("{other:?}"),
     }
+    // Bob opens the request: his page shows the first plan.
+    let bob = person("bob", &[], &[Role::Approver]);
+    let bob_saw = shown(&db, job.id).await;
     // Someone scales the service meanwhile: the plan moves, the approval is void.
     gantry_core::aws::ecs_change::ensure_desired_count(&probe.ecs, &cluster, &service_name, 3)
         .await
@@ -490,6 +525,56 @@ async fn re_planning_voids_the_approvals_given_so_far() {
         .await
         .unwrap();
     assert_ne!(replanned.plan_hash, job.plan_hash);
+    // Bob clicks Approve on the page he opened before the re-plan: refused,
+    // nothing recorded, nothing queued, whatever the decision.
+    for decision in [Decision::Approve, Decision::Reject] {
+        match service::decide(
+            &db,
+            &JobsNotifier::new(),
+            &bob,
+            &actor(&bob),
+            job.id,
+            Ballot {
+                decision,
+                reason: "looks fine",
+                plan_hash: &bob_saw,
+            },
+            now(),
+        )
+        .await
+        {
+            Err(ApprovalsError::PlanChanged(m)) => {
+                assert!(m.contains("the plan changed since you opened it"), "{m}")
+            }
+            other => panic!("a decision on a plan never shown must be refused: {other:?}"),
+        }
+    }
+    // An admin's break-glass is bound the same way.
+    let ada = person("ada", &[], &[Role::Admin]);
+    match service::break_glass(
+        &db,
+        &JobsNotifier::new(),
+        &ada,
+        &actor(&ada),
+        job.id,
+        "prod is down, need it now",
+        &bob_saw,
+        now(),
+    )
+    .await
+    {
+        Err(ApprovalsError::PlanChanged(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        gantry_core::approvals::store::for_job(&db, job.id)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "only April's first approval is recorded"
+    );
+    assert_eq!(state(&db, job.id).await, JobState::AwaitingApproval);
     assert_eq!(replanned.plan.steps[0].before["desired"], 3);
     // The plan carries the tasks it changes, read from ECS: 1 → 2 tasks of
     // 256 CPU units / 512 MiB when first planned, 3 → 2 after the re-plan.
@@ -530,11 +615,112 @@ async fn re_planning_voids_the_approvals_given_so_far() {
             .unwrap(),
         Outcome::Recorded
     );
-    let bob = person("bob", &[], &[Role::Approver]);
     assert_eq!(
         decide(&db, &bob, job.id, Decision::Approve).await.unwrap(),
         Outcome::Queued
     );
+
+    // It runs and fails at step 1. A change freeze starts.
+    let claimed = store::claim(&db, "w1", std::time::Duration::from_secs(30), now())
+        .await
+        .unwrap()
+        .expect("claimed");
+    store::start_step(&db, &claimed.lease, 0, now())
+        .await
+        .unwrap();
+    store::finish_job(
+        &db,
+        &claimed.lease,
+        JobState::Failed,
+        Some("ECS said no"),
+        now(),
+    )
+    .await
+    .unwrap();
+    let mut frozen = gantry_core::aws::testing::demo_environment_input("prod");
+    frozen.cluster = cluster.clone();
+    frozen.database = None;
+    frozen.services = vec![ServiceInput {
+        name: service_name.clone(),
+        container: "django".into(),
+        health_url: None,
+    }];
+    frozen.approvals_required = Some(2);
+    frozen.approver_groups = Vec::new();
+    frozen.approval_reason_required = Some(false);
+    frozen.freeze_windows = vec![gantry_core::environments::model::FreezeWindowInput {
+        starts_at: (now() - Duration::hours(1)).to_rfc3339(),
+        ends_at: (now() + Duration::hours(48)).to_rfc3339(),
+        reason: "launch freeze".into(),
+    }];
+    gantry_core::environments::service::save(&db, &operator, frozen)
+        .await
+        .unwrap();
+    // A retry a day later does not run: planned again, attempt 2, awaiting
+    // approval; the approvals of attempt 1 count for nothing.
+    let later = now() + Duration::hours(30);
+    let retried = gantry_core::jobs::service::retry(&db, &handle, &operator, job.id, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        retried,
+        gantry_core::jobs::service::Retried::AwaitsApproval { attempt: 2 }
+    );
+    let attempt2 = store::job(&db, job.id).await.unwrap();
+    assert_eq!(attempt2.state, JobState::AwaitingApproval);
+    assert_eq!(
+        attempt2.approval_requested_at(),
+        later,
+        "its expiry counts from the retry"
+    );
+    assert!(attempt2
+        .plan
+        .attempt
+        .as_ref()
+        .unwrap()
+        .after
+        .contains("ECS said no"));
+    let approvals = service::for_job(&db, &april, &attempt2, &PRICES, later)
+        .await
+        .unwrap();
+    assert_eq!(approvals.counted, 0);
+    assert!(!approvals.expired);
+    // The freeze applies to it like to any request: approving is refused,
+    // only break-glass runs it.
+    match service::decide(
+        &db,
+        &JobsNotifier::new(),
+        &april,
+        &actor(&april),
+        job.id,
+        Ballot {
+            decision: Decision::Approve,
+            reason: "",
+            plan_hash: &attempt2.plan_hash,
+        },
+        later,
+    )
+    .await
+    {
+        Err(ApprovalsError::Refused(m)) => assert!(m.contains("frozen"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state(&db, job.id).await, JobState::AwaitingApproval);
+    let ada = person("ada", &[], &[Role::Admin]);
+    service::break_glass(
+        &db,
+        &JobsNotifier::new(),
+        &ada,
+        &actor(&ada),
+        job.id,
+        "prod is down, need it now",
+        &attempt2.plan_hash,
+        later,
+    )
+    .await
+    .unwrap();
+    assert_eq!(state(&db, job.id).await, JobState::Queued);
+    assert_eq!(audit_count(&db, "job.retried", job.id).await, 1);
 }
 
 /// A webhook receiver of the test's own on loopback: answers the first
@@ -605,7 +791,15 @@ async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
     use gantry_core::approvals::outbox::{self, Deliverer, Webhooks};
     let db = gantry_core::db::testing::sqlite().await;
     production(&db, 1, &[], 0).await;
-    let id = request(&db).await;
+    // The requester's reason tries to ping the channel and to show a link of
+    // its own to the approvers.
+    let hostile = "<!channel> <https://evil.example|Open in Gantry>";
+    let new = NewJob {
+        production: true,
+        request_reason: Some(hostile.to_owned()),
+        ..gantry_core::jobs::testing::new_job("prod", 2)
+    };
+    let id = store::enqueue(&db, &new, now()).await.expect("enqueued").id;
     let april = person("april", &[], &[Role::Approver]);
     assert_eq!(
         decide(&db, &april, id, Decision::Approve).await.unwrap(),
@@ -679,6 +873,23 @@ async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
     assert!(bodies
         .iter()
         .all(|b| b["gantry"]["url"] == format!("https://gantry.example.test/jobs/{id}")));
+    // What reached chat says the reason in words and mentions and links
+    // nothing but Gantry's own link.
+    let requested = texts
+        .iter()
+        .find(|t| t.contains("requested by"))
+        .expect("the request's notice");
+    assert!(
+        requested.contains("&lt;!channel&gt; &lt;https://evil.example|Open in Gantry&gt;"),
+        "{requested}"
+    );
+    for text in &texts {
+        assert!(
+            !text.contains("<!channel>") && !text.contains("<https://evil"),
+            "{text}"
+        );
+        assert_eq!(text.matches('<').count(), 1, "{text}");
+    }
 
     // The secret is nowhere in what Gantry stored.
     let audit = gantry_core::audit::service::page(&db, &Default::default(), None)
@@ -730,8 +941,11 @@ async fn approved_during_a_freeze_that_waits_runs_when_it_ends() {
         &april,
         &actor(&april),
         id,
-        Decision::Approve,
-        "",
+        Ballot {
+            decision: Decision::Approve,
+            reason: "",
+            plan_hash: &shown(&db, id).await,
+        },
         at("2026-10-30T15:00:00Z"),
     )
     .await
@@ -873,4 +1087,68 @@ async fn the_page_names_who_may_still_approve() {
         .await
         .unwrap();
     assert!(page.may_still_approve.is_empty());
+}
+
+/// The sweeps and the review list read every candidate, page by page: with
+/// 2,000 newer requests waiting, the oldest request still expires and the
+/// oldest break-glass run is still listed for review.
+#[tokio::test]
+async fn sweeps_and_the_review_list_see_every_job_however_old() {
+    let db = gantry_core::db::testing::sqlite().await;
+    production(&db, 1, &[], 0).await;
+    let notifier = JobsNotifier::new();
+    let numbered = |i: usize| {
+        let mut new = NewJob {
+            production: true,
+            ..gantry_core::jobs::testing::new_job("prod", 1)
+        };
+        new.plan.fingerprint = format!("request-{i}");
+        new
+    };
+    let long_ago = now() - Duration::hours(48);
+    let oldest = store::enqueue(&db, &numbered(0), long_ago)
+        .await
+        .expect("enqueued")
+        .id;
+    let glass = store::enqueue(&db, &numbered(1), long_ago)
+        .await
+        .expect("enqueued")
+        .id;
+    let ada = person("ada", &[], &[Role::Admin]);
+    service::break_glass(
+        &db,
+        &notifier,
+        &ada,
+        &actor(&ada),
+        glass,
+        "prod is down, need it now",
+        &shown(&db, glass).await,
+        long_ago,
+    )
+    .await
+    .expect("break-glass");
+    for i in 2..2_002 {
+        store::enqueue(&db, &numbered(i), now())
+            .await
+            .expect("enqueued");
+    }
+    let review = service::needs_review(&db).await.unwrap();
+    assert_eq!(
+        review.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![glass],
+        "the old break-glass run is still on the review list"
+    );
+    assert_eq!(service::expire(&db, now()).await.unwrap(), vec![oldest]);
+    assert_eq!(state(&db, oldest).await, JobState::Cancelled);
+    let waiting = store::every(
+        &db,
+        &store::JobFilter {
+            state: Some(JobState::AwaitingApproval),
+            ..store::JobFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(waiting.len(), 2_000, "every page, none twice");
+    assert!(waiting.windows(2).all(|w| w[0].id > w[1].id));
 }

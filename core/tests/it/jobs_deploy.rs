@@ -85,6 +85,7 @@ async fn setup_named(
             notifier: JobsNotifier::new(),
             template: None,
             sealer: None,
+            planning: Default::default(),
         },
         family,
         first_revision,

@@ -78,6 +78,7 @@ async fn setup() -> Setup {
             notifier: JobsNotifier::new(),
             template: Some(Arc::new(template())),
             sealer: None,
+            planning: Default::default(),
         },
         _moto: moto,
     }
@@ -431,7 +432,7 @@ async fn a_configure_job_sets_and_deletes_parameters_secrets_only_sealed() {
         .unwrap();
     let shown = serde_json::to_string(&planned.plan).unwrap();
     assert!(!shown.contains("hunter2"), "{shown}");
-    assert!(shown.contains("(changed)"), "{shown}");
+    assert!(shown.contains("(will be written)"), "{shown}");
     let shutdown = s.worker();
     let job = service::confirm(
         &s.db,
@@ -474,9 +475,89 @@ async fn a_configure_job_sets_and_deletes_parameters_secrets_only_sealed() {
     let logs = store::logs(&s.db, job.id, 0, 100).await.unwrap();
     assert!(!format!("{logs:?}").contains("hunter2"));
 
-    // Done: the same request changes nothing now.
-    match service::plan(&s.db, &s.handle, env.name.as_str(), &form, now()).await {
-        Err(JobsError::Validation(m)) => assert!(m.contains("nothing to change"), "{m}"),
+    // Done: the same String and delete change nothing now; the SecureString
+    // is written again (a plan never compares a secret).
+    let again = service::plan(&s.db, &s.handle, env.name.as_str(), &form, now())
+        .await
+        .unwrap();
+    let after = &again.plan.steps[0].after;
+    assert_eq!(
+        after.as_object().unwrap().keys().collect::<Vec<_>>(),
+        [&format!("{prefix}API_TOKEN")],
+        "{after}"
+    );
+
+    // Planning is no oracle: a right and a wrong guess of the live secret
+    // give the same plan, and both write.
+    let guess = |value: &str| {
+        let lines = format!("API_TOKEN={value}");
+        let (db, handle, env) = (&s.db, &s.handle, env.name.as_str());
+        async move {
+            let sealed = service::seal_values(db, handle, env, &lines).await.unwrap();
+            let form = JobForm {
+                kind: "configure".into(),
+                sealed,
+                ..JobForm::default()
+            };
+            service::plan(db, handle, env, &form, now()).await.unwrap()
+        }
+    };
+    let right = guess("tok-hunter2-secret").await;
+    let wrong = guess("tok-wrong-guess").await;
+    assert_eq!(right.plan, wrong.plan);
+    assert_eq!(right.plan_hash, wrong.plan_hash);
+    assert_eq!(
+        right.plan.steps[0].after[format!("{prefix}API_TOKEN")]["value"],
+        "(will be written)"
+    );
+    // The right guess, run: written as a new version (idempotent by
+    // version, not by value); the log says the same as for any value.
+    let versions = ssm::version_count(&aws.ssm, &format!("{prefix}API_TOKEN"))
+        .await
+        .unwrap();
+    let shutdown = s.worker();
+    let rewritten = service::confirm(
+        &s.db,
+        &s.handle,
+        &gantry_core::jobs::testing::operator(),
+        env.name.as_str(),
+        &JobForm {
+            kind: "configure".into(),
+            sealed: service::seal_values(
+                &s.db,
+                &s.handle,
+                env.name.as_str(),
+                "API_TOKEN=tok-hunter2-secret",
+            )
+            .await
+            .unwrap(),
+            ..JobForm::default()
+        },
+        &right.plan_hash,
+        now(),
+    )
+    .await
+    .unwrap();
+    let detail = s.finished(rewritten.id).await;
+    shutdown.cancel();
+    assert_eq!(
+        detail.job.state,
+        JobState::Succeeded,
+        "{:?}",
+        detail.job.reason
+    );
+    assert_eq!(
+        ssm::version_count(&aws.ssm, &format!("{prefix}API_TOKEN"))
+            .await
+            .unwrap(),
+        versions + 1
+    );
+    // A secure line without '=' is refused without echoing it.
+    match service::seal_values(&s.db, &s.handle, env.name.as_str(), "tok-hunter2-secret").await {
+        Err(JobsError::Validation(m)) => {
+            assert!(m.contains("line 1 is not NAME=value"), "{m}");
+            assert!(!m.contains("hunter2"), "{m}");
+        }
         other => panic!("{other:?}"),
     }
     // A sealed value moved to another parameter does not open.

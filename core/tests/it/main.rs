@@ -24,6 +24,7 @@ mod health_store;
 mod jobs_deploy;
 mod jobs_provision;
 mod jobs_scale;
+mod jobs_stall;
 mod jobs_store;
 mod jobs_worker;
 mod markdown_roundtrip;

@@ -56,6 +56,15 @@ pub async fn authenticate(
                     .extensions_mut()
                     .insert(SessionCookie(cookie.value().to_owned()));
             }
+            Ok(RoleRefresh::Limited { principal, reason }) => {
+                request.extensions_mut().insert(principal);
+                request
+                    .extensions_mut()
+                    .insert(gantry_core::auth::RolesLimited(reason));
+                request
+                    .extensions_mut()
+                    .insert(SessionCookie(cookie.value().to_owned()));
+            }
             Ok(RoleRefresh::Ended { .. }) => {}
             Err(e) => {
                 tracing::error!(error = ?e, "session lookup failed");

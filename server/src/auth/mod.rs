@@ -45,6 +45,9 @@ pub struct AuthState {
     pub sessions: SessionSettings,
     /// How often a session's groups are read again (`auth.role_refresh_minutes`).
     pub role_refresh: chrono::Duration,
+    /// How long past a due check roles are kept while the provider cannot
+    /// be asked (`auth.role_refresh_grace_minutes`).
+    pub role_grace: chrono::Duration,
     pub secure_cookies: bool,
     /// [`SESSION_COOKIE`], or [`SECURE_SESSION_COOKIE`] over https.
     pub session_cookie: &'static str,
@@ -108,6 +111,9 @@ impl AuthState {
                 absolute: chrono::Duration::hours(i64::from(config.auth.session_absolute_hours)),
             },
             role_refresh: chrono::Duration::minutes(i64::from(config.auth.role_refresh_minutes)),
+            role_grace: chrono::Duration::minutes(i64::from(
+                config.auth.role_refresh_grace_minutes,
+            )),
             secure_cookies: config.secure_cookies(),
             session_cookie: if config.secure_cookies() {
                 SECURE_SESSION_COOKIE

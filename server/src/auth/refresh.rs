@@ -25,21 +25,34 @@ pub async fn check_roles(
     request_id: Option<String>,
 ) -> gantry_core::CoreResult<RoleRefresh> {
     let now = chrono::Utc::now();
+    // The roles as they stand when no answer comes: kept within the grace,
+    // read access only past it (fail closed).
+    let unanswered = |session: Session| {
+        if refresh::unconfirmed_too_long(&session, auth.role_refresh, auth.role_grace, now) {
+            RoleRefresh::Limited {
+                principal: refresh::limited(&session.principal),
+                reason: refresh::limited_reason(&session),
+            }
+        } else {
+            RoleRefresh::Active(session.principal)
+        }
+    };
     if !refresh::due(&session, auth.role_refresh, now)
         || !refresh::claim(&services.db, token, &session, now).await?
     {
-        return Ok(RoleRefresh::Active(session.principal));
+        return Ok(unanswered(session));
     }
     let check = match ask(auth, &session).await {
         Ok(check) => check,
         Err(reason) => {
+            let outcome = unanswered(session);
             tracing::warn!(
-                subject = %session.principal.subject,
                 error = %reason,
-                "could not re-read the user's groups; keeping the current roles for now"
+                limited = matches!(outcome, RoleRefresh::Limited { .. }),
+                "could not re-read the user's groups; past the grace the session may only read"
             );
             refresh::retry_soon(&services.db, token, auth.role_refresh, now).await?;
-            return Ok(RoleRefresh::Active(session.principal));
+            return Ok(outcome);
         }
     };
     let outcome = refresh::apply(
@@ -62,7 +75,7 @@ pub async fn check_roles(
             roles = ?now.roles,
             "roles changed at the identity provider"
         ),
-        RoleRefresh::Active(_) => {}
+        RoleRefresh::Active(_) | RoleRefresh::Limited { .. } => {}
     }
     Ok(outcome)
 }

@@ -15,6 +15,10 @@ pub struct AuthConfig {
     /// identity provider (OpenID Connect refresh token; the configured users
     /// for the development sign-in); 0 reads them on every request.
     pub role_refresh_minutes: u32,
+    /// Minutes past a due role check that a session keeps its roles while
+    /// the provider cannot be asked; after that it may only read (fail
+    /// closed) until a check gets an answer.
+    pub role_refresh_grace_minutes: u32,
     /// OpenID Connect sign-in; absent = off.
     pub oidc: Option<OidcConfig>,
     /// Which identity-provider groups confer which role.
@@ -37,6 +41,7 @@ impl Default for AuthConfig {
             session_idle_minutes: 60,
             session_absolute_hours: 12,
             role_refresh_minutes: 15,
+            role_refresh_grace_minutes: 15,
             oidc: None,
             roles: RolesConfig::default(),
             dev: DevAuthConfig::default(),

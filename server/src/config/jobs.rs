@@ -30,6 +30,9 @@ pub struct JobsConfig {
     pub max_attempts: u32,
     /// Seconds between looks at a rollout and between health probes (1..=60).
     pub rollout_poll_secs: u64,
+    /// Seconds a deploy's rollout may take before the deploy rolls back
+    /// (10..=7200): a rollout that does not converge is a failed one.
+    pub rollout_timeout_secs: u64,
     /// Several replicas share this database: refused on SQLite, which one
     /// process owns.
     pub multi_replica: bool,
@@ -40,6 +43,12 @@ pub struct JobsConfig {
     /// job carries from the form to the worker. Unset: such values are
     /// refused. Every replica needs the same key.
     pub secrets_key: Option<SecretString>,
+    /// Plans one person may ask for per minute (1..=600): planning reads
+    /// live AWS state for whoever asks.
+    pub plans_per_minute: u32,
+    /// Open job event streams one person may hold (1..=100); opening one
+    /// more closes their oldest.
+    pub max_streams_per_person: usize,
 }
 
 impl Default for JobsConfig {
@@ -52,9 +61,12 @@ impl Default for JobsConfig {
             poll_interval_ms: 2000,
             max_attempts: 3,
             rollout_poll_secs: 5,
+            rollout_timeout_secs: u64::from(gantry_core::jobs::kinds::deploy::ROLLOUT_TIMEOUT_SECS),
             multi_replica: false,
             listen_url: None,
             secrets_key: None,
+            plans_per_minute: gantry_core::jobs::limit::DEFAULT_PLANS_PER_MINUTE,
+            max_streams_per_person: crate::routes::jobs::DEFAULT_STREAMS_PER_PERSON,
         }
     }
 }
@@ -71,8 +83,27 @@ impl JobsConfig {
             .transpose()
     }
 
+    /// The per-person plan limit of `plans_per_minute`.
+    pub fn plan_limit(&self) -> gantry_core::jobs::limit::PlanLimit {
+        std::num::NonZeroU32::new(self.plans_per_minute)
+            .map(gantry_core::jobs::limit::PlanLimit::new)
+            .unwrap_or_default()
+    }
+
     pub(super) fn validate(&self, backend: Backend) -> Result<(), ConfigError> {
         self.sealer()?;
+        if !(1..=100).contains(&self.max_streams_per_person) {
+            return Err(invalid(
+                "jobs.max_streams_per_person",
+                "must be between 1 and 100",
+            ));
+        }
+        if !(1..=600).contains(&self.plans_per_minute) {
+            return Err(invalid(
+                "jobs.plans_per_minute",
+                "must be between 1 and 600",
+            ));
+        }
         if !(1..=16).contains(&self.workers) {
             return Err(invalid("jobs.workers", "must be between 1 and 16"));
         }
@@ -93,6 +124,12 @@ impl JobsConfig {
         }
         if !(1..=10).contains(&self.max_attempts) {
             return Err(invalid("jobs.max_attempts", "must be between 1 and 10"));
+        }
+        if !(10..=7200).contains(&self.rollout_timeout_secs) {
+            return Err(invalid(
+                "jobs.rollout_timeout_secs",
+                "must be between 10 and 7200",
+            ));
         }
         if !(1..=60).contains(&self.rollout_poll_secs) {
             return Err(invalid(

@@ -191,7 +191,10 @@ async fn the_webhook_secret_is_in_no_page_answer_log_line_or_database_file() {
     assert_eq!(status, 200, "{body}");
     let id = body.trim().to_owned();
     let (status, body) = ada
-        .call("approvals/decide", &[("id", &id), ("decision", "approve")])
+        .call(
+            "approvals/decide",
+            &[("id", &id), ("decision", "approve"), ("plan_hash", &hash)],
+        )
         .await;
     assert_eq!(status, 200, "{body}");
 

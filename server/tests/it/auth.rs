@@ -161,13 +161,13 @@ fn endpoint_table(suffix: &str) -> Vec<(Method, String, String, [u16; 4])> {
         (
             Method::POST,
             "/api/approvals/decide".into(),
-            "id=999999&decision=approve&reason=ok".into(),
+            "id=999999&decision=approve&plan_hash=abc&reason=ok".into(),
             approvers_missing,
         ),
         (
             Method::POST,
             "/api/approvals/break_glass".into(),
-            "id=999999&reason=production+is+down".into(),
+            "id=999999&plan_hash=abc&reason=production+is+down".into(),
             admins_missing,
         ),
         (Method::POST, "/api/approvals/review".into(), "id=999999".into(), admins_missing),

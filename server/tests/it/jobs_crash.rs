@@ -12,14 +12,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gantry_core::aws::testing::PrivateMoto;
 use gantry_core::aws::{ecs_change, AwsCallCounter, AwsClients};
 use gantry_core::jobs::testing::{pause_marker, PAUSE_AFTER_STEP_VAR};
 use serde_json::Value;
 
-use crate::common::process::{dev_sign_in, free_port, wait_ready, GantryProcess};
+use crate::common::process::{free_port, wait_ready, Client, GantryProcess};
 
 const CLUSTER: &str = "backend-booking-dev";
 const SERVICE: &str = "backend-booking-api";
@@ -105,99 +105,6 @@ fn start(config: &Path, dir: &Path, pause_after: Option<usize>) -> GantryProcess
     GantryProcess(command.spawn().expect("start gantry"))
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    cookie: Option<String>,
-}
-
-impl Client {
-    fn new(port: u16) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("client"),
-            base: format!("http://127.0.0.1:{port}"),
-            cookie: None,
-        }
-    }
-
-    async fn sign_in(&mut self) {
-        self.cookie = Some(dev_sign_in(&self.http, &self.base, "oscar").await);
-    }
-
-    async fn call(&self, function: &str, form: &[(&str, String)]) -> (u16, String) {
-        let reply = self
-            .http
-            .post(format!("{}/api/{function}", self.base))
-            .header("origin", &self.base)
-            .header("accept", "application/json")
-            .header("cookie", self.cookie.clone().unwrap_or_default())
-            .form(form)
-            .send()
-            .await
-            .expect("call");
-        let status = reply.status().as_u16();
-        let location = reply
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = reply.text().await.unwrap_or_default();
-        (status, location.unwrap_or(body))
-    }
-
-    async fn deploy(&self, image: &str) -> i64 {
-        let mut form = vec![
-            ("environment", "dev".to_owned()),
-            ("kind", "deploy".to_owned()),
-            ("service", SERVICE.to_owned()),
-            ("desired", String::new()),
-            ("image", image.to_owned()),
-            ("revision", String::new()),
-        ];
-        let (status, body) = self.call("jobs/plan", &form).await;
-        assert_eq!(status, 200, "{body}");
-        let plan: Value = serde_json::from_str(&body).expect("plan");
-        form.push((
-            "plan_hash",
-            plan["plan_hash"].as_str().expect("hash").to_owned(),
-        ));
-        let (status, body) = self.call("jobs/confirm", &form).await;
-        assert!(status < 400, "{status}: {body}");
-        body.trim_start_matches("/jobs/")
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("a job id in {body:?}"))
-    }
-
-    async fn job(&self, id: i64) -> Value {
-        let (status, body) = self
-            .call("jobs/get", &[("id", id.to_string()), ("after", "0".into())])
-            .await;
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).expect("job")
-    }
-
-    /// Polls the job until `done` says so (30 s at most).
-    async fn until(&self, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let job = self.job(id).await;
-            if done(&job) {
-                return job;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "job {id}: no {what} in 30 s: {job:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() {
     let moto = PrivateMoto::start_with_running(Some(1));
@@ -227,7 +134,7 @@ async fn a_deploy_killed_at_each_step_finishes_with_every_effect_applied_once() 
         wait_ready(port, &mut server).await;
         client.sign_in().await;
         let image = format!("registry.example/booking:crash-{step}");
-        let id = client.deploy(&image).await;
+        let id = client.deploy("dev", SERVICE, &image).await;
         let marker = pause_marker(step);
         client
             .until(id, "pause marker", |job| {

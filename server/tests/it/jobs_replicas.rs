@@ -93,6 +93,7 @@ fn chain_step(service: &str, from: i32) -> Plan {
         }],
         fingerprint: format!("chain-{from}"),
         compute: None,
+        attempt: None,
     }
 }
 

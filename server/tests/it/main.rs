@@ -20,6 +20,7 @@ mod editions;
 mod health;
 mod jobs;
 mod jobs_crash;
+mod jobs_faults;
 mod jobs_replicas;
 mod oidc_tokens;
 mod router;

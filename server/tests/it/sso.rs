@@ -115,7 +115,12 @@ impl SsoApp {
 
     /// The app with `auth_settings` (lines of the `[auth]` table) added.
     async fn with_auth(auth_settings: &str) -> Self {
-        let issuer = issuer();
+        Self::with_issuer(&issuer(), auth_settings).await
+    }
+
+    /// [`Self::with_auth`] against the provider at `issuer`.
+    async fn with_issuer(issuer: &str, auth_settings: &str) -> Self {
+        let issuer = issuer.to_owned();
         let config = Config::from_toml(&format!(
             r#"
 [server]
@@ -177,6 +182,7 @@ client_secret = "sso-test-secret"
                     notifier: Default::default(),
                     template: None,
                     sealer: None,
+                    planning: Default::default(),
                 },
             ),
         });
@@ -1268,4 +1274,136 @@ async fn concurrent_requests_re_read_the_roles_once() {
         .audit("auth.session_ended", &format!("user:{sub}"))
         .await
         .is_empty());
+}
+
+/// A provider process of one test's own, which the test may pause (its
+/// answers stop; every request to it times out) and resume.
+struct PrivateProvider {
+    child: std::process::Child,
+    issuer: String,
+}
+
+impl PrivateProvider {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../.venv/bin/oidc-provider-mock");
+        let child = std::process::Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        let issuer = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let up = reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if up {
+                return Self { child, issuer };
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the private provider did not start"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for PrivateProvider {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SsoApp {
+    /// Makes `sub`'s session look as if its roles were last checked and
+    /// confirmed `minutes` ago (`confirmed`), or only checked then.
+    async fn roles_seen_ago(&self, sub: &str, minutes: i64, confirmed: bool) {
+        let at = (chrono::Utc::now() - chrono::Duration::minutes(minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let sql = if confirmed {
+            "UPDATE auth_sessions SET roles_checked_at = $1, roles_confirmed_at = $1 WHERE subject = $2"
+        } else {
+            "UPDATE auth_sessions SET roles_checked_at = $1 WHERE subject = $2"
+        };
+        let done = sqlx::query(sql)
+            .bind(at)
+            .bind(sub)
+            .execute(self.services.db.pool())
+            .await
+            .expect("session times");
+        assert_eq!(done.rows_affected(), 1);
+    }
+}
+
+/// The provider stops answering (paused): within the grace the session
+/// keeps its roles; past it the session may only read, every page says why,
+/// and running a job is refused; once the provider answers again the roles
+/// are back.
+#[tokio::test]
+async fn roles_fail_closed_when_the_provider_cannot_be_asked_past_the_grace() {
+    let provider = PrivateProvider::start().await;
+    let app = SsoApp::with_issuer(
+        &provider.issuer,
+        "role_refresh_minutes = 5\nrole_refresh_grace_minutes = 15",
+    )
+    .await;
+    let sub = app
+        .user("cutoff", "Carl Cutoff", &["gantry-operators"])
+        .await;
+    let cookie = signed_in_on(&app, &sub).await;
+    provider.signal("-STOP");
+
+    // A check due 1 minute ago gets no answer: within the grace.
+    app.roles_seen_ago(&sub, 6, true).await;
+    let me = json_of(&app.me(&cookie).await);
+    assert_eq!(me["roles"], json!(["operator"]), "{me}");
+    assert!(me["roles_limited"].is_null(), "{me}");
+
+    // Unconfirmed for 21 minutes, past 5 + 15: read access only.
+    app.roles_seen_ago(&sub, 21, true).await;
+    let me = json_of(&app.me(&cookie).await);
+    assert_eq!(me["roles"], json!(["viewer"]), "{me}");
+    let why = me["roles_limited"].as_str().expect("a reason");
+    assert!(why.contains("could not be confirmed"), "{why}");
+    let page = app.get("/jobs", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("data-testid=\"roles-limited\""),
+        "{}",
+        page.body
+    );
+    let refused = app.post("/api/jobs/targets", "", Some(&cookie)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    // The provider answers again: the next check confirms the roles.
+    provider.signal("-CONT");
+    app.roles_seen_ago(&sub, 6, false).await;
+    let me = json_of(&app.me(&cookie).await);
+    assert_eq!(me["roles"], json!(["operator"]), "{me}");
+    assert!(me["roles_limited"].is_null(), "{me}");
+    assert_eq!(
+        app.post("/api/jobs/targets", "", Some(&cookie))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }

@@ -1,13 +1,21 @@
 //! Update configuration: set or delete SSM parameters under the
 //! environment's prefix. String values are shown in the plan; SecureString
-//! values arrive sealed ([`crate::jobs::seal`]), are compared with the live
-//! value server-side, and appear only as "(changed)".
+//! values arrive sealed ([`crate::jobs::seal`]) and appear only as
+//! "(will be written)".
+//!
+//! Planning never compares a SecureString value with the live one: a plan
+//! that left out an unchanged secret (or refused "nothing to change") would
+//! tell an operator whether a guess of a production secret is right. Each
+//! requested SecureString is written, and no error names a value.
 //!
 //! Plan: one step, `ssm.configure`, before → after per parameter (String
-//! value, or the SecureString's version). Run: for each parameter, nothing
-//! sent when AWS already holds the `after` (a re-run), a put or delete when
-//! it holds the `before`, stale otherwise. Every put is compared first, so
-//! no new version is written for an unchanged value.
+//! value, or the SecureString's version). Run: a String is left alone when
+//! AWS already holds it (a re-run), put or deleted when AWS holds the
+//! `before`, stale otherwise (every String put is compared first, so no new
+//! version is written for an unchanged value). A SecureString is idempotent
+//! by version: put when its version is still the one planned; once its
+//! version moved, done when it holds the value (a re-run after the put),
+//! stale otherwise.
 
 use std::collections::BTreeMap;
 
@@ -78,14 +86,31 @@ fn full_name(env: &Environment, raw: &str) -> JobsResult<String> {
     Ok(format!("{prefix}{relative}"))
 }
 
+/// Whether an error may quote a line: String values may be shown; a line
+/// of SecureString values never is (it may be the secret itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    Shown,
+    Secret,
+}
+
 /// `NAME=value` lines (blank lines skipped).
-fn pairs(text: &str, what: &str) -> JobsResult<Vec<(String, String)>> {
+fn pairs(text: &str, what: &str, lines: Lines) -> JobsResult<Vec<(String, String)>> {
     text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| {
             line.split_once('=')
                 .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
-                .ok_or_else(|| invalid(format!("{what}: {:?} is not NAME=value", line.trim())))
+                .ok_or_else(|| {
+                    invalid(match lines {
+                        Lines::Shown => format!("{what}: {:?} is not NAME=value", line.trim()),
+                        Lines::Secret => format!(
+                            "{what}: line {} is not NAME=value (not shown: it may hold a secret)",
+                            i + 1
+                        ),
+                    })
+                })
         })
         .collect()
 }
@@ -109,12 +134,12 @@ impl ConfigureRequest {
             }
             Ok(())
         };
-        for (name, value) in pairs(set, "set")? {
+        for (name, value) in pairs(set, "set", Lines::Shown)? {
             let name = full_name(env, &name)?;
             check_size(&name, value.len())?;
             add(name, Change::Set { value })?;
         }
-        for (name, token) in pairs(sealed, "secure values")? {
+        for (name, token) in pairs(sealed, "secure values", Lines::Secret)? {
             let name = full_name(env, &name)?;
             let sealer = sealer.ok_or_else(|| {
                 invalid(
@@ -165,7 +190,7 @@ fn check_size(name: &str, len: usize) -> JobsResult<()> {
 /// [`ConfigureRequest::parse`] does.
 pub fn seal_lines(env: &Environment, lines: &str, sealer: Option<&Sealer>) -> JobsResult<String> {
     let mut out = Vec::new();
-    for (name, value) in pairs(lines, "secure values")? {
+    for (name, value) in pairs(lines, "secure values", Lines::Secret)? {
         let full = full_name(env, &name)?;
         check_size(&full, value.len())?;
         let sealer = sealer.ok_or_else(|| {
@@ -215,17 +240,16 @@ pub async fn plan(
                 json!({ "type": "String", "value": value }),
             ),
             Change::SetSecure { sealed } => {
+                // Opened only to check the seal is for this parameter; never
+                // compared with the live value (see the module's description).
                 let sealer = sealer
                     .ok_or_else(|| invalid("this Gantry has no [jobs] secrets_key".to_owned()))?;
-                let value = sealer
+                sealer
                     .open(env.name.as_str(), name, sealed)
                     .map_err(invalid)?;
                 (
-                    now.as_ref().is_some_and(|n| {
-                        n.kind == ParameterKind::SecureString
-                            && n.value.expose_secret() == value.expose_secret()
-                    }),
-                    json!({ "type": "SecureString", "value": "(changed)" }),
+                    false,
+                    json!({ "type": "SecureString", "value": "(will be written)" }),
                 )
             }
             Change::Delete => (now.is_none(), json!({ "exists": false })),
@@ -303,26 +327,41 @@ pub async fn run(
             }
             Change::Delete => None,
         };
-        let done = match (&wanted, &now) {
+        let as_planned = holds(&now, &step.before[name.as_str()]);
+        let holds_wanted = match (&wanted, &now) {
             (None, None) => true,
             (Some((kind, value)), Some(n)) => {
                 n.kind == *kind && n.value.expose_secret() == value.expose_secret()
             }
             _ => false,
         };
+        let secure = matches!(change, Change::SetSecure { .. });
+        // A SecureString is written while its version is the planned one,
+        // whatever it holds; anything else is left alone when it already
+        // holds what is wanted.
+        let done = if secure {
+            !as_planned && holds_wanted
+        } else {
+            holds_wanted
+        };
         if done {
             continue;
         }
-        if !holds(&now, &step.before[name.as_str()]) {
+        if !as_planned {
             return Err(StepError::Stale(format!(
                 "parameter {name} changed since the plan"
             )));
         }
         match wanted {
             Some((kind, value)) => {
-                ssm::ensure_value(&aws.ssm, name, kind, &value)
-                    .await
-                    .map_err(step_error)?;
+                if secure {
+                    ssm::put_value(&aws.ssm, name, kind, &value).await
+                } else {
+                    ssm::ensure_value(&aws.ssm, name, kind, &value)
+                        .await
+                        .map(|_| ())
+                }
+                .map_err(step_error)?;
                 let _ = ctx
                     .log(LogLevel::Info, &format!("set {name} ({})", kind.as_str()))
                     .await;

@@ -40,6 +40,10 @@ const REGISTER_TIMEOUT_SECS: u32 = 120;
 const POINT_TIMEOUT_SECS: u32 = 120;
 /// How long a rollout may take before the job rolls back.
 pub const ROLLOUT_TIMEOUT_SECS: u32 = 15 * 60;
+/// The wait step's own timeout: the rollout's deadline and time to roll
+/// back after it (the worker calls a step past this stuck: a hung step, not
+/// a slow rollout).
+const WAIT_STEP_TIMEOUT_SECS: u32 = ROLLOUT_TIMEOUT_SECS + 5 * 60;
 const HEALTH_TIMEOUT_SECS: u32 = 120;
 /// Probes of the health check; it passes at the first healthy answer.
 pub const HEALTH_ATTEMPTS: u32 = 3;
@@ -204,7 +208,7 @@ pub(super) fn rollout_steps(spec: &ServiceSpec, previous: Option<&str>) -> Vec<P
         action: WAIT.to_owned(),
         before: json!({ "service": spec.name, "rollback_to": previous }),
         after: json!({ "service": spec.name, "rollout": "COMPLETED" }),
-        timeout_secs: Some(ROLLOUT_TIMEOUT_SECS),
+        timeout_secs: Some(WAIT_STEP_TIMEOUT_SECS),
     }];
     if let Some(url) = &spec.health_url {
         steps.push(PlanStep {
@@ -417,7 +421,12 @@ async fn roll_back(
 }
 
 /// Performs `ecs.wait_rollout`: polls ECS every `poll` until the rollout
-/// completes (done), fails (rolled back) or the job is cancelled.
+/// completes (done), fails (rolled back), runs past `deadline` (a rollout
+/// that did not converge is a failed one: rolled back), or the job is
+/// cancelled. While ECS cannot be read (timeouts, throttling, 5xx, access
+/// denied) the job says so, with since when, how often and until when it
+/// keeps trying ([`StepContext::fault`]); it keeps watching until the
+/// deadline and clears the fault when ECS answers again.
 pub async fn wait(
     ctx: &StepContext,
     aws: &EnvClients,
@@ -425,33 +434,83 @@ pub async fn wait(
     step: &PlanStep,
     watch: &dyn RolloutWatch,
     poll: Duration,
+    deadline: Duration,
 ) -> Result<StepOutcome, StepError> {
     let service = text(&step.before, "service")?;
     let target = pointed_at(ctx, aws).await?;
+    let started = tokio::time::Instant::now();
+    let until = ctx.now() + chrono::Duration::from_std(deadline).unwrap_or_default();
     let mut last = None;
+    // (first failure, failures so far) while ECS cannot be read.
+    let mut failing: Option<(chrono::DateTime<chrono::Utc>, u32)> = None;
     loop {
-        let state = watch.observe(aws, env, service).await?;
-        match judge(&state, &target) {
-            Rollout::Completed => {
-                return Ok(StepOutcome::Done(Some(
-                    json!({ "running": state.running, "desired": state.desired }),
-                )))
-            }
-            Rollout::Failed(reason) => {
-                return roll_back(ctx, aws, env, step, format!("the rollout failed: {reason}"))
-                    .await
-            }
-            progress @ Rollout::InProgress { running, desired } => {
-                if last.as_ref() != Some(&progress) {
-                    let _ = ctx
-                        .log(
-                            LogLevel::Info,
-                            &format!("rollout in progress: {running} of {desired} task(s) running"),
+        match watch.observe(aws, env, service).await {
+            Ok(state) => {
+                if failing.take().is_some() {
+                    let _ = ctx.fault(None).await;
+                }
+                match judge(&state, &target) {
+                    Rollout::Completed => {
+                        return Ok(StepOutcome::Done(Some(
+                            json!({ "running": state.running, "desired": state.desired }),
+                        )))
+                    }
+                    Rollout::Failed(reason) => {
+                        return roll_back(
+                            ctx,
+                            aws,
+                            env,
+                            step,
+                            format!("the rollout failed: {reason}"),
                         )
-                        .await;
-                    last = Some(progress);
+                        .await
+                    }
+                    progress @ Rollout::InProgress { running, desired } => {
+                        if last.as_ref() != Some(&progress) {
+                            let _ = ctx
+                                .log(
+                                    LogLevel::Info,
+                                    &format!(
+                                        "rollout in progress: {running} of {desired} task(s) running"
+                                    ),
+                                )
+                                .await;
+                            last = Some(progress);
+                        }
+                    }
                 }
             }
+            Err(StepError::Retryable(error)) | Err(StepError::Fatal(error)) => {
+                let (since, count) = failing.get_or_insert((ctx.now(), 0));
+                *count += 1;
+                let fault = format!(
+                    "ECS cannot be read since {} ({count} failed read(s)): {error}; the rollout is watched until {}",
+                    since.format("%H:%M:%S UTC"),
+                    until.format("%H:%M:%S UTC"),
+                );
+                let _ = ctx.fault(Some(&fault)).await;
+            }
+            Err(other) => return Err(other),
+        }
+        if started.elapsed() >= deadline {
+            let state = match &last {
+                Some(Rollout::InProgress { running, desired }) => {
+                    format!("{running} of {desired} task(s) running")
+                }
+                _ if failing.is_some() => "ECS could not be read".to_owned(),
+                _ => "no progress seen".to_owned(),
+            };
+            return roll_back(
+                ctx,
+                aws,
+                env,
+                step,
+                format!(
+                    "the rollout did not converge within {} s ({state})",
+                    deadline.as_secs()
+                ),
+            )
+            .await;
         }
         tokio::select! {
             () = ctx.cancelled() => return Err(StepError::Cancelled),

@@ -44,6 +44,8 @@ pub struct AwsRunner {
     http: reqwest::Client,
     /// Pause between two looks at a rollout, and between health probes.
     poll: Duration,
+    /// How long a rollout may take before the deploy rolls back.
+    rollout_timeout: Duration,
     /// Opens the sealed SecureString values of configure jobs.
     sealer: Option<crate::jobs::seal::Sealer>,
 }
@@ -60,6 +62,7 @@ impl AwsRunner {
                 .build()
                 .unwrap_or_default(),
             poll: Duration::from_secs(5),
+            rollout_timeout: Duration::from_secs(u64::from(deploy::ROLLOUT_TIMEOUT_SECS)),
             sealer: None,
         }
     }
@@ -74,6 +77,13 @@ impl AwsRunner {
     /// make a rollout fail).
     pub fn with_rollout_watch(mut self, watch: Arc<dyn deploy::RolloutWatch>) -> Self {
         self.rollout = watch;
+        self
+    }
+
+    /// Rolls a deploy back when its rollout has not converged after
+    /// `timeout` (default [`deploy::ROLLOUT_TIMEOUT_SECS`]).
+    pub fn with_rollout_timeout(mut self, timeout: Duration) -> Self {
+        self.rollout_timeout = timeout;
         self
     }
 
@@ -107,7 +117,16 @@ impl AwsRunner {
             deploy::REGISTER => deploy::register(ctx, &aws, &env, step).await,
             deploy::POINT => deploy::point(ctx, &aws, &env, step).await,
             deploy::WAIT => {
-                deploy::wait(ctx, &aws, &env, step, self.rollout.as_ref(), self.poll).await
+                deploy::wait(
+                    ctx,
+                    &aws,
+                    &env,
+                    step,
+                    self.rollout.as_ref(),
+                    self.poll,
+                    self.rollout_timeout,
+                )
+                .await
             }
             deploy::HEALTH => {
                 deploy::health_check(ctx, &aws, &env, step, &self.http, self.poll).await
@@ -163,5 +182,6 @@ pub(crate) fn plan_of(steps: Vec<PlanStep>) -> Plan {
         steps,
         fingerprint,
         compute: None,
+        attempt: None,
     }
 }

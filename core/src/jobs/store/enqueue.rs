@@ -232,3 +232,112 @@ pub async fn replace_plan(
     commit(tx, db, &record).await?;
     Ok(job)
 }
+
+/// Asks again for approval of failed or stuck job `id` with `plan`, made
+/// anew from the live state for this attempt ([`Plan::attempt`] set by the
+/// caller): the job awaits approval again, its steps are rewritten (all
+/// pending: each is idempotent, so what an earlier attempt applied is not
+/// applied twice), and no decision on an earlier attempt counts (its hash
+/// differs). A stuck job gives up its environment's lock. Audited
+/// `job.retried` (before: state, reason, hash; after: the new hash and
+/// attempt), and the approvers are told. A job in any other state gives
+/// [`JobsError::InvalidTransition`]; nothing is written.
+#[tracing::instrument(skip(db, plan, actor, now), fields(actor = %actor.name))]
+pub async fn retry_for_approval(
+    db: &Db,
+    id: JobId,
+    plan: &Plan,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> JobsResult<Job> {
+    plan.validate()?;
+    let hash = plan.hash();
+    let at = timestamp(now);
+    let mut tx = begin_write(db).await?;
+    let current = super::approval::lock_job(&mut tx, db.backend(), id).await?;
+    current.state.check_transition(JobState::AwaitingApproval)?;
+    sqlx::query(
+        "UPDATE jobs SET state = 'awaiting_approval', plan_json = $2, plan_hash = $3, \
+         fingerprint = $4, step_count = $5, current_step = 0, reason = NULL, \
+         finished_at = NULL, updated_at = $6, cancel_requested = 0, \
+         cancel_requested_by = NULL, lease_owner = NULL, lease_expires_ms = NULL \
+         WHERE id = $1 AND state = $7",
+    )
+    .bind(id.0)
+    .bind(to_json_text(plan)?)
+    .bind(&hash)
+    .bind(&plan.fingerprint)
+    .bind(plan.steps.len() as i64)
+    .bind(&at)
+    .bind(current.state.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            JobsError::Conflict(format!(
+                "another open job of {} has exactly this plan",
+                current.environment
+            ))
+        }
+        _ => JobsError::Db(e),
+    })?;
+    sqlx::query("DELETE FROM job_steps WHERE job_id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    insert_steps(&mut tx, id, plan).await?;
+    let number = plan.attempt.as_ref().map_or(1, |a| a.number);
+    let was = format!(
+        "{}{}",
+        current.state,
+        current
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default()
+    );
+    super::insert_log(
+        &mut tx,
+        id,
+        super::LogLevel::Info,
+        None,
+        &format!(
+            "retried by {} (attempt {number}, was {was}): planned again from the live state; it waits for approval again",
+            actor.name
+        ),
+        now,
+    )
+    .await?;
+    let mut entry = actor.audit("job.retried", id.audit_target());
+    entry.before = Some(json!({
+        "state": current.state.as_str(),
+        "reason": current.reason,
+        "plan_hash": current.plan_hash,
+    }));
+    entry.after = Some(json!({
+        "state": JobState::AwaitingApproval.as_str(),
+        "plan_hash": hash,
+        "attempt": number,
+        "steps": plan.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        "approvals": "void: approvals count for the attempt they were given on",
+    }));
+    let record = audit(&mut tx, db, &entry).await?;
+    let text = format!(
+        "Job #{id} ({} on {}) retried by {} after it ended {was}: attempt {number} waits for approval",
+        current.kind, current.environment, actor.name
+    );
+    crate::approvals::outbox::record(
+        &mut tx,
+        id,
+        current.environment.as_str(),
+        "requested",
+        &text,
+        now,
+    )
+    .await?;
+    let job = job_with(&mut tx, id)
+        .await?
+        .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while retrying")))?;
+    commit(tx, db, &record).await?;
+    Ok(job)
+}

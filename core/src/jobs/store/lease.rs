@@ -349,7 +349,8 @@ pub async fn finish_step(
         ))
     })?;
     let name: String = row.try_get("name")?;
-    sqlx::query("UPDATE jobs SET current_step = current_step + 1 WHERE id = $1")
+    // A fault the step reported while it ran (see `set_fault`) is over.
+    sqlx::query("UPDATE jobs SET current_step = current_step + 1, reason = NULL WHERE id = $1")
         .bind(lease.job_id.0)
         .execute(&mut *tx)
         .await?;
@@ -373,6 +374,51 @@ pub async fn finish_step(
     )
     .await?;
     commit(tx, db, &record).await?;
+    Ok(())
+}
+
+/// Says why the running job is not making progress now, while it lasts
+/// (`Some`: AWS cannot be reached, throttles, answers 5xx; the step keeps
+/// trying), or that it is over (`None`). Shown as the running job's reason
+/// on its page, in its event stream and in the job list; logged when it
+/// starts and ends. Fenced by the lease; unchanged text writes nothing.
+pub async fn set_fault(
+    db: &Db,
+    lease: &Lease,
+    position: usize,
+    fault: Option<&str>,
+    now: DateTime<Utc>,
+) -> JobsResult<()> {
+    let at = timestamp(now);
+    let fault: Option<String> = fault.map(|f| f.chars().take(super::MAX_LOG_LINE).collect());
+    let mut tx = begin_write(db).await?;
+    fence(&mut tx, lease, &at).await?;
+    let before: Option<String> = sqlx::query("SELECT reason FROM jobs WHERE id = $1")
+        .bind(lease.job_id.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("reason")?;
+    if before == fault {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    sqlx::query("UPDATE jobs SET reason = $2 WHERE id = $1")
+        .bind(lease.job_id.0)
+        .bind(fault.as_deref())
+        .execute(&mut *tx)
+        .await?;
+    let (level, line) = match (&fault, &before) {
+        (Some(fault), _) => (LogLevel::Warn, fault.clone()),
+        (None, Some(_)) => (
+            LogLevel::Info,
+            "recovered: the step makes progress again".to_owned(),
+        ),
+        (None, None) => (LogLevel::Info, String::new()),
+    };
+    if !line.is_empty() {
+        insert_log(&mut tx, lease.job_id, level, Some(position), &line, now).await?;
+    }
+    super::commit_quiet(tx).await?;
     Ok(())
 }
 
@@ -448,7 +494,7 @@ pub async fn append_log(
     let mut tx = begin_write(db).await?;
     fence(&mut tx, lease, &timestamp(now)).await?;
     let seq = insert_log(&mut tx, lease.job_id, level, position, message, now).await?;
-    tx.commit().await?;
+    super::commit_quiet(tx).await?;
     Ok(seq)
 }
 

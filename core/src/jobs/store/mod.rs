@@ -28,11 +28,12 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
 pub use control::{mark_stuck, request_cancel, retry, CancelOutcome, StuckPolicy};
-pub use enqueue::{enqueue, replace_plan, NewJob};
+pub use enqueue::{enqueue, replace_plan, retry_for_approval, NewJob};
 pub use lease::{
-    append_log, claim, fail_step, finish_job, finish_step, heartbeat, start_step, Heartbeat,
+    append_log, claim, fail_step, finish_job, finish_step, heartbeat, set_fault, start_step,
+    Heartbeat,
 };
-pub use read::{get, job, list, lock_holder, logs, state_counts};
+pub use read::{every, get, job, list, lock_holder, logs, state_counts};
 
 use super::error::{JobsError, JobsResult};
 use super::model::{JobId, JobKind, JobState, Plan, StepState};
@@ -46,6 +47,9 @@ pub const SYSTEM_ACTOR: &str = "system";
 
 /// The PostgreSQL channel workers `LISTEN` on; the payload is a job id.
 pub const NOTIFY_CHANNEL: &str = "gantry_jobs";
+/// `NOTIFY` channel of every job log line (PostgreSQL): the event streams'
+/// wake-up across replicas (see [`super::notify`]).
+pub const PROGRESS_CHANNEL: &str = "gantry_job_progress";
 
 /// The unique index that is the environment's lock (running or stuck jobs).
 pub const LOCK_INDEX: &str = "jobs_one_active_per_environment";
@@ -92,6 +96,18 @@ pub struct Job {
     pub request_reason: Option<String>,
     /// An admin ran it without approvals.
     pub break_glass: Option<BreakGlass>,
+}
+
+impl Job {
+    /// When approval of the job's current plan was asked for: its creation,
+    /// or the retry that made its plan anew ([`Plan::attempt`]). The
+    /// request's expiry counts from here.
+    pub fn approval_requested_at(&self) -> DateTime<Utc> {
+        self.plan
+            .attempt
+            .as_ref()
+            .map_or(self.created_at, |a| a.requested_at)
+    }
 }
 
 /// A production change an admin ran without approvals, and its review.
@@ -205,6 +221,9 @@ pub struct JobFilter {
     pub kind: Option<JobKind>,
     pub state: Option<JobState>,
     pub requested_by: Option<String>,
+    /// Only break-glass runs no other admin has reviewed yet.
+    #[serde(default)]
+    pub unreviewed_break_glass: bool,
 }
 
 /// One page of the newest-first list: keyset on the id, so every page costs
@@ -279,7 +298,16 @@ async fn audit(
 }
 
 async fn commit(tx: Transaction<'static, Any>, db: &Db, last: &AuditRecord) -> JobsResult<()> {
-    Ok(audit::store::commit(tx, db, last).await?)
+    audit::store::commit(tx, db, last).await?;
+    super::notify::progressed();
+    Ok(())
+}
+
+/// Commits a job write that needs no audit record (a log line, a fault).
+async fn commit_quiet(tx: Transaction<'static, Any>) -> JobsResult<()> {
+    tx.commit().await?;
+    super::notify::progressed();
+    Ok(())
 }
 
 fn system_entry(action: &str, id: JobId, after: serde_json::Value) -> NewAuditEntry {
@@ -431,6 +459,14 @@ async fn insert_log(
     .bind(message)
     .fetch_one(&mut *conn)
     .await?;
+    if conn.backend_name() == "PostgreSQL" {
+        // Delivered when the transaction commits, never for a rolled-back line.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(PROGRESS_CHANNEL)
+            .bind(id.0.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(row.try_get("seq")?)
 }
 

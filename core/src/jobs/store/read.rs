@@ -4,8 +4,8 @@
 use sqlx::Row;
 
 use super::{
-    job_from_row, job_with, parse_time, steps_with, JobDetail, JobFilter, JobPage, JobPageRequest,
-    LogLevel, LogLine, LogPage, JOB_COLUMNS,
+    job_from_row, job_with, parse_time, steps_with, Job, JobDetail, JobFilter, JobPage,
+    JobPageRequest, LogLevel, LogLine, LogPage, JOB_COLUMNS,
 };
 use crate::db::Db;
 use crate::jobs::error::{JobsError, JobsResult};
@@ -33,6 +33,25 @@ pub async fn job(db: &Db, id: JobId) -> JobsResult<super::Job> {
 
 /// Jobs matching `filter`, newest first, a page at a time (keyset on the id:
 /// every page costs the same however many jobs there are).
+/// Every job `filter` selects, newest first, read page by page (keyset on
+/// the id, [`JobPageRequest::MAX_LIMIT`] at a time): what the sweeps go
+/// through, however many jobs there are.
+pub async fn every(db: &Db, filter: &JobFilter) -> JobsResult<Vec<Job>> {
+    let mut all = Vec::new();
+    let mut page = JobPageRequest::first(JobPageRequest::MAX_LIMIT);
+    loop {
+        let JobPage {
+            jobs,
+            next_before_id,
+        } = list(db, filter, &page).await?;
+        all.extend(jobs);
+        match next_before_id {
+            Some(before) => page.before_id = Some(before),
+            None => return Ok(all),
+        }
+    }
+}
+
 pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsResult<JobPage> {
     let limit = page.limit.clamp(1, JobPageRequest::MAX_LIMIT) as usize;
     let mut conditions = Vec::new();
@@ -52,6 +71,9 @@ pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsRes
     }
     if let Some(requested_by) = &filter.requested_by {
         add("requested_by", requested_by.clone());
+    }
+    if filter.unreviewed_break_glass {
+        conditions.push("break_glass_by IS NOT NULL AND reviewed_by IS NULL".to_owned());
     }
     let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
     for condition in &conditions {

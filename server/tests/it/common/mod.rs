@@ -68,6 +68,8 @@ pub struct TestApp {
     pub services: Services,
     /// `host[:port]` of the public URL: the Host header [`Self::send`] adds.
     pub host: String,
+    /// The router's open job event streams.
+    pub streams: gantry_server::routes::jobs::EventStreams,
 }
 
 pub struct Reply {
@@ -196,8 +198,19 @@ impl TestApp {
                 notifier: gantry_core::jobs::notify::JobsNotifier::new(),
                 template: config.provision.clone().map(std::sync::Arc::new),
                 sealer: config.jobs.sealer().expect("secrets key"),
+                planning: config.jobs.plan_limit(),
             },
         );
+        // A stream that wakes within a test's bound woke on a notification,
+        // not on its own look a minute later.
+        let streams = gantry_server::routes::jobs::EventStreams::new(
+            config.jobs.max_streams_per_person,
+            std::time::Duration::from_secs(60),
+        );
+        let jobs = gantry_server::http::JobsState {
+            streams: streams.clone(),
+            ..jobs
+        };
         let router = router(AppState {
             leptos_options: leptos_options(&config),
             services: services.clone(),
@@ -216,6 +229,7 @@ impl TestApp {
             router,
             services,
             host,
+            streams,
             aws_calls,
             aws_settings: config.aws_settings().expect("aws settings"),
         }
@@ -253,6 +267,20 @@ impl TestApp {
             request.headers_mut().insert(header::HOST, host);
         }
         self.send_raw(request).await
+    }
+
+    /// Sends `request` (a Host added) and returns the response with its
+    /// body unread: for event streams, read frame by frame.
+    pub async fn open(&self, mut request: Request<Body>) -> axum::response::Response {
+        if !request.headers().contains_key(header::HOST) {
+            let host = self.host.parse().expect("host header");
+            request.headers_mut().insert(header::HOST, host);
+        }
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response")
     }
 
     /// Sends `request` exactly as given (no Host added).

@@ -2,6 +2,9 @@
 //! tests: killed (SIGKILL) when dropped.
 
 use std::process::Child;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 pub struct GantryProcess(pub Child);
 
@@ -66,4 +69,100 @@ pub async fn dev_sign_in(http: &reqwest::Client, base: &str, subject: &str) -> S
         .and_then(|v| v.split(';').next())
         .map(str::to_owned)
         .expect("a session cookie")
+}
+
+/// A signed-in person talking to the binary's server functions.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: Option<String>,
+}
+
+impl Client {
+    pub fn new(port: u16) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+            base: format!("http://127.0.0.1:{port}"),
+            cookie: None,
+        }
+    }
+
+    /// Signs Oscar Operator in (the development sign-in).
+    pub async fn sign_in(&mut self) {
+        self.cookie = Some(dev_sign_in(&self.http, &self.base, "oscar").await);
+    }
+
+    pub async fn call(&self, function: &str, form: &[(&str, String)]) -> (u16, String) {
+        let reply = self
+            .http
+            .post(format!("{}/api/{function}", self.base))
+            .header("origin", &self.base)
+            .header("accept", "application/json")
+            .header("cookie", self.cookie.clone().unwrap_or_default())
+            .form(form)
+            .send()
+            .await
+            .expect("call");
+        let status = reply.status().as_u16();
+        let location = reply
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = reply.text().await.unwrap_or_default();
+        (status, location.unwrap_or(body))
+    }
+
+    /// Plans and confirms a deploy of `image` to `service` of `environment`.
+    pub async fn deploy(&self, environment: &str, service: &str, image: &str) -> i64 {
+        let mut form = vec![
+            ("environment", environment.to_owned()),
+            ("kind", "deploy".to_owned()),
+            ("service", service.to_owned()),
+            ("desired", String::new()),
+            ("image", image.to_owned()),
+            ("revision", String::new()),
+        ];
+        let (status, body) = self.call("jobs/plan", &form).await;
+        assert_eq!(status, 200, "{body}");
+        let plan: Value = serde_json::from_str(&body).expect("plan");
+        form.push((
+            "plan_hash",
+            plan["plan_hash"].as_str().expect("hash").to_owned(),
+        ));
+        let (status, body) = self.call("jobs/confirm", &form).await;
+        assert!(status < 400, "{status}: {body}");
+        body.trim_start_matches("/jobs/")
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("a job id in {body:?}"))
+    }
+
+    pub async fn job(&self, id: i64) -> Value {
+        let (status, body) = self
+            .call("jobs/get", &[("id", id.to_string()), ("after", "0".into())])
+            .await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("job")
+    }
+
+    /// Polls the job until `done` says so (30 s at most).
+    pub async fn until(&self, id: i64, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let job = self.job(id).await;
+            if done(&job) {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job {id}: no {what} in 30 s: {job:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }

@@ -691,9 +691,11 @@ mod tests {
 
     /// (case, required approvals, distinct groups, approvals as (person,
     /// their groups), groups covered, complete)
+    type GroupCase<'a> = (&'a str, u8, u8, &'a [(&'a str, &'a [&'a str])], usize, bool);
+
     #[test]
     fn distinct_groups_are_covered_by_distinct_people() {
-        let cases: &[(&str, u8, u8, &[(&str, &[&str])], usize, bool)] = &[
+        let cases: &[GroupCase] = &[
             (
                 "one person in all three groups covers one",
                 1,

@@ -88,6 +88,12 @@ fn preview(number: u32, ttl_hours: i64) -> EnvironmentInput {
         name: format!("preview-{number}"),
         cluster: "backend-booking-previews".into(),
         ssm_prefix: format!("/backend-booking/preview-{number}/"),
+        // Previews share the cluster, one service each.
+        services: vec![ServiceInput {
+            name: format!("preview-{number}-api"),
+            container: "django".into(),
+            health_url: None,
+        }],
         ttl_hours: Some(ttl_hours),
         ..dev()
     }

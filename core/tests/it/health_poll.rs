@@ -329,8 +329,11 @@ impl HealthSource for PanicsOnBroken {
 
 #[tokio::test]
 async fn one_environment_failing_does_not_stop_the_others() {
+    // Its own cluster and prefix: environments may not overlap.
     let broken = EnvironmentInput {
         name: "broken".into(),
+        cluster: "backend-booking-broken".into(),
+        ssm_prefix: "/backend-booking/broken/".into(),
         ..staging()
     };
     let db = with_environments(vec![staging(), broken]).await;

@@ -622,10 +622,19 @@ async fn a_teardown_removes_the_service_its_revisions_and_parameters_once() {
 async fn an_expired_preview_is_torn_down_by_itself_once_and_its_ttl_can_be_extended() {
     let s = setup(moto_settings(), None, false).await;
     let operator = gantry_core::jobs::testing::operator();
-    // A preview environment over the same fresh cluster, with a one-hour TTL.
+    // A preview environment over the same fresh cluster, with a one-hour
+    // TTL. It takes the service over (two environments may not list the same
+    // service, nor share a prefix): the first one lists another service and
+    // prefix from now on.
     let mut input = s.env.to_input();
     input.name = unique("preview-ttl");
     input.ttl_hours = Some(1);
+    let mut first = s.env.to_input();
+    first.services[0].name = format!("{}-retired", first.services[0].name);
+    first.ssm_prefix = format!("/{}-retired/", s.env.name);
+    gantry_core::environments::service::save(&s.db, &operator, first)
+        .await
+        .unwrap();
     let preview = gantry_core::environments::service::save(&s.db, &operator, input)
         .await
         .unwrap();

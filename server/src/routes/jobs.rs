@@ -40,13 +40,16 @@ const MAX_STREAM: Duration = Duration::from_secs(600);
 /// Open streams per person when the config does not say.
 pub const DEFAULT_STREAMS_PER_PERSON: usize = 8;
 
+/// A person's open streams, oldest first: each one's id and its closer.
+type Open = HashMap<String, VecDeque<(u64, CancellationToken)>>;
+
 /// The open event streams of this process, per person (by subject).
 #[derive(Clone, Debug)]
 pub struct EventStreams {
     limit: usize,
     fallback: Duration,
     next: Arc<AtomicU64>,
-    open: Arc<Mutex<HashMap<String, VecDeque<(u64, CancellationToken)>>>>,
+    open: Arc<Mutex<Open>>,
 }
 
 impl Default for EventStreams {

@@ -12,7 +12,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use gantry_core::aws::testing::PrivateMoto;
 use gantry_core::aws::{ecs_change, AwsCallCounter, AwsClients};

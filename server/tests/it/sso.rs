@@ -1299,14 +1299,21 @@ impl PrivateProvider {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
-        let issuer = format!("http://127.0.0.1:{port}");
+        // Owned at once: dropped (killed and reaped) on every path.
+        let provider = Self {
+            child,
+            issuer: format!("http://127.0.0.1:{port}"),
+        };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let up = reqwest::get(format!("{issuer}/.well-known/openid-configuration"))
-                .await
-                .is_ok_and(|r| r.status().is_success());
+            let up = reqwest::get(format!(
+                "{}/.well-known/openid-configuration",
+                provider.issuer
+            ))
+            .await
+            .is_ok_and(|r| r.status().is_success());
             if up {
-                return Self { child, issuer };
+                return provider;
             }
             assert!(
                 std::time::Instant::now() < deadline,

@@ -233,6 +233,18 @@ pub fn start_jobs(
         sealer: config.jobs.sealer().ok().flatten(),
         planning: config.jobs.plan_limit(),
     };
+    // LISTEN on PostgreSQL: wakes this process's workers, and its event
+    // streams for jobs other replicas run (also where no worker runs here).
+    let listener = (services.db.backend() == gantry_core::db::Backend::Postgres).then(|| {
+        let url = config
+            .jobs
+            .listen_url
+            .as_ref()
+            .unwrap_or(&config.database.url)
+            .expose_secret()
+            .to_owned();
+        notify::listen_postgres(url, handle.notifier.clone(), shutdown.clone())
+    });
     if !config.jobs.enabled {
         tracing::info!("job workers are off in this process ([jobs] enabled = false)");
         let streams = crate::routes::jobs::EventStreams::new(
@@ -244,7 +256,7 @@ pub fn start_jobs(
                 streams,
                 ..JobsState::without_workers(handle)
             },
-            Vec::new(),
+            listener.into_iter().collect(),
         );
     }
     let runner = Arc::new(
@@ -270,20 +282,7 @@ pub fn start_jobs(
         healths.push(worker.health());
         tasks.push(worker.spawn(shutdown.clone()));
     }
-    if services.db.backend() == gantry_core::db::Backend::Postgres {
-        let url = config
-            .jobs
-            .listen_url
-            .as_ref()
-            .unwrap_or(&config.database.url)
-            .expose_secret()
-            .to_owned();
-        tasks.push(notify::listen_postgres(
-            url,
-            handle.notifier.clone(),
-            shutdown.clone(),
-        ));
-    }
+    tasks.extend(listener);
     tasks.push(spawn_preview_reaper(
         services.clone(),
         handle.clone(),

@@ -307,6 +307,7 @@ pub async fn retry(
         })?;
     // Production is where a request waits for approval (see `submit`).
     if !env.production {
+        refuse_if_stale(handle, &env, &job).await?;
         store::retry(db, id, actor, now).await?;
         handle.notifier.wake();
         let job = store::job(db, id).await?;
@@ -350,6 +351,50 @@ pub async fn retry(
     });
     store::retry_for_approval(db, id, &plan, actor, now).await?;
     Ok(Retried::AwaitsApproval { attempt: number })
+}
+
+/// Refuses a retry whose remaining steps would now do something else, like
+/// a confirm whose plan moved ([`JobsError::Conflict`]): the stored request
+/// is planned again from the live state and, when the new plan has the same
+/// steps, the steps from the current one on must read and write what the
+/// stored ones do. A request that cannot be planned now (the job's own
+/// earlier steps already made its change: "nothing to change") or whose
+/// plan has other steps resumes as it is; each step still re-reads what it
+/// changes and stops the job as stale when that moved.
+async fn refuse_if_stale(handle: &JobsHandle, env: &Environment, job: &Job) -> JobsResult<()> {
+    let Some(request) = JobRequest::from_params(&job.params) else {
+        return Ok(());
+    };
+    let aws = handle.clients.for_environment(env).await;
+    let Ok(fresh) = request
+        .plan(
+            &aws,
+            env,
+            handle.template.as_deref(),
+            handle.sealer.as_ref(),
+        )
+        .await
+    else {
+        return Ok(());
+    };
+    let same_steps = fresh.steps.len() == job.plan.steps.len()
+        && fresh
+            .steps
+            .iter()
+            .zip(&job.plan.steps)
+            .all(|(a, b)| a.action == b.action);
+    let from = job.current_step.min(job.plan.steps.len());
+    let moved = fresh.steps[from..]
+        .iter()
+        .zip(&job.plan.steps[from..])
+        .any(|(now, then)| now.before != then.before || now.after != then.after);
+    if same_steps && moved {
+        return Err(JobsError::Conflict(format!(
+            "the live state changed since job {} was planned: its remaining steps would do something else now; plan it again as a new job",
+            job.id
+        )));
+    }
+    Ok(())
 }
 
 /// One page of the newest-first job list.

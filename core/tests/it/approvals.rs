@@ -457,21 +457,29 @@ async fn re_planning_voids_the_approvals_given_so_far() {
         .for_environment(&gantry_core::aws::testing::demo_environment("dev"))
         .await;
     let (cluster, service_name, _, _) = crate::aws_changes::service(&probe.ecs, 1).await;
-    let mut input = gantry_core::aws::testing::demo_environment_input("prod");
-    input.cluster = cluster.clone();
-    input.database = None;
-    input.services = vec![ServiceInput {
-        name: service_name.clone(),
-        container: "django".into(),
-        health_url: None,
-    }];
-    input.approvals_required = Some(2);
-    input.approver_groups = Vec::new();
-    input.approval_reason_required = Some(false);
-    input.freeze_windows = Vec::new();
-    gantry_core::environments::service::save(&db, &gantry_core::jobs::testing::operator(), input)
-        .await
-        .unwrap();
+    // Production on moto's service, two approvals, and the freeze windows given.
+    let production_with = |freeze_windows| {
+        let mut input = gantry_core::aws::testing::demo_environment_input("prod");
+        input.cluster = cluster.clone();
+        input.database = None;
+        input.services = vec![ServiceInput {
+            name: service_name.clone(),
+            container: "django".into(),
+            health_url: None,
+        }];
+        input.approvals_required = Some(2);
+        input.approver_groups = Vec::new();
+        input.approval_reason_required = Some(false);
+        input.freeze_windows = freeze_windows;
+        input
+    };
+    gantry_core::environments::service::save(
+        &db,
+        &gantry_core::jobs::testing::operator(),
+        production_with(Vec::new()),
+    )
+    .await
+    .unwrap();
     let form = JobForm {
         kind: "scale".into(),
         service: service_name.clone(),
@@ -637,22 +645,11 @@ async fn re_planning_voids_the_approvals_given_so_far() {
     )
     .await
     .unwrap();
-    let mut frozen = gantry_core::aws::testing::demo_environment_input("prod");
-    frozen.cluster = cluster.clone();
-    frozen.database = None;
-    frozen.services = vec![ServiceInput {
-        name: service_name.clone(),
-        container: "django".into(),
-        health_url: None,
-    }];
-    frozen.approvals_required = Some(2);
-    frozen.approver_groups = Vec::new();
-    frozen.approval_reason_required = Some(false);
-    frozen.freeze_windows = vec![gantry_core::environments::model::FreezeWindowInput {
+    let frozen = production_with(vec![gantry_core::environments::model::FreezeWindowInput {
         starts_at: (now() - Duration::hours(1)).to_rfc3339(),
         ends_at: (now() + Duration::hours(48)).to_rfc3339(),
         reason: "launch freeze".into(),
-    }];
+    }]);
     gantry_core::environments::service::save(&db, &operator, frozen)
         .await
         .unwrap();

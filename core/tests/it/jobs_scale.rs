@@ -190,3 +190,80 @@ async fn bad_scale_requests_are_refused_before_any_job_exists() {
     .unwrap();
     assert!(page.jobs.is_empty(), "no job was created: {page:?}");
 }
+
+/// Outside production a retry resumes where the job stopped, unless its
+/// remaining steps would now do something else: then it is refused as
+/// stale, like a confirm, and nothing is queued.
+#[tokio::test]
+async fn a_retry_whose_remaining_plan_moved_is_refused_as_stale() {
+    use gantry_core::jobs::kinds::request::JobRequest;
+    use gantry_core::jobs::service::{self, JobsHandle, Retried};
+    let db = gantry_core::db::testing::sqlite().await;
+    let (env, clients) = environment(&db, 1).await;
+    let request = ScaleRequest {
+        service: env.services[0].name.clone(),
+        desired: 4,
+    };
+    let aws = clients.for_environment(&env).await;
+    let new = NewJob {
+        environment: env.name.clone(),
+        kind: JobKind::Scale,
+        requested_by: gantry_core::jobs::testing::operator(),
+        params: JobRequest::Scale(request.clone()).params(),
+        plan: scale::plan(&aws, &env, &request).await.unwrap(),
+        production: false,
+        creates: None,
+        request_reason: None,
+    };
+    let now = gantry_core::clock::testing::clock().now();
+    let id = store::enqueue(&db, &new, now).await.unwrap().id;
+    // It fails before applying anything (a worker that gave up).
+    let claimed = store::claim(&db, "w", Duration::from_secs(30), now)
+        .await
+        .unwrap()
+        .unwrap();
+    store::start_step(&db, &claimed.lease, 0, now)
+        .await
+        .unwrap();
+    store::finish_job(
+        &db,
+        &claimed.lease,
+        JobState::Failed,
+        Some("throttled"),
+        now,
+    )
+    .await
+    .unwrap();
+    let handle = JobsHandle {
+        clients: clients.clone(),
+        notifier: JobsNotifier::new(),
+        template: None,
+        sealer: None,
+        planning: Default::default(),
+    };
+    let operator = gantry_core::jobs::testing::operator();
+    // Someone scales the service meanwhile: the step would start from 2 now.
+    ecs_change::ensure_desired_count(&aws.ecs, &env.cluster, &env.services[0].name, 2)
+        .await
+        .unwrap();
+    match service::retry(&db, &handle, &operator, id, now).await {
+        Err(JobsError::Conflict(m)) => assert!(m.contains("plan it again"), "{m}"),
+        other => panic!("a stale retry must be refused: {other:?}"),
+    }
+    assert_eq!(store::job(&db, id).await.unwrap().state, JobState::Failed);
+    // Back as planned: the retry resumes at the step it stopped at.
+    ecs_change::ensure_desired_count(&aws.ecs, &env.cluster, &env.services[0].name, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        service::retry(&db, &handle, &operator, id, now)
+            .await
+            .unwrap(),
+        Retried::Queued { from_step: 0 }
+    );
+    let stop = worker(&db, &clients);
+    let job = finished(&db, id).await;
+    stop.cancel();
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    assert_eq!(desired(&clients, &env).await, 4);
+}

@@ -24,60 +24,7 @@ const CLUSTER: &str = "backend-booking-dev";
 const SERVICE: &str = "backend-booking-api";
 
 fn write_config(dir: &Path, port: u16, moto: &PrivateMoto) -> PathBuf {
-    let path = dir.join("gantry.toml");
-    let endpoint = moto.endpoint().as_str().trim_end_matches('/');
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[server]
-bind = "127.0.0.1:{port}"
-public_url = "http://127.0.0.1:{port}"
-
-[database]
-url = "sqlite://{db}"
-
-[roadmap]
-environments = ["dev", "prod"]
-seed_file = "{seed}"
-
-[auth.dev]
-enabled = true
-users = [{{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] }}]
-
-[aws]
-endpoint_url = "{endpoint}"
-stand_in_credentials = true
-
-[health]
-enabled = false
-
-[cost]
-enabled = false
-
-[jobs]
-workers = 1
-lease_secs = 5
-heartbeat_secs = 1
-poll_interval_ms = 100
-rollout_poll_secs = 1
-
-[[environments]]
-name = "dev"
-region = "us-east-1"
-account_id = "123456789012"
-cluster = "{CLUSTER}"
-services = [{{ name = "{SERVICE}", container = "django" }}]
-ssm_prefix = "/backend-booking/dev/"
-"#,
-            db = dir.join("gantry.db").display(),
-            seed = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../fixtures/infrastructure-status.md")
-                .display(),
-        ),
-    )
-    .expect("config");
-    path
+    crate::common::process::write_config(dir, port, moto, "", "lease_secs = 5")
 }
 
 /// Starts the binary; with `pause_after`, its worker pauses after applying
@@ -231,7 +178,7 @@ ssm_prefix = "/backend-booking/{env}/"
 
 impl Client {
     async fn provision_preview(&self, name: &str) -> i64 {
-        let mut form = vec![
+        let form = vec![
             ("environment", name.to_owned()),
             ("kind", "provision".to_owned()),
             ("service", String::new()),
@@ -240,20 +187,9 @@ impl Client {
             ("revision", String::new()),
             ("ttl_hours", "4".to_owned()),
         ];
-        let (status, body) = self.call("jobs/plan", &form).await;
-        assert_eq!(status, 200, "{body}");
-        let plan: Value = serde_json::from_str(&body).expect("plan");
+        let (plan, id) = self.plan_and_confirm(form).await;
         assert_eq!(plan["steps"].as_array().map(Vec::len), Some(5), "{plan:#}");
-        form.push((
-            "plan_hash",
-            plan["plan_hash"].as_str().expect("hash").to_owned(),
-        ));
-        let (status, body) = self.call("jobs/confirm", &form).await;
-        assert!(status < 400, "{status}: {body}");
-        body.trim_start_matches("/jobs/")
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("a job id in {body:?}"))
+        id
     }
 }
 

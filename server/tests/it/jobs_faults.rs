@@ -23,64 +23,13 @@ const SERVICE: &str = "backend-booking-api";
 const ROLLOUT_TIMEOUT_SECS: u64 = 25;
 
 fn write_config(dir: &Path, port: u16, moto: &PrivateMoto) -> PathBuf {
-    let path = dir.join("gantry.toml");
-    let endpoint = moto.endpoint().as_str().trim_end_matches('/');
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[server]
-bind = "127.0.0.1:{port}"
-public_url = "http://127.0.0.1:{port}"
-
-[database]
-url = "sqlite://{db}"
-
-[roadmap]
-environments = ["dev", "prod"]
-seed_file = "{seed}"
-
-[auth.dev]
-enabled = true
-users = [{{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] }}]
-
-[aws]
-endpoint_url = "{endpoint}"
-stand_in_credentials = true
-connect_timeout_ms = 500
-operation_timeout_ms = 1500
-max_attempts = 1
-
-[health]
-enabled = false
-
-[cost]
-enabled = false
-
-[jobs]
-workers = 1
-lease_secs = 10
-heartbeat_secs = 1
-poll_interval_ms = 100
-rollout_poll_secs = 1
-rollout_timeout_secs = {ROLLOUT_TIMEOUT_SECS}
-
-[[environments]]
-name = "dev"
-region = "us-east-1"
-account_id = "123456789012"
-cluster = "{CLUSTER}"
-services = [{{ name = "{SERVICE}", container = "django" }}]
-ssm_prefix = "/backend-booking/dev/"
-"#,
-            db = dir.join("gantry.db").display(),
-            seed = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../fixtures/infrastructure-status.md")
-                .display(),
-        ),
+    crate::common::process::write_config(
+        dir,
+        port,
+        moto,
+        "connect_timeout_ms = 500\noperation_timeout_ms = 1500\nmax_attempts = 1",
+        &format!("lease_secs = 10\nrollout_timeout_secs = {ROLLOUT_TIMEOUT_SECS}"),
     )
-    .expect("config");
-    path
 }
 
 /// Reads `/jobs/<id>/events` until `needle` shows (or 30 s pass).

@@ -192,32 +192,7 @@ pub async fn replace_plan(
             to: JobState::AwaitingApproval,
         });
     }
-    sqlx::query(
-        "UPDATE jobs SET plan_json = $2, plan_hash = $3, fingerprint = $4, step_count = $5, \
-         current_step = 0, updated_at = $6 WHERE id = $1",
-    )
-    .bind(id.0)
-    .bind(to_json_text(plan)?)
-    .bind(&hash)
-    .bind(&plan.fingerprint)
-    .bind(plan.steps.len() as i64)
-    .bind(&at)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-            JobsError::Conflict(format!(
-                "another open job of {} has exactly this plan",
-                current.environment
-            ))
-        }
-        _ => JobsError::Db(e),
-    })?;
-    sqlx::query("DELETE FROM job_steps WHERE job_id = $1")
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-    insert_steps(&mut tx, id, plan).await?;
+    rewrite_plan(&mut tx, &current, plan, &hash, &at, "").await?;
     let mut entry = actor.audit("job.replanned", id.audit_target());
     entry.before = Some(json!({ "plan_hash": current.plan_hash }));
     entry.after = Some(json!({
@@ -256,36 +231,17 @@ pub async fn retry_for_approval(
     let mut tx = begin_write(db).await?;
     let current = super::approval::lock_job(&mut tx, db.backend(), id).await?;
     current.state.check_transition(JobState::AwaitingApproval)?;
-    sqlx::query(
-        "UPDATE jobs SET state = 'awaiting_approval', plan_json = $2, plan_hash = $3, \
-         fingerprint = $4, step_count = $5, current_step = 0, reason = NULL, \
-         finished_at = NULL, updated_at = $6, cancel_requested = 0, \
-         cancel_requested_by = NULL, lease_owner = NULL, lease_expires_ms = NULL \
-         WHERE id = $1 AND state = $7",
+    rewrite_plan(
+        &mut tx,
+        &current,
+        plan,
+        &hash,
+        &at,
+        ", state = 'awaiting_approval', reason = NULL, finished_at = NULL, \
+         cancel_requested = 0, cancel_requested_by = NULL, lease_owner = NULL, \
+         lease_expires_ms = NULL",
     )
-    .bind(id.0)
-    .bind(to_json_text(plan)?)
-    .bind(&hash)
-    .bind(&plan.fingerprint)
-    .bind(plan.steps.len() as i64)
-    .bind(&at)
-    .bind(current.state.as_str())
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
-            JobsError::Conflict(format!(
-                "another open job of {} has exactly this plan",
-                current.environment
-            ))
-        }
-        _ => JobsError::Db(e),
-    })?;
-    sqlx::query("DELETE FROM job_steps WHERE job_id = $1")
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-    insert_steps(&mut tx, id, plan).await?;
+    .await?;
     let number = plan.attempt.as_ref().map_or(1, |a| a.number);
     let was = format!(
         "{}{}",
@@ -340,4 +296,45 @@ pub async fn retry_for_approval(
         .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while retrying")))?;
     commit(tx, db, &record).await?;
     Ok(job)
+}
+
+/// Gives `current` (its row locked, still in its state) `plan` with `hash`,
+/// its steps rewritten, all pending from the first; `set` adds assignments
+/// to the update (`, state = …`). A plan another open job of the
+/// environment has already is refused ([`JobsError::Conflict`]).
+async fn rewrite_plan(
+    conn: &mut sqlx::AnyConnection,
+    current: &Job,
+    plan: &Plan,
+    hash: &str,
+    at: &str,
+    set: &str,
+) -> JobsResult<()> {
+    sqlx::query(&format!(
+        "UPDATE jobs SET plan_json = $2, plan_hash = $3, fingerprint = $4, step_count = $5, \
+         current_step = 0, updated_at = $6{set} WHERE id = $1 AND state = $7"
+    ))
+    .bind(current.id.0)
+    .bind(to_json_text(plan)?)
+    .bind(hash)
+    .bind(&plan.fingerprint)
+    .bind(plan.steps.len() as i64)
+    .bind(at)
+    .bind(current.state.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+            JobsError::Conflict(format!(
+                "another open job of {} has exactly this plan",
+                current.environment
+            ))
+        }
+        _ => JobsError::Db(e),
+    })?;
+    sqlx::query("DELETE FROM job_steps WHERE job_id = $1")
+        .bind(current.id.0)
+        .execute(&mut *conn)
+        .await?;
+    insert_steps(conn, current.id, plan).await
 }

@@ -1,9 +1,11 @@
 //! The real `gantry` binary as a child process, for the crash and replica
 //! tests: killed (SIGKILL) when dropped.
 
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use gantry_core::aws::testing::PrivateMoto;
 use serde_json::Value;
 
 pub struct GantryProcess(pub Child);
@@ -119,7 +121,7 @@ impl Client {
 
     /// Plans and confirms a deploy of `image` to `service` of `environment`.
     pub async fn deploy(&self, environment: &str, service: &str, image: &str) -> i64 {
-        let mut form = vec![
+        let form = vec![
             ("environment", environment.to_owned()),
             ("kind", "deploy".to_owned()),
             ("service", service.to_owned()),
@@ -127,6 +129,11 @@ impl Client {
             ("image", image.to_owned()),
             ("revision", String::new()),
         ];
+        self.plan_and_confirm(form).await.1
+    }
+
+    /// Plans `form`, confirms the plan shown: the plan and the new job's id.
+    pub async fn plan_and_confirm(&self, mut form: Vec<(&str, String)>) -> (Value, i64) {
         let (status, body) = self.call("jobs/plan", &form).await;
         assert_eq!(status, 200, "{body}");
         let plan: Value = serde_json::from_str(&body).expect("plan");
@@ -136,10 +143,12 @@ impl Client {
         ));
         let (status, body) = self.call("jobs/confirm", &form).await;
         assert!(status < 400, "{status}: {body}");
-        body.trim_start_matches("/jobs/")
+        let id = body
+            .trim_start_matches("/jobs/")
             .trim()
             .parse()
-            .unwrap_or_else(|_| panic!("a job id in {body:?}"))
+            .unwrap_or_else(|_| panic!("a job id in {body:?}"));
+        (plan, id)
     }
 
     pub async fn job(&self, id: i64) -> Value {
@@ -165,4 +174,66 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// The binary's config for the process tests: SQLite in `dir`, the dev
+/// sign-in for Oscar Operator, `moto` as AWS, one worker polling fast, and
+/// `dev` on the demo account's cluster; `aws` and `jobs` add lines to those
+/// tables.
+pub fn write_config(dir: &Path, port: u16, moto: &PrivateMoto, aws: &str, jobs: &str) -> PathBuf {
+    let path = dir.join("gantry.toml");
+    let endpoint = moto.endpoint().as_str().trim_end_matches('/');
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[server]
+bind = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+
+[database]
+url = "sqlite://{db}"
+
+[roadmap]
+environments = ["dev", "prod"]
+seed_file = "{seed}"
+
+[auth.dev]
+enabled = true
+users = [{{ subject = "oscar", name = "Oscar Operator", groups = ["gantry-operators"] }}]
+
+[aws]
+endpoint_url = "{endpoint}"
+stand_in_credentials = true
+{aws}
+
+[health]
+enabled = false
+
+[cost]
+enabled = false
+
+[jobs]
+workers = 1
+{jobs}
+heartbeat_secs = 1
+poll_interval_ms = 100
+rollout_poll_secs = 1
+
+[[environments]]
+name = "dev"
+region = "us-east-1"
+account_id = "123456789012"
+cluster = "backend-booking-dev"
+services = [{{ name = "backend-booking-api", container = "django" }}]
+ssm_prefix = "/backend-booking/dev/"
+"#,
+            db = dir.join("gantry.db").display(),
+            seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fixtures/infrastructure-status.md")
+                .display(),
+        ),
+    )
+    .expect("config");
+    path
 }

@@ -383,12 +383,16 @@ async fn refuse_if_stale(handle: &JobsHandle, env: &Environment, job: &Job) -> J
             .iter()
             .zip(&job.plan.steps)
             .all(|(a, b)| a.action == b.action);
-    let from = job.current_step.min(job.plan.steps.len());
-    let moved = fresh.steps[from..]
-        .iter()
-        .zip(&job.plan.steps[from..])
-        .any(|(now, then)| now.before != then.before || now.after != then.after);
-    if same_steps && moved {
+    // Compared only when both plans have the same steps: a shorter new plan
+    // has no step at the stored one's position.
+    let moved = same_steps
+        && fresh
+            .steps
+            .iter()
+            .zip(&job.plan.steps)
+            .skip(job.current_step)
+            .any(|(now, then)| now.before != then.before || now.after != then.after);
+    if moved {
         return Err(JobsError::Conflict(format!(
             "the live state changed since job {} was planned: its remaining steps would do something else now; plan it again as a new job",
             job.id

@@ -48,7 +48,7 @@ BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gantry-load.XXXXXX")"
 command -v wrk >/dev/null 2>&1 || ensure_apt_packages wrk || die "installing wrk failed"
 if ((build)); then
   scripts/setup.sh
-  build_site
+  build_site --release
 fi
 start_server "$PORT" "sqlite://$BENCH_TMP/load.db" "$BENCH_TMP/server.log" \
   GANTRY_HEALTH__ENABLED=false GANTRY_COST__ENABLED=false \

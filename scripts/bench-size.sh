@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reports the size of the release bundle and of the first load of /roadmap.
 #
-#   scripts/bench-size.sh             setup + cargo leptos build --release --split, then report
+#   scripts/bench-size.sh             setup + the release build (build_site --release), then report
 #   scripts/bench-size.sh --no-build  report on what is already built
 #
 # For the site's main .wasm, .js and .css: raw, gzip -9 and brotli (quality 11,
@@ -49,8 +49,7 @@ BENCH_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gantry-bench.XXXXXX")"
 
 if ((build)); then
   step "setup" scripts/setup.sh
-  step "wasm-bindgen-cli (matches Cargo.lock)" ensure_wasm_bindgen --required
-  step "cargo leptos build --release --split" build_site
+  build_site --release
 fi
 check_site_built
 

@@ -21,15 +21,17 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# cargo-leptos resolves a relative `site-root` ("target/site" in Cargo.toml)
-# against the workspace root (it chdirs there), not against CARGO_TARGET_DIR,
-# so the site lands inside the clone even with an external target dir.
+# The built portal: the site (pkg/ with the WebAssembly, JS and CSS, then
+# public/) and a copy of the server binary beside the hash.txt naming the
+# site's assets, both inside the clone (build_site; config/dev.toml's
+# site_root). The binary's copy is its own, outside the site root, so the site
+# never serves it and a test build's binary never reads this hash.txt.
 SITE_ROOT="$REPO_ROOT/target/site"
 SITE_PKG_DIR="pkg"
+SITE_BIN_DIR="$REPO_ROOT/target/bin"
 OUTPUT_NAME="gantry"
-SERVER_BIN="$CARGO_TARGET_DIR/release/gantry"
+SERVER_BIN="$SITE_BIN_DIR/gantry"
 
-CARGO_LEPTOS_VERSION="0.3.10"
 MOTO_VERSION="5.2.5"
 OIDC_MOCK_VERSION="0.3.4"
 
@@ -171,36 +173,6 @@ ensure_wasm_target() {
   rustup target add wasm32-unknown-unknown
 }
 
-cargo_leptos_version() {
-  cargo leptos --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
-}
-
-ensure_cargo_leptos() {
-  local have
-  have="$(cargo_leptos_version)"
-  if [[ "$have" == "$CARGO_LEPTOS_VERSION" ]]; then
-    return 0
-  fi
-  # Another `cargo install cargo-leptos` (e.g. one started by hand) may be under
-  # way: wait for it instead of compiling the same thing twice.
-  local running='(^|/)cargo install (.* )?cargo-leptos( |$)'
-  if [[ -z "$have" ]] && pgrep -f "$running" >/dev/null 2>&1; then
-    log "a 'cargo install cargo-leptos' is already running; waiting for it to finish"
-    while pgrep -f "$running" >/dev/null 2>&1; do sleep 5; done
-    have="$(cargo_leptos_version)"
-    [[ "$have" == "$CARGO_LEPTOS_VERSION" ]] && return 0
-  fi
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (found: ${have:-none}); about 16 minutes cold"
-  # 0.3.11 needs a newer rustc; no_downloads turns a missing tool into a clear
-  # error instead of a download from GitHub that fails here.
-  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads || return 1
-  have="$(cargo_leptos_version)"
-  if [[ "$have" != "$CARGO_LEPTOS_VERSION" ]]; then
-    log "cargo-leptos reports '${have:-nothing}' after installing $CARGO_LEPTOS_VERSION"
-    return 1
-  fi
-}
-
 # cargo-nextest runs the tests (a process per test, in parallel). The machine
 # image ships it in /usr/local/bin; installed from crates.io only when missing.
 ensure_cargo_nextest() {
@@ -212,53 +184,7 @@ ensure_cargo_nextest() {
   cargo nextest --version >/dev/null 2>&1
 }
 
-# Prints the version of the `wasm-bindgen` package in Cargo.lock (empty if none).
-locked_wasm_bindgen_version() {
-  local lock="$REPO_ROOT/Cargo.lock"
-  [[ -f "$lock" ]] || return 0
-  awk '
-    /^\[\[package\]\]/ { in_wb = 0; next }
-    /^name = "wasm-bindgen"$/ { in_wb = 1; next }
-    in_wb && /^version = / { gsub(/"/, "", $3); print $3; exit }
-  ' "$lock"
-}
-
-# ensure_wasm_bindgen [--required]: wasm-bindgen-cli at exactly Cargo.lock's
-# wasm-bindgen version. Without Cargo.lock it warns (or fails with --required).
-ensure_wasm_bindgen() {
-  local required="${1:-}" want have
-  if [[ ! -f "$REPO_ROOT/Cargo.lock" ]]; then
-    if [[ "$required" == --required ]]; then
-      log "Cargo.lock is missing: cannot tell which wasm-bindgen-cli to install (run 'cargo generate-lockfile' or a build first)"
-      return 1
-    fi
-    warn "Cargo.lock is missing: skipping wasm-bindgen-cli for now (a build will need it)"
-    return 0
-  fi
-  want="$(locked_wasm_bindgen_version)"
-  if [[ -z "$want" ]]; then
-    if [[ "$required" == --required ]]; then
-      log "Cargo.lock has no wasm-bindgen package: cannot pick a wasm-bindgen-cli version"
-      return 1
-    fi
-    warn "Cargo.lock has no wasm-bindgen package yet: skipping wasm-bindgen-cli"
-    return 0
-  fi
-  have="$(wasm-bindgen --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)"
-  if [[ "$have" == "$want" ]]; then
-    return 0
-  fi
-  log "installing wasm-bindgen-cli $want (found: ${have:-none}); about 2 minutes"
-  # Not --locked: its lock names a webpki-roots version that is gone.
-  cargo install wasm-bindgen-cli --version "$want" --force || return 1
-  have="$(wasm-bindgen --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)"
-  if [[ "$have" != "$want" ]]; then
-    log "wasm-bindgen reports '${have:-nothing}' after installing $want"
-    return 1
-  fi
-}
-
-# Root node_modules (Tailwind CLI, binaryen's wasm-opt, Playwright).
+# Root node_modules (Tailwind CLI, binaryen's wasm-opt, esbuild, Playwright).
 ensure_node_modules() {
   local root="$REPO_ROOT"
   command -v npm >/dev/null 2>&1 || {
@@ -281,11 +207,14 @@ ensure_node_modules() {
     log "npm install (no package-lock.json)"
     (cd "$root" && npm install --no-audit --no-fund) || return 1
   fi
-  # cargo-leptos takes wasm-opt from node_modules/.bin; Debian's would be wrong.
-  [[ -x "$root/node_modules/.bin/wasm-opt" ]] || {
-    log "node_modules/.bin/wasm-opt is missing after npm install (package 'binaryen')"
-    return 1
-  }
+  # site-build takes wasm-opt from node_modules/.bin; Debian's would be wrong.
+  local tool
+  for tool in wasm-opt tailwindcss esbuild; do
+    [[ -x "$root/node_modules/.bin/$tool" ]] || {
+      log "node_modules/.bin/$tool is missing after npm install"
+      return 1
+    }
+  done
 }
 
 # Python venv with the AWS and OIDC stand-ins used by later tests.
@@ -411,18 +340,139 @@ stop_postgres() {
 
 # --- The Gantry server --------------------------------------------------------
 
-# The release build (server + WASM + CSS), then precompressed copies of the
-# assets (.br, .gz) that the server sends as they are. `--split` moves the code
-# of the lazy routes (app/src/routes.rs) out of the main WASM into chunks
-# (split_*.wasm, chunk_*.wasm) loaded by __wasm_split.*.js; chunks of an
-# earlier build are removed first, as cargo-leptos only ever adds files.
+# --- Background jobs ------------------------------------------------------------
+
+# Jobs started by start_job, waited for (and timed) by wait_jobs.
+JOB_PIDS=()
+JOB_NAMES=()
+JOB_DIR=""
+
+# start_job NAME CMD [ARGS...]: runs CMD in the background (its output goes
+# to this script's stderr as it comes). Like `step`, CMD runs in an `if`.
+start_job() {
+  local name="$1"
+  shift
+  if [[ -z "$JOB_DIR" ]]; then
+    JOB_DIR="$(mktemp -d "${TMPDIR:-/tmp}/gantry-jobs.XXXXXX")" || return 1
+  fi
+  local n="${#JOB_PIDS[@]}" dir="$JOB_DIR"
+  log "==> $name (in parallel)"
+  (
+    start="$(now_s)"
+    if "$@"; then rc=0; else rc=$?; fi
+    printf '%s %s\n' "$rc" "$(elapsed_since "$start")" >"$dir/$n"
+    exit "$rc"
+  ) &
+  JOB_PIDS+=("$!")
+  JOB_NAMES+=("$name")
+}
+
+# wait_jobs: waits for every started job, adds a timing line per job to the
+# step summary, and fails when any job failed.
+wait_jobs() {
+  local i rc=0 status secs
+  for i in "${!JOB_PIDS[@]}"; do
+    wait "${JOB_PIDS[$i]}" 2>/dev/null || true
+    status=1 secs="?"
+    [[ -f "$JOB_DIR/$i" ]] && read -r status secs <"$JOB_DIR/$i"
+    if ((status == 0)); then
+      STEP_LINES+=("$(printf '%-44s %8ss  ok (parallel)' "${JOB_NAMES[$i]}" "$secs")")
+      log "<== ${JOB_NAMES[$i]}: ok in ${secs}s"
+    else
+      STEP_LINES+=("$(printf '%-44s %8ss  FAILED (exit %d)' "${JOB_NAMES[$i]}" "$secs" "$status")")
+      log "<== ${JOB_NAMES[$i]}: FAILED (exit $status) after ${secs}s"
+      rc=1
+    fi
+  done
+  [[ -n "$JOB_DIR" ]] && rm -rf "$JOB_DIR"
+  JOB_PIDS=()
+  JOB_NAMES=()
+  JOB_DIR=""
+  return "$rc"
+}
+
+# --- The site -------------------------------------------------------------------
+
+# The WebAssembly's cargo build: the frontend for wasm32, linked with its
+# relocations (the splitter needs them). PROFILE is wasm-dev or wasm-release.
+build_wasm() {
+  local profile="$1"
+  shift
+  ensure_wasm_target || return 1
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
+    cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile" "$@"
+}
+
+# build_css OUT: the Tailwind stylesheet (scans app/src for class names).
+build_css() {
+  ensure_node_modules || return 1
+  "$REPO_ROOT/node_modules/.bin/tailwindcss" -i "$REPO_ROOT/style/tailwind.css" -o "$1" --minify
+}
+
+# build_site [--release] [--timings]: the portal, from the sources to
+# $SITE_ROOT and $SERVER_BIN. Three builds at once: the server (with
+# site-build, the workspace's own assembler), the WebAssembly, the Tailwind
+# stylesheet; then site-build splits the WebAssembly at the lazy routes
+# (app/src/routes.rs: split_*.wasm and chunk_*.wasm, loaded by
+# __wasm_split.*.js), runs wasm-bindgen, names every asset by its content and
+# writes hash.txt beside a copy of the server binary.
+#
+# Without --release (scripts/run.sh, the end-to-end tests): the server in the
+# dev profile (the test build's dependencies, already compiled when the tests
+# ran) and the WebAssembly in `wasm-dev`: minutes less to compile, the same
+# pages. With --release (what a deployed Gantry serves, the benchmarks): the
+# release server, the WebAssembly in `wasm-release` (size-optimised, LTO),
+# wasm-opt -Oz on every module, the JS minified, then brotli and gzip copies of
+# every asset (scripts/compress-site.mjs), which the server sends as they are.
+# --timings: cargo's build timings (HTML under $CARGO_TARGET_DIR/cargo-timings).
 build_site() {
-  local pkg="$SITE_ROOT/$SITE_PKG_DIR"
-  # Assets are named by content (hash-files): a new build writes new names,
-  # and cargo-leptos would hash an old build's files again. Start empty.
-  rm -rf "$pkg" || return 1
-  cargo leptos build --release --split || return 1
-  node "$REPO_ROOT/scripts/compress-site.mjs" "$pkg"
+  local release=0 arg
+  local -a extra=()
+  for arg in "$@"; do
+    case "$arg" in
+      --release) release=1 ;;
+      --timings) extra+=(--timings) ;;
+      *)
+        log "build_site: unknown argument $arg"
+        return 1
+        ;;
+    esac
+  done
+  local host_dir=debug wasm_profile=wasm-dev
+  local -a host_args=() assemble_args=()
+  if ((release)); then
+    host_dir=release wasm_profile=wasm-release
+    host_args=(--release)
+    assemble_args=(--optimize)
+  fi
+  local css_dir
+  css_dir="$(mktemp -d "${TMPDIR:-/tmp}/gantry-css.XXXXXX")" || return 1
+  start_job "cargo build: server, site-build ($host_dir)" \
+    cargo build "${host_args[@]}" "${extra[@]}" -p server --bin gantry -p site-build --bin site-build
+  start_job "cargo build: WebAssembly ($wasm_profile)" build_wasm "$wasm_profile" "${extra[@]}"
+  start_job "stylesheet (Tailwind)" build_css "$css_dir/gantry.css"
+  if ! wait_jobs; then
+    rm -rf "$css_dir"
+    return 1
+  fi
+  local rc=0
+  step "assemble the site (split, wasm-bindgen, names)" \
+    "$CARGO_TARGET_DIR/$host_dir/site-build" \
+    --wasm "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$wasm_profile/frontend.wasm" \
+    --css "$css_dir/gantry.css" \
+    --public "$REPO_ROOT/public" \
+    --server-bin "$CARGO_TARGET_DIR/$host_dir/gantry" \
+    --site-root "$SITE_ROOT" \
+    --bin-dir "$SITE_BIN_DIR" \
+    --wasm-opt "$REPO_ROOT/node_modules/.bin/wasm-opt" \
+    --esbuild "$REPO_ROOT/node_modules/.bin/esbuild" \
+    "${assemble_args[@]}" || rc=1
+  rm -rf "$css_dir"
+  ((rc == 0)) || return 1
+  if ((release)); then
+    step "precompress the assets (brotli, gzip)" \
+      node "$REPO_ROOT/scripts/compress-site.mjs" "$SITE_ROOT/$SITE_PKG_DIR" >/dev/null || return 1
+  fi
 }
 
 # Prints `NAME=VALUE` lines of the LEPTOS_* runtime environment for BIND.
@@ -451,7 +501,7 @@ check_site_built() {
   for f in "$SERVER_BIN" "$(dirname "$SERVER_BIN")/hash.txt" \
     "$(site_asset js)" "$(site_asset wasm)"; do
     [[ -n "$f" && -e "$f" ]] || {
-      log "missing build output: ${f:-the main js or wasm of the site} (run 'cargo leptos build --release --split', or scripts/run.sh)"
+      log "missing build output: ${f:-the main js or wasm of the site} (build_site in scripts/lib.sh, or scripts/run.sh)"
       return 1
     }
   done

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Gantry needs, when missing.
 #
-#   scripts/setup.sh          Rust wasm target, cargo-leptos, wasm-bindgen-cli,
-#                             npm packages, Python venv (.venv)
+#   scripts/setup.sh          Rust wasm target, npm packages, Python venv (.venv)
 #   scripts/setup.sh --test   also Debian's chromium and postgresql, cargo-nextest
 #
-# Idempotent and fast (a few seconds) when everything is present. Works as root
-# with no standard input (CI=true), on a machine where nothing is installed yet.
+# Everything else the build needs is compiled from the workspace (site-build,
+# with wasm-bindgen as a library at Cargo.lock's version): no cargo-leptos, no
+# wasm-bindgen-cli. The installs run at once; idempotent and fast (a few
+# seconds) when everything is present. Works as root with no standard input
+# (CI=true), on a machine where nothing is installed yet.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -28,13 +30,13 @@ cd "$REPO_ROOT"
 start="$(now_s)"
 
 if ((with_test)); then
-  ensure_apt_packages chromium postgresql || die "installing Debian packages failed"
-  ensure_cargo_nextest || die "installing cargo-nextest failed"
+  start_job "Debian packages (chromium, postgresql)" ensure_apt_packages chromium postgresql
+  start_job "cargo-nextest" ensure_cargo_nextest
 fi
-ensure_wasm_target || die "rustup target add wasm32-unknown-unknown failed"
-ensure_node_modules || die "npm install failed"
-ensure_venv || die "creating the Python venv failed"
-ensure_wasm_bindgen || die "installing wasm-bindgen-cli failed"
-ensure_cargo_leptos || die "installing cargo-leptos failed"
+start_job "rustup target wasm32-unknown-unknown" ensure_wasm_target
+start_job "npm packages" ensure_node_modules
+start_job "Python venv (moto, OIDC mock)" ensure_venv
+wait_jobs || die "setup failed (the failing install is named above)"
 
 log "setup done in $(elapsed_since "$start")s"
+print_step_summary

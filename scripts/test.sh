@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, clippy (server and WASM), cargo tests against a
-# throwaway PostgreSQL, the release build, and Playwright end-to-end tests in
-# Debian's Chromium against the release server on a fresh SQLite database.
+# throwaway PostgreSQL, the portal's build (as scripts/run.sh builds it), and
+# Playwright end-to-end tests in Debian's Chromium against that server on a
+# fresh SQLite database.
 # A mock OpenID Connect provider (oidc-provider-mock) runs from before the cargo
 # tests to the end: the SSO tests use it (OIDC_TEST_ISSUER) and the e2e server
 # offers SSO through it besides the development sign-in. The AWS stand-in
@@ -124,7 +125,9 @@ check_no_test_code_in_release() {
 
 step "setup --test" scripts/setup.sh --test
 step "prune the build cache" prune_target_dir
-step "wasm-bindgen-cli (matches Cargo.lock)" ensure_wasm_bindgen --required
+# The end-to-end site's WebAssembly compiles beside clippy and the cargo tests
+# (its own build folders); build_site below finds it done.
+start_job "cargo build: WebAssembly (wasm-dev, for the e2e site)" build_wasm wasm-dev
 step "cargo fmt --check" cargo fmt --all --check
 step "clippy (workspace, host)" cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 step "clippy (frontend, wasm32)" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
@@ -135,6 +138,8 @@ step "no test code in the release graph" check_no_test_code_in_release
 step "cargo nextest (parallel)" run_cargo_test
 step "date-dependent tests at fixed days" run_dated_tests
 step "stop PostgreSQL" stop_postgres
-step "cargo leptos build --release --split" build_site
+# The portal as scripts/run.sh builds it (dev server, wasm-dev WebAssembly,
+# split and named by content): the server reuses the test build's dependencies.
+build_site
 step "start server (e2e)" run_e2e_server
 step "playwright (no-js, hydrated)" run_playwright

@@ -1,6 +1,6 @@
 //! Pages whose code is loaded on demand. The roadmap matrix — the page most
 //! visits start on — ships in the main WebAssembly; every other page is a
-//! lazy route whose code `cargo leptos build --release --split` moves into
+//! lazy route whose code the site build (`site-build`, run by `scripts/lib.sh` `build_site`) moves into
 //! chunks (`pkg/split_*.wasm` and the shared `pkg/chunk_*.wasm`, loaded through
 //! `pkg/__wasm_split.*.js`) fetched the first time the page is shown. A
 //! server-rendered first visit to one of these pages names its chunks in

@@ -1,11 +1,11 @@
 import type { Page } from '@playwright/test';
 import { test, expect, signIn, AUDIT_NAV_LINK } from './fixtures';
 
-// The release build is split (`cargo leptos build --release --split`): the
+// Every build is split (site-build, `scripts/lib.sh` `build_site`): the
 // roadmap matrix ships in the main WebAssembly, every other page's code in
 // chunks (pkg/split_<route>_*.wasm plus shared pkg/chunk_*.wasm) that the page
 // fetches the first time it is shown (app/src/routes.rs). Every name carries
-// its content's hash (`hash-files`): gantry.<hash>.wasm, split_…_<n>.<hash>.wasm.
+// its content's hash (site-build): gantry.<hash>.wasm, split_…_<n>.<hash>.wasm.
 
 const HASH = '[A-Za-z0-9_-]{22}';
 const MAIN_WASM = new RegExp(`/pkg/gantry\\.${HASH}\\.wasm$`);

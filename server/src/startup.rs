@@ -64,7 +64,7 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
 }
 
 /// Leptos' site options from our config (the site root and address are ours;
-/// the output name is the one cargo-leptos builds).
+/// the output name is the one site-build writes).
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     let mut options = LeptosOptions::builder()
         .output_name(Arc::<str>::from("gantry"))
@@ -75,7 +75,7 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .build();
     options.site_addr = config.server.bind;
     // A release build names its assets by content and lists the names in
-    // hash.txt beside this binary (cargo-leptos `hash-files`); a binary
+    // hash.txt beside this binary (site-build, `scripts/lib.sh` `build_site`); a binary
     // without one (tests, `cargo run`) serves the plain names.
     options.hash_files = hash_file_beside_binary(&options.hash_file).is_some();
     options

@@ -129,11 +129,11 @@ print(f"\ncargo build of {re.sub('<[^>]+>', '', root.group(1)) if root else '?'}
 def pulled_in_by(name, version):
     """The crates that depend on name@version directly (cargo tree -i)."""
     out = subprocess.run(
-        ["cargo", "tree", "-q", "--offline", "--target", "all", "-e", "normal,build",
+        ["cargo", "tree", "-q", "--target", "all", "-e", "normal,build",
          "-i", f"{name}@{version}", "--depth", "1", "--prefix", "none"],
         cwd=sys.argv[2], capture_output=True, text=True).stdout.splitlines()
     parents = sorted({line.split(" (")[0].rsplit(" ", 1)[0] for line in out[1:] if line.strip()})
-    return ", ".join(parents[:4]) + (", …" if len(parents) > 4 else "") if parents else "a workspace crate"
+    return ", ".join(parents[:4]) + (", …" if len(parents) > 4 else "") if parents else "?"
 for u in sorted(units, key=lambda u: -u["duration"])[:10]:
     target = u.get("target", "").strip()
     print(f"  {u['duration']:7.1f}s  {u['name']} {u['version']}{(' ' + target) if target else ''}"

@@ -394,13 +394,19 @@ wait_jobs() {
 # --- The site -------------------------------------------------------------------
 
 # The WebAssembly's cargo build: the frontend for wasm32, linked with its
-# relocations (the splitter needs them). PROFILE is wasm-dev or wasm-release.
+# relocations (the splitter needs them; .cargo/config.toml passes them).
+# PROFILE is wasm-dev or wasm-release; wasm-release is built with fully typed
+# views (no `erase_components`, see .cargo/config.toml).
 build_wasm() {
   local profile="$1"
   shift
   ensure_wasm_target || return 1
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Clink-args=--emit-relocs" \
+  if [[ "$profile" == wasm-release ]]; then
+    CARGO_ENCODED_RUSTFLAGS="-Clink-args=--emit-relocs" \
+      cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile" "$@"
+  else
     cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile" "$@"
+  fi
 }
 
 # build_css OUT: the Tailwind stylesheet (scans app/src for class names).
@@ -447,8 +453,12 @@ build_site() {
   fi
   local css_dir
   css_dir="$(mktemp -d "${TMPDIR:-/tmp}/gantry-css.XXXXXX")" || return 1
+  # The release server: fully typed views (an empty CARGO_ENCODED_RUSTFLAGS
+  # replaces .cargo/config.toml's `erase_components`).
+  local -a host_env=()
+  ((release)) && host_env=(env CARGO_ENCODED_RUSTFLAGS=)
   start_job "cargo build: server, site-build ($host_dir)" \
-    cargo build "${host_args[@]}" "${extra[@]}" -p server --bin gantry -p site-build --bin site-build
+    "${host_env[@]}" cargo build "${host_args[@]}" "${extra[@]}" -p server --bin gantry -p site-build --bin site-build
   start_job "cargo build: WebAssembly ($wasm_profile)" build_wasm "$wasm_profile" "${extra[@]}"
   start_job "stylesheet (Tailwind)" build_css "$css_dir/gantry.css"
   if ! wait_jobs; then

@@ -76,6 +76,7 @@ export CARGO_HOME="$WORK/cargo-home"
 export CARGO_TARGET_DIR="$WORK/target"
 export npm_config_cache="$WORK/npm-cache"
 export PIP_CACHE_DIR="$WORK/pip-cache"
+export VENV_CACHE="$WORK/venvs"
 mkdir -p "$CARGO_HOME"
 
 (cd "$WORK/gantry" && exec setsid scripts/run.sh --port "$port" --timings) \

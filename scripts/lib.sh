@@ -19,6 +19,8 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Builds are large and slow: keep them outside the clone so they persist.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gantry/target}"
+# The Python venvs (ensure_venv), persistent for the same reason.
+VENV_CACHE="${VENV_CACHE:-$HOME/.cache/gantry/venvs}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 # The built portal: the site (pkg/ with the WebAssembly, JS and CSS, then
@@ -217,25 +219,39 @@ ensure_node_modules() {
   done
 }
 
-# Python venv with the AWS and OIDC stand-ins used by later tests.
+# Python venv with the AWS and OIDC stand-ins used by later tests. `.venv` in
+# the clone is a link to a venv in the persistent cache, one per Python and
+# pinned versions ($VENV_CACHE/venv-py3.N-moto…-oidc…), so a new clone (CI's,
+# a second checkout) links in a second instead of installing for a minute.
+# Made under a lock at its final path (a venv cannot be moved); a venv left
+# half-made by a killed install lacks its `complete` mark and is made again.
+# A real `.venv` folder of an older checkout is replaced by the link.
 ensure_venv() {
-  local venv="$REPO_ROOT/.venv" py
-  py="$venv/bin/python"
-  if [[ -x "$py" ]] && "$py" - "$MOTO_VERSION" "$OIDC_MOCK_VERSION" <<'EOF' 2>/dev/null; then
-import sys
+  local link="$REPO_ROOT/.venv" pyver venv
+  pyver="$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')" || return 1
+  venv="$VENV_CACHE/venv-py$pyver-moto$MOTO_VERSION-oidc$OIDC_MOCK_VERSION"
+  mkdir -p "$VENV_CACHE" || return 1
+  if [[ ! -f "$venv/complete" ]]; then
+    (
+      flock 9 || exit 1
+      [[ -f "$venv/complete" ]] && exit 0
+      rm -rf "$venv"
+      log "creating the Python venv $venv"
+      python3 -m venv "$venv" || exit 1
+      log "installing moto[server]==$MOTO_VERSION and oidc-provider-mock==$OIDC_MOCK_VERSION"
+      "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \
+        "moto[server]==$MOTO_VERSION" "oidc-provider-mock==$OIDC_MOCK_VERSION" || exit 1
+      "$venv/bin/python" - <<'PY' || exit 1
 from importlib.metadata import version
 version("flask")  # part of moto[server]; raises when the extra is missing
-sys.exit(0 if version("moto") == sys.argv[1] and version("oidc-provider-mock") == sys.argv[2] else 1)
-EOF
-    return 0
+PY
+      touch "$venv/complete"
+    ) 9>"$VENV_CACHE/venv.lock" || return 1
   fi
-  if [[ ! -x "$py" ]]; then
-    log "creating Python venv .venv"
-    python3 -m venv "$venv" || return 1
+  if [[ "$(readlink "$link" 2>/dev/null)" != "$venv" ]]; then
+    rm -rf "$link"
+    ln -s "$venv" "$link" || return 1
   fi
-  log "installing moto[server]==$MOTO_VERSION and oidc-provider-mock==$OIDC_MOCK_VERSION into .venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \
-    "moto[server]==$MOTO_VERSION" "oidc-provider-mock==$OIDC_MOCK_VERSION"
 }
 
 # ensure_apt_packages PKG...: installs the Debian packages that are missing.

@@ -25,8 +25,7 @@ keep=0
 while (($# > 0)); do
   case "$1" in
     --port)
-      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--port needs a number"
-      port="$2"
+      port="$(port_arg "${2:-}")"
       shift
       ;;
     --keep) keep=1 ;;

@@ -123,6 +123,16 @@ as_root() {
   fi
 }
 
+# port_arg VALUE: prints VALUE as a TCP port number (1–65535), or dies naming
+# the option (for the scripts' `--port N`; `port="$(port_arg "$2")"`).
+port_arg() {
+  if [[ "$1" =~ ^[0-9]{1,5}$ ]] && ((10#$1 >= 1 && 10#$1 <= 65535)); then
+    printf '%s\n' "$((10#$1))"
+  else
+    die "--port needs a port number from 1 to 65535, not '$1'"
+  fi
+}
+
 # port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
 port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null

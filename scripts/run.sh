@@ -24,8 +24,7 @@ build_args=()
 while (($# > 0)); do
   case "$1" in
     --port)
-      [[ "${2:-}" =~ ^[0-9]+$ ]] || die "--port needs a number"
-      port="$2"
+      port="$(port_arg "${2:-}")"
       shift
       ;;
     --release | --timings) build_args+=("$1") ;;

@@ -22,8 +22,8 @@ use leptos_router::{path, Lazy, SsrMode};
 
 use components::layout::Layout;
 use routes::{
-    ApprovalsRoute, AuditRoute, BoardRoute, CostRoute, EnvironmentRoute, EnvironmentsRoute,
-    HistoryRoute, JobRoute, JobsRoute, ModuleRoute, NewJobRoute, StepsRoute, TimelineRoute,
+    ApprovalsRoute, AuditRoute, BoardRoute, CostRoute, EditionsRoute, EnvironmentRoute,
+    EnvironmentsRoute, JobRoute, JobsRoute, ModuleRoute, NewJobRoute, StepsRoute, TimelineRoute,
 };
 
 /// The HTML document around the app (server only).
@@ -68,7 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/roadmap/board") view={Lazy::<BoardRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/roadmap/timeline") view={Lazy::<TimelineRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/roadmap/steps") view={Lazy::<StepsRoute>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/roadmap/history") view={Lazy::<HistoryRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/roadmap/history") view={Lazy::<EditionsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/cost") view={Lazy::<CostRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/environments") view={Lazy::<EnvironmentsRoute>::new()} ssr=SsrMode::Async />

@@ -60,17 +60,17 @@ impl LazyRoute for StepsRoute {
 
 /// `/roadmap/history`.
 #[derive(Debug)]
-pub struct HistoryRoute;
+pub struct EditionsRoute;
 
 #[lazy_route]
-impl LazyRoute for HistoryRoute {
+impl LazyRoute for EditionsRoute {
     fn data() -> Self {
         Self
     }
 
     fn view(_route: Self) -> AnyView {
         preload_chunks();
-        view! { <crate::roadmap::history::HistoryPage /> }.into_any()
+        view! { <crate::roadmap::editions::EditionsPage /> }.into_any()
     }
 }
 

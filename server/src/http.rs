@@ -40,7 +40,7 @@ pub struct AppState {
 pub struct JobsState {
     pub handle: gantry_core::jobs::service::JobsHandle,
     /// One per claim loop in this process (none when `[jobs] enabled = false`).
-    pub workers: std::sync::Arc<[std::sync::Arc<gantry_core::jobs::health::WorkerHealth>]>,
+    pub workers: std::sync::Arc<[std::sync::Arc<gantry_core::jobs::liveness::WorkerLiveness>]>,
     /// A worker silent for longer is reported dead by `/readyz`.
     pub max_silence: std::time::Duration,
     /// The jobs' open event streams, at most so many per person.

@@ -269,7 +269,7 @@ pub fn start_jobs(
             ))
             .with_sealer(handle.sealer.clone()),
     );
-    let mut healths = Vec::new();
+    let mut liveness = Vec::new();
     let mut tasks = Vec::new();
     for n in 0..config.jobs.workers {
         let worker = Worker::new(
@@ -279,7 +279,7 @@ pub fn start_jobs(
             services.clock.clone(),
             handle.notifier.clone(),
         );
-        healths.push(worker.health());
+        liveness.push(worker.liveness());
         tasks.push(worker.spawn(shutdown.clone()));
     }
     tasks.extend(listener);
@@ -303,7 +303,7 @@ pub fn start_jobs(
     (
         JobsState {
             handle,
-            workers: healths.into(),
+            workers: liveness.into(),
             max_silence: config.jobs.max_silence(),
             streams: crate::routes::jobs::EventStreams::new(
                 config.jobs.max_streams_per_person,

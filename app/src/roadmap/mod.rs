@@ -7,7 +7,7 @@ pub mod board;
 pub mod detail;
 pub mod dto;
 pub mod edit;
-pub mod history;
+pub mod editions;
 pub mod matrix;
 pub mod progress;
 pub mod steps;

@@ -6,7 +6,7 @@
 //!   transaction), claim under a lease with a fencing token, every fenced
 //!   write of the worker, cancel, stuck detection, paginated reads.
 //! - [`runner`]: the [`runner::StepRunner`] a job kind implements.
-//! - [`worker`]: the claim loop; [`health`] its liveness and counters;
+//! - [`worker`]: the claim loop; [`liveness`] its liveness and counters;
 //!   [`notify`] the wake-ups (in process, and PostgreSQL `LISTEN`).
 //! - [`kinds`]: the job kinds that change AWS (planners and the
 //!   [`kinds::AwsRunner`] that performs their steps).
@@ -19,9 +19,9 @@
 //! partial unique index, [`store::LOCK_INDEX`].
 
 pub mod error;
-pub mod health;
 pub mod kinds;
 pub mod limit;
+pub mod liveness;
 pub mod model;
 pub mod notify;
 pub mod runner;

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{JobsError, JobsResult};
-use super::health::WorkerHealth;
+use super::liveness::WorkerLiveness;
 use super::model::JobState;
 use super::notify::JobsNotifier;
 use super::runner::{StepContext, StepError, StepOutcome, StepRunner};
@@ -85,7 +85,7 @@ pub struct Worker {
     config: WorkerConfig,
     clock: Clock,
     notifier: JobsNotifier,
-    health: Arc<WorkerHealth>,
+    liveness: Arc<WorkerLiveness>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -156,13 +156,13 @@ impl Worker {
             config,
             clock,
             notifier,
-            health: Arc::default(),
+            liveness: Arc::default(),
         }
     }
 
     /// Liveness and counters, for `/readyz` and `/metrics`.
-    pub fn health(&self) -> Arc<WorkerHealth> {
-        self.health.clone()
+    pub fn liveness(&self) -> Arc<WorkerLiveness> {
+        self.liveness.clone()
     }
 
     /// Runs [`Self::run`] on a task of its own.
@@ -183,7 +183,7 @@ impl Worker {
         let mut failures: u32 = 0;
         let mut last_sweep: Option<Instant> = None;
         loop {
-            self.health.tick();
+            self.liveness.tick();
             let iteration = AssertUnwindSafe(self.iteration(&mut last_sweep))
                 .catch_unwind()
                 .await;
@@ -201,7 +201,7 @@ impl Worker {
                 Err(panic) => format!("panic: {}", panic_message(panic.as_ref())),
             };
             failures = failures.saturating_add(1);
-            WorkerHealth::count(&self.health.loop_errors);
+            WorkerLiveness::count(&self.liveness.loop_errors);
             let backoff = backoff(
                 self.config.poll_interval.min(Duration::from_millis(100)),
                 failures,
@@ -218,12 +218,12 @@ impl Worker {
         if last_sweep.is_none_or(|at| at.elapsed() >= self.config.stuck_sweep_every) {
             *last_sweep = Some(Instant::now());
             let policy = StuckPolicy {
-                heartbeat_timeout: (self.health.uptime() >= self.config.heartbeat_stuck_after)
+                heartbeat_timeout: (self.liveness.uptime() >= self.config.heartbeat_stuck_after)
                     .then_some(self.config.heartbeat_stuck_after),
             };
             let marked = store::mark_stuck(&self.db, policy, self.clock.now()).await?;
             for _ in &marked {
-                WorkerHealth::count(&self.health.stuck);
+                WorkerLiveness::count(&self.liveness.stuck);
             }
         }
         let sent = tokio::time::Instant::now();
@@ -237,13 +237,13 @@ impl Worker {
         let Some(claimed) = claimed else {
             return Ok(false);
         };
-        WorkerHealth::count(&self.health.claimed);
+        WorkerLiveness::count(&self.liveness.claimed);
         let id = claimed.job.id;
         let deadline = LeaseDeadline::new(sent, self.config.lease);
         match self.run_job(claimed, &deadline).await {
             Ok(()) => Ok(true),
             Err(JobsError::LeaseLost(_)) => {
-                WorkerHealth::count(&self.health.lease_lost);
+                WorkerLiveness::count(&self.liveness.lease_lost);
                 tracing::warn!(job = %id, "lost the lease; another worker or a person took over");
                 Ok(true)
             }
@@ -306,7 +306,7 @@ impl Worker {
                         return self.end(&lease, JobState::Stuck, &reason).await;
                     }
                     Guarded::Panicked(message) => {
-                        WorkerHealth::count(&self.health.step_panics);
+                        WorkerLiveness::count(&self.liveness.step_panics);
                         let reason = format!("{label} panicked: {message}");
                         store::fail_step(&self.db, &lease, position, &reason, now).await?;
                         return self.end(&lease, JobState::Failed, &reason).await;
@@ -329,7 +329,7 @@ impl Worker {
                         store::fail_step(&self.db, &lease, position, &message, now).await?;
                         let state = match error {
                             StepError::Retryable(_) if attempt < self.config.max_attempts => {
-                                WorkerHealth::count(&self.health.step_retries);
+                                WorkerLiveness::count(&self.liveness.step_retries);
                                 let wait = backoff(
                                     self.config.retry_backoff,
                                     attempt,
@@ -402,20 +402,20 @@ impl Worker {
 
     async fn end_ok(&self, lease: &Lease) -> JobsResult<()> {
         store::finish_job(&self.db, lease, JobState::Succeeded, None, self.clock.now()).await?;
-        WorkerHealth::count(&self.health.succeeded);
+        WorkerLiveness::count(&self.liveness.succeeded);
         Ok(())
     }
 
     async fn end(&self, lease: &Lease, state: JobState, reason: &str) -> JobsResult<()> {
         store::finish_job(&self.db, lease, state, Some(reason), self.clock.now()).await?;
         let counter = match state {
-            JobState::Cancelled => &self.health.cancelled,
-            JobState::RolledBack => &self.health.rolled_back,
-            JobState::Stale => &self.health.stale,
-            JobState::Stuck => &self.health.stuck,
-            _ => &self.health.failed,
+            JobState::Cancelled => &self.liveness.cancelled,
+            JobState::RolledBack => &self.liveness.rolled_back,
+            JobState::Stale => &self.liveness.stale,
+            JobState::Stuck => &self.liveness.stuck,
+            _ => &self.liveness.failed,
         };
-        WorkerHealth::count(counter);
+        WorkerLiveness::count(counter);
         Ok(())
     }
 
@@ -486,7 +486,7 @@ impl Worker {
                 tracing::warn!(job = %lease.job_id, "the lease ran out before it could be renewed: stopping");
                 return;
             }
-            self.health.tick();
+            self.liveness.tick();
             match self.renew(lease, deadline).await {
                 Ok(beat) => {
                     if beat.cancel_requested {

@@ -124,7 +124,7 @@ async fn a_worker_whose_database_stalls_makes_no_aws_call_after_its_lease() {
     // stalls: the test holds the job's row lock, so every renewal waits.
     let stop_a = CancellationToken::new();
     let a = worker(&db_a, &runner, "worker-a");
-    let health_a = a.health();
+    let liveness_a = a.liveness();
     let task_a = a.spawn(stop_a.clone());
     let deadline = Instant::now() + Duration::from_secs(20);
     while runner.sent.lock().unwrap().len() < 5 {
@@ -139,7 +139,7 @@ async fn a_worker_whose_database_stalls_makes_no_aws_call_after_its_lease() {
         .await
         .expect("row lock");
     // Past any lease A could hold: A must have stopped by itself.
-    while health_a.counters().lease_lost == 0 {
+    while liveness_a.counters().lease_lost == 0 {
         assert!(
             Instant::now() < deadline,
             "worker A kept acting without a lease"

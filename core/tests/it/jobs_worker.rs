@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use gantry_core::audit;
 use gantry_core::db::Backend;
-use gantry_core::jobs::health::{WorkerCounters, WorkerHealth};
+use gantry_core::jobs::liveness::{WorkerCounters, WorkerLiveness};
 use gantry_core::jobs::notify::{self, JobsNotifier};
 use gantry_core::jobs::store::{self, CancelOutcome, Job};
 use gantry_core::jobs::testing::{new_job, operator, plan, Behavior, ScriptedRunner};
@@ -37,7 +37,7 @@ fn config(id: &str) -> WorkerConfig {
 }
 
 struct Running {
-    health: Arc<WorkerHealth>,
+    liveness: Arc<WorkerLiveness>,
     handle: tokio::task::JoinHandle<()>,
     shutdown: CancellationToken,
 }
@@ -55,11 +55,11 @@ fn start(
         gantry_core::clock::testing::clock(),
         notifier.clone(),
     );
-    let health = worker.health();
+    let liveness = worker.liveness();
     let shutdown = CancellationToken::new();
     let handle = worker.spawn(shutdown.clone());
     Running {
-        health,
+        liveness,
         handle,
         shutdown,
     }
@@ -98,9 +98,12 @@ async fn finished(db: &Db, id: JobId) -> Job {
 
 /// The counters once `done` holds (a counter moves just after the job's
 /// outcome is committed).
-async fn settled(health: &WorkerHealth, done: impl Fn(&WorkerCounters) -> bool) -> WorkerCounters {
+async fn settled(
+    liveness: &WorkerLiveness,
+    done: impl Fn(&WorkerCounters) -> bool,
+) -> WorkerCounters {
     eventually("the counters", || async {
-        let counters = health.counters();
+        let counters = liveness.counters();
         done(&counters).then_some(counters)
     })
     .await
@@ -146,7 +149,7 @@ async fn a_reclaimed_job_resumes_at_its_current_step(db: Db) {
         steps.iter().map(|s| s.attempts).collect::<Vec<_>>(),
         [1, 2, 1]
     );
-    settled(&second.health, |c| c.succeeded == 1).await;
+    settled(&second.liveness, |c| c.succeeded == 1).await;
     second.stop().await;
     assert_chain_ok(&db).await;
 }
@@ -194,7 +197,7 @@ async fn cancel_stops_a_job_between_steps_and_during_waits(db: Db) {
     assert_eq!(job.state, JobState::Cancelled);
     assert!(job.reason.unwrap().contains("cancelled"));
     assert_eq!(runner.runs_of(waiting.id, 1), 0);
-    settled(&worker.health, |c| c.cancelled == 2).await;
+    settled(&worker.liveness, |c| c.cancelled == 2).await;
     worker.stop().await;
     assert_chain_ok(&db).await;
 }
@@ -288,7 +291,7 @@ async fn the_worker_survives_failing_panicking_and_hanging_steps_and_db_errors(d
         .unwrap();
     let after_outage = submit("env-c", "after-outage").await;
     eventually("a loop error", || async {
-        (worker.health.counters().loop_errors >= 1).then_some(())
+        (worker.liveness.counters().loop_errors >= 1).then_some(())
     })
     .await;
     let waiting = store::get(&db, after_outage.id).await.unwrap().job;
@@ -304,7 +307,7 @@ async fn the_worker_survives_failing_panicking_and_hanging_steps_and_db_errors(d
     let done = finished(&db, after_outage.id).await;
     assert_eq!(done.state, JobState::Succeeded, "{:?}", done.reason);
 
-    let counters = settled(&worker.health, |c| c.succeeded == 2).await;
+    let counters = settled(&worker.liveness, |c| c.succeeded == 2).await;
     assert_eq!(counters.step_panics, 1);
     assert_eq!(counters.succeeded, 2);
     assert_eq!(counters.failed, 3);
@@ -313,7 +316,7 @@ async fn the_worker_survives_failing_panicking_and_hanging_steps_and_db_errors(d
         (1, 1, 1)
     );
     assert!(counters.step_retries >= 4, "{counters:?}");
-    assert!(worker.health.is_alive(Duration::from_secs(2)));
+    assert!(worker.liveness.is_alive(Duration::from_secs(2)));
     assert!(!worker.handle.is_finished(), "the loop never exits");
     worker.stop().await;
     assert_chain_ok(&db).await;

@@ -97,7 +97,8 @@ async fn jobs_metrics(services: &gantry_core::Services, jobs: &crate::http::Jobs
          gantry_job_workers_alive {alive}\n",
         jobs.workers.len()
     );
-    let total = gantry_core::jobs::health::WorkerCounters::total(jobs.workers.iter().map(|w| &**w));
+    let total =
+        gantry_core::jobs::liveness::WorkerCounters::total(jobs.workers.iter().map(|w| &**w));
     let _ = writeln!(
         out,
         "# HELP gantry_job_worker_events_total What this process's job workers did since start-up.\n# TYPE gantry_job_worker_events_total counter"

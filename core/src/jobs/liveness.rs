@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 /// Shared between a [`super::worker::Worker`] and whoever reports on it.
 #[derive(Debug)]
-pub struct WorkerHealth {
+pub struct WorkerLiveness {
     started: Instant,
     /// Milliseconds after `started` of the loop's (or heartbeat's) last tick.
     last_tick_ms: AtomicU64,
@@ -43,10 +43,10 @@ pub struct WorkerCounters {
 
 impl WorkerCounters {
     /// The counters of several workers added up.
-    pub fn total<'a>(workers: impl IntoIterator<Item = &'a WorkerHealth>) -> Self {
+    pub fn total<'a>(workers: impl IntoIterator<Item = &'a WorkerLiveness>) -> Self {
         workers
             .into_iter()
-            .map(WorkerHealth::counters)
+            .map(WorkerLiveness::counters)
             .fold(Self::default(), |a, c| Self {
                 claimed: a.claimed + c.claimed,
                 succeeded: a.succeeded + c.succeeded,
@@ -80,7 +80,7 @@ impl WorkerCounters {
     }
 }
 
-impl Default for WorkerHealth {
+impl Default for WorkerLiveness {
     fn default() -> Self {
         Self {
             started: Instant::now(),
@@ -100,7 +100,7 @@ impl Default for WorkerHealth {
     }
 }
 
-impl WorkerHealth {
+impl WorkerLiveness {
     pub(crate) fn tick(&self) {
         let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.last_tick_ms.store(ms, Ordering::Relaxed);

@@ -159,7 +159,7 @@ pub async fn import_roadmap_edition(
 }
 
 #[component]
-pub fn HistoryPage() -> impl IntoView {
+pub fn EditionsPage() -> impl IntoView {
     let query = use_query_map();
     let import = ServerAction::<ImportRoadmapEdition>::new();
     let data = Resource::new(

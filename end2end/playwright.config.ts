@@ -2,8 +2,19 @@ import { defineConfig } from '@playwright/test';
 
 // Playwright drives Debian's Chromium (apt-get install chromium): its own browser
 // download (`npx playwright install`) is not available on these machines.
-// The server must already be running (scripts/test.sh starts it).
-const baseURL = process.env.GANTRY_E2E_URL ?? 'http://127.0.0.1:3100';
+// The servers must already be running: scripts/test.sh starts one isolated
+// stack (server, SQLite database, moto) per worker and names their URLs in
+// GANTRY_E2E_URLS, space-separated. Worker N talks only to the N-th: Playwright
+// sets TEST_PARALLEL_INDEX in each worker process before that worker loads this
+// file, so `use.baseURL` (and `test.info().project.use.baseURL`, which the tests
+// read for extra browser contexts) is that worker's server. The runner process
+// itself has no index and sees the first URL, which it does not use.
+const urls = (process.env.GANTRY_E2E_URLS ?? 'http://127.0.0.1:3100').split(/\s+/).filter(Boolean);
+const parallelIndex = Number(process.env.TEST_PARALLEL_INDEX ?? '0');
+const baseURL = urls[parallelIndex];
+if (baseURL === undefined) {
+  throw new Error(`worker ${parallelIndex} has no server: GANTRY_E2E_URLS names ${urls.length}`);
+}
 
 const launchOptions = {
   executablePath: process.env.E2E_CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -23,7 +34,9 @@ export default defineConfig({
   outputDir: './test-results',
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
-  workers: 1,
+  // One worker per server (scripts/test.sh passes --workers); files, not the
+  // tests inside one file, are spread over them.
+  workers: urls.length,
   retries: 0,
   reporter: 'list',
   timeout: 30_000,

@@ -18,15 +18,32 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
-E2E_PORT=3100
-E2E_URL="http://127.0.0.1:$E2E_PORT"
+# Playwright runs one worker per stack, each stack isolated from the others: its
+# own server (port 3100 + i), SQLite database and moto (the first stack reuses
+# the cargo tests' moto). The tests change what they find (jobs scale services,
+# imports add editions), so two workers never share one. The suite is bound by
+# Chromium's CPU: one stack per two cores (measured on 2 cores: 2 stacks 546 s,
+# 1 stack 604 s, the renderers saturating both cores), at most 4; E2E_STACKS
+# overrides.
+default_e2e_stacks() {
+  local n=$(($(nproc) / 2))
+  ((n < 1)) && n=1
+  ((n > 4)) && n=4
+  printf '%s\n' "$n"
+}
+E2E_STACKS="${E2E_STACKS:-$(default_e2e_stacks)}"
+E2E_URLS=()
+E2E_SERVER_PIDS=()
+E2E_SERVER_LOGS=()
+E2E_MOTO_PIDS=()
+E2E_MOTO_LOGS=()
 TEST_TMP=""
 total_start="$(now_s)"
 
 cleanup() {
   local rc=$?
   set +e
-  stop_server
+  stop_e2e_stacks
   stop_moto
   stop_oidc_provider
   stop_postgres
@@ -45,26 +62,69 @@ trap 'exit 143' TERM
 
 TEST_TMP="$(mktemp -d "${TMPDIR:-/tmp}/gantry-test.XXXXXX")"
 
-run_e2e_server() {
+# start_e2e_stack I: the server on 3100+I with its own SQLite database, on the
+# cargo tests' moto (I = 0) or a moto of its own seeded with the demo account.
+start_e2e_stack() {
+  local i="$1" port moto_url
+  port=$((3100 + i))
+  moto_url="$MOTO_TEST_ENDPOINT"
+  if ((i > 0)); then
+    # start_moto sets the one-moto globals: keep the first stack's, record this one.
+    local first_pid="$MOTO_PID" first_log="$MOTO_LOG" first_url="$MOTO_TEST_ENDPOINT"
+    start_moto $((5100 + i)) || return 1
+    moto_url="$MOTO_TEST_ENDPOINT"
+    E2E_MOTO_PIDS+=("$MOTO_PID")
+    E2E_MOTO_LOGS+=("$MOTO_LOG")
+    MOTO_PID="$first_pid" MOTO_LOG="$first_log"
+    export MOTO_TEST_ENDPOINT="$first_url"
+  fi
   # SSO through the mock provider (redirect URL: public URL + /auth/callback);
   # config/dev.toml keeps the development sign-in on as well.
-  start_server "$E2E_PORT" "sqlite://$TEST_TMP/e2e.db" "$TEST_TMP/server.log" \
+  start_server "$port" "sqlite://$TEST_TMP/e2e-$i.db" "$TEST_TMP/server-$i.log" \
     GANTRY_AUTH__OIDC__ISSUER_URL="$OIDC_TEST_ISSUER" \
     GANTRY_AUTH__OIDC__CLIENT_ID=gantry-e2e \
     GANTRY_AUTH__OIDC__CLIENT_SECRET=e2e-secret \
-    GANTRY_AWS__ENDPOINT_URL="$MOTO_TEST_ENDPOINT" \
+    GANTRY_AWS__ENDPOINT_URL="$moto_url" \
     GANTRY_COST__END_DATE="$DEMO_COST_END_DATE" \
     GANTRY_HEALTH__POLL_INTERVAL_SECS=10 || return 1
-  if ! wait_for_http "$E2E_URL/healthz" 60 "$SERVER_PID"; then
-    show_server_log
+  E2E_SERVER_PIDS+=("$SERVER_PID")
+  E2E_SERVER_LOGS+=("$SERVER_LOG")
+  SERVER_PID=""
+  if ! wait_for_http "http://127.0.0.1:$port/healthz" 60 "${E2E_SERVER_PIDS[-1]}"; then
+    show_e2e_server_logs
     return 1
   fi
+  E2E_URLS+=("http://127.0.0.1:$port")
 }
 
+start_e2e_stacks() {
+  local i
+  for ((i = 0; i < E2E_STACKS; i++)); do
+    start_e2e_stack "$i" || return 1
+  done
+}
+
+stop_e2e_stacks() {
+  local pid log
+  for pid in "${E2E_SERVER_PIDS[@]}"; do stop_process "$pid" gantry; done
+  for pid in "${E2E_MOTO_PIDS[@]}"; do stop_process "$pid" moto_server; done
+  for log in "${E2E_MOTO_LOGS[@]}"; do rm -f "$log" "$log.seed"; done
+  E2E_SERVER_PIDS=() E2E_MOTO_PIDS=() E2E_MOTO_LOGS=()
+}
+
+show_e2e_server_logs() {
+  local log
+  for log in "${E2E_SERVER_LOGS[@]}"; do
+    SERVER_LOG="$log" show_server_log
+  done
+}
+
+# One Playwright worker per stack; playwright.config.ts gives worker N the
+# N-th URL of GANTRY_E2E_URLS.
 run_playwright() {
-  GANTRY_E2E_URL="$E2E_URL" GANTRY_E2E_OIDC_ISSUER="$OIDC_TEST_ISSUER" \
-    node_modules/.bin/playwright test --config end2end/playwright.config.ts || {
-    show_server_log
+  GANTRY_E2E_URLS="${E2E_URLS[*]}" GANTRY_E2E_OIDC_ISSUER="$OIDC_TEST_ISSUER" \
+    node_modules/.bin/playwright test --config end2end/playwright.config.ts --workers "${#E2E_URLS[@]}" || {
+    show_e2e_server_logs
     show_oidc_provider_log
     return 1
   }
@@ -141,5 +201,5 @@ step "stop PostgreSQL" stop_postgres
 # The portal as scripts/run.sh builds it (dev server, wasm-dev WebAssembly,
 # split and named by content): the server reuses the test build's dependencies.
 build_site
-step "start server (e2e)" run_e2e_server
-step "playwright (no-js, hydrated)" run_playwright
+step "start $E2E_STACKS e2e stacks (server, SQLite, moto)" start_e2e_stacks
+step "playwright (no-js, hydrated; $E2E_STACKS workers)" run_playwright

@@ -431,7 +431,16 @@ build_wasm() {
   shift
   ensure_wasm_target || return 1
   if [[ "$profile" == wasm-release ]]; then
-    CARGO_ENCODED_RUSTFLAGS="-Clink-args=--emit-relocs" \
+    # Linked with relocations (site-build's splitter reads them), and the
+    # source paths that panics carry shortened to `crate-version/src/…`:
+    # the builder's home and clone directory never reach the browser, the
+    # module is the same from any clone, and smaller.
+    local -a flags=(-Clink-args=--emit-relocs "--remap-path-prefix=$REPO_ROOT/=")
+    local index
+    for index in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+      [[ -d "$index" ]] && flags+=("--remap-path-prefix=$index=")
+    done
+    CARGO_ENCODED_RUSTFLAGS="$(IFS=$'\x1f'; printf '%s' "${flags[*]}")" \
       cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile" "$@"
   else
     cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$profile" "$@"

@@ -2,6 +2,8 @@
 //! decisions, and (admins) the break-glass runs to review.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 
 use super::api::approvals_inbox;
@@ -12,7 +14,7 @@ use crate::jobs::JobStateBadge;
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| approvals_inbox());
+    let data = page_data(|| (), |_| approvals_inbox());
     view! {
         <Title text="Approvals" />
         <PageHeader title="Approvals".to_owned() subtitle="Production changes waiting for your decision, and what you decided." />

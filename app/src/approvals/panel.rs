@@ -5,10 +5,11 @@
 
 use leptos::prelude::*;
 
+use crate::components::data::{page_data, Data};
+
 use super::api::{job_approvals, BreakGlass, Decide, ReviewBreakGlass};
 use super::dto::{CostDeltaView, JobApprovalsView};
 use crate::components::page::ErrorPanel;
-use crate::error::AppError;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 
@@ -20,7 +21,7 @@ pub struct JobApprovals {
     decide: ServerAction<Decide>,
     glass: ServerAction<BreakGlass>,
     review: ServerAction<ReviewBreakGlass>,
-    data: Resource<Result<JobApprovalsView, AppError>>,
+    data: Data<JobApprovalsView>,
 }
 
 impl JobApprovals {
@@ -28,7 +29,7 @@ impl JobApprovals {
         let decide = ServerAction::<Decide>::new();
         let glass = ServerAction::<BreakGlass>::new();
         let review = ServerAction::<ReviewBreakGlass>::new();
-        let data = Resource::new(
+        let data = page_data(
             move || {
                 (
                     id.get(),

@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -16,7 +18,7 @@ const FILTERS: [(&str, &str, &str); 5] = [
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(
+    let data = page_data(
         move || query.get(),
         |q| {
             let get = |k: &str| q.get(k).unwrap_or_default();

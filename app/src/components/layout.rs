@@ -2,14 +2,15 @@
 //! main column.
 
 use leptos::prelude::*;
+
+use crate::components::data::{page_data, Data};
 use leptos_router::components::A;
 
 use crate::auth::{whoami, Me};
-use crate::error::AppError;
 
 /// The signed-in user, fetched once per page load by the layout and shared
 /// with the pages through context.
-pub type MeResource = Resource<Result<Me, AppError>>;
+pub type MeResource = Data<Me>;
 
 /// Whether the signed-in person may edit the roadmap (false while unknown
 /// or signed out): what the roadmap pages ask before showing their forms.
@@ -22,7 +23,7 @@ pub async fn can_edit_roadmap(me: Option<MeResource>) -> bool {
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let me: MeResource = Resource::new(|| (), |_| whoami());
+    let me: MeResource = page_data(|| (), |_| whoami());
     provide_context(me);
     view! {
         <div class="min-h-screen md:flex">

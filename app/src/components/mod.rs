@@ -2,6 +2,8 @@
 
 pub mod badge;
 pub mod chart;
+pub mod data;
 pub mod layout;
 pub mod not_found;
 pub mod page;
+pub mod search;

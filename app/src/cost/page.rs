@@ -1,6 +1,8 @@
 //! `/cost?month=YYYY-MM`: the cost review meeting on one printable page.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -18,7 +20,7 @@ use crate::components::page::{ErrorPanel, Loading, PageHeader};
 pub fn CostPage() -> impl IntoView {
     let query = use_query_map();
     let refresh = ServerAction::<RefreshCost>::new();
-    let data = Resource::new(
+    let data = page_data(
         move || {
             (
                 query.read().get("month").filter(|m| !m.is_empty()),

@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -18,7 +20,7 @@ pub fn EnvironmentPage() -> impl IntoView {
     let params = use_params_map();
     let save = ServerAction::<SaveEnvironment>::new();
     let extend = ServerAction::<ExtendEnvironmentTtl>::new();
-    let data = Resource::new(
+    let data = page_data(
         move || {
             (
                 params.read().get("name").unwrap_or_default(),
@@ -33,8 +35,8 @@ pub fn EnvironmentPage() -> impl IntoView {
     // The panels that load data of their own get it from here: the view
     // below is rendered again after each save, and a resource made inside it
     // would be dropped while its panel still waits for it.
-    let health = Resource::new(move || name.get(), environment_health);
-    let jobs = Resource::new(move || name.get(), environment_jobs);
+    let health = page_data(move || name.get(), environment_health);
+    let jobs = page_data(move || name.get(), environment_jobs);
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {

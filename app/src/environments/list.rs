@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 
 use super::api::list_environments;
@@ -12,7 +14,7 @@ use crate::roadmap::dto::Money;
 #[component]
 pub fn EnvironmentsPage() -> impl IntoView {
     let save = ServerAction::<SaveEnvironment>::new();
-    let data = Resource::new(move || save.version().get(), |_| list_environments());
+    let data = page_data(move || save.version().get(), |_| list_environments());
     let me = use_context::<MeResource>();
     // The overview refreshes itself while open, like the environment page.
     const REFRESH_SECS: u32 = 30;

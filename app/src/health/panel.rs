@@ -5,13 +5,14 @@
 
 use leptos::prelude::*;
 
+use crate::components::data::Data;
+
 use super::api::CheckHealthNow;
 use super::dto::{
     AlarmsView, DatabaseView, EnvironmentHealthView, HealthBadgeView, ParameterView, ProbeView,
     ReadingView, ServiceHealthView, SnapshotView, TargetsView,
 };
 use crate::components::page::{ErrorPanel, Loading};
-use crate::error::AppError;
 
 /// A health status: colour, icon-free text and the reason on hover.
 #[component]
@@ -72,7 +73,7 @@ fn ReadAt(reading: ReadingView) -> impl IntoView {
 /// The live panel of one environment, refetched every `refresh_secs` while
 /// open (hydrated); without JavaScript the "Refresh" link reloads it.
 #[component]
-pub fn LiveHealth(health: Resource<Result<EnvironmentHealthView, AppError>>) -> impl IntoView {
+pub fn LiveHealth(health: Data<EnvironmentHealthView>) -> impl IntoView {
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

@@ -6,6 +6,8 @@
 //! database's, never the stream's.
 
 use leptos::prelude::*;
+
+use crate::components::data::{page_data, Data};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -30,7 +32,7 @@ pub fn JobPage() -> impl IntoView {
     // a resource made inside it would be dropped while its panel still
     // waits for it.
     let approvals = JobApprovals::new(id, changed);
-    let job = Resource::new(
+    let job = page_data(
         move || {
             (
                 id.get(),
@@ -60,7 +62,7 @@ pub fn JobPage() -> impl IntoView {
     }
 }
 
-type JobResource = Resource<Result<JobView, crate::error::AppError>>;
+type JobResource = Data<JobView>;
 
 /// What a `state` (or `end`) event says about the job, to compare with what
 /// the page shows: an event that says nothing new reads nothing again (the
@@ -121,7 +123,7 @@ fn follow_events(
             let Some(text) = event.data().as_string() else {
                 return;
             };
-            if let Ok(line) = serde_json::from_str::<LogLineView>(&text) {
+            if let Ok(line) = crate::components::data::decode_json::<LogLineView>(&text) {
                 live.update(|lines| {
                     if lines.last().is_none_or(|last| last.seq < line.seq) {
                         lines.push(line);
@@ -133,7 +135,7 @@ fn follow_events(
             let said = event
                 .data()
                 .as_string()
-                .and_then(|text| serde_json::from_str::<ShownState>(&text).ok());
+                .and_then(|text| crate::components::data::decode_json::<ShownState>(&text).ok());
             if said.is_none() || said != ShownState::of(&job) {
                 read_again();
             }

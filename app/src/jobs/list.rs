@@ -1,6 +1,8 @@
 //! `/jobs`: every job, newest first, paginated on the server, with filters.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -20,8 +22,8 @@ const FILTERS: [(&str, &str, &str); 4] = [
 #[component]
 pub fn JobsPage() -> impl IntoView {
     let query = use_query_map();
-    let me = Resource::new(|| (), |_| crate::auth::whoami());
-    let data = Resource::new(
+    let me = page_data(|| (), |_| crate::auth::whoami());
+    let data = page_data(
         move || query.get(),
         |q| {
             let get = |k: &str| q.get(k).unwrap_or_default();

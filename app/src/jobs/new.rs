@@ -4,6 +4,8 @@
 //! redirects to the new job's page.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -26,29 +28,28 @@ const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 te
 pub fn NewJobPage() -> impl IntoView {
     let query = use_query_map();
     let field = move |k: &'static str| move || query.get().get(k).unwrap_or_default();
-    let targets = Resource::new(|| (), |_| job_targets());
-    let plan = Resource::new(
+    let targets = page_data(|| (), |_| job_targets());
+    let plan = page_data(
         move || query.get(),
         |q| async move {
             if q.get("preview").as_deref() != Some("1") {
-                return None;
+                return Ok(None);
             }
             let get = |k: &str| q.get(k).unwrap_or_default();
-            Some(
-                plan_job(
-                    get("environment"),
-                    get("kind"),
-                    get("service"),
-                    get("desired"),
-                    get("image"),
-                    get("revision"),
-                    get("ttl_hours"),
-                    get("set"),
-                    get("delete"),
-                    get("sealed"),
-                )
-                .await,
+            plan_job(
+                get("environment"),
+                get("kind"),
+                get("service"),
+                get("desired"),
+                get("image"),
+                get("revision"),
+                get("ttl_hours"),
+                get("set"),
+                get("delete"),
+                get("sealed"),
             )
+            .await
+            .map(Some)
         },
     );
     view! {
@@ -65,9 +66,9 @@ pub fn NewJobPage() -> impl IntoView {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match plan.await {
-                    None => ().into_any(),
-                    Some(Ok(plan)) => view! { <PlanPanel plan /> }.into_any(),
-                    Some(Err(error)) => view! { <ErrorPanel error /> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Ok(Some(plan)) => view! { <PlanPanel plan /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
         </Suspense>

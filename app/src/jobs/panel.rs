@@ -3,15 +3,16 @@
 
 use leptos::prelude::*;
 
+use crate::components::data::Data;
+
 use super::dto::EnvironmentJobsView;
 use super::{JobStateBadge, Progress};
 use crate::components::page::{ErrorPanel, Loading};
-use crate::error::AppError;
 
 #[component]
 pub fn EnvironmentJobs(
     name: Signal<String>,
-    jobs: Resource<Result<EnvironmentJobsView, AppError>>,
+    jobs: Data<EnvironmentJobsView>,
     can_run_jobs: bool,
 ) -> impl IntoView {
     view! {

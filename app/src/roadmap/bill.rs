@@ -7,6 +7,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::data::page_data;
+
 use super::api::roadmap_bill;
 use super::dto::BillView;
 use crate::components::page::ErrorPanel;
@@ -18,7 +20,7 @@ const TD: &str = "px-3 py-2 text-right tabular-nums";
 /// loading state).
 #[component]
 pub fn ProjectedBill() -> impl IntoView {
-    let data = Resource::new(|| (), |_| roadmap_bill());
+    let data = page_data(|| (), |_| roadmap_bill());
     view! {
         <section aria-labelledby="bill-heading" class="mt-8">
             <h2 id="bill-heading" class="mb-1 text-lg font-semibold">"The projected bill"</h2>

@@ -1,6 +1,8 @@
 //! The board: modules grouped by rollout phase, with each phase's next steps.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 
 use super::api::roadmap_board;
@@ -10,7 +12,7 @@ use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
 #[component]
 pub fn BoardPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| roadmap_board());
+    let data = page_data(|| (), |_| roadmap_board());
     view! {
         <Title text="Roadmap board" />
         <Suspense fallback=Loading>

@@ -2,6 +2,8 @@
 //! block, estimated cost, next steps and the history of every change.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -22,7 +24,7 @@ pub fn ModulePage() -> impl IntoView {
     let retire = ServerAction::<RetireRoadmapModule>::new();
     let realise = ServerAction::<SetRoadmapRealisers>::new();
     let correct = ServerAction::<CorrectRoadmapDrift>::new();
-    let data = Resource::new(
+    let data = page_data(
         move || {
             (
                 params.read().get("slug").unwrap_or_default(),

@@ -5,6 +5,8 @@
 //! Plain forms: they work without JavaScript.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -162,7 +164,7 @@ pub async fn import_roadmap_edition(
 pub fn EditionsPage() -> impl IntoView {
     let query = use_query_map();
     let import = ServerAction::<ImportRoadmapEdition>::new();
-    let data = Resource::new(
+    let data = page_data(
         move || {
             let q = query.get();
             (

@@ -2,6 +2,9 @@
 //! priority, phase and estimated cost, with a filter and the cost estimates.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
+use crate::components::search::fold_case;
 use leptos_meta::Title;
 
 use super::api::roadmap_matrix;
@@ -14,7 +17,7 @@ use crate::components::page::{ErrorPanel, Loading, PageHeader};
 #[component]
 pub fn MatrixPage() -> impl IntoView {
     let add = ServerAction::<AddRoadmapModule>::new();
-    let data = Resource::new(move || add.version().get(), |_| roadmap_matrix());
+    let data = page_data(move || add.version().get(), |_| roadmap_matrix());
     let me = use_context::<MeResource>();
     view! {
         <Title text="Roadmap" />
@@ -39,15 +42,14 @@ pub fn MatrixPage() -> impl IntoView {
 
 /// Lowercase text a row is matched against by the filter.
 fn haystack(row: &MatrixRow) -> String {
-    format!(
+    fold_case(&format!(
         "{} {} {} {} {}",
         row.name,
         row.slug,
         row.path.as_deref().unwrap_or_default(),
         row.group.as_deref().unwrap_or_default(),
         section_label(&row.section)
-    )
-    .to_lowercase()
+    ))
 }
 
 #[component]
@@ -58,7 +60,7 @@ fn Matrix(matrix: MatrixView) -> impl IntoView {
     let shown = {
         let haystacks = haystacks.clone();
         move || {
-            let needle = filter.get().trim().to_lowercase();
+            let needle = fold_case(filter.get().trim());
             haystacks.iter().filter(|h| h.contains(&needle)).count()
         }
     };
@@ -133,7 +135,7 @@ fn Matrix(matrix: MatrixView) -> impl IntoView {
                         .into_iter()
                         .zip(haystacks)
                         .map(|(row, hay)| {
-                            let visible = move || hay.contains(filter.get().trim().to_lowercase().as_str());
+                            let visible = move || hay.contains(fold_case(filter.get().trim()).as_str());
                             view! { <Row row environments=environments.clone() visible /> }
                         })
                         .collect_view()}

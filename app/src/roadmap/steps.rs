@@ -8,6 +8,8 @@ use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::error::AppError;
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
@@ -95,7 +97,7 @@ pub async fn update_roadmap_step(
 pub fn StepsPage() -> impl IntoView {
     let add = ServerAction::<AddRoadmapStep>::new();
     let update = ServerAction::<UpdateRoadmapStep>::new();
-    let data = Resource::new(
+    let data = page_data(
         move || (add.version().get(), update.version().get()),
         |_| roadmap_steps(),
     );

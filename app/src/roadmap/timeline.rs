@@ -6,6 +6,8 @@
 //! navigation are left out of print.
 
 use leptos::prelude::*;
+
+use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -30,7 +32,7 @@ const FILTERS: [(&str, &str, &str); 3] = [
 #[component]
 pub fn TimelinePage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(
+    let data = page_data(
         move || query.get(),
         |q| {
             let get = |k: &str| q.get(k).unwrap_or_default();

@@ -34,7 +34,7 @@ export default defineConfig({
   outputDir: './test-results',
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
-  // One worker per server (scripts/test.sh passes --workers); files, not the
+  // One worker per server (GANTRY_E2E_URLS, from scripts/test.sh); files, not the
   // tests inside one file, are spread over them.
   workers: urls.length,
   retries: 0,

@@ -68,15 +68,7 @@ t0="$(now_s)"
 git clone --quiet --no-hardlinks "$REPO_ROOT" "$WORK/gantry"
 clone_s="$(elapsed_since "$t0")"
 
-# Nothing cached: the toolchain stays (rustup's proxies in ~/.cargo/bin find
-# it in RUSTUP_HOME whatever CARGO_HOME says).
-export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
-export CARGO_HOME="$WORK/cargo-home"
-export CARGO_TARGET_DIR="$WORK/target"
-export npm_config_cache="$WORK/npm-cache"
-export PIP_CACHE_DIR="$WORK/pip-cache"
-export VENV_CACHE="$WORK/venvs"
-mkdir -p "$CARGO_HOME"
+use_empty_caches "$WORK"
 
 (cd "$WORK/gantry" && exec setsid scripts/run.sh --port "$port" --timings) \
   </dev/null >"$WORK/run.log" 2>&1 &

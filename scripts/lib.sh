@@ -61,6 +61,24 @@ prune_target_dir() {
   log "build cache: $(du -sh "$dir" 2>/dev/null | cut -f1) in $dir; $(df -h --output=avail "$dir" | tail -1 | tr -d ' ') free"
 }
 
+# --- Benchmarks of a fresh machine ------------------------------------------
+
+# use_empty_caches DIR: points every cache of the builds and installs at empty
+# folders under DIR, as on a machine that has never built Gantry: CARGO_HOME
+# (registry index, downloaded crates), CARGO_TARGET_DIR, the npm and pip
+# caches, the venvs. The toolchain stays (rustup's proxies in ~/.cargo/bin
+# find it in RUSTUP_HOME whatever CARGO_HOME says), as do Debian's packages.
+use_empty_caches() {
+  local dir="$1"
+  export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+  export CARGO_HOME="$dir/cargo-home"
+  export CARGO_TARGET_DIR="$dir/target"
+  export npm_config_cache="$dir/npm-cache"
+  export PIP_CACHE_DIR="$dir/pip-cache"
+  export VENV_CACHE="$dir/venvs"
+  mkdir -p "$CARGO_HOME"
+}
+
 # --- Logging ------------------------------------------------------------------
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -690,41 +708,57 @@ MOTO_LOG=""
 # service, so dev (desired 1) and prod (desired 3) cannot both be "complete";
 # without it every ECS rollout stays IN_PROGRESS with 0 running, which the
 # health tests expect (Progressing).
-start_moto() {
-  local want_port="${1:-5100}" port bin="$REPO_ROOT/.venv/bin/moto_server" url
+# spawn_moto [PREFERRED_PORT]: what start_moto does, for a moto the caller
+# owns: sets SPAWNED_MOTO=(PID LOG URL) and touches no other global, so a
+# script can run several (scripts/test.sh: one per end-to-end stack). On
+# failure the moto is stopped and its log shown.
+SPAWNED_MOTO=()
+spawn_moto() {
+  local want_port="${1:-5100}" port bin="$REPO_ROOT/.venv/bin/moto_server" url log pid
+  SPAWNED_MOTO=()
   [[ -x "$bin" ]] || {
     log "$bin is missing (run scripts/setup.sh to create .venv)"
     return 1
   }
   port="$(free_port "$want_port")" || return 1
   url="http://127.0.0.1:$port"
-  MOTO_LOG="$(mktemp "${TMPDIR:-/tmp}/gantry-moto.XXXXXX")" || return 1
-  log "starting moto on $url (log: $MOTO_LOG)"
+  log="$(mktemp "${TMPDIR:-/tmp}/gantry-moto.XXXXXX")" || return 1
+  log "starting moto on $url (log: $log)"
   # MOTO_RUNNING_TASKS (optional, set by scripts/run.sh for the demo): the
   # running-task count moto reports for every ECS service.
   local running=()
   [[ -n "${MOTO_RUNNING_TASKS:-}" ]] && running=("MOTO_ECS_SERVICE_RUNNING=$MOTO_RUNNING_TASKS")
   env -u MOTO_ECS_SERVICE_RUNNING -u MOTO_ECS_SERVICE_FAILED_TASKS -u MOTO_ACCOUNT_ID \
-    "${running[@]}" "$bin" -H 127.0.0.1 -p "$port" </dev/null >"$MOTO_LOG" 2>&1 &
-  MOTO_PID=$!
-  if ! wait_for_http "$url/moto-api/" 30 "$MOTO_PID"; then
-    show_moto_log
-    stop_moto
-    return 1
-  fi
+    "${running[@]}" "$bin" -H 127.0.0.1 -p "$port" </dev/null >"$log" 2>&1 &
+  pid=$!
+  # Known while it starts (URL still empty): stop_moto stops a moto whose
+  # script is interrupted here.
+  SPAWNED_MOTO=("$pid" "$log" "")
   # The last day of the demo's Cost Explorer data, fixed once: the server must
   # ask for exactly this window (moto matches request bodies; see demo_aws.py),
   # so it is exported for the server's [cost] end_date too.
   export DEMO_COST_END_DATE="${DEMO_COST_END_DATE:-$(date -u -d yesterday +%F)}"
-  if ! "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/demo_aws.py" --endpoint "$url" --reset \
-    --end-date "$DEMO_COST_END_DATE" >"$MOTO_LOG.seed" 2>&1; then
+  if ! wait_for_http "$url/moto-api/" 30 "$pid"; then
+    MOTO_LOG="$log" show_moto_log
+  elif ! "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/demo_aws.py" --endpoint "$url" --reset \
+    --end-date "$DEMO_COST_END_DATE" >"$log.seed" 2>&1; then
     log "seeding moto with scripts/demo_aws.py failed:"
-    cat "$MOTO_LOG.seed" >&2
-    show_moto_log
-    stop_moto
-    return 1
+    cat "$log.seed" >&2
+    MOTO_LOG="$log" show_moto_log
+  else
+    SPAWNED_MOTO=("$pid" "$log" "$url")
+    return 0
   fi
-  export MOTO_TEST_ENDPOINT="$url"
+  stop_process "$pid" moto_server
+  rm -f "$log" "$log.seed"
+  SPAWNED_MOTO=()
+  return 1
+}
+
+start_moto() {
+  spawn_moto "$@" || return 1
+  MOTO_PID="${SPAWNED_MOTO[0]}" MOTO_LOG="${SPAWNED_MOTO[1]}"
+  export MOTO_TEST_ENDPOINT="${SPAWNED_MOTO[2]}"
   log "MOTO_TEST_ENDPOINT=$MOTO_TEST_ENDPOINT (demo account seeded)"
 }
 
@@ -736,6 +770,11 @@ show_moto_log() {
 }
 
 stop_moto() {
+  if ((${#SPAWNED_MOTO[@]})) && [[ -z "${SPAWNED_MOTO[2]}" ]]; then
+    stop_process "${SPAWNED_MOTO[0]}" moto_server
+    rm -f "${SPAWNED_MOTO[1]}" "${SPAWNED_MOTO[1]}.seed"
+    SPAWNED_MOTO=()
+  fi
   if [[ -n "$MOTO_PID" ]]; then
     stop_process "$MOTO_PID" moto_server
     MOTO_PID=""

@@ -69,14 +69,10 @@ start_e2e_stack() {
   port=$((3100 + i))
   moto_url="$MOTO_TEST_ENDPOINT"
   if ((i > 0)); then
-    # start_moto sets the one-moto globals: keep the first stack's, record this one.
-    local first_pid="$MOTO_PID" first_log="$MOTO_LOG" first_url="$MOTO_TEST_ENDPOINT"
-    start_moto $((5100 + i)) || return 1
-    moto_url="$MOTO_TEST_ENDPOINT"
-    E2E_MOTO_PIDS+=("$MOTO_PID")
-    E2E_MOTO_LOGS+=("$MOTO_LOG")
-    MOTO_PID="$first_pid" MOTO_LOG="$first_log"
-    export MOTO_TEST_ENDPOINT="$first_url"
+    spawn_moto $((5100 + i)) || return 1
+    E2E_MOTO_PIDS+=("${SPAWNED_MOTO[0]}")
+    E2E_MOTO_LOGS+=("${SPAWNED_MOTO[1]}")
+    moto_url="${SPAWNED_MOTO[2]}"
   fi
   # SSO through the mock provider (redirect URL: public URL + /auth/callback);
   # config/dev.toml keeps the development sign-in on as well.
@@ -119,11 +115,11 @@ show_e2e_server_logs() {
   done
 }
 
-# One Playwright worker per stack; playwright.config.ts gives worker N the
-# N-th URL of GANTRY_E2E_URLS.
+# One Playwright worker per stack: playwright.config.ts counts the URLs of
+# GANTRY_E2E_URLS and gives worker N the N-th.
 run_playwright() {
   GANTRY_E2E_URLS="${E2E_URLS[*]}" GANTRY_E2E_OIDC_ISSUER="$OIDC_TEST_ISSUER" \
-    node_modules/.bin/playwright test --config end2end/playwright.config.ts --workers "${#E2E_URLS[@]}" || {
+    node_modules/.bin/playwright test --config end2end/playwright.config.ts || {
     show_e2e_server_logs
     show_oidc_provider_log
     return 1

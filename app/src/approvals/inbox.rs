@@ -2,12 +2,11 @@
 //! decisions, and (admins) the break-glass runs to review.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 
 use super::api::approvals_inbox;
 use super::dto::InboxView;
+use crate::components::data::page_data;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::jobs::dto::JobSummaryView;
 use crate::jobs::JobStateBadge;

@@ -5,10 +5,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::data::{page_data, Data};
-
 use super::api::{job_approvals, BreakGlass, Decide, ReviewBreakGlass};
 use super::dto::{CostDeltaView, JobApprovalsView};
+use crate::components::data::{page_data, Data};
 use crate::components::page::ErrorPanel;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";

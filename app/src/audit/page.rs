@@ -1,10 +1,9 @@
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{audit_page, AuditPageView};
+use crate::components::data::page_data;
 use crate::components::page::{ErrorPanel, FilterForm, Loading, PageHeader};
 
 const FILTERS: [(&str, &str, &str); 5] = [

@@ -2,11 +2,10 @@
 //! main column.
 
 use leptos::prelude::*;
-
-use crate::components::data::{page_data, Data};
 use leptos_router::components::A;
 
 use crate::auth::{whoami, Me};
+use crate::components::data::{page_data, Data};
 
 /// The signed-in user, fetched once per page load by the layout and shared
 /// with the pages through context.

@@ -1,8 +1,6 @@
 //! `/cost?month=YYYY-MM`: the cost review meeting on one printable page.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -13,6 +11,7 @@ use super::sections::{
     AnomaliesSection, EnvironmentsSection, EstimatesSection, MoversSection, ServicesSection,
     Summary, TrendsSection,
 };
+use crate::components::data::page_data;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 

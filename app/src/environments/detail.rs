@@ -1,12 +1,11 @@
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::api::{get_environment, ExtendEnvironmentTtl};
 use super::dto::EnvironmentView;
 use super::edit::{DeleteEnvironment, SaveEnvironment, SettingsForm};
+use crate::components::data::page_data;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::health::api::environment_health;

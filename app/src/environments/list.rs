@@ -1,11 +1,10 @@
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 
 use super::api::list_environments;
 use super::dto::EnvironmentView;
 use super::edit::{SaveEnvironment, SettingsForm};
+use crate::components::data::page_data;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::health::panel::{ago, schedule_refresh, HealthBadge};

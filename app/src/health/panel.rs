@@ -5,13 +5,12 @@
 
 use leptos::prelude::*;
 
-use crate::components::data::Data;
-
 use super::api::CheckHealthNow;
 use super::dto::{
     AlarmsView, DatabaseView, EnvironmentHealthView, HealthBadgeView, ParameterView, ProbeView,
     ReadingView, ServiceHealthView, SnapshotView, TargetsView,
 };
+use crate::components::data::Data;
 use crate::components::page::{ErrorPanel, Loading};
 
 /// A health status: colour, icon-free text and the reason on hover.

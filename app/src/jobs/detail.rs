@@ -6,8 +6,6 @@
 //! database's, never the stream's.
 
 use leptos::prelude::*;
-
-use crate::components::data::{page_data, Data};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -15,6 +13,7 @@ use super::api::{get_job, CancelJob, ReplanJob, RetryJob};
 use super::dto::{JobView, LogLineView, StepView};
 use super::{JobStateBadge, Progress};
 use crate::approvals::panel::{ApprovalsPanel, JobApprovals};
+use crate::components::data::{page_data, Data};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
 #[component]

@@ -1,8 +1,6 @@
 //! `/jobs`: every job, newest first, paginated on the server, with filters.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -10,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use super::api::list_jobs;
 use super::dto::JobListView;
 use super::{JobStateBadge, Progress};
+use crate::components::data::page_data;
 use crate::components::page::{ErrorPanel, FilterForm, Loading, PageHeader};
 
 const FILTERS: [(&str, &str, &str); 4] = [

@@ -4,13 +4,12 @@
 //! redirects to the new job's page.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::api::{job_targets, plan_job, ConfirmJob};
 use super::dto::{JobTargetView, PlanView};
+use crate::components::data::page_data;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
 const KINDS: [(&str, &str); 6] = [

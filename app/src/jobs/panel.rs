@@ -3,10 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::data::Data;
-
 use super::dto::EnvironmentJobsView;
 use super::{JobStateBadge, Progress};
+use crate::components::data::Data;
 use crate::components::page::{ErrorPanel, Loading};
 
 #[component]

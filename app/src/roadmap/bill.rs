@@ -7,10 +7,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::data::page_data;
-
 use super::api::roadmap_bill;
 use super::dto::BillView;
+use crate::components::data::page_data;
 use crate::components::page::ErrorPanel;
 
 const TH: &str = "px-3 py-2 text-left font-semibold";

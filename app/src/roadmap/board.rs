@@ -1,13 +1,12 @@
 //! The board: modules grouped by rollout phase, with each phase's next steps.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 
 use super::api::roadmap_board;
 use super::dto::{section_label, BoardColumn, BoardView};
 use crate::components::badge::{PriorityBadge, StatusBadge};
+use crate::components::data::page_data;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
 #[component]

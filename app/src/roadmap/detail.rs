@@ -2,8 +2,6 @@
 //! block, estimated cost, next steps and the history of every change.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -14,6 +12,7 @@ use super::edit::{
     UpdateRoadmapModule,
 };
 use crate::components::badge::{PriorityBadge, StatusBadge};
+use crate::components::data::page_data;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading};
 

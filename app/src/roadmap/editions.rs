@@ -5,12 +5,11 @@
 //! Plain forms: they work without JavaScript.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::dto::{EditionDiffView, EditionRow, EditionsView, ImportOutcome};
+use crate::components::data::page_data;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::error::AppError;

@@ -1,10 +1,9 @@
 //! The module × environment matrix: every module's status per environment,
 //! priority, phase and estimated cost, with a filter and the cost estimates.
 
-use leptos::prelude::*;
-
 use crate::components::data::page_data;
 use crate::components::search::fold_case;
+use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::api::roadmap_matrix;

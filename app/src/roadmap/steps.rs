@@ -4,12 +4,11 @@
 //! JavaScript.
 
 use super::dto::{StepRow, StepsView};
+use crate::components::data::page_data;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::error::AppError;
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 
 const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";

@@ -6,13 +6,12 @@
 //! navigation are left out of print.
 
 use leptos::prelude::*;
-
-use crate::components::data::page_data;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::api::roadmap_timeline;
 use super::dto::{TimelineItemView, TimelineView};
+use crate::components::data::page_data;
 use crate::components::page::{ErrorPanel, FilterForm, Loading, PageHeader};
 
 /// The drawing's width, and where its time axis runs (module names on the

@@ -6,6 +6,9 @@
 //! its own migrations (`migrations/sqlite`, `migrations/postgres`) because their
 //! DDL differs (identity columns, integer widths).
 
+pub mod codec;
+pub mod sql;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;

@@ -29,6 +29,12 @@ impl From<ParseError> for CoreError {
     }
 }
 
+impl From<crate::db::codec::Corrupt> for CoreError {
+    fn from(e: crate::db::codec::Corrupt) -> Self {
+        CoreError::Corrupt(e.0)
+    }
+}
+
 pub type CoreResult<T> = Result<T, CoreError>;
 
 impl CoreError {

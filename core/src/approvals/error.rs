@@ -30,6 +30,12 @@ pub enum ApprovalsError {
     Core(#[from] crate::error::CoreError),
 }
 
+impl From<crate::db::codec::Corrupt> for ApprovalsError {
+    fn from(e: crate::db::codec::Corrupt) -> Self {
+        ApprovalsError::Core(crate::error::CoreError::from(e))
+    }
+}
+
 pub type ApprovalsResult<T> = Result<T, ApprovalsError>;
 
 impl ApprovalsError {

@@ -14,11 +14,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
+use crate::db::codec::timestamp;
 use crate::db::Db;
 use crate::jobs::{JobId, JobState};
 
@@ -51,7 +52,7 @@ pub async fn record(
     .bind(event)
     .bind(text)
     .bind(now_ms(now))
-    .bind(now.to_rfc3339_opts(SecondsFormat::Millis, true))
+    .bind(timestamp(now))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -67,18 +68,16 @@ pub async fn record_outcome(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let row = sqlx::query(
+    let row: Option<(String, String)> = sqlx::query_as(
         "SELECT environment, kind FROM jobs WHERE id = $1 AND (break_glass_by IS NOT NULL \
          OR EXISTS (SELECT 1 FROM job_approvals WHERE job_id = $1))",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else {
+    let Some((environment, kind)) = row else {
         return Ok(());
     };
-    let environment: String = row.try_get("environment")?;
-    let kind: String = row.try_get("kind")?;
     let text = format!(
         "Job #{id} ({kind} on {environment}) {state}{}",
         reason.map(|r| format!(": {r}")).unwrap_or_default()
@@ -143,7 +142,7 @@ impl Deliverer {
 
     /// Delivers the rows due at `now` (one round).
     pub async fn deliver_due(&self, now: DateTime<Utc>) -> Result<Round, sqlx::Error> {
-        let due = sqlx::query(
+        let due = sqlx::query_as::<_, DueRow>(
             "SELECT id, job_id, environment, event, text, attempts, next_attempt_ms \
              FROM notification_outbox WHERE delivered_at IS NULL AND attempts < $1 \
              AND next_attempt_ms <= $2 ORDER BY id LIMIT $3",
@@ -154,9 +153,16 @@ impl Deliverer {
         .fetch_all(self.db.pool())
         .await?;
         let mut round = Round::default();
-        for row in due {
-            let id: i64 = row.try_get("id")?;
-            let seen: i64 = row.try_get("next_attempt_ms")?;
+        for DueRow {
+            id,
+            job_id: job,
+            environment,
+            event,
+            text,
+            attempts,
+            next_attempt_ms: seen,
+        } in due
+        {
             // Claimed by this deliverer only if no one else claimed it since.
             let claimed = sqlx::query(
                 "UPDATE notification_outbox SET next_attempt_ms = $3 \
@@ -170,17 +176,12 @@ impl Deliverer {
             if claimed.is_none() {
                 continue;
             }
-            let environment: String = row.try_get("environment")?;
-            let job: i64 = row.try_get("job_id")?;
-            let attempts: i64 = row.try_get("attempts")?;
             let Some(url) = self.webhooks.urls.get(&environment) else {
                 self.close(id, now, "no webhook for this environment")
                     .await?;
                 round.skipped += 1;
                 continue;
             };
-            let event: String = row.try_get("event")?;
-            let text: String = row.try_get("text")?;
             let link = format!("{}/jobs/{job}", self.webhooks.public_url);
             let payload = slack_payload(&text, &event, job, &environment, &link);
             let outcome = match self
@@ -228,7 +229,7 @@ impl Deliverer {
             "UPDATE notification_outbox SET delivered_at = $2, last_error = $3 WHERE id = $1",
         )
         .bind(id)
-        .bind(now.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .bind(timestamp(now))
         .bind(Some(note).filter(|n| !n.is_empty()))
         .execute(self.db.pool())
         .await?;
@@ -270,24 +271,35 @@ pub struct Notice {
 
 /// The notices of job `id`, oldest first.
 pub async fn for_job(db: &Db, id: JobId) -> Result<Vec<Notice>, sqlx::Error> {
-    sqlx::query(
+    let rows: Vec<(String, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT event, text, attempts, delivered_at, last_error FROM notification_outbox \
          WHERE job_id = $1 ORDER BY id",
     )
     .bind(id.0)
     .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|row| {
-        Ok(Notice {
-            event: row.try_get("event")?,
-            text: row.try_get("text")?,
-            attempts: row.try_get("attempts")?,
-            delivered: row.try_get::<Option<String>, _>("delivered_at")?.is_some(),
-            last_error: row.try_get("last_error")?,
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(event, text, attempts, delivered_at, last_error)| Notice {
+            event,
+            text,
+            attempts,
+            delivered: delivered_at.is_some(),
+            last_error,
         })
-    })
-    .collect()
+        .collect())
+}
+
+/// A `notification_outbox` row due for delivery.
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: i64,
+    job_id: i64,
+    environment: String,
+    event: String,
+    text: String,
+    attempts: i64,
+    next_attempt_ms: i64,
 }
 
 /// Text for Slack's `mrkdwn`: `&`, `<` and `>` escaped, so user text (a

@@ -2,12 +2,13 @@
 //! it was made on; the unique index `(job_id, subject, plan_hash)` keeps one
 //! person to one decision per plan whatever session they use.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::rules::{Cast, Decision};
 use super::{ApprovalsError, ApprovalsResult};
+use crate::db::codec::{from_json, parse_timestamp, timestamp, to_json, Corrupt};
 use crate::db::Db;
 use crate::jobs::JobId;
 
@@ -37,36 +38,55 @@ impl Approval {
 
 const COLUMNS: &str = "job_id, subject, name, groups_json, decision, reason, plan_hash, at";
 
-fn from_row(row: &sqlx::any::AnyRow) -> ApprovalsResult<Approval> {
-    let corrupt = |what: String| ApprovalsError::Validation(format!("stored approval: {what}"));
-    let decision: String = row.try_get("decision")?;
-    let groups: String = row.try_get("groups_json")?;
-    let at: String = row.try_get("at")?;
-    Ok(Approval {
-        job_id: JobId(row.try_get("job_id")?),
-        subject: row.try_get("subject")?,
-        name: row.try_get("name")?,
-        groups: serde_json::from_str(&groups).map_err(|e| corrupt(e.to_string()))?,
-        decision: Decision::parse(&decision).ok_or_else(|| corrupt(decision.clone()))?,
-        reason: row.try_get("reason")?,
-        plan_hash: row.try_get("plan_hash")?,
-        at: DateTime::parse_from_rfc3339(&at)
-            .map_err(|e| corrupt(e.to_string()))?
-            .to_utc(),
-    })
+/// One `job_approvals` row as stored ([`COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct ApprovalRow {
+    job_id: i64,
+    subject: String,
+    name: String,
+    groups_json: String,
+    decision: String,
+    reason: Option<String>,
+    plan_hash: String,
+    at: String,
+}
+
+impl TryFrom<ApprovalRow> for Approval {
+    type Error = Corrupt;
+
+    fn try_from(row: ApprovalRow) -> Result<Self, Corrupt> {
+        Ok(Approval {
+            job_id: JobId(row.job_id),
+            subject: row.subject,
+            name: row.name,
+            groups: from_json("job_approvals.groups_json", &row.groups_json)?,
+            decision: Decision::parse(&row.decision).ok_or_else(|| {
+                Corrupt::column("job_approvals.decision", format_args!("{:?}", row.decision))
+            })?,
+            reason: row.reason,
+            plan_hash: row.plan_hash,
+            at: parse_timestamp("job_approvals.at", &row.at)?,
+        })
+    }
+}
+
+fn approvals(rows: Vec<ApprovalRow>) -> ApprovalsResult<Vec<Approval>> {
+    Ok(rows
+        .into_iter()
+        .map(Approval::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Every decision on job `id`, oldest first.
 pub async fn for_job_with(conn: &mut AnyConnection, id: JobId) -> ApprovalsResult<Vec<Approval>> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM job_approvals WHERE job_id = $1 ORDER BY id"
-    ))
-    .bind(id.0)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    approvals(
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM job_approvals WHERE job_id = $1 ORDER BY id"
+        ))
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?,
+    )
 }
 
 /// [`for_job_with`] on a pooled connection.
@@ -85,11 +105,11 @@ pub async fn insert(conn: &mut AnyConnection, approval: &Approval) -> ApprovalsR
     .bind(approval.job_id.0)
     .bind(&approval.subject)
     .bind(&approval.name)
-    .bind(serde_json::to_string(&approval.groups).unwrap_or_else(|_| "[]".into()))
+    .bind(to_json(&approval.groups)?)
     .bind(approval.decision.as_str())
     .bind(approval.reason.as_deref())
     .bind(&approval.plan_hash)
-    .bind(approval.at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    .bind(timestamp(approval.at))
     .execute(&mut *conn)
     .await
     .map_err(|e| match &e {
@@ -103,14 +123,13 @@ pub async fn insert(conn: &mut AnyConnection, approval: &Approval) -> ApprovalsR
 
 /// The newest decisions `subject` made (their inbox's history).
 pub async fn decided_by(db: &Db, subject: &str, limit: u32) -> ApprovalsResult<Vec<Approval>> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM job_approvals WHERE subject = $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(subject)
-    .bind(i64::from(limit))
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    approvals(
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM job_approvals WHERE subject = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(subject)
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?,
+    )
 }

@@ -129,7 +129,7 @@ impl CheckpointFile {
         if self.highest.lock().map(|h| *h >= id).unwrap_or(false) {
             return;
         }
-        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let at = crate::db::codec::timestamp(chrono::Utc::now());
         let line = match line_for(key, id, mac, &at) {
             Ok(line) => line,
             Err(e) => return self.failed(id, &e.to_string()),

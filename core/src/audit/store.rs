@@ -22,9 +22,8 @@
 //! make the second of two competing appends fail: the chain never forks. A
 //! failed append fails the caller's transaction, which may be retried.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use chrono::{DateTime, Datelike, Utc};
+use sqlx::{Any, AnyConnection, Transaction};
 
 use super::chain::{
     canonical_bytes, canonical_json, record_hash, record_link, record_mac, GENESIS_PREV_HASH,
@@ -33,6 +32,8 @@ use super::checkpoint::read_checkpoints;
 use super::model::{
     AuditFilter, AuditPage, AuditRecord, CheckpointCheck, NewAuditEntry, PageRequest, VerifyReport,
 };
+use crate::db::codec::{timestamp, Corrupt};
+use crate::db::sql::Sql;
 use crate::db::{Backend, Db};
 use crate::error::{CoreError, CoreResult};
 
@@ -74,18 +75,14 @@ pub async fn append(
     take_append_lock(conn, db.backend()).await?;
     let keyring = db.audit().keyring();
 
-    let last =
-        sqlx::query("SELECT id, at, hash, key_id, mac FROM audit_log ORDER BY id DESC LIMIT 1")
+    let last: Option<(i64, String, String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT id, at, hash, key_id, mac FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
     let now = now_millis();
     let (id, prev_hash, at) = match last {
         None => (1, GENESIS_PREV_HASH.to_owned(), now),
-        Some(row) => {
-            let last_id: i64 = row.try_get("id")?;
-            let last_at: String = row.try_get("at")?;
-            let last_key: Option<String> = row.try_get("key_id")?;
-            let last_mac: Option<String> = row.try_get("mac")?;
+        Some((last_id, last_at, last_hash, last_key, last_mac)) => {
             let id = last_id
                 .checked_add(1)
                 .ok_or_else(|| CoreError::Corrupt("audit_log ids are exhausted".into()))?;
@@ -106,7 +103,7 @@ pub async fn append(
                         last_key.unwrap_or_default()
                     )))
                 }
-                (None, _) => row.try_get("hash")?,
+                (None, _) => last_hash,
             };
             (id, prev, at)
         }
@@ -188,13 +185,11 @@ pub async fn checkpoint(db: &Db, record: &AuditRecord) {
 /// head. A server without a key must not start on a keyed log (every append
 /// would be refused).
 pub async fn newest_key_id(db: &Db) -> CoreResult<Option<String>> {
-    let row = sqlx::query("SELECT key_id FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(match row {
-        Some(row) => row.try_get("key_id")?,
-        None => None,
-    })
+    let newest: Option<Option<String>> =
+        sqlx::query_scalar("SELECT key_id FROM audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(newest.flatten())
 }
 
 /// [`append`] in a transaction of its own, for actions that change nothing
@@ -252,7 +247,7 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
         })
     };
     loop {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query_as::<_, AuditRow>(&format!(
             "SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"
         ))
         .bind(last_seen)
@@ -262,8 +257,8 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
         if rows.is_empty() {
             break;
         }
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
+        for row in rows {
+            let id = row.id;
             last_seen = id;
             if id < expected_id {
                 return broken(id, format!("unexpected id {id}: ids start at 1"), checked);
@@ -276,12 +271,11 @@ pub async fn verify(db: &Db) -> CoreResult<VerifyReport> {
                 };
                 return broken(expected_id, reason, checked);
             }
-            let record = match record_from_row(row) {
+            let record = match AuditRecord::try_from(row) {
                 Ok(record) => record,
-                Err(CoreError::Corrupt(detail)) => {
+                Err(Corrupt(detail)) => {
                     return broken(id, format!("{detail}: the record was edited"), checked)
                 }
-                Err(other) => return Err(other),
             };
             match (&record.key_id, &record.mac) {
                 (None, None) if keyed_seen => {
@@ -399,52 +393,42 @@ pub async fn query(db: &Db, filter: &AuditFilter, page: &PageRequest) -> CoreRes
     }
     let limit = page.clamped_limit() as usize;
 
-    let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1");
-    let mut binds: Vec<Bind> = Vec::new();
-    let mut condition = |sql: &mut String, clause: &str, value: Bind| {
-        binds.push(value);
-        sql.push_str(&format!(" AND {clause} ${}", binds.len()));
-    };
+    let mut sql = Sql::new(format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"));
     if let Some(actor) = conditions.actor {
-        condition(&mut sql, "actor =", Bind::Text(actor));
+        sql.push(" AND actor = ").push_bind(actor);
     }
     match conditions.action {
-        Some(ActionMatch::Exact(action)) => condition(&mut sql, "action =", Bind::Text(action)),
+        Some(ActionMatch::Exact(action)) => {
+            sql.push(" AND action = ").push_bind(action);
+        }
         Some(ActionMatch::Prefix { from, below }) => {
-            condition(&mut sql, "action >=", Bind::Text(from));
+            sql.push(" AND action >= ").push_bind(from);
             if let Some(below) = below {
-                condition(&mut sql, "action <", Bind::Text(below));
+                sql.push(" AND action < ").push_bind(below);
             }
         }
         None => {}
     }
     if let Some(target) = conditions.target {
-        condition(&mut sql, "target =", Bind::Text(target));
+        sql.push(" AND target = ").push_bind(target);
     }
     if let Some(from) = conditions.from {
-        condition(&mut sql, "at >=", Bind::Text(from));
+        sql.push(" AND at >= ").push_bind(from);
     }
     if let Some(to) = conditions.to {
-        condition(&mut sql, "at <", Bind::Text(to));
+        sql.push(" AND at < ").push_bind(to);
     }
     if let Some(before_id) = page.before_id {
-        condition(&mut sql, "id <", Bind::Int(before_id));
+        sql.push(" AND id < ").push_bind(before_id);
     }
-    binds.push(Bind::Int(limit as i64 + 1));
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len()));
-
-    let mut q = sqlx::query(&sql);
-    for bind in binds {
-        q = match bind {
-            Bind::Text(text) => q.bind(text),
-            Bind::Int(int) => q.bind(int),
-        };
-    }
-    let rows = q.fetch_all(db.pool()).await?;
+    sql.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(limit as i64 + 1);
+    let (sql, args) = sql.into_parts()?;
+    let rows: Vec<AuditRow> = sqlx::query_as_with(&sql, args).fetch_all(db.pool()).await?;
     let mut records = rows
-        .iter()
-        .map(record_from_row)
-        .collect::<CoreResult<Vec<_>>>()?;
+        .into_iter()
+        .map(AuditRecord::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     let next_before_id = if records.len() > limit {
         records.truncate(limit);
         records.last().map(|r| r.id)
@@ -455,11 +439,6 @@ pub async fn query(db: &Db, filter: &AuditFilter, page: &PageRequest) -> CoreRes
         records,
         next_before_id,
     })
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
 }
 
 enum ActionMatch {
@@ -562,21 +541,17 @@ fn filter_timestamp(name: &str, value: &str) -> CoreResult<String> {
             "{name}: {value:?} is outside the years 0000 to 9999 (in UTC)"
         )));
     }
-    Ok(utc.to_rfc3339_opts(SecondsFormat::Millis, true))
+    Ok(timestamp(utc))
 }
 
 fn now_millis() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    timestamp(Utc::now())
 }
 
 /// `2026-11-25T09:30:00.123Z`: the form `append` writes, which sorts as text.
 fn is_canonical_timestamp(text: &str) -> bool {
     DateTime::parse_from_rfc3339(text)
-        .map(|t| {
-            t.with_timezone(&Utc)
-                .to_rfc3339_opts(SecondsFormat::Millis, true)
-                == text
-        })
+        .map(|t| timestamp(t.with_timezone(&Utc)) == text)
         .unwrap_or(false)
 }
 
@@ -657,31 +632,52 @@ fn json_text(value: Option<&serde_json::Value>) -> CoreResult<Option<String>> {
         .map_err(|e| CoreError::Corrupt(format!("audit JSON: {e}")))
 }
 
-fn json_column(row: &AnyRow, column: &str) -> CoreResult<Option<serde_json::Value>> {
-    let text: Option<String> = row.try_get(column)?;
+/// A nullable JSON text column of the audit log.
+fn json_column(column: &str, text: Option<String>) -> Result<Option<serde_json::Value>, Corrupt> {
     text.map(|t| {
-        serde_json::from_str(&t)
-            .map_err(|e| CoreError::Corrupt(format!("{column} is not valid JSON ({e})")))
+        serde_json::from_str(&t).map_err(|e| Corrupt(format!("{column} is not valid JSON ({e})")))
     })
     .transpose()
 }
 
-fn record_from_row(row: &AnyRow) -> CoreResult<AuditRecord> {
-    Ok(AuditRecord {
-        id: row.try_get("id")?,
-        at: row.try_get("at")?,
-        actor: row.try_get("actor")?,
-        role: row.try_get("role")?,
-        action: row.try_get("action")?,
-        target: row.try_get("target")?,
-        before: json_column(row, "before_json")?,
-        after: json_column(row, "after_json")?,
-        request_id: row.try_get("request_id")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-        key_id: row.try_get("key_id")?,
-        mac: row.try_get("mac")?,
-    })
+/// One `audit_log` row as stored ([`COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    at: String,
+    actor: String,
+    role: Option<String>,
+    action: String,
+    target: String,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    request_id: Option<String>,
+    prev_hash: String,
+    hash: String,
+    key_id: Option<String>,
+    mac: Option<String>,
+}
+
+impl TryFrom<AuditRow> for AuditRecord {
+    type Error = Corrupt;
+
+    fn try_from(row: AuditRow) -> Result<Self, Corrupt> {
+        Ok(AuditRecord {
+            id: row.id,
+            at: row.at,
+            actor: row.actor,
+            role: row.role,
+            action: row.action,
+            target: row.target,
+            before: json_column("before_json", row.before_json)?,
+            after: json_column("after_json", row.after_json)?,
+            request_id: row.request_id,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+            key_id: row.key_id,
+            mac: row.mac,
+        })
+    }
 }
 
 #[cfg(test)]

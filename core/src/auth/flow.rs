@@ -4,11 +4,11 @@
 //! callback to the browser that started it. A flow is consumed on first use, so
 //! a replayed callback finds nothing.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::Row;
 
 use super::{random_token, token_hash};
+use crate::db::codec::timestamp;
 use crate::db::Db;
 use crate::error::CoreResult;
 
@@ -37,7 +37,7 @@ pub async fn start(db: &Db, flow: &PendingFlow) -> CoreResult<SecretString> {
     .bind(flow.nonce.expose_secret())
     .bind(flow.pkce_verifier.expose_secret())
     .bind(&flow.return_to)
-    .bind(expires.to_rfc3339_opts(SecondsFormat::Millis, true))
+    .bind(timestamp(expires))
     .execute(db.pool())
     .await?;
     Ok(SecretString::from(id))
@@ -47,23 +47,24 @@ pub async fn start(db: &Db, flow: &PendingFlow) -> CoreResult<SecretString> {
 pub async fn take(db: &Db, flow_id: &str) -> CoreResult<Option<PendingFlow>> {
     // One statement: consuming is atomic, so two racing callbacks cannot both
     // get the flow.
-    let row = sqlx::query(
+    let row: Option<(String, String, String, String, String)> = sqlx::query_as(
         "DELETE FROM auth_flows WHERE id_hash = $1 \
          RETURNING state, nonce, pkce_verifier, return_to, expires_at",
     )
     .bind(token_hash(flow_id))
     .fetch_optional(db.pool())
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let expires: String = row.try_get("expires_at")?;
-    if expires <= Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true) {
+    let Some((state, nonce, pkce_verifier, return_to, expires)) = row else {
+        return Ok(None);
+    };
+    if expires <= timestamp(Utc::now()) {
         return Ok(None);
     }
     Ok(Some(PendingFlow {
-        state: row.try_get("state")?,
-        nonce: SecretString::from(row.try_get::<String, _>("nonce")?),
-        pkce_verifier: SecretString::from(row.try_get::<String, _>("pkce_verifier")?),
-        return_to: row.try_get("return_to")?,
+        state,
+        nonce: SecretString::from(nonce),
+        pkce_verifier: SecretString::from(pkce_verifier),
+        return_to,
     }))
 }
 
@@ -71,7 +72,7 @@ pub async fn take(db: &Db, flow_id: &str) -> CoreResult<Option<PendingFlow>> {
 /// finished); returns how many went.
 pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> CoreResult<u64> {
     let done = sqlx::query("DELETE FROM auth_flows WHERE expires_at <= $1")
-        .bind(now.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .bind(timestamp(now))
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected())

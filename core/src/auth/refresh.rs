@@ -9,11 +9,11 @@
 //! does it, and applies the answer in one transaction.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::Row;
 
-use super::session::{parse_ts, ts, Session, SessionToken};
+use super::session::{Session, SessionToken};
 use super::{token_hash, Principal, RoleMapping};
 use crate::audit::{self, NewAuditEntry};
+use crate::db::codec::{parse_optional_timestamp, timestamp};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 
@@ -107,14 +107,14 @@ pub async fn claim(
     session: &Session,
     now: DateTime<Utc>,
 ) -> CoreResult<bool> {
-    let seen = session.roles_checked_at.map(ts).unwrap_or_default();
+    let seen = session.roles_checked_at.map(timestamp).unwrap_or_default();
     let done = sqlx::query(
         "UPDATE auth_sessions SET roles_checked_at = $3 \
          WHERE id_hash = $1 AND COALESCE(roles_checked_at, '') = $2",
     )
     .bind(token_hash(token.expose()))
     .bind(seen)
-    .bind(ts(now))
+    .bind(timestamp(now))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -131,7 +131,7 @@ pub async fn retry_soon(
     let checked = now - every + RETRY_AFTER_FAILURE;
     sqlx::query("UPDATE auth_sessions SET roles_checked_at = $2 WHERE id_hash = $1")
         .bind(token_hash(token.expose()))
-        .bind(ts(checked.min(now)))
+        .bind(timestamp(checked.min(now)))
         .execute(db.pool())
         .await?;
     Ok(())
@@ -192,7 +192,7 @@ pub async fn apply(
     .bind(token_hash(token.expose()))
     .bind(json)
     .bind(refresh_token)
-    .bind(ts(Utc::now()))
+    .bind(timestamp(Utc::now()))
     .execute(&mut *tx)
     .await?;
     match record {
@@ -230,18 +230,15 @@ async fn end(
 
 /// When `token`'s session last had its roles read (tests and diagnostics).
 pub async fn checked_at(db: &Db, token: &SessionToken) -> CoreResult<Option<DateTime<Utc>>> {
-    let row = sqlx::query("SELECT roles_checked_at FROM auth_sessions WHERE id_hash = $1")
-        .bind(token_hash(token.expose()))
-        .fetch_optional(db.pool())
-        .await?;
-    match row {
-        None => Ok(None),
-        Some(row) => row
-            .try_get::<Option<String>, _>("roles_checked_at")?
-            .as_deref()
-            .map(parse_ts)
-            .transpose(),
-    }
+    let checked: Option<Option<String>> =
+        sqlx::query_scalar("SELECT roles_checked_at FROM auth_sessions WHERE id_hash = $1")
+            .bind(token_hash(token.expose()))
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(parse_optional_timestamp(
+        "auth_sessions.roles_checked_at",
+        checked.flatten().as_deref(),
+    )?)
 }
 
 #[cfg(test)]

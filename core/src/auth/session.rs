@@ -5,14 +5,14 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::Row;
 
 use super::principal::Principal;
 use super::{random_token, token_hash};
+use crate::db::codec::{from_json, parse_optional_timestamp, parse_timestamp, timestamp, to_json};
 use crate::db::Db;
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 
 /// The secret session id as the cookie carries it. Never `Serialize`, never logged.
 pub struct SessionToken(SecretString);
@@ -68,16 +68,6 @@ pub struct NewSession<'a> {
     pub refresh_token: Option<&'a str>,
 }
 
-pub(super) fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-pub(super) fn parse_ts(raw: &str) -> CoreResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| CoreError::Corrupt(format!("bad timestamp {raw:?}: {e}")))
-}
-
 /// Starts a session and returns its token (to put in the cookie). A new id at
 /// every sign-in: an id planted before sign-in is never promoted.
 pub async fn create(
@@ -97,8 +87,7 @@ pub async fn create_on(
 ) -> CoreResult<SessionToken> {
     let token = random_token()?;
     let now = Utc::now();
-    let principal_json =
-        serde_json::to_string(new.principal).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+    let principal_json = to_json(new.principal)?;
     sqlx::query(
         "INSERT INTO auth_sessions (id_hash, subject, principal, provider, id_token, refresh_token, \
          created_at, last_seen_at, roles_checked_at, roles_confirmed_at, idle_expires_at, \
@@ -111,9 +100,9 @@ pub async fn create_on(
     .bind(new.provider)
     .bind(new.id_token)
     .bind(new.refresh_token)
-    .bind(ts(now))
-    .bind(ts(now + settings.idle))
-    .bind(ts(now + settings.absolute))
+    .bind(timestamp(now))
+    .bind(timestamp(now + settings.idle))
+    .bind(timestamp(now + settings.absolute))
     .execute(&mut *conn)
     .await?;
     Ok(SessionToken(SecretString::from(token)))
@@ -127,7 +116,7 @@ pub async fn lookup(
     token: &SessionToken,
 ) -> CoreResult<Option<Session>> {
     let hash = token_hash(token.expose());
-    let Some(row) = sqlx::query(
+    let Some(row) = sqlx::query_as::<_, SessionRow>(
         "SELECT principal, provider, id_token, refresh_token, roles_checked_at, \
          roles_confirmed_at, last_seen_at, idle_expires_at, absolute_expires_at \
          FROM auth_sessions WHERE id_hash = $1",
@@ -139,8 +128,11 @@ pub async fn lookup(
         return Ok(None);
     };
     let now = Utc::now();
-    let idle_expires = parse_ts(&row.try_get::<String, _>("idle_expires_at")?)?;
-    let absolute_expires = parse_ts(&row.try_get::<String, _>("absolute_expires_at")?)?;
+    let idle_expires = parse_timestamp("auth_sessions.idle_expires_at", &row.idle_expires_at)?;
+    let absolute_expires = parse_timestamp(
+        "auth_sessions.absolute_expires_at",
+        &row.absolute_expires_at,
+    )?;
     if now >= idle_expires || now >= absolute_expires {
         sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
             .bind(&hash)
@@ -148,40 +140,47 @@ pub async fn lookup(
             .await?;
         return Ok(None);
     }
-    let last_seen = parse_ts(&row.try_get::<String, _>("last_seen_at")?)?;
+    let last_seen = parse_timestamp("auth_sessions.last_seen_at", &row.last_seen_at)?;
     if now - last_seen > Duration::minutes(1) {
         sqlx::query(
             "UPDATE auth_sessions SET last_seen_at = $2, idle_expires_at = $3 WHERE id_hash = $1",
         )
         .bind(&hash)
-        .bind(ts(now))
-        .bind(ts((now + settings.idle).min(absolute_expires)))
+        .bind(timestamp(now))
+        .bind(timestamp((now + settings.idle).min(absolute_expires)))
         .execute(db.pool())
         .await?;
     }
-    let principal: Principal = serde_json::from_str(&row.try_get::<String, _>("principal")?)
-        .map_err(|e| CoreError::Corrupt(format!("session principal: {e}")))?;
     Ok(Some(Session {
-        principal,
-        provider: row.try_get("provider")?,
-        id_token: row
-            .try_get::<Option<String>, _>("id_token")?
-            .map(SecretString::from),
-        refresh_token: row
-            .try_get::<Option<String>, _>("refresh_token")?
-            .map(SecretString::from),
-        roles_checked_at: row
-            .try_get::<Option<String>, _>("roles_checked_at")?
-            .as_deref()
-            .map(parse_ts)
-            .transpose()?,
-        roles_confirmed_at: row
-            .try_get::<Option<String>, _>("roles_confirmed_at")?
-            .as_deref()
-            .map(parse_ts)
-            .transpose()?,
+        principal: from_json("auth_sessions.principal", &row.principal)?,
+        provider: row.provider,
+        id_token: row.id_token.map(SecretString::from),
+        refresh_token: row.refresh_token.map(SecretString::from),
+        roles_checked_at: parse_optional_timestamp(
+            "auth_sessions.roles_checked_at",
+            row.roles_checked_at.as_deref(),
+        )?,
+        roles_confirmed_at: parse_optional_timestamp(
+            "auth_sessions.roles_confirmed_at",
+            row.roles_confirmed_at.as_deref(),
+        )?,
         absolute_expires_at: absolute_expires,
     }))
+}
+
+/// An `auth_sessions` row as [`lookup`] reads it. The tokens stay plain text
+/// only until they are wrapped in [`SecretString`].
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    principal: String,
+    provider: String,
+    id_token: Option<String>,
+    refresh_token: Option<String>,
+    roles_checked_at: Option<String>,
+    roles_confirmed_at: Option<String>,
+    last_seen_at: String,
+    idle_expires_at: String,
+    absolute_expires_at: String,
 }
 
 /// Ends a session (sign-out). Unknown tokens are fine: nothing to end.
@@ -198,18 +197,17 @@ pub async fn revoke(db: &Db, token: &SessionToken) -> CoreResult<()> {
 /// times are the server's wall clock, like the rest of this module.
 pub async fn signed_in(db: &Db) -> CoreResult<Vec<Principal>> {
     let now = Utc::now();
-    let rows = sqlx::query(
+    let rows: Vec<String> = sqlx::query_scalar(
         "SELECT principal FROM auth_sessions \
          WHERE idle_expires_at > $1 AND absolute_expires_at > $1 \
          ORDER BY created_at DESC",
     )
-    .bind(ts(now))
+    .bind(timestamp(now))
     .fetch_all(db.pool())
     .await?;
     let mut people: Vec<Principal> = Vec::new();
     for row in rows {
-        let principal: Principal = serde_json::from_str(&row.try_get::<String, _>("principal")?)
-            .map_err(|e| CoreError::Corrupt(format!("session principal: {e}")))?;
+        let principal: Principal = from_json("auth_sessions.principal", &row)?;
         if !people.iter().any(|p| p.subject == principal.subject) {
             people.push(principal);
         }
@@ -223,7 +221,7 @@ pub async fn purge_expired(db: &Db) -> CoreResult<u64> {
     let done = sqlx::query(
         "DELETE FROM auth_sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
     )
-    .bind(ts(now))
+    .bind(timestamp(now))
     .execute(db.pool())
     .await?;
     super::flow::purge_expired(db, now).await?;
@@ -233,7 +231,7 @@ pub async fn purge_expired(db: &Db) -> CoreResult<u64> {
 /// Test support: moves a session's expiry into the past.
 #[cfg(any(test, feature = "testing"))]
 pub async fn expire_for_tests(db: &Db, token: &SessionToken) -> CoreResult<()> {
-    let past = ts(Utc::now() - Duration::seconds(1));
+    let past = timestamp(Utc::now() - Duration::seconds(1));
     sqlx::query("UPDATE auth_sessions SET idle_expires_at = $2 WHERE id_hash = $1")
         .bind(token_hash(token.expose()))
         .bind(past)

@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::model::{CostMetric, ForecastSource, YearMonth};
+use crate::db::codec::{flag, parse_optional_timestamp, parse_timestamp, timestamp, Corrupt};
+use crate::db::sql::Sql;
 use crate::db::Db;
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 
 /// Rows per INSERT statement (4-5 parameters each; far below SQLite's and
 /// PostgreSQL's parameter limits).
@@ -142,7 +142,7 @@ pub async fn start_refresh(
     tag_key: &str,
     at: DateTime<Utc>,
 ) -> CoreResult<i64> {
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO cost_refreshes (triggered_by, started_at, status, metric, tag_key) \
          VALUES ($1, $2, 'running', $3, $4) RETURNING id",
     )
@@ -151,8 +151,7 @@ pub async fn start_refresh(
     .bind(metric.as_str())
     .bind(tag_key)
     .fetch_one(db.pool())
-    .await?
-    .try_get("id")?;
+    .await?;
     Ok(id)
 }
 
@@ -196,37 +195,29 @@ pub async fn replace_window(
             .await?;
     }
     for chunk in window.daily.chunks(BATCH) {
-        let sql = insert_sql(
-            "cost_daily (day, service, tag, amount_micros)",
-            4,
-            chunk.len(),
-        );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(r.day.to_string())
-                .bind(&r.service)
-                .bind(&r.tag)
+        let mut sql = Sql::new("INSERT INTO cost_daily (day, service, tag, amount_micros) VALUES ");
+        sql.push_values(chunk, |row, r| {
+            row.bind(r.day.to_string())
+                .bind(r.service.as_str())
+                .bind(r.tag.as_str())
                 .bind(r.amount_micros);
-        }
-        q.execute(&mut *tx).await?;
+        });
+        let (sql, args) = sql.into_parts()?;
+        sqlx::query_with(&sql, args).execute(&mut *tx).await?;
     }
     for chunk in window.monthly.chunks(BATCH) {
-        let sql = insert_sql(
-            "cost_monthly (month, service, tag, amount_micros, estimated)",
-            5,
-            chunk.len(),
+        let mut sql = Sql::new(
+            "INSERT INTO cost_monthly (month, service, tag, amount_micros, estimated) VALUES ",
         );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q
-                .bind(r.month.to_string())
-                .bind(&r.service)
-                .bind(&r.tag)
+        sql.push_values(chunk, |row, r| {
+            row.bind(r.month.to_string())
+                .bind(r.service.as_str())
+                .bind(r.tag.as_str())
                 .bind(r.amount_micros)
                 .bind(i64::from(r.estimated));
-        }
-        q.execute(&mut *tx).await?;
+        });
+        let (sql, args) = sql.into_parts()?;
+        sqlx::query_with(&sql, args).execute(&mut *tx).await?;
     }
     for r in &window.forecasts {
         sqlx::query("INSERT INTO cost_forecasts (month, tag, amount_micros) VALUES ($1, $2, $3)")
@@ -253,71 +244,54 @@ pub async fn replace_window(
     Ok(())
 }
 
-/// `INSERT INTO <table_cols> VALUES ($1, …), (…)` for `rows` rows of `width`.
-fn insert_sql(table_cols: &str, width: usize, rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {table_cols} VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(r * width + c + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 const REFRESH_COLUMNS: &str =
     "id, triggered_by, started_at, finished_at, status, error, upstream_requests, \
      metric, tag_key, data_through, days, rows_stored, forecast_source";
 
 /// The latest successful refresh.
 pub async fn last_ok(db: &Db) -> CoreResult<Option<RefreshRecord>> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, RefreshRow>(&format!(
         "SELECT {REFRESH_COLUMNS} FROM cost_refreshes WHERE status = 'ok' ORDER BY id DESC LIMIT 1"
     ))
     .fetch_optional(db.pool())
     .await?;
-    row.as_ref().map(refresh_from_row).transpose()
+    Ok(row.map(RefreshRecord::try_from).transpose()?)
 }
 
 /// The latest finished refresh (ok or failed).
 pub async fn last_finished(db: &Db) -> CoreResult<Option<RefreshRecord>> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, RefreshRow>(&format!(
         "SELECT {REFRESH_COLUMNS} FROM cost_refreshes WHERE status <> 'running' ORDER BY id DESC LIMIT 1"
     ))
     .fetch_optional(db.pool())
     .await?;
-    row.as_ref().map(refresh_from_row).transpose()
+    Ok(row.map(RefreshRecord::try_from).transpose()?)
 }
 
 /// The latest refreshes, newest first.
 pub async fn refreshes(db: &Db, limit: i64) -> CoreResult<Vec<RefreshRecord>> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, RefreshRow>(&format!(
         "SELECT {REFRESH_COLUMNS} FROM cost_refreshes ORDER BY id DESC LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(refresh_from_row).collect()
+    Ok(rows
+        .into_iter()
+        .map(RefreshRecord::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 /// The latest failed refresh newer than the last successful one.
 pub async fn failure_since_last_ok(db: &Db) -> CoreResult<Option<RefreshRecord>> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, RefreshRow>(&format!(
         "SELECT {REFRESH_COLUMNS} FROM cost_refreshes WHERE status = 'failed' \
          AND id > COALESCE((SELECT MAX(id) FROM cost_refreshes WHERE status = 'ok'), 0) \
          ORDER BY id DESC LIMIT 1"
     ))
     .fetch_optional(db.pool())
     .await?;
-    row.as_ref().map(refresh_from_row).transpose()
+    Ok(row.map(RefreshRecord::try_from).transpose()?)
 }
 
 /// Marks refreshes left `running` by a process that died as failed.
@@ -338,23 +312,14 @@ pub async fn sums_by_service_tag(
     from: NaiveDate,
     to: NaiveDate,
 ) -> CoreResult<Vec<(String, String, i64)>> {
-    let rows = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT service, tag, CAST(SUM(amount_micros) AS BIGINT) AS micros FROM cost_daily \
          WHERE day >= $1 AND day < $2 GROUP BY service, tag",
     )
     .bind(from.to_string())
     .bind(to.to_string())
     .fetch_all(db.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("service")?,
-                r.try_get("tag")?,
-                r.try_get("micros")?,
-            ))
-        })
-        .collect()
+    .await?)
 }
 
 /// (day, tag, micros) over `[from, to)`, by day.
@@ -363,7 +328,7 @@ pub async fn daily_by_tag(
     from: NaiveDate,
     to: NaiveDate,
 ) -> CoreResult<Vec<(NaiveDate, String, i64)>> {
-    let rows = sqlx::query(
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT day, tag, CAST(SUM(amount_micros) AS BIGINT) AS micros FROM cost_daily \
          WHERE day >= $1 AND day < $2 GROUP BY day, tag ORDER BY day",
     )
@@ -371,11 +336,8 @@ pub async fn daily_by_tag(
     .bind(to.to_string())
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            let day: String = r.try_get("day")?;
-            Ok((parse_day(&day)?, r.try_get("tag")?, r.try_get("micros")?))
-        })
+    rows.into_iter()
+        .map(|(day, tag, micros)| Ok((parse_day(&day)?, tag, micros)))
         .collect()
 }
 
@@ -385,7 +347,7 @@ pub async fn monthly_by_tag(
     from: YearMonth,
     to: YearMonth,
 ) -> CoreResult<Vec<(YearMonth, String, i64, bool)>> {
-    let rows = sqlx::query(
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT month, tag, CAST(SUM(amount_micros) AS BIGINT) AS micros, \
          CAST(MAX(estimated) AS BIGINT) AS estimated FROM cost_monthly \
          WHERE month >= $1 AND month <= $2 GROUP BY month, tag ORDER BY month",
@@ -394,80 +356,85 @@ pub async fn monthly_by_tag(
     .bind(to.to_string())
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            let month: String = r.try_get("month")?;
-            let estimated: i64 = r.try_get("estimated")?;
-            Ok((
-                YearMonth::parse(&month).map_err(|e| CoreError::Corrupt(e.to_string()))?,
-                r.try_get("tag")?,
-                r.try_get("micros")?,
-                estimated != 0,
-            ))
+    rows.into_iter()
+        .map(|(month, tag, micros, estimated)| {
+            let month =
+                YearMonth::parse(&month).map_err(|e| Corrupt::column("cost_monthly.month", e))?;
+            Ok((month, tag, micros, flag(estimated)))
         })
         .collect()
 }
 
 /// Cost Explorer's forecasts for `month`: (tag, micros).
 pub async fn forecasts(db: &Db, month: YearMonth) -> CoreResult<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT tag, amount_micros FROM cost_forecasts WHERE month = $1")
-        .bind(month.to_string())
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("tag")?, r.try_get("amount_micros")?)))
-        .collect()
+    Ok(
+        sqlx::query_as("SELECT tag, amount_micros FROM cost_forecasts WHERE month = $1")
+            .bind(month.to_string())
+            .fetch_all(db.pool())
+            .await?,
+    )
 }
 
 /// Whether any stored daily row has a tag value.
 pub async fn tag_counts(db: &Db) -> CoreResult<(i64, i64)> {
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT CAST(COUNT(*) AS BIGINT) AS total, \
          CAST(COALESCE(SUM(CASE WHEN tag = '' THEN 0 ELSE 1 END), 0) AS BIGINT) AS tagged FROM cost_daily",
     )
     .fetch_one(db.pool())
-    .await?;
-    Ok((row.try_get("total")?, row.try_get("tagged")?))
+    .await?)
 }
 
-fn refresh_from_row(row: &AnyRow) -> CoreResult<RefreshRecord> {
-    let time = |column: &str, raw: &str| {
-        DateTime::parse_from_rfc3339(raw)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| CoreError::Corrupt(format!("cost_refreshes.{column} {raw:?}: {e}")))
-    };
-    let started: String = row.try_get("started_at")?;
-    let finished: Option<String> = row.try_get("finished_at")?;
-    let metric: String = row.try_get("metric")?;
-    let data_through: Option<String> = row.try_get("data_through")?;
-    let forecast: Option<String> = row.try_get("forecast_source")?;
-    Ok(RefreshRecord {
-        id: row.try_get("id")?,
-        trigger: row.try_get("triggered_by")?,
-        started_at: time("started_at", &started)?,
-        finished_at: finished
-            .as_deref()
-            .map(|f| time("finished_at", f))
-            .transpose()?,
-        status: row.try_get("status")?,
-        error: row.try_get("error")?,
-        upstream_requests: row.try_get("upstream_requests")?,
-        metric: CostMetric::parse(&metric).map_err(CoreError::Corrupt)?,
-        tag_key: row.try_get("tag_key")?,
-        data_through: data_through.as_deref().map(parse_day).transpose()?,
-        days: row.try_get("days")?,
-        rows: row.try_get("rows_stored")?,
-        forecast_source: forecast.as_deref().and_then(ForecastSource::parse),
-    })
+/// One `cost_refreshes` row as stored.
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    id: i64,
+    triggered_by: String,
+    started_at: String,
+    finished_at: Option<String>,
+    status: String,
+    error: Option<String>,
+    upstream_requests: i64,
+    metric: String,
+    tag_key: String,
+    data_through: Option<String>,
+    days: i64,
+    rows_stored: i64,
+    forecast_source: Option<String>,
 }
 
-fn parse_day(raw: &str) -> CoreResult<NaiveDate> {
+impl TryFrom<RefreshRow> for RefreshRecord {
+    type Error = Corrupt;
+
+    fn try_from(row: RefreshRow) -> Result<Self, Corrupt> {
+        Ok(RefreshRecord {
+            id: row.id,
+            trigger: row.triggered_by,
+            started_at: parse_timestamp("cost_refreshes.started_at", &row.started_at)?,
+            finished_at: parse_optional_timestamp(
+                "cost_refreshes.finished_at",
+                row.finished_at.as_deref(),
+            )?,
+            status: row.status,
+            error: row.error,
+            upstream_requests: row.upstream_requests,
+            metric: CostMetric::parse(&row.metric)
+                .map_err(|e| Corrupt::column("cost_refreshes.metric", e))?,
+            tag_key: row.tag_key,
+            data_through: row.data_through.as_deref().map(parse_day).transpose()?,
+            days: row.days,
+            rows: row.rows_stored,
+            forecast_source: row
+                .forecast_source
+                .as_deref()
+                .and_then(ForecastSource::parse),
+        })
+    }
+}
+
+fn parse_day(raw: &str) -> Result<NaiveDate, Corrupt> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|e| CoreError::Corrupt(format!("cost day {raw:?}: {e}")))
-}
-
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+        .map_err(|e| Corrupt(format!("cost day {raw:?}: {e}")))
 }
 
 /// For tests and benchmarks: figures stored as the refresher stores them.

@@ -4,17 +4,18 @@
 //! Reads take the pool; writes take the caller's transaction, which also holds
 //! the change's audit record (see [`super::service`]).
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
 
 use super::model::{
     parse_rds_identifier, ApprovalPolicy, AwsAccountId, AwsRegion, CostTag, EnvName, Environment,
-    RoleArn, SsmPrefix,
+    FreezeMode, RoleArn, SsmPrefix,
+};
+use crate::db::codec::{
+    flag, from_json, number, optional_number, parse_timestamp, timestamp, to_json, Corrupt,
 };
 use crate::db::Db;
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 
 const COLUMNS: &str = "name, production, region, account_id, role_arn, cluster, services, \
      database_id, ssm_prefix, cost_tag_key, cost_tag_value, monthly_budget_cents, required_approvals, \
@@ -29,12 +30,14 @@ pub async fn list(db: &Db) -> CoreResult<Vec<Environment>> {
 }
 
 pub async fn list_with(conn: &mut AnyConnection) -> CoreResult<Vec<Environment>> {
-    sqlx::query(&format!("SELECT {COLUMNS} FROM environments ORDER BY name"))
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    sqlx::query_as::<_, EnvironmentRow>(&format!(
+        "SELECT {COLUMNS} FROM environments ORDER BY name"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(from_row)
+    .collect()
 }
 
 pub async fn get(db: &Db, name: &EnvName) -> CoreResult<Option<Environment>> {
@@ -44,27 +47,26 @@ pub async fn get(db: &Db, name: &EnvName) -> CoreResult<Option<Environment>> {
 
 /// One environment, read on `conn` (a transaction's connection).
 pub async fn get_with(conn: &mut AnyConnection, name: &EnvName) -> CoreResult<Option<Environment>> {
-    sqlx::query(&format!(
+    sqlx::query_as::<_, EnvironmentRow>(&format!(
         "SELECT {COLUMNS} FROM environments WHERE name = $1"
     ))
     .bind(name.as_str())
     .fetch_optional(&mut *conn)
     .await?
-    .as_ref()
     .map(from_row)
     .transpose()
 }
 
 /// Environments whose TTL ran out at or before `now`, soonest-expired first.
 pub async fn expired(db: &Db, now: DateTime<Utc>) -> CoreResult<Vec<Environment>> {
-    sqlx::query(&format!(
+    sqlx::query_as::<_, EnvironmentRow>(&format!(
         "SELECT {COLUMNS} FROM environments WHERE expires_at IS NOT NULL AND expires_at <= $1 \
          ORDER BY expires_at, name"
     ))
     .bind(timestamp(now))
     .fetch_all(db.pool())
     .await?
-    .iter()
+    .into_iter()
     .map(from_row)
     .collect()
 }
@@ -143,80 +145,102 @@ pub async fn delete(conn: &mut AnyConnection, name: &EnvName) -> CoreResult<bool
     Ok(result.rows_affected() > 0)
 }
 
-/// `2026-11-25T09:30:00.123Z`: fixed width, so text order is time order.
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+/// One `environments` row as stored: text and integers, decoded into an
+/// [`Environment`] in one place.
+#[derive(sqlx::FromRow)]
+struct EnvironmentRow {
+    name: String,
+    production: i64,
+    region: String,
+    account_id: String,
+    role_arn: Option<String>,
+    cluster: String,
+    services: String,
+    database_id: Option<String>,
+    ssm_prefix: String,
+    cost_tag_key: Option<String>,
+    cost_tag_value: Option<String>,
+    monthly_budget_cents: Option<i64>,
+    required_approvals: i64,
+    approver_groups: String,
+    approval_distinct_groups: i64,
+    approval_expiry_hours: i64,
+    approval_reason_required: i64,
+    freeze_windows: String,
+    weekly_freezes: String,
+    freeze_time_zone: String,
+    freeze_mode: String,
+    ttl_hours: Option<i64>,
+    created_at: String,
+    updated_at: String,
 }
 
-fn parse_timestamp(column: &str, raw: &str) -> CoreResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| CoreError::Corrupt(format!("environments.{column} {raw:?}: {e}")))
+fn corrupt(column: &'static str) -> impl Fn(String) -> Corrupt {
+    move |why| Corrupt::column(column, why)
 }
 
-fn to_json<T: Serialize>(value: &T) -> CoreResult<String> {
-    serde_json::to_string(value).map_err(|e| CoreError::Corrupt(e.to_string()))
+impl TryFrom<EnvironmentRow> for Environment {
+    type Error = Corrupt;
+
+    fn try_from(row: EnvironmentRow) -> Result<Self, Corrupt> {
+        Ok(Environment {
+            name: EnvName::parse(&row.name).map_err(corrupt("environments.name"))?,
+            production: flag(row.production),
+            region: AwsRegion::parse(&row.region).map_err(corrupt("environments.region"))?,
+            account_id: AwsAccountId::parse(&row.account_id)
+                .map_err(corrupt("environments.account_id"))?,
+            role_arn: row
+                .role_arn
+                .map(|arn| RoleArn::parse(&arn).map_err(corrupt("environments.role_arn")))
+                .transpose()?,
+            cluster: row.cluster,
+            services: from_json("environments.services", &row.services)?,
+            database: row
+                .database_id
+                .map(|id| parse_rds_identifier(&id).map_err(corrupt("environments.database_id")))
+                .transpose()?,
+            ssm_prefix: SsmPrefix::parse(&row.ssm_prefix)
+                .map_err(corrupt("environments.ssm_prefix"))?,
+            cost_tag: row
+                .cost_tag_key
+                .zip(row.cost_tag_value)
+                .map(|(key, value)| {
+                    CostTag::parse(&key, &value).map_err(corrupt("environments.cost_tag_key"))
+                })
+                .transpose()?,
+            monthly_budget_cents: row.monthly_budget_cents,
+            approval: ApprovalPolicy {
+                required_approvals: number(
+                    "environments.required_approvals",
+                    row.required_approvals,
+                )?,
+                approver_groups: from_json("environments.approver_groups", &row.approver_groups)?,
+                distinct_groups: number(
+                    "environments.approval_distinct_groups",
+                    row.approval_distinct_groups,
+                )?,
+                expiry_hours: number(
+                    "environments.approval_expiry_hours",
+                    row.approval_expiry_hours,
+                )?,
+                reason_required: flag(row.approval_reason_required),
+                freeze_windows: from_json("environments.freeze_windows", &row.freeze_windows)?,
+                weekly_freezes: from_json("environments.weekly_freezes", &row.weekly_freezes)?,
+                time_zone: row.freeze_time_zone,
+                freeze_mode: FreezeMode::parse(&row.freeze_mode).ok_or_else(|| {
+                    Corrupt::column(
+                        "environments.freeze_mode",
+                        format_args!("{:?}", row.freeze_mode),
+                    )
+                })?,
+            },
+            ttl_hours: optional_number("environments.ttl_hours", row.ttl_hours)?,
+            created_at: parse_timestamp("environments.created_at", &row.created_at)?,
+            updated_at: parse_timestamp("environments.updated_at", &row.updated_at)?,
+        })
+    }
 }
 
-fn from_json<T: for<'de> Deserialize<'de>>(column: &str, raw: &str) -> CoreResult<T> {
-    serde_json::from_str(raw).map_err(|e| CoreError::Corrupt(format!("environments.{column}: {e}")))
-}
-
-fn corrupt(column: &str) -> impl Fn(String) -> CoreError + '_ {
-    move |e| CoreError::Corrupt(format!("environments.{column}: {e}"))
-}
-
-fn number<T: TryFrom<i64>>(row: &AnyRow, column: &str) -> CoreResult<T> {
-    let value: i64 = row.try_get(column)?;
-    T::try_from(value)
-        .map_err(|_| CoreError::Corrupt(format!("environments.{column}: {value} is out of range")))
-}
-
-fn from_row(row: &AnyRow) -> CoreResult<Environment> {
-    let text = |column: &str| -> CoreResult<String> { Ok(row.try_get(column)?) };
-    let role_arn: Option<String> = row.try_get("role_arn")?;
-    let cost_tag_key: Option<String> = row.try_get("cost_tag_key")?;
-    let cost_tag_value: Option<String> = row.try_get("cost_tag_value")?;
-    let ttl_hours: Option<i64> = row.try_get("ttl_hours")?;
-    Ok(Environment {
-        name: EnvName::parse(&text("name")?).map_err(corrupt("name"))?,
-        production: row.try_get::<i64, _>("production")? != 0,
-        region: AwsRegion::parse(&text("region")?).map_err(corrupt("region"))?,
-        account_id: AwsAccountId::parse(&text("account_id")?).map_err(corrupt("account_id"))?,
-        role_arn: role_arn
-            .map(|arn| RoleArn::parse(&arn).map_err(corrupt("role_arn")))
-            .transpose()?,
-        cluster: text("cluster")?,
-        services: from_json("services", &text("services")?)?,
-        database: row
-            .try_get::<Option<String>, _>("database_id")?
-            .map(|id| parse_rds_identifier(&id).map_err(corrupt("database_id")))
-            .transpose()?,
-        ssm_prefix: SsmPrefix::parse(&text("ssm_prefix")?).map_err(corrupt("ssm_prefix"))?,
-        cost_tag: cost_tag_key
-            .zip(cost_tag_value)
-            .map(|(key, value)| CostTag::parse(&key, &value).map_err(corrupt("cost_tag_key")))
-            .transpose()?,
-        monthly_budget_cents: row.try_get("monthly_budget_cents")?,
-        approval: ApprovalPolicy {
-            required_approvals: number(row, "required_approvals")?,
-            approver_groups: from_json("approver_groups", &text("approver_groups")?)?,
-            distinct_groups: number(row, "approval_distinct_groups")?,
-            expiry_hours: number(row, "approval_expiry_hours")?,
-            reason_required: row.try_get::<i64, _>("approval_reason_required")? != 0,
-            freeze_windows: from_json("freeze_windows", &text("freeze_windows")?)?,
-            weekly_freezes: from_json("weekly_freezes", &text("weekly_freezes")?)?,
-            time_zone: text("freeze_time_zone")?,
-            freeze_mode: crate::environments::model::FreezeMode::parse(&text("freeze_mode")?)
-                .ok_or_else(|| CoreError::Corrupt("environments.freeze_mode".into()))?,
-        },
-        ttl_hours: ttl_hours
-            .map(|h| {
-                u32::try_from(h)
-                    .map_err(|_| CoreError::Corrupt(format!("environments.ttl_hours: {h}")))
-            })
-            .transpose()?,
-        created_at: parse_timestamp("created_at", &text("created_at")?)?,
-        updated_at: parse_timestamp("updated_at", &text("updated_at")?)?,
-    })
+fn from_row(row: EnvironmentRow) -> CoreResult<Environment> {
+    Ok(Environment::try_from(row)?)
 }

@@ -6,14 +6,13 @@
 //! system observations, not user actions: they are kept in their own table,
 //! never in the audit log.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::any::AnyRow;
-use sqlx::Row;
+use chrono::{DateTime, Utc};
 
 use super::model::HealthStatus;
 use super::snapshot::{EnvironmentSnapshot, HealthTransition};
+use crate::db::codec::{from_json, parse_timestamp, timestamp, to_json, Corrupt};
 use crate::db::Db;
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 
 /// The subject of an environment's overall status in [`HealthTransition`]s.
 pub const ENVIRONMENT_SUBJECT: &str = "environment";
@@ -36,11 +35,10 @@ pub async fn save(
     previous: Option<&EnvironmentSnapshot>,
     retention: chrono::Duration,
 ) -> CoreResult<Vec<HealthTransition>> {
-    let body = serde_json::to_string(snapshot)
-        .map_err(|e| CoreError::Corrupt(format!("health snapshot does not serialize: {e}")))?;
+    let body = to_json(snapshot)?;
     let transitions = diff(previous, snapshot);
     let mut tx = db.pool().begin().await?;
-    let id: i64 = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO health_snapshots (environment, polled_at, status, reason, body) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -50,8 +48,7 @@ pub async fn save(
     .bind(&snapshot.overall.reason)
     .bind(&body)
     .fetch_one(&mut *tx)
-    .await?
-    .try_get("id")?;
+    .await?;
     for t in &transitions {
         sqlx::query(
             "INSERT INTO health_transitions (environment, subject, from_status, to_status, reason, at) \
@@ -96,14 +93,11 @@ pub async fn prune_history(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let stored: Vec<String> = sqlx::query(
+    let stored: Vec<String> = sqlx::query_scalar(
         "SELECT environment FROM health_snapshots UNION SELECT environment FROM health_transitions",
     )
     .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get("environment"))
-    .collect::<Result<_, _>>()?;
+    .await?;
     for gone in stored.iter().filter(|e| !environments.contains(e)) {
         for table in ["health_snapshots", "health_transitions"] {
             pruned += sqlx::query(&format!("DELETE FROM {table} WHERE environment = $1"))
@@ -172,22 +166,21 @@ pub fn diff(
 
 /// The newest snapshot of `environment`.
 pub async fn latest(db: &Db, environment: &str) -> CoreResult<Option<EnvironmentSnapshot>> {
-    sqlx::query(
+    sqlx::query_scalar::<_, String>(
         "SELECT body FROM health_snapshots WHERE environment = $1 \
          ORDER BY polled_at DESC, id DESC LIMIT 1",
     )
     .bind(environment)
     .fetch_optional(db.pool())
     .await?
-    .as_ref()
-    .map(snapshot_from_row)
+    .map(|body| snapshot_from_body(&body))
     .transpose()
 }
 
 /// The newest snapshot of every environment that has one, by environment
 /// name, in one query.
 pub async fn latest_all(db: &Db) -> CoreResult<Vec<EnvironmentSnapshot>> {
-    sqlx::query(
+    sqlx::query_scalar::<_, String>(
         "SELECT s.body FROM health_snapshots s WHERE NOT EXISTS ( \
              SELECT 1 FROM health_snapshots t WHERE t.environment = s.environment \
              AND (t.polled_at > s.polled_at OR (t.polled_at = s.polled_at AND t.id > s.id))) \
@@ -196,7 +189,7 @@ pub async fn latest_all(db: &Db) -> CoreResult<Vec<EnvironmentSnapshot>> {
     .fetch_all(db.pool())
     .await?
     .iter()
-    .map(snapshot_from_row)
+    .map(|body| snapshot_from_body(body))
     .collect()
 }
 
@@ -206,7 +199,7 @@ pub async fn transitions(
     environment: &str,
     limit: u32,
 ) -> CoreResult<Vec<HealthTransition>> {
-    sqlx::query(
+    sqlx::query_as::<_, TransitionRow>(
         "SELECT environment, subject, from_status, to_status, reason, at FROM health_transitions \
          WHERE environment = $1 ORDER BY at DESC, id DESC LIMIT $2",
     )
@@ -214,54 +207,55 @@ pub async fn transitions(
     .bind(i64::from(limit))
     .fetch_all(db.pool())
     .await?
-    .iter()
-    .map(transition_from_row)
+    .into_iter()
+    .map(|row| Ok(HealthTransition::try_from(row)?))
     .collect()
 }
 
 /// How many snapshots of `environment` are stored.
 pub async fn snapshot_count(db: &Db, environment: &str) -> CoreResult<i64> {
     Ok(
-        sqlx::query("SELECT COUNT(*) AS n FROM health_snapshots WHERE environment = $1")
+        sqlx::query_scalar("SELECT COUNT(*) AS n FROM health_snapshots WHERE environment = $1")
             .bind(environment)
             .fetch_one(db.pool())
-            .await?
-            .try_get("n")?,
+            .await?,
     )
 }
 
-fn snapshot_from_row(row: &AnyRow) -> CoreResult<EnvironmentSnapshot> {
-    let body: String = row.try_get("body")?;
-    serde_json::from_str(&body)
-        .map_err(|e| CoreError::Corrupt(format!("health snapshot does not decode: {e}")))
+fn snapshot_from_body(body: &str) -> CoreResult<EnvironmentSnapshot> {
+    Ok(from_json("health_snapshots.body", body)?)
 }
 
-fn transition_from_row(row: &AnyRow) -> CoreResult<HealthTransition> {
-    let status = |column: &str, raw: &str| {
-        HealthStatus::parse(raw).ok_or_else(|| {
-            CoreError::Corrupt(format!(
-                "health_transitions.{column}: unknown status {raw:?}"
-            ))
+/// One `health_transitions` row as stored.
+#[derive(sqlx::FromRow)]
+struct TransitionRow {
+    environment: String,
+    subject: String,
+    from_status: Option<String>,
+    to_status: String,
+    reason: String,
+    at: String,
+}
+
+impl TryFrom<TransitionRow> for HealthTransition {
+    type Error = Corrupt;
+
+    fn try_from(row: TransitionRow) -> Result<Self, Corrupt> {
+        let status = |column: &str, raw: &str| {
+            HealthStatus::parse(raw)
+                .ok_or_else(|| Corrupt::column(column, format_args!("unknown status {raw:?}")))
+        };
+        Ok(HealthTransition {
+            environment: row.environment,
+            subject: row.subject,
+            from: row
+                .from_status
+                .as_deref()
+                .map(|f| status("health_transitions.from_status", f))
+                .transpose()?,
+            to: status("health_transitions.to_status", &row.to_status)?,
+            reason: row.reason,
+            at: parse_timestamp("health_transitions.at", &row.at)?,
         })
-    };
-    let from: Option<String> = row.try_get("from_status")?;
-    let to: String = row.try_get("to_status")?;
-    let at: String = row.try_get("at")?;
-    Ok(HealthTransition {
-        environment: row.try_get("environment")?,
-        subject: row.try_get("subject")?,
-        from: from
-            .as_deref()
-            .map(|f| status("from_status", f))
-            .transpose()?,
-        to: status("to_status", &to)?,
-        reason: row.try_get("reason")?,
-        at: DateTime::parse_from_rfc3339(&at)
-            .map_err(|e| CoreError::Corrupt(format!("health_transitions.at {at:?}: {e}")))?
-            .with_timezone(&Utc),
-    })
-}
-
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
 }

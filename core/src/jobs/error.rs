@@ -47,6 +47,12 @@ pub enum JobsError {
     Corrupt(String),
 }
 
+impl From<crate::db::codec::Corrupt> for JobsError {
+    fn from(e: crate::db::codec::Corrupt) -> Self {
+        JobsError::Corrupt(e.0)
+    }
+}
+
 pub type JobsResult<T> = Result<T, JobsError>;
 
 impl JobsError {

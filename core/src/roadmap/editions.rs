@@ -5,13 +5,14 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::identity::keep_ids;
 use super::markdown::import::{parse_edition, ImportOptions};
 use super::model::{DocumentMeta, NextStep, Roadmap};
 use super::store;
 use super::timeline::document_date;
+use crate::db::codec::{flag, to_json, Corrupt};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::EnvName;
@@ -97,12 +98,8 @@ pub(crate) struct NewEdition<'a> {
     pub summary: &'a Summary,
 }
 
-fn json<T: Serialize>(value: &T) -> CoreResult<String> {
-    serde_json::to_string(value).map_err(|e| CoreError::Corrupt(e.to_string()))
-}
-
 pub(crate) async fn insert(conn: &mut AnyConnection, e: &NewEdition<'_>) -> CoreResult<i64> {
-    let row = sqlx::query(
+    let id = sqlx::query_scalar(
         "INSERT INTO roadmap_editions (dated, label, source, actor, imported_at, forced, document, \
          warnings, summary) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
@@ -113,65 +110,93 @@ pub(crate) async fn insert(conn: &mut AnyConnection, e: &NewEdition<'_>) -> Core
     .bind(e.imported_at)
     .bind(i64::from(e.forced))
     .bind(e.document)
-    .bind(json(&e.warnings)?)
-    .bind(json(e.summary)?)
+    .bind(to_json(&e.warnings)?)
+    .bind(to_json(e.summary)?)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(row.try_get("id")?)
+    Ok(id)
 }
 
 const COLUMNS: &str = "id, dated, label, source, actor, imported_at, forced, warnings, summary";
 
-fn from_row(row: &sqlx::any::AnyRow) -> CoreResult<Edition> {
-    let decode = |column: &str, text: String| {
-        CoreError::Corrupt(format!("roadmap edition {column} {text:?} does not decode"))
-    };
-    let warnings: String = row.try_get("warnings")?;
-    let summary: String = row.try_get("summary")?;
-    Ok(Edition {
-        id: row.try_get("id")?,
-        dated: row.try_get("dated")?,
-        label: row.try_get("label")?,
-        source: row.try_get("source")?,
-        actor: row.try_get("actor")?,
-        imported_at: row.try_get("imported_at")?,
-        forced: row.try_get::<i64, _>("forced")? != 0,
-        warnings: serde_json::from_str(&warnings)
-            .map_err(|_| decode("warnings", warnings.clone()))?,
-        summary: serde_json::from_str(&summary).map_err(|_| decode("summary", summary.clone()))?,
-    })
+/// One `roadmap_editions` row as stored ([`COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct EditionRow {
+    id: i64,
+    dated: Option<String>,
+    label: Option<String>,
+    source: String,
+    actor: String,
+    imported_at: String,
+    forced: i64,
+    warnings: String,
+    summary: String,
+}
+
+impl TryFrom<EditionRow> for Edition {
+    type Error = Corrupt;
+
+    fn try_from(row: EditionRow) -> Result<Self, Corrupt> {
+        let decode = |column: &str, text: &str| {
+            Corrupt(format!("roadmap edition {column} {text:?} does not decode"))
+        };
+        Ok(Edition {
+            id: row.id,
+            dated: row.dated,
+            label: row.label,
+            source: row.source,
+            actor: row.actor,
+            imported_at: row.imported_at,
+            forced: flag(row.forced),
+            warnings: serde_json::from_str(&row.warnings)
+                .map_err(|_| decode("warnings", &row.warnings))?,
+            summary: serde_json::from_str(&row.summary)
+                .map_err(|_| decode("summary", &row.summary))?,
+        })
+    }
+}
+
+/// An edition with its document text.
+#[derive(sqlx::FromRow)]
+struct EditionWithDocument {
+    #[sqlx(flatten)]
+    edition: EditionRow,
+    document: String,
 }
 
 /// The newest edition that carries a date (by that date, then by import).
 pub(crate) async fn latest_dated(conn: &mut AnyConnection) -> CoreResult<Option<Edition>> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, EditionRow>(&format!(
         "SELECT {COLUMNS} FROM roadmap_editions WHERE dated IS NOT NULL \
          ORDER BY dated DESC, id DESC LIMIT 1"
     ))
     .fetch_optional(&mut *conn)
     .await?;
-    row.as_ref().map(from_row).transpose()
+    Ok(row.map(Edition::try_from).transpose()?)
 }
 
 /// Every edition, the newest import first.
 pub async fn list(db: &Db) -> CoreResult<Vec<Edition>> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query_as::<_, EditionRow>(&format!(
         "SELECT {COLUMNS} FROM roadmap_editions ORDER BY id DESC"
     ))
     .fetch_all(db.pool())
     .await?;
-    rows.iter().map(from_row).collect()
+    Ok(rows
+        .into_iter()
+        .map(Edition::try_from)
+        .collect::<Result<_, _>>()?)
 }
 
 async fn with_document(db: &Db, id: i64) -> CoreResult<(Edition, String)> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query_as::<_, EditionWithDocument>(&format!(
         "SELECT {COLUMNS}, document FROM roadmap_editions WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| CoreError::NotFound(format!("edition #{id}")))?;
-    Ok((from_row(&row)?, row.try_get("document")?))
+    Ok((Edition::try_from(row.edition)?, row.document))
 }
 
 /// One module's changed fields between two editions.

@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{insert_log, job_with, skip_remaining_steps, timestamp, Job, NOTIFY_CHANNEL};
+use super::{insert_log, job_with, skip_remaining_steps, Job, NOTIFY_CHANNEL};
+use crate::db::codec::timestamp;
 use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
 use crate::jobs::model::JobId;

@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::Row;
 
 use super::{
     audit, begin_write, commit, db_now_ms, insert_log, job_with, skip_remaining_steps,
-    system_entry, timestamp, LogLevel,
+    system_entry, LogLevel,
 };
+use crate::db::codec::timestamp;
 use crate::db::Db;
 use crate::jobs::error::{JobsError, JobsResult};
 use crate::jobs::model::{JobId, JobState};
@@ -110,6 +110,20 @@ pub struct StuckPolicy {
     pub heartbeat_timeout: Option<Duration>,
 }
 
+/// A running job [`mark_stuck`] looks at: its lease, how long it has been
+/// silent and how long its step has run.
+#[derive(sqlx::FromRow)]
+struct StuckCandidate {
+    id: i64,
+    lease_token: i64,
+    lease_owner: Option<String>,
+    current_step: i64,
+    silent_ms: Option<i64>,
+    step_name: Option<String>,
+    timeout_ms: Option<i64>,
+    step_ms: Option<i64>,
+}
+
 /// Marks stuck, with the reason, every running job whose heartbeat stopped
 /// longer than the policy allows or whose current step ran past its timeout
 /// (both by the database's clock). The job keeps its environment's lock and
@@ -127,7 +141,7 @@ pub async fn mark_stuck(
         .heartbeat_timeout
         .map(|t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX / 4))
         .unwrap_or(-1);
-    let candidates = sqlx::query(&format!(
+    let candidates = sqlx::query_as::<_, StuckCandidate>(&format!(
         "SELECT j.id, j.lease_token, j.lease_owner, j.current_step, \
          {db_now} - j.heartbeat_ms AS silent_ms, s.name AS step_name, s.timeout_ms, \
          CASE WHEN s.state = 'running' THEN {db_now} - s.step_started_ms ELSE 0 END AS step_ms \
@@ -142,14 +156,14 @@ pub async fn mark_stuck(
     .await?;
     let mut marked = Vec::new();
     for row in candidates {
-        let id = JobId(row.try_get("id")?);
-        let token: i64 = row.try_get("lease_token")?;
-        let owner: Option<String> = row.try_get("lease_owner")?;
-        let step: i64 = row.try_get("current_step")?;
-        let silent_ms: i64 = row.try_get::<Option<i64>, _>("silent_ms")?.unwrap_or(0);
-        let step_ms: i64 = row.try_get::<Option<i64>, _>("step_ms")?.unwrap_or(0);
-        let timeout_ms: i64 = row.try_get::<Option<i64>, _>("timeout_ms")?.unwrap_or(0);
-        let step_name: Option<String> = row.try_get("step_name")?;
+        let id = JobId(row.id);
+        let token = row.lease_token;
+        let owner = row.lease_owner;
+        let step = row.current_step;
+        let silent_ms = row.silent_ms.unwrap_or(0);
+        let step_ms = row.step_ms.unwrap_or(0);
+        let timeout_ms = row.timeout_ms.unwrap_or(0);
+        let step_name = row.step_name;
         let reason = if step_name.is_some() && timeout_ms > 0 && step_ms > timeout_ms {
             format!(
                 "step {} ({}) ran past its timeout of {} s",
@@ -239,7 +253,7 @@ pub async fn retry(db: &Db, id: JobId, actor: &Actor, now: DateTime<Utc>) -> Job
             to: JobState::Queued,
         });
     }
-    let updated = sqlx::query(
+    let from: i64 = sqlx::query_scalar(
         "UPDATE jobs SET state = 'queued', reason = NULL, finished_at = NULL, updated_at = $3, \
          cancel_requested = 0, cancel_requested_by = NULL, lease_owner = NULL, \
          lease_expires_ms = NULL \
@@ -251,7 +265,6 @@ pub async fn retry(db: &Db, id: JobId, actor: &Actor, now: DateTime<Utc>) -> Job
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| JobsError::Conflict(format!("job {id} changed meanwhile: try again")))?;
-    let from: i64 = updated.try_get("current_step")?;
     sqlx::query(
         "UPDATE job_steps SET state = 'pending', error = NULL, finished_at = NULL \
          WHERE job_id = $1 AND position >= $2",

@@ -5,9 +5,10 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    audit, begin_write, commit, job_with, timestamp, to_json_text, Job, DEFAULT_STEP_TIMEOUT_SECS,
+    audit, begin_write, commit, job_with, to_json_text, Job, DEFAULT_STEP_TIMEOUT_SECS,
     NOTIFY_CHANNEL,
 };
+use crate::db::codec::timestamp;
 use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
 use crate::jobs::model::{canonical_json, JobId, JobKind, JobState, Plan};

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::{
-    audit, begin_write, commit, db_now_ms, insert_log, is_lock_violation, job_from_row,
-    skip_remaining_steps, steps_with, system_entry, timestamp, ClaimedJob, Lease, LogLevel,
-    JOB_COLUMNS,
+    audit, begin_write, commit, db_now_ms, insert_log, is_lock_violation, skip_remaining_steps,
+    steps_with, system_entry, ClaimedJob, Job, JobRow, Lease, LogLevel, JOB_COLUMNS,
 };
+use crate::db::codec::{flag, number, timestamp};
 use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
 use crate::jobs::model::{JobId, JobKind, JobState};
@@ -43,6 +43,15 @@ fn candidate_condition(backend: Backend) -> String {
 }
 
 const CANDIDATE_ORDER: &str = "CASE WHEN j.state = 'running' THEN 0 ELSE 1 END, j.id";
+
+/// The job a PostgreSQL claim updated, with what it was before.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    #[sqlx(flatten)]
+    job: JobRow,
+    previous_state: String,
+    previous_owner: Option<String>,
+}
 
 /// Claims the next job for `worker_id` with a lease of `lease` (by the
 /// database's clock), or `None` when there is nothing to run. The job's
@@ -97,7 +106,7 @@ async fn claim_once(
                 .map(|c| format!("jobs.{c}"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            let row = sqlx::query(&format!(
+            let row = sqlx::query_as::<_, ClaimRow>(&format!(
                 "WITH candidate AS (SELECT j.id, j.state AS previous_state, \
                  j.lease_owner AS previous_owner FROM jobs j WHERE {cond} \
                  ORDER BY {CANDIDATE_ORDER} LIMIT 1 FOR UPDATE OF j SKIP LOCKED) \
@@ -111,19 +120,12 @@ async fn claim_once(
             .bind(&at)
             .fetch_optional(&mut *tx)
             .await?;
-            match row {
-                None => None,
-                Some(row) => {
-                    let previous_state: String = row.try_get("previous_state")?;
-                    let previous_owner: Option<String> = row.try_get("previous_owner")?;
-                    Some((row, previous_state, previous_owner))
-                }
-            }
+            row.map(|row| (row.job, row.previous_state, row.previous_owner))
         }
         Backend::Sqlite => {
             // The write lock is held (BEGIN IMMEDIATE): nobody else can claim
             // between this read and the update.
-            let candidate = sqlx::query(&format!(
+            let candidate: Option<(i64, String, Option<String>)> = sqlx::query_as(&format!(
                 "SELECT j.id, j.state AS previous_state, j.lease_owner AS previous_owner \
                  FROM jobs j WHERE {cond} ORDER BY {CANDIDATE_ORDER} LIMIT 1",
                 cond = candidate_condition(backend),
@@ -132,11 +134,8 @@ async fn claim_once(
             .await?;
             match candidate {
                 None => None,
-                Some(candidate) => {
-                    let id: i64 = candidate.try_get("id")?;
-                    let previous_state: String = candidate.try_get("previous_state")?;
-                    let previous_owner: Option<String> = candidate.try_get("previous_owner")?;
-                    let row = sqlx::query(&format!(
+                Some((id, previous_state, previous_owner)) => {
+                    let row = sqlx::query_as::<_, JobRow>(&format!(
                         "UPDATE jobs SET {set} WHERE id = $4 RETURNING {JOB_COLUMNS}",
                         set = set(""),
                     ))
@@ -155,7 +154,7 @@ async fn claim_once(
         tx.rollback().await?;
         return Ok(None);
     };
-    let job = job_from_row(&row)?;
+    let job = Job::try_from(row)?;
     let reclaimed = previous_state == JobState::Running.as_str();
     let steps = steps_with(&mut tx, job.id).await?;
     let (action, message) = if reclaimed {
@@ -214,7 +213,7 @@ pub struct Heartbeat {
 pub async fn heartbeat(db: &Db, lease: &Lease) -> JobsResult<Heartbeat> {
     let db_now = db_now_ms(db.backend());
     let lease_ms = i64::try_from(lease.duration.as_millis()).unwrap_or(i64::MAX / 4);
-    let row = sqlx::query(&format!(
+    let cancel_requested: Option<i64> = sqlx::query_scalar(&format!(
         "UPDATE jobs SET lease_expires_ms = {db_now} + $3, heartbeat_ms = {db_now} \
          WHERE id = $1 AND lease_token = $2 AND state = 'running' RETURNING cancel_requested"
     ))
@@ -223,9 +222,9 @@ pub async fn heartbeat(db: &Db, lease: &Lease) -> JobsResult<Heartbeat> {
     .bind(lease_ms)
     .fetch_optional(db.pool())
     .await?;
-    match row {
-        Some(row) => Ok(Heartbeat {
-            cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+    match cancel_requested {
+        Some(cancel_requested) => Ok(Heartbeat {
+            cancel_requested: flag(cancel_requested),
         }),
         None => Err(JobsError::LeaseLost(lease.job_id)),
     }
@@ -234,7 +233,7 @@ pub async fn heartbeat(db: &Db, lease: &Lease) -> JobsResult<Heartbeat> {
 /// The fence: touches the job if `lease` still holds it, else
 /// [`JobsError::LeaseLost`]. Returns the job's current step.
 async fn fence(conn: &mut AnyConnection, lease: &Lease, at: &str) -> JobsResult<usize> {
-    let row = sqlx::query(
+    let current: Option<i64> = sqlx::query_scalar(
         "UPDATE jobs SET updated_at = $3 \
          WHERE id = $1 AND lease_token = $2 AND state = 'running' RETURNING current_step",
     )
@@ -243,8 +242,8 @@ async fn fence(conn: &mut AnyConnection, lease: &Lease, at: &str) -> JobsResult<
     .bind(at)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => super::count(&row, "current_step"),
+    match current {
+        Some(current) => Ok(number("jobs.current_step", current)?),
         None => Err(JobsError::LeaseLost(lease.job_id)),
     }
 }
@@ -274,7 +273,7 @@ pub async fn start_step(
     let at = timestamp(now);
     let mut tx = begin_write(db).await?;
     check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
-    let row = sqlx::query(&format!(
+    let (attempts, name): (i64, String) = sqlx::query_as(&format!(
         "UPDATE job_steps SET state = 'running', attempts = attempts + 1, \
          step_started_ms = {}, started_at = COALESCE(started_at, $3), error = NULL \
          WHERE job_id = $1 AND position = $2 AND state IN ('pending', 'running', 'failed') \
@@ -293,9 +292,7 @@ pub async fn start_step(
             lease.job_id
         ))
     })?;
-    let attempt = u32::try_from(row.try_get::<i64, _>("attempts")?)
-        .map_err(|_| JobsError::Corrupt("job_steps.attempts".into()))?;
-    let name: String = row.try_get("name")?;
+    let attempt: u32 = number("job_steps.attempts", attempts)?;
     insert_log(
         &mut tx,
         lease.job_id,
@@ -331,7 +328,7 @@ pub async fn finish_step(
     let at = timestamp(now);
     let mut tx = begin_write(db).await?;
     check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
-    let row = sqlx::query(
+    let name: String = sqlx::query_scalar(
         "UPDATE job_steps SET state = 'succeeded', output_json = $3, finished_at = $4, error = NULL \
          WHERE job_id = $1 AND position = $2 AND state = 'running' RETURNING name",
     )
@@ -348,7 +345,6 @@ pub async fn finish_step(
             lease.job_id
         ))
     })?;
-    let name: String = row.try_get("name")?;
     // A fault the step reported while it ran (see `set_fault`) is over.
     sqlx::query("UPDATE jobs SET current_step = current_step + 1, reason = NULL WHERE id = $1")
         .bind(lease.job_id.0)
@@ -393,11 +389,10 @@ pub async fn set_fault(
     let fault: Option<String> = fault.map(|f| f.chars().take(super::MAX_LOG_LINE).collect());
     let mut tx = begin_write(db).await?;
     fence(&mut tx, lease, &at).await?;
-    let before: Option<String> = sqlx::query("SELECT reason FROM jobs WHERE id = $1")
+    let before: Option<String> = sqlx::query_scalar("SELECT reason FROM jobs WHERE id = $1")
         .bind(lease.job_id.0)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get("reason")?;
+        .await?;
     if before == fault {
         tx.rollback().await?;
         return Ok(());
@@ -437,7 +432,7 @@ pub async fn fail_step(
     let error: String = error.chars().take(super::MAX_LOG_LINE).collect();
     let mut tx = begin_write(db).await?;
     check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
-    let row = sqlx::query(
+    let (name, attempt): (String, i64) = sqlx::query_as(
         "UPDATE job_steps SET state = 'failed', error = $3, finished_at = $4 \
          WHERE job_id = $1 AND position = $2 AND state = 'running' RETURNING name, attempts",
     )
@@ -454,8 +449,6 @@ pub async fn fail_step(
             lease.job_id
         ))
     })?;
-    let name: String = row.try_get("name")?;
-    let attempt: i64 = row.try_get("attempts")?;
     insert_log(
         &mut tx,
         lease.job_id,
@@ -505,15 +498,14 @@ async fn realised_modules(
     id: JobId,
     now: DateTime<Utc>,
 ) -> JobsResult<Vec<String>> {
-    let row = sqlx::query("SELECT environment, kind, plan_json FROM jobs WHERE id = $1")
-        .bind(id.0)
-        .fetch_one(&mut *conn)
-        .await?;
-    let environment: String = row.try_get("environment")?;
-    let kind = JobKind::parse(&row.try_get::<String, _>("kind")?)?;
-    let plan: crate::jobs::model::Plan =
-        serde_json::from_str(&row.try_get::<String, _>("plan_json")?)
-            .map_err(|e| JobsError::Corrupt(format!("job {id}: its plan does not parse: {e}")))?;
+    let (environment, kind, plan_json): (String, String, String) =
+        sqlx::query_as("SELECT environment, kind, plan_json FROM jobs WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *conn)
+            .await?;
+    let kind = JobKind::parse(&kind)?;
+    let plan: crate::jobs::model::Plan = serde_json::from_str(&plan_json)
+        .map_err(|e| JobsError::Corrupt(format!("job {id}: its plan does not parse: {e}")))?;
     let touched = crate::roadmap::realise::JobTouched::of_plan(kind, &plan.steps);
     let changed =
         crate::roadmap::realise::apply_job(&mut *conn, id.0, &environment, &touched, now).await?;
@@ -541,7 +533,7 @@ pub async fn finish_job(
     let at = timestamp(now);
     let reason: Option<String> = reason.map(|r| r.chars().take(super::MAX_LOG_LINE).collect());
     let mut tx = begin_write(db).await?;
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, (i64, i64)>(
         "UPDATE jobs SET state = $3, reason = $4, updated_at = $5, \
          finished_at = CASE WHEN $3 = 'stuck' THEN NULL ELSE $5 END, \
          lease_owner = CASE WHEN $3 = 'stuck' THEN lease_owner ELSE NULL END, \
@@ -557,8 +549,8 @@ pub async fn finish_job(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(JobsError::LeaseLost(lease.job_id))?;
-    let current = super::count(&row, "current_step")?;
-    let total = super::count(&row, "step_count")?;
+    let current: usize = number("jobs.current_step", row.0)?;
+    let total: usize = number("jobs.step_count", row.1)?;
     if state == JobState::Succeeded && current != total {
         return Err(JobsError::Conflict(format!(
             "job {} cannot succeed at step {} of {total}",

@@ -22,10 +22,10 @@ mod enqueue;
 mod lease;
 mod read;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::{Any, AnyConnection, FromRow, Row, Transaction};
 
 pub use control::{mark_stuck, request_cancel, retry, CancelOutcome, StuckPolicy};
 pub use enqueue::{enqueue, replace_plan, retry_for_approval, NewJob};
@@ -38,6 +38,9 @@ pub use read::{every, get, job, list, lock_holder, logs, state_counts};
 use super::error::{JobsError, JobsResult};
 use super::model::{JobId, JobKind, JobState, Plan, StepState};
 use crate::audit::{self, AuditRecord, NewAuditEntry};
+use crate::db::codec::{
+    flag, from_json, number, parse_optional_timestamp, parse_timestamp, timestamp, Corrupt,
+};
 use crate::db::{Backend, Db};
 use crate::shared::EnvName;
 
@@ -316,124 +319,160 @@ fn system_entry(action: &str, id: JobId, after: serde_json::Value) -> NewAuditEn
     entry
 }
 
-/// `2026-11-25T09:30:00.123Z`: fixed width, so text order is time order.
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn parse_time(column: &str, raw: &str) -> JobsResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(raw)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| JobsError::Corrupt(format!("{column} {raw:?}: {e}")))
-}
-
-fn optional_time(row: &AnyRow, column: &str) -> JobsResult<Option<DateTime<Utc>>> {
-    row.try_get::<Option<String>, _>(column)?
-        .map(|raw| parse_time(column, &raw))
-        .transpose()
-}
-
-fn count(row: &AnyRow, column: &str) -> JobsResult<usize> {
-    let value: i64 = row.try_get(column)?;
-    usize::try_from(value).map_err(|_| JobsError::Corrupt(format!("{column} = {value}")))
-}
-
-fn json(column: &str, raw: &str) -> JobsResult<serde_json::Value> {
-    serde_json::from_str(raw).map_err(|e| JobsError::Corrupt(format!("{column}: {e}")))
-}
-
+/// A value as canonical JSON text (keys sorted, no whitespace): what the
+/// plan hash covers.
 fn to_json_text<T: Serialize>(value: &T) -> JobsResult<String> {
     let value = serde_json::to_value(value).map_err(|e| JobsError::Corrupt(e.to_string()))?;
     Ok(super::model::canonical_json(&value))
 }
 
-fn job_from_row(row: &AnyRow) -> JobsResult<Job> {
-    let text = |column: &str| -> JobsResult<String> { Ok(row.try_get(column)?) };
-    let plan: Plan = serde_json::from_str(&text("plan_json")?)
-        .map_err(|e| JobsError::Corrupt(format!("jobs.plan_json: {e}")))?;
-    Ok(Job {
-        id: JobId(row.try_get("id")?),
-        environment: EnvName::parse(&text("environment")?).map_err(JobsError::Corrupt)?,
-        kind: JobKind::parse(&text("kind")?).map_err(|e| JobsError::Corrupt(e.to_string()))?,
-        state: JobState::parse(&text("state")?).map_err(|e| JobsError::Corrupt(e.to_string()))?,
-        requested_by: text("requested_by")?,
-        requested_role: row.try_get("requested_role")?,
-        request_id: row.try_get("request_id")?,
-        params: json("jobs.params_json", &text("params_json")?)?,
-        plan,
-        plan_hash: text("plan_hash")?,
-        current_step: count(row, "current_step")?,
-        step_count: count(row, "step_count")?,
-        lease_owner: row.try_get("lease_owner")?,
-        lease_token: row.try_get("lease_token")?,
-        cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
-        cancel_requested_by: row.try_get("cancel_requested_by")?,
-        reason: row.try_get("reason")?,
-        created_at: parse_time("jobs.created_at", &text("created_at")?)?,
-        started_at: optional_time(row, "started_at")?,
-        finished_at: optional_time(row, "finished_at")?,
-        updated_at: parse_time("jobs.updated_at", &text("updated_at")?)?,
-        requested_subject: row.try_get("requested_subject")?,
-        request_reason: row.try_get("request_reason")?,
-        break_glass: match row.try_get::<Option<String>, _>("break_glass_by")? {
-            None => None,
-            Some(by) => Some(BreakGlass {
-                by,
-                subject: row
-                    .try_get::<Option<String>, _>("break_glass_subject")?
-                    .unwrap_or_default(),
-                reason: row
-                    .try_get::<Option<String>, _>("break_glass_reason")?
-                    .unwrap_or_default(),
-                reviewed_by: row.try_get("reviewed_by")?,
-                reviewed_at: optional_time(row, "reviewed_at")?,
-            }),
-        },
-    })
+/// One `jobs` row as stored ([`JOB_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    environment: String,
+    kind: String,
+    state: String,
+    requested_by: String,
+    requested_role: Option<String>,
+    request_id: Option<String>,
+    params_json: String,
+    plan_json: String,
+    plan_hash: String,
+    current_step: i64,
+    step_count: i64,
+    lease_owner: Option<String>,
+    lease_token: i64,
+    cancel_requested: i64,
+    cancel_requested_by: Option<String>,
+    reason: Option<String>,
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    updated_at: String,
+    requested_subject: Option<String>,
+    request_reason: Option<String>,
+    break_glass_by: Option<String>,
+    break_glass_subject: Option<String>,
+    break_glass_reason: Option<String>,
+    reviewed_by: Option<String>,
+    reviewed_at: Option<String>,
 }
 
-fn step_from_row(row: &AnyRow) -> JobsResult<JobStep> {
-    let timeout_ms: i64 = row.try_get("timeout_ms")?;
-    Ok(JobStep {
-        position: count(row, "position")?,
-        name: row.try_get("name")?,
-        action: row.try_get("action")?,
-        state: StepState::parse(&row.try_get::<String, _>("state")?)
-            .map_err(|e| JobsError::Corrupt(e.to_string()))?,
-        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?)
-            .map_err(|_| JobsError::Corrupt("job_steps.attempts".into()))?,
-        timeout_secs: u32::try_from(timeout_ms / 1000)
-            .map_err(|_| JobsError::Corrupt("job_steps.timeout_ms".into()))?,
-        output: row
-            .try_get::<Option<String>, _>("output_json")?
-            .map(|raw| json("job_steps.output_json", &raw))
-            .transpose()?,
-        error: row.try_get("error")?,
-        started_at: optional_time(row, "started_at")?,
-        finished_at: optional_time(row, "finished_at")?,
-    })
+impl TryFrom<JobRow> for Job {
+    type Error = Corrupt;
+
+    fn try_from(row: JobRow) -> Result<Self, Corrupt> {
+        let at = |column: &str, raw: Option<&str>| parse_optional_timestamp(column, raw);
+        Ok(Job {
+            id: JobId(row.id),
+            environment: EnvName::parse(&row.environment)
+                .map_err(|e| Corrupt::column("jobs.environment", e))?,
+            kind: JobKind::parse(&row.kind).map_err(|e| Corrupt::column("jobs.kind", e))?,
+            state: JobState::parse(&row.state).map_err(|e| Corrupt::column("jobs.state", e))?,
+            requested_by: row.requested_by,
+            requested_role: row.requested_role,
+            request_id: row.request_id,
+            params: from_json("jobs.params_json", &row.params_json)?,
+            plan: from_json("jobs.plan_json", &row.plan_json)?,
+            plan_hash: row.plan_hash,
+            current_step: number("jobs.current_step", row.current_step)?,
+            step_count: number("jobs.step_count", row.step_count)?,
+            lease_owner: row.lease_owner,
+            lease_token: row.lease_token,
+            cancel_requested: flag(row.cancel_requested),
+            cancel_requested_by: row.cancel_requested_by,
+            reason: row.reason,
+            created_at: parse_timestamp("jobs.created_at", &row.created_at)?,
+            started_at: at("jobs.started_at", row.started_at.as_deref())?,
+            finished_at: at("jobs.finished_at", row.finished_at.as_deref())?,
+            updated_at: parse_timestamp("jobs.updated_at", &row.updated_at)?,
+            requested_subject: row.requested_subject,
+            request_reason: row.request_reason,
+            break_glass: match row.break_glass_by {
+                None => None,
+                Some(by) => Some(BreakGlass {
+                    by,
+                    subject: row.break_glass_subject.unwrap_or_default(),
+                    reason: row.break_glass_reason.unwrap_or_default(),
+                    reviewed_by: row.reviewed_by,
+                    reviewed_at: at("jobs.reviewed_at", row.reviewed_at.as_deref())?,
+                }),
+            },
+        })
+    }
+}
+
+/// A job from a row that holds [`JOB_COLUMNS`] (a `RETURNING` list, a join).
+fn job_from_row(row: &AnyRow) -> JobsResult<Job> {
+    Ok(Job::try_from(JobRow::from_row(row)?)?)
+}
+
+/// One `job_steps` row as stored ([`STEP_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    position: i64,
+    name: String,
+    action: String,
+    state: String,
+    attempts: i64,
+    timeout_ms: i64,
+    output_json: Option<String>,
+    error: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+}
+
+impl TryFrom<StepRow> for JobStep {
+    type Error = Corrupt;
+
+    fn try_from(row: StepRow) -> Result<Self, Corrupt> {
+        Ok(JobStep {
+            position: number("job_steps.position", row.position)?,
+            name: row.name,
+            action: row.action,
+            state: StepState::parse(&row.state)
+                .map_err(|e| Corrupt::column("job_steps.state", e))?,
+            attempts: number("job_steps.attempts", row.attempts)?,
+            timeout_secs: number("job_steps.timeout_ms", row.timeout_ms / 1000)?,
+            output: row
+                .output_json
+                .map(|raw| from_json("job_steps.output_json", &raw))
+                .transpose()?,
+            error: row.error,
+            started_at: parse_optional_timestamp(
+                "job_steps.started_at",
+                row.started_at.as_deref(),
+            )?,
+            finished_at: parse_optional_timestamp(
+                "job_steps.finished_at",
+                row.finished_at.as_deref(),
+            )?,
+        })
+    }
 }
 
 async fn steps_with(conn: &mut AnyConnection, id: JobId) -> JobsResult<Vec<JobStep>> {
-    sqlx::query(&format!(
+    sqlx::query_as::<_, StepRow>(&format!(
         "SELECT {STEP_COLUMNS} FROM job_steps WHERE job_id = $1 ORDER BY position"
     ))
     .bind(id.0)
     .fetch_all(&mut *conn)
     .await?
-    .iter()
-    .map(step_from_row)
+    .into_iter()
+    .map(|row| Ok(JobStep::try_from(row)?))
     .collect()
 }
 
 async fn job_with(conn: &mut AnyConnection, id: JobId) -> JobsResult<Option<Job>> {
-    sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .as_ref()
-        .map(job_from_row)
-        .transpose()
+    Ok(
+        sqlx::query_as::<_, JobRow>(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(Job::try_from)
+            .transpose()?,
+    )
 }
 
 /// Appends a log line on `conn` without checking a lease (the caller holds

@@ -1,12 +1,12 @@
 //! Reads: one job with its steps, the paginated list, the paginated log, an
 //! environment's lock.
 
-use sqlx::Row;
-
 use super::{
-    job_from_row, job_with, parse_time, steps_with, Job, JobDetail, JobFilter, JobPage,
-    JobPageRequest, LogLevel, LogLine, LogPage, JOB_COLUMNS,
+    job_from_row, job_with, steps_with, Job, JobDetail, JobFilter, JobPage, JobPageRequest,
+    LogLevel, LogLine, LogPage, JOB_COLUMNS,
 };
+use crate::db::codec::parse_timestamp;
+use crate::db::sql::Sql;
 use crate::db::Db;
 use crate::jobs::error::{JobsError, JobsResult};
 use crate::jobs::model::JobId;
@@ -54,32 +54,6 @@ pub async fn every(db: &Db, filter: &JobFilter) -> JobsResult<Vec<Job>> {
 
 pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsResult<JobPage> {
     let limit = page.limit.clamp(1, JobPageRequest::MAX_LIMIT) as usize;
-    let mut conditions = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    let mut add = |column: &str, value: String| {
-        binds.push(value);
-        conditions.push(format!("{column} = ${}", binds.len()));
-    };
-    if let Some(environment) = &filter.environment {
-        add("environment", environment.as_str().to_owned());
-    }
-    if let Some(kind) = filter.kind {
-        add("kind", kind.as_str().to_owned());
-    }
-    if let Some(state) = filter.state {
-        add("state", state.as_str().to_owned());
-    }
-    if let Some(requested_by) = &filter.requested_by {
-        add("requested_by", requested_by.clone());
-    }
-    if filter.unreviewed_break_glass {
-        conditions.push("break_glass_by IS NOT NULL AND reviewed_by IS NULL".to_owned());
-    }
-    let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1");
-    for condition in &conditions {
-        sql.push_str(" AND ");
-        sql.push_str(condition);
-    }
     let before = page.before_id.map(|id| id.0);
     if let Some(before) = before {
         if before < 1 {
@@ -87,17 +61,31 @@ pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsRes
                 "before_id must be a job id, not {before}"
             )));
         }
-        sql.push_str(&format!(" AND id < ${}", binds.len() + 1));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
-    let mut query = sqlx::query(&sql);
-    for value in &binds {
-        query = query.bind(value);
+    let mut sql = Sql::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1"));
+    if let Some(environment) = &filter.environment {
+        sql.push(" AND environment = ")
+            .push_bind(environment.as_str());
+    }
+    if let Some(kind) = filter.kind {
+        sql.push(" AND kind = ").push_bind(kind.as_str());
+    }
+    if let Some(state) = filter.state {
+        sql.push(" AND state = ").push_bind(state.as_str());
+    }
+    if let Some(requested_by) = &filter.requested_by {
+        sql.push(" AND requested_by = ")
+            .push_bind(requested_by.as_str());
+    }
+    if filter.unreviewed_break_glass {
+        sql.push(" AND break_glass_by IS NOT NULL AND reviewed_by IS NULL");
     }
     if let Some(before) = before {
-        query = query.bind(before);
+        sql.push(" AND id < ").push_bind(before);
     }
-    let rows = query.fetch_all(db.pool()).await?;
+    sql.push(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    let (sql, args) = sql.into_parts()?;
+    let rows = sqlx::query_with(&sql, args).fetch_all(db.pool()).await?;
     let mut jobs = rows
         .iter()
         .map(job_from_row)
@@ -118,7 +106,7 @@ pub async fn list(db: &Db, filter: &JobFilter, page: &JobPageRequest) -> JobsRes
 /// first, at most `limit` (clamped to `1..=1000`).
 pub async fn logs(db: &Db, id: JobId, after_seq: i64, limit: u32) -> JobsResult<LogPage> {
     let limit = i64::from(limit.clamp(1, 1000));
-    let rows = sqlx::query(
+    let rows: Vec<(i64, String, String, Option<i64>, String)> = sqlx::query_as(
         "SELECT seq, at, level, position, message FROM job_logs \
          WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
@@ -135,16 +123,14 @@ pub async fn logs(db: &Db, id: JobId, after_seq: i64, limit: u32) -> JobsResult<
             .ok_or(JobsError::NotFound(id))?;
     }
     let mut lines = rows
-        .iter()
-        .map(|row| {
+        .into_iter()
+        .map(|(seq, at, level, position, message)| {
             Ok(LogLine {
-                seq: row.try_get("seq")?,
-                at: parse_time("job_logs.at", &row.try_get::<String, _>("at")?)?,
-                level: LogLevel::parse(&row.try_get::<String, _>("level")?)?,
-                position: row
-                    .try_get::<Option<i64>, _>("position")?
-                    .map(|p| usize::try_from(p).unwrap_or_default()),
-                message: row.try_get("message")?,
+                seq,
+                at: parse_timestamp("job_logs.at", &at)?,
+                level: LogLevel::parse(&level)?,
+                position: position.map(|p| usize::try_from(p).unwrap_or_default()),
+                message,
             })
         })
         .collect::<JobsResult<Vec<_>>>()?;
@@ -176,15 +162,15 @@ pub async fn lock_holder(db: &Db, environment: &EnvName) -> JobsResult<Option<su
 /// How many jobs are in each state (states with none left out), for
 /// `/metrics`: stuck jobs are counted there.
 pub async fn state_counts(db: &Db) -> JobsResult<Vec<(crate::jobs::model::JobState, i64)>> {
-    sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|row| {
-            let state: String = row.try_get("state")?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
+            .fetch_all(db.pool())
+            .await?;
+    rows.into_iter()
+        .map(|(state, n)| {
             let state = crate::jobs::model::JobState::parse(&state)
                 .map_err(|e| JobsError::Corrupt(e.to_string()))?;
-            Ok((state, row.try_get::<i64, _>("n")?))
+            Ok((state, n))
         })
         .collect()
 }

@@ -16,17 +16,17 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 pub use diff::priority_text;
 pub(crate) use diff::{diff, retired};
 pub(crate) use read::{load_module_with, next_position, next_step_from_row};
-pub(crate) use write::{create, record_history, timestamp, touch, write_change, Stamp};
+pub(crate) use write::{create, record_history, touch, write_change, Stamp};
 
 use super::editions::{self, EditionDate, NewEdition, Summary};
 use super::identity;
 use super::model::{Module, ModuleSlug, Roadmap};
 use crate::audit::{self, NewAuditEntry};
+use crate::db::codec::timestamp;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::Actor;
@@ -34,14 +34,16 @@ use read::load_with;
 use write::{replace_document, update_module};
 
 /// One recorded change of a module: who changed which field, from what to what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct HistoryEntry {
     pub at: String,
     pub actor: String,
     /// Where the change came from: "import: infrastructure-status.md", "ui".
     pub source: String,
     pub field: String,
+    #[sqlx(rename = "from_value")]
     pub from: Option<String>,
+    #[sqlx(rename = "to_value")]
     pub to: Option<String>,
 }
 
@@ -78,10 +80,10 @@ impl ImportReport {
 }
 
 pub async fn is_empty(db: &Db) -> CoreResult<bool> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM roadmap_modules")
+    let modules: i64 = sqlx::query_scalar("SELECT COUNT(*) AS n FROM roadmap_modules")
         .fetch_one(db.pool())
         .await?;
-    Ok(row.try_get::<i64, _>("n")? == 0)
+    Ok(modules == 0)
 }
 
 pub async fn load(db: &Db) -> CoreResult<Roadmap> {
@@ -90,25 +92,14 @@ pub async fn load(db: &Db) -> CoreResult<Roadmap> {
 }
 
 pub async fn history(db: &Db, slug: &ModuleSlug) -> CoreResult<Vec<HistoryEntry>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as(
         "SELECT at, actor, source, field, from_value, to_value FROM roadmap_history \
          WHERE module_slug = $1 ORDER BY id DESC",
     )
     .bind(slug.as_str())
     .fetch_all(db.pool())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(HistoryEntry {
-                at: r.try_get("at")?,
-                actor: r.try_get("actor")?,
-                source: r.try_get("source")?,
-                field: r.try_get("field")?,
-                from: r.try_get("from_value")?,
-                to: r.try_get("to_value")?,
-            })
-        })
-        .collect()
+    Ok(rows)
 }
 
 /// An edition of the document on its way in: its text, the date it

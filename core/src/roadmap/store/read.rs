@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, FromRow};
 
-use crate::error::{CoreError, CoreResult};
+use crate::db::codec::{flag, from_json, number, Corrupt};
+use crate::error::CoreResult;
 use crate::roadmap::model::{
     ConfigBlock, CostItem, CostRange, CostSection, DocumentMeta, Module, ModuleSlug, ModuleStatus,
     NextStep, Phase, Roadmap, Section,
@@ -19,7 +19,7 @@ pub(crate) async fn load_module_with(
     conn: &mut AnyConnection,
     slug: &ModuleSlug,
 ) -> CoreResult<Option<Module>> {
-    let Some(row) = sqlx::query("SELECT * FROM roadmap_modules WHERE slug = $1")
+    let Some(row) = sqlx::query_as::<_, ModuleRow>("SELECT * FROM roadmap_modules WHERE slug = $1")
         .bind(slug.as_str())
         .fetch_optional(&mut *conn)
         .await?
@@ -27,35 +27,25 @@ pub(crate) async fn load_module_with(
         return Ok(None);
     };
     let mut statuses: HashMap<String, BTreeMap<EnvName, ModuleStatus>> = HashMap::new();
-    for status_row in sqlx::query(
+    for status_row in sqlx::query_as::<_, StatusRow>(
         "SELECT module_slug, environment, status FROM roadmap_module_statuses WHERE module_slug = $1",
     )
     .bind(slug.as_str())
     .fetch_all(&mut *conn)
     .await?
     {
-        let env: String = status_row.try_get("environment")?;
-        let status: String = status_row.try_get("status")?;
-        statuses.entry(slug.to_string()).or_default().insert(
-            EnvName::parse(&env).map_err(CoreError::Corrupt)?,
-            ModuleStatus::parse(&status)
-                .ok_or_else(|| CoreError::Corrupt(format!("unknown status {status:?}")))?,
-        );
+        status_row.add_to(&mut statuses)?;
     }
-    module_from_row(&row, &mut statuses).map(Some)
+    Ok(Some(row.into_module(&mut statuses)?))
 }
 
 /// The position after the last module.
 pub(crate) async fn next_position(conn: &mut AnyConnection) -> CoreResult<u32> {
-    let row = sqlx::query("SELECT COALESCE(MAX(position), -1) + 1 AS next FROM roadmap_modules")
-        .fetch_one(&mut *conn)
-        .await?;
-    let next: i64 = row.try_get("next")?;
-    u32::try_from(next).map_err(|e| CoreError::Corrupt(e.to_string()))
-}
-
-fn from_json<T: for<'de> Deserialize<'de>>(column: &str, raw: &str) -> CoreResult<T> {
-    serde_json::from_str(raw).map_err(|e| CoreError::Corrupt(format!("{column}: {e}")))
+    let next: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 AS next FROM roadmap_modules")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(number("roadmap_modules.position", next)?)
 }
 
 /// The words for the day of the roadmap's last change (`at`): the newest
@@ -100,15 +90,13 @@ fn set_last_updated(meta: &mut DocumentMeta, label: String) {
 }
 
 pub(super) async fn load_with(conn: &mut AnyConnection) -> CoreResult<Roadmap> {
-    let meta_rows = sqlx::query("SELECT key, value FROM roadmap_meta")
+    let meta_rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM roadmap_meta")
         .fetch_all(&mut *conn)
         .await?;
     let mut meta = DocumentMeta::default();
     let mut environments = Vec::new();
     let mut last_change: Option<String> = None;
-    for row in &meta_rows {
-        let key: String = row.try_get("key")?;
-        let value: String = row.try_get("value")?;
+    for (key, value) in meta_rows {
         match key.as_str() {
             "document" => meta = from_json("roadmap_meta.document", &value)?,
             "environments" => environments = from_json("roadmap_meta.environments", &value)?,
@@ -121,74 +109,49 @@ pub(super) async fn load_with(conn: &mut AnyConnection) -> CoreResult<Roadmap> {
     }
 
     let mut statuses: HashMap<String, BTreeMap<EnvName, ModuleStatus>> = HashMap::new();
-    for row in sqlx::query("SELECT module_slug, environment, status FROM roadmap_module_statuses")
-        .fetch_all(&mut *conn)
-        .await?
+    for row in sqlx::query_as::<_, StatusRow>(
+        "SELECT module_slug, environment, status FROM roadmap_module_statuses",
+    )
+    .fetch_all(&mut *conn)
+    .await?
     {
-        let slug: String = row.try_get("module_slug")?;
-        let env: String = row.try_get("environment")?;
-        let status: String = row.try_get("status")?;
-        let env = EnvName::parse(&env).map_err(CoreError::Corrupt)?;
-        let status = ModuleStatus::parse(&status)
-            .ok_or_else(|| CoreError::Corrupt(format!("unknown status {status:?}")))?;
-        statuses.entry(slug).or_default().insert(env, status);
+        row.add_to(&mut statuses)?;
     }
 
-    let module_rows = sqlx::query("SELECT * FROM roadmap_modules ORDER BY position, slug")
-        .fetch_all(&mut *conn)
-        .await?;
-    let modules = module_rows
-        .iter()
-        .map(|row| module_from_row(row, &mut statuses))
-        .collect::<CoreResult<Vec<_>>>()?;
+    let modules =
+        sqlx::query_as::<_, ModuleRow>("SELECT * FROM roadmap_modules ORDER BY position, slug")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|row| row.into_module(&mut statuses))
+            .collect::<Result<Vec<_>, _>>()?;
 
-    let next_steps = sqlx::query(
+    let next_steps = sqlx::query_as::<_, NextStepRow>(
         "SELECT phase, text, completed, module_slug FROM roadmap_next_steps ORDER BY position",
     )
     .fetch_all(&mut *conn)
     .await?
-    .iter()
-    .map(next_step_from_row)
-    .collect::<CoreResult<Vec<_>>>()?;
+    .into_iter()
+    .map(NextStep::try_from)
+    .collect::<Result<Vec<_>, _>>()?;
 
     let mut costs = Vec::new();
-    for row in sqlx::query("SELECT * FROM roadmap_cost_sections ORDER BY position")
-        .fetch_all(&mut *conn)
-        .await?
+    for row in
+        sqlx::query_as::<_, CostSectionRow>("SELECT * FROM roadmap_cost_sections ORDER BY position")
+            .fetch_all(&mut *conn)
+            .await?
     {
-        let env: String = row.try_get("environment")?;
-        let low: Option<i64> = row.try_get("total_low_cents")?;
-        let high: Option<i64> = row.try_get("total_high_cents")?;
-        let items = sqlx::query(
+        let items = sqlx::query_as::<_, CostItemRow>(
             "SELECT component, qualifier, low_cents, high_cents, module_slug FROM roadmap_cost_items \
              WHERE environment = $1 ORDER BY position",
         )
-        .bind(&env)
+        .bind(&row.environment)
         .fetch_all(&mut *conn)
         .await?
-        .iter()
-        .map(|item| {
-            Ok(CostItem {
-                component: item.try_get("component")?,
-                qualifier: item.try_get("qualifier")?,
-                monthly: CostRange {
-                    low_cents: item.try_get("low_cents")?,
-                    high_cents: item.try_get("high_cents")?,
-                },
-                module: optional_slug(item, "module_slug")?,
-            })
-        })
-        .collect::<CoreResult<Vec<_>>>()?;
-        costs.push(CostSection {
-            environment: EnvName::parse(&env).map_err(CoreError::Corrupt)?,
-            title: row.try_get("title")?,
-            projected: row.try_get::<i64, _>("projected")? != 0,
-            items,
-            stated_total: low.zip(high).map(|(low_cents, high_cents)| CostRange {
-                low_cents,
-                high_cents,
-            }),
-        });
+        .into_iter()
+        .map(CostItem::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+        costs.push(row.into_section(items)?);
     }
 
     Ok(Roadmap {
@@ -202,63 +165,195 @@ pub(super) async fn load_with(conn: &mut AnyConnection) -> CoreResult<Roadmap> {
 
 /// A `roadmap_next_steps` row (its `phase`, `text`, `completed` and
 /// `module_slug` columns).
-pub(crate) fn next_step_from_row(row: &AnyRow) -> CoreResult<NextStep> {
-    let phase: String = row.try_get("phase")?;
-    Ok(NextStep {
-        phase: Phase::parse(&phase)
-            .ok_or_else(|| CoreError::Corrupt(format!("unknown phase {phase:?}")))?,
-        text: row.try_get("text")?,
-        completed: row.try_get::<i64, _>("completed")? != 0,
-        module: optional_slug(row, "module_slug")?,
-    })
+#[derive(sqlx::FromRow)]
+pub(crate) struct NextStepRow {
+    phase: String,
+    text: String,
+    completed: i64,
+    module_slug: Option<String>,
 }
 
-fn optional_slug(row: &AnyRow, column: &str) -> CoreResult<Option<ModuleSlug>> {
-    row.try_get::<Option<String>, _>(column)?
-        .map(|s| ModuleSlug::parse(&s).map_err(CoreError::Corrupt))
+impl TryFrom<NextStepRow> for NextStep {
+    type Error = Corrupt;
+
+    fn try_from(row: NextStepRow) -> Result<Self, Corrupt> {
+        Ok(NextStep {
+            phase: Phase::parse(&row.phase).ok_or_else(|| {
+                Corrupt::column(
+                    "roadmap_next_steps.phase",
+                    format_args!("unknown phase {:?}", row.phase),
+                )
+            })?,
+            text: row.text,
+            completed: flag(row.completed),
+            module: optional_slug("roadmap_next_steps.module_slug", row.module_slug)?,
+        })
+    }
+}
+
+/// A next step from a row holding [`NextStepRow`]'s columns (and others).
+pub(crate) fn next_step_from_row(row: &AnyRow) -> CoreResult<NextStep> {
+    Ok(NextStep::try_from(NextStepRow::from_row(row)?)?)
+}
+
+fn optional_slug(column: &str, raw: Option<String>) -> Result<Option<ModuleSlug>, Corrupt> {
+    raw.map(|s| ModuleSlug::parse(&s).map_err(|e| Corrupt::column(column, e)))
         .transpose()
 }
 
-fn module_from_row(
-    row: &AnyRow,
-    statuses: &mut HashMap<String, BTreeMap<EnvName, ModuleStatus>>,
-) -> CoreResult<Module> {
-    let slug: String = row.try_get("slug")?;
-    let section: String = row.try_get("section")?;
-    let phase: Option<String> = row.try_get("phase")?;
-    let position: i64 = row.try_get("position")?;
-    let config_lang: Option<String> = row.try_get("config_lang")?;
-    let config_body: Option<String> = row.try_get("config_body")?;
-    let features: String = row.try_get("features")?;
-    let priority: String = row.try_get("priority")?;
-    let dependencies: String = row.try_get("dependencies")?;
-    Ok(Module {
-        statuses: statuses.remove(&slug).unwrap_or_default(),
-        slug: ModuleSlug::parse(&slug).map_err(CoreError::Corrupt)?,
-        name: row.try_get("name")?,
-        section: Section::parse(&section)
-            .ok_or_else(|| CoreError::Corrupt(format!("unknown section {section:?}")))?,
-        group: row.try_get("grp")?,
-        position: u32::try_from(position).map_err(|e| CoreError::Corrupt(e.to_string()))?,
-        path: row.try_get("path")?,
-        path_note: row.try_get("path_note")?,
-        purpose: row.try_get("purpose")?,
-        features: from_json("features", &features)?,
-        priority: from_json("priority", &priority)?,
-        status_note: row.try_get("status_note")?,
-        current_note: row.try_get("current_note")?,
-        config: config_body.map(|body| ConfigBlock {
-            lang: config_lang.unwrap_or_default(),
-            body,
-        }),
-        phase: phase
-            .map(|p| {
-                Phase::parse(&p).ok_or_else(|| CoreError::Corrupt(format!("unknown phase {p:?}")))
-            })
-            .transpose()?,
-        owner: row.try_get("owner")?,
-        target_date: row.try_get("target_date")?,
-        notes: row.try_get("notes")?,
-        dependencies: from_json("dependencies", &dependencies)?,
-    })
+/// A `roadmap_module_statuses` row.
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    module_slug: String,
+    environment: String,
+    status: String,
+}
+
+impl StatusRow {
+    /// Files this status under its module.
+    fn add_to(
+        self,
+        statuses: &mut HashMap<String, BTreeMap<EnvName, ModuleStatus>>,
+    ) -> Result<(), Corrupt> {
+        let env = EnvName::parse(&self.environment)
+            .map_err(|e| Corrupt::column("roadmap_module_statuses.environment", e))?;
+        let status = ModuleStatus::parse(&self.status).ok_or_else(|| {
+            Corrupt::column(
+                "roadmap_module_statuses.status",
+                format_args!("unknown status {:?}", self.status),
+            )
+        })?;
+        statuses
+            .entry(self.module_slug)
+            .or_default()
+            .insert(env, status);
+        Ok(())
+    }
+}
+
+/// A `roadmap_modules` row.
+#[derive(sqlx::FromRow)]
+struct ModuleRow {
+    slug: String,
+    name: String,
+    section: String,
+    grp: Option<String>,
+    position: i64,
+    path: Option<String>,
+    path_note: Option<String>,
+    purpose: Option<String>,
+    features: String,
+    priority: String,
+    status_note: Option<String>,
+    current_note: Option<String>,
+    config_lang: Option<String>,
+    config_body: Option<String>,
+    phase: Option<String>,
+    owner: Option<String>,
+    target_date: Option<String>,
+    notes: Option<String>,
+    dependencies: String,
+}
+
+impl ModuleRow {
+    /// The module, with its statuses taken from `statuses`.
+    fn into_module(
+        self,
+        statuses: &mut HashMap<String, BTreeMap<EnvName, ModuleStatus>>,
+    ) -> Result<Module, Corrupt> {
+        Ok(Module {
+            statuses: statuses.remove(&self.slug).unwrap_or_default(),
+            slug: ModuleSlug::parse(&self.slug)
+                .map_err(|e| Corrupt::column("roadmap_modules.slug", e))?,
+            name: self.name,
+            section: Section::parse(&self.section).ok_or_else(|| {
+                Corrupt::column(
+                    "roadmap_modules.section",
+                    format_args!("unknown section {:?}", self.section),
+                )
+            })?,
+            group: self.grp,
+            position: number("roadmap_modules.position", self.position)?,
+            path: self.path,
+            path_note: self.path_note,
+            purpose: self.purpose,
+            features: from_json("roadmap_modules.features", &self.features)?,
+            priority: from_json("roadmap_modules.priority", &self.priority)?,
+            status_note: self.status_note,
+            current_note: self.current_note,
+            config: self.config_body.map(|body| ConfigBlock {
+                lang: self.config_lang.unwrap_or_default(),
+                body,
+            }),
+            phase: self
+                .phase
+                .map(|p| {
+                    Phase::parse(&p).ok_or_else(|| {
+                        Corrupt::column(
+                            "roadmap_modules.phase",
+                            format_args!("unknown phase {p:?}"),
+                        )
+                    })
+                })
+                .transpose()?,
+            owner: self.owner,
+            target_date: self.target_date,
+            notes: self.notes,
+            dependencies: from_json("roadmap_modules.dependencies", &self.dependencies)?,
+        })
+    }
+}
+
+/// A `roadmap_cost_sections` row.
+#[derive(sqlx::FromRow)]
+struct CostSectionRow {
+    environment: String,
+    title: String,
+    projected: i64,
+    total_low_cents: Option<i64>,
+    total_high_cents: Option<i64>,
+}
+
+impl CostSectionRow {
+    fn into_section(self, items: Vec<CostItem>) -> Result<CostSection, Corrupt> {
+        Ok(CostSection {
+            environment: EnvName::parse(&self.environment)
+                .map_err(|e| Corrupt::column("roadmap_cost_sections.environment", e))?,
+            title: self.title,
+            projected: flag(self.projected),
+            items,
+            stated_total: self.total_low_cents.zip(self.total_high_cents).map(
+                |(low_cents, high_cents)| CostRange {
+                    low_cents,
+                    high_cents,
+                },
+            ),
+        })
+    }
+}
+
+/// A `roadmap_cost_items` row.
+#[derive(sqlx::FromRow)]
+struct CostItemRow {
+    component: String,
+    qualifier: Option<String>,
+    low_cents: i64,
+    high_cents: i64,
+    module_slug: Option<String>,
+}
+
+impl TryFrom<CostItemRow> for CostItem {
+    type Error = Corrupt;
+
+    fn try_from(row: CostItemRow) -> Result<Self, Corrupt> {
+        Ok(CostItem {
+            component: row.component,
+            qualifier: row.qualifier,
+            monthly: CostRange {
+                low_cents: row.low_cents,
+                high_cents: row.high_cents,
+            },
+            module: optional_slug("roadmap_cost_items.module_slug", row.module_slug)?,
+        })
+    }
 }

@@ -2,11 +2,11 @@
 //! statuses, one history row per changed field, and the document-level parts
 //! (prose, environments, next steps, costs).
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 
-use crate::error::{CoreError, CoreResult};
+use crate::db::codec::{timestamp, to_json};
+use crate::error::CoreResult;
 use crate::roadmap::model::{Module, ModuleSlug, NextStep, Phase, Roadmap};
 
 /// Who changes the roadmap, from where, and when: the stamp on every
@@ -27,10 +27,6 @@ impl<'a> Stamp<'a> {
             at: timestamp(at),
         }
     }
-}
-
-pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Writes a changed module and one history row per changed field.
@@ -112,10 +108,6 @@ pub(crate) async fn touch(conn: &mut AnyConnection, at: &str) -> CoreResult<()> 
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-fn to_json<T: Serialize>(value: &T) -> CoreResult<String> {
-    serde_json::to_string(value).map_err(|e| CoreError::Corrupt(e.to_string()))
 }
 
 async fn insert_module(conn: &mut AnyConnection, m: &Module, now: &str) -> CoreResult<()> {

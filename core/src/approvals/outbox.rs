@@ -271,7 +271,7 @@ pub struct Notice {
 
 /// The notices of job `id`, oldest first.
 pub async fn for_job(db: &Db, id: JobId) -> Result<Vec<Notice>, sqlx::Error> {
-    let rows: Vec<(String, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<NoticeRow> = sqlx::query_as(
         "SELECT event, text, attempts, delivered_at, last_error FROM notification_outbox \
          WHERE job_id = $1 ORDER BY id",
     )
@@ -280,14 +280,24 @@ pub async fn for_job(db: &Db, id: JobId) -> Result<Vec<Notice>, sqlx::Error> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(event, text, attempts, delivered_at, last_error)| Notice {
-            event,
-            text,
-            attempts,
-            delivered: delivered_at.is_some(),
-            last_error,
+        .map(|row| Notice {
+            event: row.event,
+            text: row.text,
+            attempts: row.attempts,
+            delivered: row.delivered_at.is_some(),
+            last_error: row.last_error,
         })
         .collect())
+}
+
+/// A `notification_outbox` row as [`for_job`] reads it.
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    event: String,
+    text: String,
+    attempts: i64,
+    delivered_at: Option<String>,
+    last_error: Option<String>,
 }
 
 /// A `notification_outbox` row due for delivery.

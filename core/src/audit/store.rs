@@ -75,14 +75,20 @@ pub async fn append(
     take_append_lock(conn, db.backend()).await?;
     let keyring = db.audit().keyring();
 
-    let last: Option<(i64, String, String, Option<String>, Option<String>)> =
+    let last: Option<HeadRow> =
         sqlx::query_as("SELECT id, at, hash, key_id, mac FROM audit_log ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *conn)
             .await?;
     let now = now_millis();
     let (id, prev_hash, at) = match last {
         None => (1, GENESIS_PREV_HASH.to_owned(), now),
-        Some((last_id, last_at, last_hash, last_key, last_mac)) => {
+        Some(HeadRow {
+            id: last_id,
+            at: last_at,
+            hash: last_hash,
+            key_id: last_key,
+            mac: last_mac,
+        }) => {
             let id = last_id
                 .checked_add(1)
                 .ok_or_else(|| CoreError::Corrupt("audit_log ids are exhausted".into()))?;
@@ -638,6 +644,16 @@ fn json_column(column: &str, text: Option<String>) -> Result<Option<serde_json::
         serde_json::from_str(&t).map_err(|e| Corrupt(format!("{column} is not valid JSON ({e})")))
     })
     .transpose()
+}
+
+/// The newest record's link fields, which the next append chains to.
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    id: i64,
+    at: String,
+    hash: String,
+    key_id: Option<String>,
+    mac: Option<String>,
 }
 
 /// One `audit_log` row as stored ([`COLUMNS`]).

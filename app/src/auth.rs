@@ -13,14 +13,6 @@ mod server {
 
     use crate::error::AppError;
 
-    /// Sets the status of the server function's response to match the error.
-    fn fail(error: AppError) -> AppError {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(error.status());
-        }
-        error
-    }
-
     /// Why the signed-in user's roles are limited to reading now, if they are.
     pub fn roles_limited() -> Option<String> {
         use_context::<http::request::Parts>().and_then(|parts| {
@@ -58,15 +50,12 @@ mod server {
 
     /// The signed-in user if they hold `permission`; 401 when signed out, 403
     /// when their roles do not grant it.
+    /// ([`gantry_core::auth::require`], the check plain routes make too.)
     pub fn require(permission: Permission) -> Result<Principal, AppError> {
-        let user = current_user().ok_or_else(|| fail(AppError::Unauthorized))?;
-        if user.can(permission) {
-            Ok(user)
-        } else {
-            Err(fail(AppError::Forbidden(format!(
-                "your roles do not allow this ({permission:?})"
-            ))))
-        }
+        Ok(gantry_core::auth::require(
+            current_user().as_ref(),
+            permission,
+        )?)
     }
 }
 

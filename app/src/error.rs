@@ -42,13 +42,8 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let error = AppError::ServerFn(value);
         // Bad arguments are the client's fault: answer 400, not 500.
-        #[cfg(feature = "ssr")]
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(error.status());
-        }
-        error
+        AppError::ServerFn(value).answered()
     }
 }
 
@@ -61,6 +56,12 @@ impl AppError {
     /// Something the user named that does not exist (404), the status set.
     pub fn not_found(what: impl Into<String>) -> Self {
         AppError::NotFound(what.into()).answered()
+    }
+
+    /// The feature is off in this server's configuration (503), the status
+    /// set.
+    pub fn unavailable(why: impl Into<String>) -> Self {
+        AppError::Unavailable(why.into()).answered()
     }
 
     /// Sets this error's status (and, when rate-limited, `Retry-After`) on
@@ -103,70 +104,67 @@ impl AppError {
 }
 
 #[cfg(feature = "ssr")]
-impl From<gantry_core::CoreError> for AppError {
-    fn from(err: gantry_core::CoreError) -> Self {
-        use gantry_core::CoreError;
-        let app = match &err {
-            CoreError::NotFound(what) => AppError::NotFound(what.clone()),
-            CoreError::Invalid(_) | CoreError::Import(_) => AppError::Invalid(err.public_message()),
-            CoreError::Database(_) | CoreError::Migration(_) | CoreError::Corrupt(_) => {
+impl AppError {
+    /// The one conversion of an area's error ([`Refusal`]): its answer, the
+    /// detail of an internal one logged here (never shown), and the status
+    /// set on the server function's (or page's) response.
+    ///
+    /// [`Refusal`]: gantry_core::error::Refusal
+    pub fn refused<E: gantry_core::error::Refusal>(err: E) -> Self {
+        Self::answer_of(err).answered()
+    }
+
+    /// [`refused`](Self::refused) without touching the response: for plain
+    /// routes, which answer it themselves.
+    pub fn answer_of<E: gantry_core::error::Refusal>(err: E) -> Self {
+        use gantry_core::error::Answer;
+        match err.answer() {
+            Answer::Unauthorized => AppError::Unauthorized,
+            Answer::Forbidden(why) => AppError::Forbidden(why),
+            Answer::NotFound(what) => AppError::NotFound(what),
+            Answer::Invalid(why) => AppError::Invalid(why),
+            Answer::Conflict(why) => AppError::Conflict(why),
+            Answer::RateLimited {
+                message,
+                retry_after_secs,
+            } => AppError::RateLimited {
+                message,
+                retry_after_secs,
+            },
+            Answer::Upstream(why) => AppError::Upstream(why),
+            Answer::Unavailable(why) => AppError::Unavailable(why),
+            Answer::Internal => {
                 tracing::error!(error = ?err, "internal error");
                 AppError::Internal
             }
-        };
-        // The server function's own HTTP response carries the matching status;
-        // a page rendering the error sets its status itself.
-        app.answered()
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<gantry_core::CoreError> for AppError {
+    fn from(err: gantry_core::CoreError) -> Self {
+        Self::refused(err)
     }
 }
 
 #[cfg(feature = "ssr")]
 impl From<gantry_core::jobs::JobsError> for AppError {
     fn from(err: gantry_core::jobs::JobsError) -> Self {
-        use gantry_core::jobs::JobsError;
-        let app = match &err {
-            JobsError::NotFound(id) => AppError::NotFound(format!("job {id}")),
-            JobsError::RateLimited {
-                message,
-                retry_after_secs,
-            } => AppError::RateLimited {
-                message: message.clone(),
-                retry_after_secs: *retry_after_secs,
-            },
-            JobsError::Validation(_)
-            | JobsError::Conflict(_)
-            | JobsError::InvalidTransition { .. }
-            | JobsError::LockHeld { .. } => AppError::Invalid(err.public_message()),
-            // AWS's own reason (its code and text, never credentials).
-            JobsError::Aws(_) => AppError::Upstream(err.public_message()),
-            JobsError::LeaseLost(_)
-            | JobsError::Db(_)
-            | JobsError::Audit(_)
-            | JobsError::Corrupt(_) => {
-                tracing::error!(error = ?err, "internal error");
-                AppError::Internal
-            }
-        };
-        app.answered()
+        Self::refused(err)
     }
 }
 
 #[cfg(feature = "ssr")]
 impl From<gantry_core::approvals::ApprovalsError> for AppError {
     fn from(err: gantry_core::approvals::ApprovalsError) -> Self {
-        use gantry_core::approvals::ApprovalsError;
-        match err {
-            ApprovalsError::Jobs(e) => e.into(),
-            ApprovalsError::NotFound(id) => AppError::NotFound(format!("job {id}")).answered(),
-            ApprovalsError::Validation(_) => AppError::Invalid(err.public_message()).answered(),
-            // The plan moved since the approver opened it: 409, nothing recorded.
-            ApprovalsError::PlanChanged(_) => AppError::Conflict(err.public_message()).answered(),
-            // The rules refuse this person: 403, with the rule's reason.
-            ApprovalsError::Refused(_) => AppError::Forbidden(err.public_message()).answered(),
-            ApprovalsError::Db(_) | ApprovalsError::Core(_) => {
-                tracing::error!(error = ?err, "internal error");
-                AppError::Internal.answered()
-            }
-        }
+        Self::refused(err)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<gantry_core::auth::Denied> for AppError {
+    fn from(err: gantry_core::auth::Denied) -> Self {
+        Self::refused(err)
     }
 }

@@ -14,6 +14,8 @@ pub mod health;
 pub mod jobs;
 pub mod roadmap;
 pub mod routes;
+#[cfg(feature = "ssr")]
+pub(crate) mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};

@@ -7,7 +7,9 @@ pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod aws;
+pub mod backoff;
 pub mod clock;
+pub mod compose;
 pub mod cost;
 pub mod db;
 pub mod environments;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod health;
 pub mod image;
 pub mod jobs;
+pub mod outbox;
 pub mod roadmap;
 pub mod shared;
 

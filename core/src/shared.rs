@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::NewAuditEntry;
 
+/// Longest free-text reason kept: a job request's, an approval decision's.
+pub const MAX_REASON_CHARS: usize = 2000;
+
 /// An environment name, in every area (`dev`, `staging`, `prod`, `preview-42`).
 ///
 /// Lowercase ASCII letters, digits and `-`, 1–32 characters, starting with a letter.

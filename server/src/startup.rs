@@ -288,12 +288,12 @@ pub fn start_jobs(
         handle.clone(),
         shutdown.clone(),
     ));
-    let webhooks = gantry_core::approvals::outbox::Webhooks::new(
+    let webhooks = gantry_core::outbox::Webhooks::new(
         config.notifications.webhooks.clone(),
         &config.server.public_url,
     );
     tasks.push(
-        gantry_core::approvals::outbox::Deliverer::new(services.db.clone(), webhooks).spawn(
+        gantry_core::outbox::Deliverer::new(services.db.clone(), webhooks).spawn(
             std::time::Duration::from_secs(config.notifications.deliver_every_secs),
             services.clock.clone(),
             shutdown,
@@ -381,7 +381,7 @@ pub fn spawn_health_poller(
     tokio::task::JoinHandle<()>,
     gantry_core::health::poll::PollTrigger,
 )> {
-    let source = gantry_core::health::source::AwsHealthSource::new(clients)
+    let source = gantry_core::aws::AwsHealthSource::new(clients)
         .context("building the AWS health source")?;
     let poller = gantry_core::health::poll::Poller::new(
         services.db.clone(),

@@ -2,8 +2,6 @@
 
 use leptos::prelude::*;
 
-use crate::roadmap::dto::PriorityView;
-
 /// A module's status in one environment.
 #[component]
 pub fn StatusBadge(status: String) -> impl IntoView {
@@ -34,20 +32,25 @@ pub fn StatusBadge(status: String) -> impl IntoView {
 }
 
 #[component]
-pub fn PriorityBadge(priority: PriorityView) -> impl IntoView {
-    let colours = match priority.level.as_deref() {
+pub fn PriorityBadge(
+    /// `high`, `medium`, `low` or none.
+    level: Option<String>,
+    /// The priority as the document writes it.
+    text: String,
+) -> impl IntoView {
+    let colours = match level.as_deref() {
         Some("high") => "text-rose-700",
         Some("medium") => "text-amber-700",
         Some("low") => "text-slate-600",
         _ => "text-slate-600",
     };
-    let text = if priority.text.is_empty() {
+    let text = if text.is_empty() {
         "—".to_owned()
     } else {
-        priority.text
+        text
     };
     view! {
-        <span data-priority=priority.level.unwrap_or_default() class=format!("text-sm font-medium {colours}")>
+        <span data-priority=level.unwrap_or_default() class=format!("text-sm font-medium {colours}")>
             {text}
         </span>
     }

@@ -349,7 +349,7 @@ pub fn LineChart(
                     .get(j)
                     .copied()
                     .flatten()
-                    .map(crate::cost::dto::usd)
+                    .map(crate::components::money::usd)
                     .unwrap_or_else(|| "—".to_owned())
             }));
             row
@@ -426,9 +426,9 @@ pub fn BarChart(
     let zero = axis.at(0, BAR_LEFT, BAR_RIGHT);
     let format = move |c: i64| {
         if signed {
-            crate::cost::dto::signed_usd(c)
+            crate::components::money::signed_usd(c)
         } else {
-            crate::cost::dto::usd(c)
+            crate::components::money::usd(c)
         }
     };
     let hatch_id = format!("{id}-hatch");
@@ -501,7 +501,7 @@ pub fn BarChart(
             if has_marker {
                 row.push(
                     b.marker
-                        .map(crate::cost::dto::usd)
+                        .map(crate::components::money::usd)
                         .unwrap_or_else(|| "—".to_owned()),
                 );
             }

@@ -4,6 +4,7 @@ pub mod badge;
 pub mod chart;
 pub mod data;
 pub mod layout;
+pub mod money;
 pub mod not_found;
 pub mod page;
 pub mod search;

@@ -25,10 +25,7 @@ pub fn PageHeader(
 /// response status (404 for a missing module, 500 for an internal error).
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(error.status());
-    }
+    let error = error.answered();
     let heading = match &error {
         AppError::Unauthorized => "Sign in required",
         AppError::Forbidden(_) => "Not allowed",

@@ -29,10 +29,9 @@ pub async fn cost_review(month: Option<String>) -> Result<CostReviewView, AppErr
 pub async fn refresh_cost() -> Result<RefreshView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Administer)?;
     let Some(refresher) = use_context::<gantry_core::cost::refresh::CostRefresher>() else {
-        return Err(AppError::Unavailable(
-            "cost refresh is off on this server ([cost] enabled = false)".to_owned(),
-        )
-        .answered());
+        return Err(AppError::unavailable(
+            "cost refresh is off on this server ([cost] enabled = false)",
+        ));
     };
     match refresher
         .refresh(gantry_core::cost::refresh::RefreshTrigger::Admin)
@@ -187,14 +186,6 @@ mod convert {
     /// with `Retry-After`, a Cost Explorer failure a 502 with the reason. An
     /// internal failure is logged and reported generically.
     pub fn refusal(error: RefreshError) -> AppError {
-        match error {
-            RefreshError::Core(core) => AppError::from(core),
-            RefreshError::RateLimited { retry_after_secs } => AppError::RateLimited {
-                message: error.to_string(),
-                retry_after_secs,
-            }
-            .answered(),
-            RefreshError::Upstream(reason) => AppError::Upstream(reason).answered(),
-        }
+        AppError::refused(error)
     }
 }

@@ -60,27 +60,14 @@ pub async fn extend_environment_ttl(name: String, hours: String) -> Result<Strin
         ))
 }
 
-/// Conversions to the environment pages' wire types; `name` and `ts` are
-/// shared with the health server functions.
+/// Conversions to the environment pages' wire types.
 #[cfg(feature = "ssr")]
 pub(crate) mod convert {
-    use chrono::{DateTime, SecondsFormat, Utc};
+    use chrono::{DateTime, Utc};
     use gantry_core::environments::Environment;
-    use gantry_core::shared::EnvName;
 
     use super::super::dto::*;
-    use crate::error::AppError;
-
-    /// RFC 3339, UTC, whole seconds: the form every wire timestamp takes.
-    pub fn ts(t: DateTime<Utc>) -> String {
-        t.to_rfc3339_opts(SecondsFormat::Secs, true)
-    }
-
-    /// The environment name a request gives, or a 404 (a malformed name
-    /// names no environment).
-    pub fn name(raw: &str) -> Result<EnvName, AppError> {
-        EnvName::parse(raw).map_err(|_| AppError::not_found(format!("environment {raw:?}")))
-    }
+    pub use crate::wire::{name, ts};
 
     pub fn view(e: &Environment, now: DateTime<Utc>) -> EnvironmentView {
         EnvironmentView {

@@ -13,11 +13,9 @@ use crate::error::AppError;
 pub async fn environment_health(name: String) -> Result<EnvironmentHealthView, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
-    let health = gantry_core::health::service::environment_health(
-        &services.db,
-        &crate::environments::api::convert::name(&name)?,
-    )
-    .await?;
+    let health =
+        gantry_core::health::service::environment_health(&services.db, &crate::wire::name(&name)?)
+            .await?;
     Ok(convert::health(
         &health,
         services.health_poll_interval,
@@ -32,20 +30,15 @@ pub async fn environment_health(name: String) -> Result<EnvironmentHealthView, A
 pub async fn check_health_now() -> Result<String, AppError> {
     crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let Some(trigger) = use_context::<gantry_core::health::poll::PollTrigger>() else {
-        return Err(AppError::Unavailable(
-            "health polling is off on this server ([health] enabled = false)".to_owned(),
-        )
-        .answered());
+        return Err(AppError::unavailable(
+            "health polling is off on this server ([health] enabled = false)",
+        ));
     };
     match trigger.request() {
         Ok(()) => {
             Ok("Health check started: the figures below update within a few seconds.".to_owned())
         }
-        Err(too_soon) => Err(AppError::RateLimited {
-            message: too_soon.to_string(),
-            retry_after_secs: too_soon.retry_after_secs,
-        }
-        .answered()),
+        Err(too_soon) => Err(AppError::refused(too_soon)),
     }
 }
 
@@ -60,7 +53,7 @@ pub(crate) mod convert {
     use gantry_core::health::snapshot::{EnvironmentSnapshot, HealthTransition, Sourced};
 
     use super::super::dto::*;
-    use crate::environments::api::convert::ts;
+    use crate::wire::ts;
 
     /// The environment page's live part.
     pub fn health(

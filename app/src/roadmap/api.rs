@@ -37,7 +37,7 @@ pub async fn roadmap_bill() -> Result<Vec<BillView>, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
     let services = crate::services()?;
     let bills =
-        gantry_core::roadmap::service::bill(&services.db, services.clock.now().date_naive())
+        gantry_core::compose::roadmap::bill(&services.db, services.clock.now().date_naive())
             .await?;
     Ok(bills.iter().map(convert::bill).collect())
 }
@@ -66,11 +66,11 @@ pub async fn roadmap_timeline(
 #[server(prefix = "/api", endpoint = "roadmap/module")]
 pub async fn roadmap_module(slug: String) -> Result<ModuleDetail, AppError> {
     crate::auth::require(gantry_core::auth::Permission::Read)?;
-    use gantry_core::roadmap::{model::ModuleSlug, service};
+    use gantry_core::roadmap::model::ModuleSlug;
     let services = crate::services()?;
     let slug = ModuleSlug::parse(&slug)
         .map_err(|_| gantry_core::CoreError::NotFound(format!("module {slug:?}")))?;
-    let page = service::module_page(&services.db, &slug).await?;
+    let page = gantry_core::compose::roadmap::module_page(&services.db, &slug).await?;
     convert::detail(page, &slug).ok_or_else(|| {
         gantry_core::CoreError::NotFound(format!("module {:?}", slug.as_str())).into()
     })
@@ -133,7 +133,7 @@ mod convert {
         }
     }
 
-    pub fn bill(b: &gantry_core::roadmap::projection::BillWithActuals) -> BillView {
+    pub fn bill(b: &gantry_core::compose::roadmap::BillWithActuals) -> BillView {
         let usd = crate::cost::dto::usd;
         BillView {
             environment: b.bill.environment.to_string(),
@@ -207,7 +207,7 @@ mod convert {
                     .iter()
                     .find(|d| d.module == m.slug.as_str() && d.environment == env.as_str())
                     .map(|d| {
-                        gantry_core::roadmap::correct::correction(d)
+                        gantry_core::compose::roadmap::correction(d)
                             .as_str()
                             .to_owned()
                     }),
@@ -348,10 +348,10 @@ mod convert {
     }
 
     pub fn detail(
-        page: gantry_core::roadmap::service::ModulePage,
+        page: gantry_core::compose::roadmap::ModulePage,
         slug: &ModuleSlug,
     ) -> Option<ModuleDetail> {
-        let gantry_core::roadmap::service::ModulePage {
+        let gantry_core::compose::roadmap::ModulePage {
             roadmap,
             history,
             realisers,

@@ -70,7 +70,7 @@ fn Column(column: BoardColumn) -> impl IntoView {
                                 </a>
                                 <div class="mt-1 flex flex-wrap items-center gap-2 text-xs text-slate-500">
                                     <span>{section_label(&card.section)}</span>
-                                    <PriorityBadge priority=card.priority />
+                                    <PriorityBadge level=card.priority.level text=card.priority.text />
                                 </div>
                                 <div class="mt-2 flex flex-wrap gap-1">
                                     {card

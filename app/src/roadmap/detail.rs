@@ -287,7 +287,7 @@ fn Detail(
                 <dl class="grid grid-cols-2 gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
                     <Fact label="Stage">{section_label(&section)}</Fact>
                     <Fact label="Priority">
-                        <PriorityBadge priority />
+                        <PriorityBadge level=priority.level text=priority.text />
                     </Fact>
                     <Fact label="Phase">{phase.as_deref().map(phase_label).unwrap_or("—")}</Fact>
                     <Fact label="Owner">{owner.unwrap_or_else(|| "—".into())}</Fact>

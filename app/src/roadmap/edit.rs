@@ -60,7 +60,7 @@ pub async fn correct_roadmap_drift(slug: String, environment: String) -> Result<
     let user = crate::auth::require(gantry_core::auth::Permission::EditRoadmap)?;
     let services = crate::services()?;
     let slug = parse::slug(&slug)?;
-    gantry_core::roadmap::correct::correct_drift(
+    gantry_core::compose::roadmap::correct_drift(
         &services.db,
         &crate::auth::actor(&user, gantry_core::auth::Permission::EditRoadmap),
         &slug,

@@ -50,9 +50,12 @@ pub async fn roadmap_history(
             ))
         }
     };
-    let (editions, diff, pair) =
-        gantry_core::roadmap::editions::history(&services.db, &services.roadmap.environments, pair)
-            .await?;
+    let (editions, diff, pair) = gantry_core::roadmap::editions::overview(
+        &services.db,
+        &services.roadmap.environments,
+        pair,
+    )
+    .await?;
     Ok(EditionsView {
         editions: editions
             .into_iter()
@@ -187,7 +190,7 @@ pub fn EditionsPage() -> impl IntoView {
                 let can_edit = crate::components::layout::can_edit_roadmap(me).await;
                 let imported = query.get_untracked().get("imported").and_then(|n| n.parse::<i64>().ok());
                 match data.await {
-                    Ok(view) => view! { <History view imported can_edit import /> }.into_any(),
+                    Ok(view) => view! { <EditionList view imported can_edit import /> }.into_any(),
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
@@ -222,7 +225,7 @@ fn Imported(edition: EditionRow) -> impl IntoView {
 }
 
 #[component]
-fn History(
+fn EditionList(
     view: EditionsView,
     imported: Option<i64>,
     can_edit: bool,

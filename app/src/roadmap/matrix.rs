@@ -168,7 +168,7 @@ fn Row(
             </th>
             <td class="px-4 py-2 text-slate-600">{section_label(&row.section)}</td>
             <td class="px-4 py-2">
-                <PriorityBadge priority=row.priority />
+                <PriorityBadge level=row.priority.level text=row.priority.text />
             </td>
             <td class="px-4 py-2 text-slate-600">{row.phase.as_deref().map(phase_label).unwrap_or("—")}</td>
             {row

@@ -1,5 +1,6 @@
 //! The approvals area's one error type.
 
+use crate::error::{Answer, Refusal};
 use crate::jobs::{JobId, JobsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,21 @@ impl From<crate::db::codec::Corrupt> for ApprovalsError {
 }
 
 pub type ApprovalsResult<T> = Result<T, ApprovalsError>;
+
+impl Refusal for ApprovalsError {
+    fn answer(&self) -> Answer {
+        match self {
+            ApprovalsError::Jobs(e) => e.answer(),
+            ApprovalsError::NotFound(id) => Answer::NotFound(format!("job {id}")),
+            ApprovalsError::Validation(_) => Answer::Invalid(self.public_message()),
+            // The plan moved since the approver opened it: nothing recorded.
+            ApprovalsError::PlanChanged(_) => Answer::Conflict(self.public_message()),
+            // The rules refuse this person, with the rule's reason.
+            ApprovalsError::Refused(_) => Answer::Forbidden(self.public_message()),
+            ApprovalsError::Db(_) | ApprovalsError::Core(_) => Answer::Internal,
+        }
+    }
+}
 
 impl ApprovalsError {
     /// Text that may be shown to a user.

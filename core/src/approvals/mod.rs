@@ -9,12 +9,11 @@
 //!   audit record and queues the job exactly once when the last approval
 //!   arrives; break-glass and its review; a job's approvals; a person's
 //!   inbox; the expiry sweep.
-//! - [`outbox`]: the notifications (request, decisions, outcome) written in
-//!   the same transactions and delivered to a webhook with retries.
+//! - notifications (request, decisions, outcome) are written in the same
+//!   transactions to [`crate::outbox`], which delivers them with retries.
 //! - [`error`]: [`ApprovalsError`], the area's one error.
 
 pub mod error;
-pub mod outbox;
 pub mod rules;
 pub mod service;
 pub mod store;

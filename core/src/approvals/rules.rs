@@ -22,7 +22,7 @@ use crate::environments::model::{ApprovalPolicy, FreezeMode};
 use crate::jobs::JobState;
 
 /// Longest reason kept with a decision.
-pub const MAX_REASON_CHARS: usize = 2000;
+pub use crate::shared::MAX_REASON_CHARS;
 
 /// Approve or reject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,17 +8,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::outbox;
 use super::rules::{self, Decider, Decision, Request};
 use super::store::{self, Approval};
 use super::{ApprovalsError, ApprovalsResult};
-use crate::audit;
+use crate::audit::{AuditedTx, NewAuditEntry};
 use crate::auth::{Permission, Principal};
 use crate::db::Db;
 use crate::environments::model::{ApprovalPolicy, Environment};
 use crate::jobs::notify::JobsNotifier;
 use crate::jobs::store::{approval as transitions, Job, JobFilter, JobPageRequest};
 use crate::jobs::{JobId, JobState};
+use crate::outbox;
 use crate::shared::Actor;
 
 /// Who ends expired requests in the audit log.
@@ -145,7 +145,7 @@ pub async fn decide(
     let Ballot {
         decision, reason, ..
     } = ballot;
-    let mut tx = transitions::begin(db).await?;
+    let mut tx = AuditedTx::begin(db).await?;
     let job = transitions::lock_job(&mut tx, db.backend(), id)
         .await
         .map_err(|e| match e {
@@ -195,7 +195,7 @@ pub async fn decide(
         "approvals": counted.len(),
         "required": needed,
     }));
-    let mut last = audit::store::append(&mut tx, db, &entry).await?;
+    tx.record(&entry).await?;
     let verb = match decision {
         Decision::Approve => "approved",
         Decision::Reject => "rejected",
@@ -211,7 +211,7 @@ pub async fn decide(
             .unwrap_or_default(),
         counted.len(),
     );
-    outbox::record(&mut tx, id, job.environment.as_str(), verb, &text, now).await?;
+    outbox::record(&mut tx, id.0, job.environment.as_str(), verb, &text, now).await?;
     let outcome = match decision {
         Decision::Reject => {
             let why = format!(
@@ -225,7 +225,7 @@ pub async fn decide(
             transitions::end_unapproved(&mut tx, id, &why, now).await?;
             let mut ended = actor.audit("job.rejected", id.audit_target());
             ended.after = Some(json!({ "state": JobState::Cancelled.as_str(), "reason": why }));
-            last = audit::store::append(&mut tx, db, &ended).await?;
+            tx.record(&ended).await?;
             Outcome::Rejected
         }
         Decision::Approve
@@ -242,7 +242,15 @@ pub async fn decide(
                 "Job #{id} ({} on {}) is approved; it runs when the freeze ends at {until}",
                 job.kind, job.environment
             );
-            outbox::record(&mut tx, id, job.environment.as_str(), "waiting", &text, now).await?;
+            outbox::record(
+                &mut tx,
+                id.0,
+                job.environment.as_str(),
+                "waiting",
+                &text,
+                now,
+            )
+            .await?;
             Outcome::WaitsForFreeze
         }
         Decision::Approve if rules::complete(&env.approval, &counted) => {
@@ -255,12 +263,20 @@ pub async fn decide(
                     "plan_hash": job.plan_hash,
                     "approved_by": names,
                 }));
-                last = audit::store::append(&mut tx, db, &queued).await?;
+                tx.record(&queued).await?;
                 let text = format!(
                     "Job #{id} ({} on {}) is approved and queued to run",
                     job.kind, job.environment
                 );
-                outbox::record(&mut tx, id, job.environment.as_str(), "queued", &text, now).await?;
+                outbox::record(
+                    &mut tx,
+                    id.0,
+                    job.environment.as_str(),
+                    "queued",
+                    &text,
+                    now,
+                )
+                .await?;
                 Outcome::Queued
             } else {
                 Outcome::Recorded
@@ -268,7 +284,7 @@ pub async fn decide(
         }
         Decision::Approve => Outcome::Recorded,
     };
-    audit::store::commit(tx, db, &last).await?;
+    tx.commit().await?;
     crate::jobs::notify::progressed();
     if outcome == Outcome::Queued {
         notifier.wake();
@@ -309,7 +325,7 @@ pub async fn break_glass(
             rules::MAX_REASON_CHARS
         )));
     }
-    let mut tx = transitions::begin(db).await?;
+    let mut tx = AuditedTx::begin(db).await?;
     let job = transitions::lock_job(&mut tx, db.backend(), id).await?;
     if job.state != JobState::AwaitingApproval {
         return Err(ApprovalsError::Refused(format!(
@@ -335,21 +351,21 @@ pub async fn break_glass(
         "state": JobState::Queued.as_str(),
         "needs_review": true,
     }));
-    let record = audit::store::append(&mut tx, db, &entry).await?;
+    tx.record(&entry).await?;
     let text = format!(
         "BREAK-GLASS: job #{id} ({} on {}) runs without approvals, by {}: \u{201c}{reason}\u{201d}",
         job.kind, job.environment, principal.name
     );
     outbox::record(
         &mut tx,
-        id,
+        id.0,
         job.environment.as_str(),
         "break_glass",
         &text,
         now,
     )
     .await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit().await?;
     crate::jobs::notify::progressed();
     notifier.wake();
     tracing::warn!(admin = %principal.name, "break-glass: a production change runs without approvals");
@@ -370,7 +386,7 @@ pub async fn review(
             "reviewing a break-glass needs the admin role".into(),
         ));
     }
-    let mut tx = transitions::begin(db).await?;
+    let mut tx = AuditedTx::begin(db).await?;
     let job = transitions::lock_job(&mut tx, db.backend(), id).await?;
     let Some(glass) = &job.break_glass else {
         return Err(ApprovalsError::Refused(format!(
@@ -388,8 +404,8 @@ pub async fn review(
         )));
     }
     let entry = actor.audit("job.break_glass_reviewed", id.audit_target());
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.record(&entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -580,39 +596,35 @@ pub async fn release_after_freeze(
         if !rules::complete(&env.approval, &counted) {
             continue;
         }
-        let mut tx = transitions::begin(db).await?;
+        let mut tx = AuditedTx::begin(db).await?;
         let locked = transitions::lock_job(&mut tx, db.backend(), job.id).await?;
         if locked.plan_hash != job.plan_hash {
             continue;
         }
         let note = "the freeze ended: queued with the approvals it had";
         if transitions::queue_approved(&mut tx, db, job.id, note, now).await? {
-            let mut entry = audit::model::NewAuditEntry::new(
-                FREEZE_ACTOR,
-                "job.approved",
-                job.id.audit_target(),
-            );
+            let mut entry = NewAuditEntry::new(FREEZE_ACTOR, "job.approved", job.id.audit_target());
             entry.after = Some(json!({
                 "state": JobState::Queued.as_str(),
                 "plan_hash": job.plan_hash,
                 "approved_by": counted.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>(),
                 "after_freeze": true,
             }));
-            let record = audit::store::append(&mut tx, db, &entry).await?;
+            tx.record(&entry).await?;
             let text = format!(
                 "Job #{} ({} on {}): the freeze ended, queued to run",
                 job.id, job.kind, job.environment
             );
             outbox::record(
                 &mut tx,
-                job.id,
+                job.id.0,
                 job.environment.as_str(),
                 "queued",
                 &text,
                 now,
             )
             .await?;
-            audit::store::commit(tx, db, &record).await?;
+            tx.commit().await?;
             released.push(job.id);
         }
     }
@@ -650,20 +662,16 @@ pub async fn expire(db: &Db, now: DateTime<Utc>) -> ApprovalsResult<Vec<JobId>> 
         if rules::complete(&env.approval, &rules::counted(&casts, &job.plan_hash)) {
             continue;
         }
-        let mut tx = transitions::begin(db).await?;
+        let mut tx = AuditedTx::begin(db).await?;
         let reason = format!(
             "the approval request expired at {}",
             expiry.format("%Y-%m-%d %H:%M UTC")
         );
         if transitions::end_unapproved(&mut tx, job.id, &reason, now).await? {
-            let mut entry = audit::model::NewAuditEntry::new(
-                EXPIRY_ACTOR,
-                "job.expired",
-                job.id.audit_target(),
-            );
+            let mut entry = NewAuditEntry::new(EXPIRY_ACTOR, "job.expired", job.id.audit_target());
             entry.after = Some(json!({ "state": "cancelled", "reason": reason }));
-            let record = audit::store::append(&mut tx, db, &entry).await?;
-            audit::store::commit(tx, db, &record).await?;
+            tx.record(&entry).await?;
+            tx.commit().await?;
             ended.push(job.id);
         }
     }

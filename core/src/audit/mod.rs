@@ -1,7 +1,7 @@
 //! Audit: an append-only log of every state-changing action in Gantry.
 //!
 //! Each change writes, in the same transaction as the change itself
-//! ([`store::append`] on `&mut *tx`), a record of who did what to which thing,
+//! (an [`AuditedTx`], which commits a change only with its record), a record of who did what to which thing,
 //! with the state before and after. Every record carries an HMAC-SHA256 of its
 //! content and of the previous record's MAC ([`chain`]), under a key kept
 //! outside the database ([`keys`]), so [`store::verify`] finds any record edited
@@ -21,8 +21,10 @@ pub mod keys;
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod tx;
 
 pub use keys::{AuditKey, AuditKeyring, AuditSettings};
 pub use model::{
     AuditFilter, AuditPage, AuditRecord, CheckpointCheck, NewAuditEntry, PageRequest, VerifyReport,
 };
+pub use tx::AuditedTx;

@@ -23,7 +23,7 @@
 //! failed append fails the caller's transaction, which may be retried.
 
 use chrono::{DateTime, Datelike, Utc};
-use sqlx::{Any, AnyConnection, Transaction};
+use sqlx::AnyConnection;
 
 use super::chain::{
     canonical_bytes, canonical_json, record_hash, record_link, record_mac, GENESIS_PREV_HASH,
@@ -32,6 +32,7 @@ use super::checkpoint::read_checkpoints;
 use super::model::{
     AuditFilter, AuditPage, AuditRecord, CheckpointCheck, NewAuditEntry, PageRequest, VerifyReport,
 };
+use super::tx::AuditedTx;
 use crate::db::codec::{timestamp, Corrupt};
 use crate::db::sql::Sql;
 use crate::db::{Backend, Db};
@@ -52,8 +53,8 @@ const COLUMNS: &str = "id, at, actor, role, action, target, before_json, after_j
 /// Appends `entry` to the chain on `conn` and returns the stored record.
 ///
 /// `conn` is normally the open transaction of the change being recorded
-/// (`&mut *tx`), so the record commits or rolls back with it; finish with
-/// [`commit`], which also checkpoints the new head. On SQLite the append takes
+/// (`&mut *tx`), so the record commits or rolls back with it; callers go
+/// through [`AuditedTx`], whose commit also checkpoints the new head. On SQLite the append takes
 /// the write lock if the transaction does not hold it yet; a transaction that
 /// *read* before appending should write first (or begin with `BEGIN
 /// IMMEDIATE`), else SQLite may refuse the upgrade with "database is locked"
@@ -66,7 +67,7 @@ const COLUMNS: &str = "id, at, actor, role, action, target, before_json, after_j
 /// Refuses (with [`CoreError::Invalid`]) a blank actor or target, an action that
 /// is not dotted lower case (`roadmap.module.update`), text fields longer than
 /// 1024 characters or containing NUL. `before`/`after` must never hold secrets.
-pub async fn append(
+pub(super) async fn append(
     conn: &mut AnyConnection,
     db: &Db,
     entry: &NewAuditEntry,
@@ -166,18 +167,9 @@ pub async fn append(
     Ok(record)
 }
 
-/// Commits `tx`, in which `last` was the last record appended, then records
-/// `last` as the chain's head in the checkpoint file (a failure there is
-/// logged and counted, never returned).
-pub async fn commit(tx: Transaction<'_, Any>, db: &Db, last: &AuditRecord) -> CoreResult<()> {
-    tx.commit().await?;
-    checkpoint(db, last).await;
-    Ok(())
-}
-
 /// Records the committed `record` as the chain's head in the checkpoint file,
 /// when there is one. Never fails (see [`super::checkpoint`]).
-pub async fn checkpoint(db: &Db, record: &AuditRecord) {
+pub(super) async fn checkpoint(db: &Db, record: &AuditRecord) {
     if let (Some(ring), Some(file), Some(mac)) = (
         db.audit().keyring(),
         &db.audit().checkpoint,
@@ -198,13 +190,10 @@ pub async fn newest_key_id(db: &Db) -> CoreResult<Option<String>> {
     Ok(newest.flatten())
 }
 
-/// [`append`] in a transaction of its own, for actions that change nothing
+/// A record in a transaction of its own, for actions that change nothing
 /// else in the database (sign-in, sign-out).
 pub async fn append_standalone(db: &Db, entry: &NewAuditEntry) -> CoreResult<AuditRecord> {
-    let mut tx = db.pool().begin().await?;
-    let record = append(&mut tx, db, entry).await?;
-    commit(tx, db, &record).await?;
-    Ok(record)
+    AuditedTx::begin(db).await?.commit_with(entry).await
 }
 
 /// Walks the whole chain in id order, a page at a time, and reports the first
@@ -565,7 +554,7 @@ fn is_canonical_timestamp(text: &str) -> bool {
 /// advisory transaction lock; on SQLite the write lock, taken now so that a
 /// transaction that reads before it writes cannot fail on the upgrade. Call it
 /// first in a transaction that reads, then changes data and appends a record.
-pub async fn lock_for_write(conn: &mut AnyConnection, backend: Backend) -> CoreResult<()> {
+pub(super) async fn lock_for_write(conn: &mut AnyConnection, backend: Backend) -> CoreResult<()> {
     take_append_lock(conn, backend).await
 }
 

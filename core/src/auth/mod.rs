@@ -22,6 +22,34 @@ pub use principal::Principal;
 pub struct RolesLimited(pub String);
 pub use role::{Permission, Role, RoleMapping};
 pub use session::{NewSession, Session, SessionSettings, SessionToken};
+/// Why [`require`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("sign in required")]
+    SignedOut,
+    #[error("your roles do not allow this ({0:?})")]
+    Lacks(Permission),
+}
+
+impl crate::error::Refusal for Denied {
+    fn answer(&self) -> crate::error::Answer {
+        match self {
+            Denied::SignedOut => crate::error::Answer::Unauthorized,
+            Denied::Lacks(_) => crate::error::Answer::Forbidden(self.to_string()),
+        }
+    }
+}
+
+/// The one permission check, for server functions and plain routes alike:
+/// the signed-in `user` if they hold `permission`; refused when signed out
+/// or when their roles do not grant it.
+pub fn require(user: Option<&Principal>, permission: Permission) -> Result<Principal, Denied> {
+    match user {
+        None => Err(Denied::SignedOut),
+        Some(user) if user.can(permission) => Ok(user.clone()),
+        Some(_) => Err(Denied::Lacks(permission)),
+    }
+}
 
 /// 32 bytes from the operating system's CSPRNG, base64url without padding.
 pub(crate) fn random_token() -> crate::CoreResult<String> {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::session::{Session, SessionToken};
 use super::{token_hash, Principal, RoleMapping};
-use crate::audit::{self, NewAuditEntry};
+use crate::audit::{AuditedTx, NewAuditEntry};
 use crate::db::codec::{parse_optional_timestamp, timestamp};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
@@ -170,8 +170,16 @@ pub async fn apply(
         ..old.clone()
     };
     let json = serde_json::to_string(&principal).map_err(|e| CoreError::Corrupt(e.to_string()))?;
-    let mut tx = db.pool().begin().await?;
-    let record = if principal.roles != old.roles {
+    let confirmed = RoleConfirmation {
+        token,
+        principal: &json,
+        refresh_token,
+        at: Utc::now(),
+    };
+    if principal.roles == old.roles {
+        // Not an action: the same roles, confirmed again.
+        confirmed.store(db.pool()).await?;
+    } else {
         let mut entry = NewAuditEntry::new(
             old.actor(),
             "auth.roles_changed",
@@ -181,23 +189,9 @@ pub async fn apply(
         entry.before = Some(serde_json::json!({ "roles": old.roles, "groups": old.groups }));
         entry.after =
             Some(serde_json::json!({ "roles": principal.roles, "groups": principal.groups }));
-        Some(audit::store::append(&mut tx, db, &entry).await?)
-    } else {
-        None
-    };
-    sqlx::query(
-        "UPDATE auth_sessions SET principal = $2, refresh_token = COALESCE($3, refresh_token), \
-         roles_confirmed_at = $4 WHERE id_hash = $1",
-    )
-    .bind(token_hash(token.expose()))
-    .bind(json)
-    .bind(refresh_token)
-    .bind(timestamp(Utc::now()))
-    .execute(&mut *tx)
-    .await?;
-    match record {
-        Some(record) => audit::store::commit(tx, db, &record).await?,
-        None => tx.commit().await?,
+        let mut tx = AuditedTx::begin(db).await?;
+        confirmed.store(&mut *tx).await?;
+        tx.commit_with(&entry).await?;
     }
     Ok(RoleRefresh::Active(principal))
 }
@@ -219,13 +213,41 @@ async fn end(
     entry.before =
         Some(serde_json::json!({ "roles": principal.roles, "groups": principal.groups }));
     entry.after = Some(serde_json::json!({ "reason": reason }));
-    let mut tx = db.pool().begin().await?;
-    let record = audit::store::append(&mut tx, db, &entry).await?;
+    let mut tx = AuditedTx::begin(db).await?;
     sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
         .bind(token_hash(token.expose()))
         .execute(&mut *tx)
         .await?;
-    audit::store::commit(tx, db, &record).await
+    tx.commit_with(&entry).await?;
+    Ok(())
+}
+
+/// A session's roles confirmed with the provider: the principal as JSON, the
+/// rotated refresh token (if the provider sent one), when.
+struct RoleConfirmation<'a> {
+    token: &'a SessionToken,
+    principal: &'a str,
+    refresh_token: Option<String>,
+    at: DateTime<Utc>,
+}
+
+impl RoleConfirmation<'_> {
+    async fn store<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+        self,
+        conn: E,
+    ) -> CoreResult<()> {
+        sqlx::query(
+            "UPDATE auth_sessions SET principal = $2, refresh_token = COALESCE($3, refresh_token), \
+             roles_confirmed_at = $4 WHERE id_hash = $1",
+        )
+        .bind(token_hash(self.token.expose()))
+        .bind(self.principal)
+        .bind(self.refresh_token)
+        .bind(timestamp(self.at))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 /// When `token`'s session last had its roles read (tests and diagnostics).

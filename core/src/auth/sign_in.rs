@@ -4,7 +4,7 @@
 
 use super::session::{self, NewSession, SessionSettings, SessionToken};
 use super::token_hash;
-use crate::audit::{self, NewAuditEntry};
+use crate::audit::{AuditedTx, NewAuditEntry};
 use crate::db::Db;
 use crate::error::CoreResult;
 
@@ -17,9 +17,7 @@ pub async fn sign_in(
     previous: Option<&SessionToken>,
     entry: &NewAuditEntry,
 ) -> CoreResult<SessionToken> {
-    let mut tx = db.pool().begin().await?;
-    // The audit append first: it takes SQLite's write lock before any read.
-    let record = audit::store::append(&mut tx, db, entry).await?;
+    let mut tx = AuditedTx::begin(db).await?;
     if let Some(previous) = previous {
         sqlx::query("DELETE FROM auth_sessions WHERE id_hash = $1")
             .bind(token_hash(previous.expose()))
@@ -27,6 +25,6 @@ pub async fn sign_in(
             .await?;
     }
     let token = session::create_on(&mut tx, settings, new).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(entry).await?;
     Ok(token)
 }

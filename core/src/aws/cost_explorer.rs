@@ -8,10 +8,9 @@ use aws_sdk_costexplorer::types::{
     DateInterval, Granularity, GroupDefinition, GroupDefinitionType, Metric, ResultByTime,
 };
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::{AwsError, AwsErrorKind};
-use crate::cost::analysis::parse_amount_micros;
-use crate::cost::model::CostMetric;
 
 /// Pages followed at most (13 months × a few hundred groups fits in a few).
 const MAX_PAGES: usize = 50;
@@ -177,6 +176,94 @@ pub fn explain(err: &AwsError) -> String {
         (_, AwsErrorKind::Unreachable) => format!("Cost Explorer did not answer ({})", err.message),
         _ => format!("Cost Explorer failed: {}", err.message),
     }
+}
+
+/// Which Cost Explorer metric is ingested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum CostMetric {
+    /// What was billed, when it was billed (Cost Explorer's default view).
+    #[default]
+    Unblended,
+    /// Upfront reservation and savings-plan fees spread over their term.
+    Amortized,
+}
+
+impl CostMetric {
+    /// Cost Explorer's name of the metric.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unblended => "UnblendedCost",
+            Self::Amortized => "AmortizedCost",
+        }
+    }
+
+    /// `UnblendedCost` / `unblended`, `AmortizedCost` / `amortized`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "unblendedcost" | "unblended" | "unblended_cost" => Ok(Self::Unblended),
+            "amortizedcost" | "amortized" | "amortized_cost" => Ok(Self::Amortized),
+            _ => Err(format!(
+                "cost metric {raw:?}: expected UnblendedCost or AmortizedCost"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for CostMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Cost Explorer amount ("12.3456789012", "-0.01", "1.5E-7") in
+/// micro-dollars, rounded half away from zero; no floating point.
+pub fn parse_amount_micros(raw: &str) -> Result<i64, String> {
+    let fail = || format!("amount {raw:?} is not a decimal number");
+    let s = raw.trim();
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().map_err(|_| fail())?),
+        None => (s, 0),
+    };
+    let (negative, digits) = match mantissa.as_bytes().first() {
+        Some(b'-') => (true, &mantissa[1..]),
+        Some(b'+') => (false, &mantissa[1..]),
+        _ => (false, mantissa),
+    };
+    let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
+    if int_part.is_empty() && frac_part.is_empty()
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(fail());
+    }
+    // value = all_digits × 10^(exponent − frac_len); micros = value × 10^6.
+    let all: String = format!("{int_part}{frac_part}");
+    let all = all.trim_start_matches('0');
+    if all.len() > 30 {
+        return Err(format!("amount {raw:?} is out of range"));
+    }
+    let n: i128 = if all.is_empty() {
+        0
+    } else {
+        all.parse().map_err(|_| fail())?
+    };
+    let shift = exponent - frac_part.len() as i32 + 6;
+    let micros: i128 = if shift >= 0 {
+        if shift > 20 {
+            return Err(format!("amount {raw:?} is out of range"));
+        }
+        n.checked_mul(10i128.pow(shift as u32))
+            .ok_or_else(|| format!("amount {raw:?} is out of range"))?
+    } else if -shift > 36 {
+        0
+    } else {
+        let div = 10i128.pow((-shift) as u32);
+        (n + div / 2) / div
+    };
+    let micros = i64::try_from(micros).map_err(|_| format!("amount {raw:?} is out of range"))?;
+    Ok(if negative { -micros } else { micros })
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub mod ecs_change;
 pub mod ecs_provision;
 pub mod elbv2;
 mod error;
+mod health_source;
 pub mod rds;
 pub mod ssm;
 #[cfg(any(test, feature = "testing"))]
@@ -42,6 +43,7 @@ use secrecy::SecretString;
 pub use clients::{AwsClients, EnvClients, COST_EXPLORER_REGION};
 pub use counter::AwsCallCounter;
 pub use error::{AwsError, AwsErrorKind};
+pub use health_source::AwsHealthSource;
 
 /// What an "ensure" change did (jobs: [`ecs_change`], [`ssm`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,56 +9,7 @@ use super::model::{Anomaly, BurnPoint, Mover};
 /// Micro-dollars in a cent.
 pub const MICROS_PER_CENT: i64 = 10_000;
 
-/// A Cost Explorer amount ("12.3456789012", "-0.01", "1.5E-7") in
-/// micro-dollars, rounded half away from zero; no floating point.
-pub fn parse_amount_micros(raw: &str) -> Result<i64, String> {
-    let fail = || format!("amount {raw:?} is not a decimal number");
-    let s = raw.trim();
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], s[i + 1..].parse::<i32>().map_err(|_| fail())?),
-        None => (s, 0),
-    };
-    let (negative, digits) = match mantissa.as_bytes().first() {
-        Some(b'-') => (true, &mantissa[1..]),
-        Some(b'+') => (false, &mantissa[1..]),
-        _ => (false, mantissa),
-    };
-    let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
-    if int_part.is_empty() && frac_part.is_empty()
-        || !int_part
-            .bytes()
-            .chain(frac_part.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return Err(fail());
-    }
-    // value = all_digits × 10^(exponent − frac_len); micros = value × 10^6.
-    let all: String = format!("{int_part}{frac_part}");
-    let all = all.trim_start_matches('0');
-    if all.len() > 30 {
-        return Err(format!("amount {raw:?} is out of range"));
-    }
-    let n: i128 = if all.is_empty() {
-        0
-    } else {
-        all.parse().map_err(|_| fail())?
-    };
-    let shift = exponent - frac_part.len() as i32 + 6;
-    let micros: i128 = if shift >= 0 {
-        if shift > 20 {
-            return Err(format!("amount {raw:?} is out of range"));
-        }
-        n.checked_mul(10i128.pow(shift as u32))
-            .ok_or_else(|| format!("amount {raw:?} is out of range"))?
-    } else if -shift > 36 {
-        0
-    } else {
-        let div = 10i128.pow((-shift) as u32);
-        (n + div / 2) / div
-    };
-    let micros = i64::try_from(micros).map_err(|_| format!("amount {raw:?} is out of range"))?;
-    Ok(if negative { -micros } else { micros })
-}
+pub use crate::aws::cost_explorer::parse_amount_micros;
 
 /// Micro-dollars to cents, rounded half away from zero.
 pub fn micros_to_cents(micros: i64) -> i64 {

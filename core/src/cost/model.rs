@@ -7,42 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
 
-/// Which Cost Explorer metric is ingested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum CostMetric {
-    /// What was billed, when it was billed (Cost Explorer's default view).
-    #[default]
-    Unblended,
-    /// Upfront reservation and savings-plan fees spread over their term.
-    Amortized,
-}
-
-impl CostMetric {
-    /// Cost Explorer's name of the metric.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unblended => "UnblendedCost",
-            Self::Amortized => "AmortizedCost",
-        }
-    }
-
-    /// `UnblendedCost` / `unblended`, `AmortizedCost` / `amortized`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "unblendedcost" | "unblended" | "unblended_cost" => Ok(Self::Unblended),
-            "amortizedcost" | "amortized" | "amortized_cost" => Ok(Self::Amortized),
-            _ => Err(format!(
-                "cost metric {raw:?}: expected UnblendedCost or AmortizedCost"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for CostMetric {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::aws::cost_explorer::CostMetric;
 
 /// Why a month a request named is not one; the message is precise and safe to
 /// show (a 400 with this text, through [`CoreError::Invalid`]).

@@ -121,6 +121,22 @@ pub enum RefreshError {
     Core(#[from] CoreError),
 }
 
+impl crate::error::Refusal for RefreshError {
+    /// Too soon is a 429 with `Retry-After`, a Cost Explorer failure a 502
+    /// with the reason; the rest is the core's.
+    fn answer(&self) -> crate::error::Answer {
+        use crate::error::Answer;
+        match self {
+            Self::RateLimited { retry_after_secs } => Answer::RateLimited {
+                message: self.to_string(),
+                retry_after_secs: *retry_after_secs,
+            },
+            Self::Upstream(reason) => Answer::Upstream(reason.clone()),
+            Self::Core(core) => core.answer(),
+        }
+    }
+}
+
 impl RefreshError {
     /// A copy for the other callers of a shared refresh (a database error is
     /// not `Clone`: they get its public text as a corrupt-data error, which

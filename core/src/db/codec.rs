@@ -20,6 +20,12 @@ use serde::Serialize;
 #[error("{0}")]
 pub struct Corrupt(pub String);
 
+impl From<Corrupt> for crate::error::CoreError {
+    fn from(e: Corrupt) -> Self {
+        crate::error::CoreError::Corrupt(e.0)
+    }
+}
+
 impl Corrupt {
     pub fn column(column: &str, why: impl Display) -> Self {
         Corrupt(format!("{column}: {why}"))

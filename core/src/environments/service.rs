@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::model::{EnvName, Environment, EnvironmentInput};
 use super::store;
-use crate::audit::{self, NewAuditEntry};
+use crate::audit::{AuditedTx, NewAuditEntry};
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::Actor;
@@ -70,8 +70,7 @@ async fn save_with(
     keep_freeze_windows: bool,
 ) -> CoreResult<Environment> {
     let mut env = input.validate()?;
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     let current = store::get_with(&mut tx, &env.name).await?;
     if keep_freeze_windows {
         env.approval.freeze_windows = current
@@ -96,8 +95,7 @@ async fn save_with(
         }
     };
     store::upsert(&mut tx, &env).await?;
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     tracing::info!(action = %entry.action, "environment saved");
     Ok(env)
 }
@@ -121,8 +119,7 @@ pub async fn extend_ttl(
             "extend by 1 to {MAX_HOURS} hours, not {hours}"
         )));
     }
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     let mut env = store::get_with(&mut tx, name)
         .await?
         .ok_or_else(|| not_found(name))?;
@@ -144,8 +141,7 @@ pub async fn extend_ttl(
     entry.before = Some(before);
     entry.after = Some(json!({ "ttl_hours": wanted, "expires_at": env.expires_at() }));
     store::upsert(&mut tx, &env).await?;
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(env)
 }
 
@@ -154,8 +150,7 @@ pub async fn extend_ttl(
 /// never deleted from Gantry.
 #[tracing::instrument(skip_all, fields(actor = %actor.name, environment = %name))]
 pub async fn delete(db: &Db, actor: &Actor, name: &EnvName) -> CoreResult<Environment> {
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     let current = store::get_with(&mut tx, name)
         .await?
         .ok_or_else(|| not_found(name))?;
@@ -168,8 +163,7 @@ pub async fn delete(db: &Db, actor: &Actor, name: &EnvName) -> CoreResult<Enviro
     store::delete(&mut tx, name).await?;
     let mut entry = audit_entry(actor, "environment.delete", name);
     entry.before = Some(current.settings_json());
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     tracing::info!("environment deleted");
     Ok(current)
 }
@@ -200,9 +194,7 @@ pub async fn seed_from(db: &Db, specs: &[EnvironmentInput]) -> CoreResult<SeedRe
 
     let actor = config_actor();
     let mut report = SeedReport::default();
-    let mut last_record = None;
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     for env in &wanted {
         if let Some(stored) = store::get_with(&mut tx, &env.name).await? {
             if !stored.same_settings(env) {
@@ -217,13 +209,10 @@ pub async fn seed_from(db: &Db, specs: &[EnvironmentInput]) -> CoreResult<SeedRe
         store::upsert(&mut tx, env).await?;
         let mut entry = audit_entry(&actor, "environment.create", &env.name);
         entry.after = Some(env.settings_json());
-        last_record = Some(audit::store::append(&mut tx, db, &entry).await?);
+        tx.record(&entry).await?;
         report.created.push(env.name.clone());
     }
-    match &last_record {
-        Some(record) => audit::store::commit(tx, db, record).await?,
-        None => tx.commit().await?,
-    }
+    tx.commit_if_recorded().await?;
     if !report.created.is_empty() {
         tracing::info!(created = ?report.created, "environments created from the config");
     }

@@ -79,6 +79,15 @@ pub struct PollTooSoon {
     pub retry_after_secs: u64,
 }
 
+impl crate::error::Refusal for PollTooSoon {
+    fn answer(&self) -> crate::error::Answer {
+        crate::error::Answer::RateLimited {
+            message: self.to_string(),
+            retry_after_secs: self.retry_after_secs,
+        }
+    }
+}
+
 impl PollTrigger {
     /// A trigger whose [`Self::request`] accepts one request per `min_gap`.
     pub fn with_min_gap(min_gap: Duration) -> Self {

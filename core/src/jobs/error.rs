@@ -1,7 +1,7 @@
 //! The jobs area's one error type.
 
 use super::model::{JobId, JobState};
-use crate::error::CoreError;
+use crate::error::{Answer, CoreError, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobsError {
@@ -54,6 +54,31 @@ impl From<crate::db::codec::Corrupt> for JobsError {
 }
 
 pub type JobsResult<T> = Result<T, JobsError>;
+
+impl Refusal for JobsError {
+    fn answer(&self) -> Answer {
+        match self {
+            JobsError::NotFound(id) => Answer::NotFound(format!("job {id}")),
+            JobsError::RateLimited {
+                message,
+                retry_after_secs,
+            } => Answer::RateLimited {
+                message: message.clone(),
+                retry_after_secs: *retry_after_secs,
+            },
+            JobsError::Validation(_)
+            | JobsError::Conflict(_)
+            | JobsError::InvalidTransition { .. }
+            | JobsError::LockHeld { .. } => Answer::Invalid(self.public_message()),
+            // AWS's own reason (its code and text, never credentials).
+            JobsError::Aws(_) => Answer::Upstream(self.public_message()),
+            JobsError::LeaseLost(_)
+            | JobsError::Db(_)
+            | JobsError::Audit(_)
+            | JobsError::Corrupt(_) => Answer::Internal,
+        }
+    }
+}
 
 impl JobsError {
     /// Text that may be shown to a user: precise for input errors, generic for

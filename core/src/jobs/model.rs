@@ -315,48 +315,71 @@ pub fn pretty_json(value: &serde_json::Value) -> String {
 /// serde_json's number and string encoding: the same value always gives the
 /// same text, whatever order its keys were built in.
 pub fn canonical_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &serde_json::Value, out: &mut String) {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                if let Some(v) = map.get(key) {
-                    write_canonical(v, out);
-                }
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
+    crate::audit::chain::canonical_json(value).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The plan encoding before it was shared with the audit chain, kept to
+    /// prove that every plan hash stored with it still verifies.
+    fn previous_canonical_json(value: &serde_json::Value) -> String {
+        let mut out = String::new();
+        write_canonical(value, &mut out);
+        out
+    }
+
+    fn write_canonical(value: &serde_json::Value, out: &mut String) {
+        use serde_json::Value;
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, key) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    if let Some(v) = map.get(key) {
+                        write_canonical(v, out);
+                    }
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_canonical(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+
+    #[test]
+    fn plans_hash_exactly_as_before_the_encoding_was_shared() {
+        let values = [
+            json!({"b": 1, "a": {"z": [3, {"y": null, "x": true}], "é": "ü"}, "A": -2.5}),
+            json!({"\u{1F600}": "emoji key", "\u{FFFD}": 1, "\u{E000}": 2, "z": "quote \" and \\ and \n"}),
+            json!([{"desired": 1, "service": "web"}, [], {}, "", 0, 1e21, 12345678901234567890u64]),
+            serde_json::to_value(plan(json!({"desired": 3, "service": "web"}))).unwrap(),
+        ];
+        for value in &values {
+            assert_eq!(
+                canonical_json(value),
+                previous_canonical_json(value),
+                "{value}"
+            );
+        }
+    }
 
     fn plan(after: serde_json::Value) -> Plan {
         Plan {

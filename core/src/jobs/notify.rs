@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::store::{NOTIFY_CHANNEL, PROGRESS_CHANNEL};
+use crate::backoff::Backoff;
 
 /// The process's "some job changed" signal (a counter), for the event
 /// streams.
@@ -80,17 +81,19 @@ pub fn listen_postgres(
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(200);
+        let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
+        let mut failures = 0u32;
         while !shutdown.is_cancelled() {
             match listen_once(&url, &notifier, &shutdown).await {
                 Ok(()) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "jobs LISTEN connection failed; polling meanwhile");
+                    failures = failures.saturating_add(1);
+                    let wait = backoff.after(failures);
+                    tracing::warn!(error = %e, retry_in = ?wait, "jobs LISTEN connection failed; polling meanwhile");
                     tokio::select! {
                         _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(wait) => {}
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
             }
         }

@@ -174,10 +174,10 @@ pub async fn confirm(
     now: DateTime<Utc>,
 ) -> JobsResult<Job> {
     let (env, creates_environment) = target(db, handle, environment_name, form, now).await?;
-    if form.reason.trim().chars().count() > crate::approvals::rules::MAX_REASON_CHARS {
+    if form.reason.trim().chars().count() > crate::shared::MAX_REASON_CHARS {
         return Err(JobsError::Validation(format!(
             "the reason is longer than {} characters",
-            crate::approvals::rules::MAX_REASON_CHARS
+            crate::shared::MAX_REASON_CHARS
         )));
     }
     let planned = plan(db, handle, environment_name, form, now).await?;

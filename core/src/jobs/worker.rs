@@ -32,6 +32,7 @@ use super::model::JobState;
 use super::notify::JobsNotifier;
 use super::runner::{StepContext, StepError, StepOutcome, StepRunner};
 use super::store::{self, ClaimedJob, Lease, StuckPolicy};
+use crate::backoff::Backoff;
 use crate::clock::Clock;
 use crate::db::Db;
 
@@ -202,11 +203,11 @@ impl Worker {
             };
             failures = failures.saturating_add(1);
             WorkerLiveness::count(&self.liveness.loop_errors);
-            let backoff = backoff(
+            let backoff = Backoff::new(
                 self.config.poll_interval.min(Duration::from_millis(100)),
-                failures,
                 self.config.max_error_backoff,
-            );
+            )
+            .after(failures);
             tracing::warn!(%error, ?backoff, "the jobs loop failed; retrying after a backoff");
             tokio::time::sleep(backoff).await;
         }
@@ -330,11 +331,11 @@ impl Worker {
                         let state = match error {
                             StepError::Retryable(_) if attempt < self.config.max_attempts => {
                                 WorkerLiveness::count(&self.liveness.step_retries);
-                                let wait = backoff(
+                                let wait = Backoff::new(
                                     self.config.retry_backoff,
-                                    attempt,
                                     self.config.max_error_backoff,
-                                );
+                                )
+                                .after(attempt);
                                 // Shown while it lasts: the job is not
                                 // making progress, and why.
                                 let again =
@@ -500,12 +501,6 @@ impl Worker {
     }
 }
 
-/// `base * 2^(n-1)`, at most `max`.
-fn backoff(base: Duration, n: u32, max: Duration) -> Duration {
-    base.saturating_mul(2u32.saturating_pow(n.saturating_sub(1).min(16)))
-        .min(max)
-}
-
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
@@ -513,21 +508,5 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "(no message)".to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_its_cap() {
-        let base = Duration::from_millis(100);
-        let max = Duration::from_secs(1);
-        assert_eq!(backoff(base, 1, max), Duration::from_millis(100));
-        assert_eq!(backoff(base, 2, max), Duration::from_millis(200));
-        assert_eq!(backoff(base, 4, max), Duration::from_millis(800));
-        assert_eq!(backoff(base, 5, max), max);
-        assert_eq!(backoff(base, u32::MAX, max), max);
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::model::{Module, ModuleSlug, ModuleStatus, Phase, Priority, PriorityLevel, Section};
 use super::store;
-use crate::audit;
+use crate::audit::AuditedTx;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::Actor;
@@ -86,8 +86,7 @@ pub async fn update_module(
     now: DateTime<Utc>,
 ) -> CoreResult<Module> {
     let edit = edit.validated(environments)?;
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     let current = store::load_module_with(&mut tx, slug)
         .await?
         .ok_or_else(|| CoreError::NotFound(format!("module {:?}", slug.as_str())))?;
@@ -110,8 +109,7 @@ pub async fn update_module(
     let mut entry = actor.audit("roadmap.module.update", format!("module:{slug}"));
     entry.before = Some(before);
     entry.after = Some(after);
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(updated)
 }
 
@@ -148,8 +146,7 @@ pub async fn add_module(
             "name: needs at least one letter or digit".to_owned(),
         ));
     }
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     if store::load_module_with(&mut tx, &slug).await?.is_some() {
         return Err(CoreError::Invalid(format!(
             "a module with id {:?} already exists",
@@ -189,8 +186,7 @@ pub async fn add_module(
     entry.after = Some(
         json!({ "name": module.name, "section": module.section.as_str(), "path": module.path }),
     );
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(module)
 }
 
@@ -201,8 +197,7 @@ pub async fn retire_module(
     slug: &ModuleSlug,
     now: DateTime<Utc>,
 ) -> CoreResult<Module> {
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     let current = store::load_module_with(&mut tx, slug)
         .await?
         .ok_or_else(|| CoreError::NotFound(format!("module {:?}", slug.as_str())))?;
@@ -217,8 +212,7 @@ pub async fn retire_module(
     let mut entry = actor.audit("roadmap.module.retire", format!("module:{slug}"));
     entry.before = Some(before);
     entry.after = Some(after);
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(retired)
 }
 

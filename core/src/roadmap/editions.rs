@@ -305,7 +305,7 @@ pub async fn diff(
 
 /// The editions, newest first, and the comparison of `pair` (from, to);
 /// without a pair, of the two newest editions (when there are two).
-pub async fn history(
+pub async fn overview(
     db: &Db,
     environments: &[EnvName],
     pair: Option<(i64, i64)>,

@@ -24,17 +24,6 @@ pub struct EnvironmentBill {
     pub unestimated: Vec<(ModuleSlug, String)>,
 }
 
-/// An environment's bill beside what it actually costs (from the cost
-/// area): the last full month and this month's forecast, never a few days of
-/// month-to-date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BillWithActuals {
-    pub bill: EnvironmentBill,
-    /// (month, cents) of the last full month; `None` without cost data.
-    pub last_full_month: Option<(crate::cost::model::YearMonth, i64)>,
-    pub forecast_cents: Option<i64>,
-}
-
 const ZERO: CostRange = CostRange {
     low_cents: 0,
     high_cents: 0,

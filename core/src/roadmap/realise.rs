@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::model::{ModuleSlug, ModuleStatus};
 use super::store;
-use crate::audit;
+use crate::audit::AuditedTx;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::Actor;
@@ -106,7 +106,8 @@ impl fmt::Display for Realiser {
     }
 }
 
-/// What a job changed that can realise a module.
+/// What a job changed that can realise a module (the jobs area reads it
+/// from a succeeded job's plan: `jobs::store::lease`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobTouched {
     pub services: Vec<String>,
@@ -115,53 +116,11 @@ pub struct JobTouched {
 }
 
 impl JobTouched {
-    /// What a succeeded job of `kind` touched, from its plan: the services
-    /// its steps name (provision, deploy), and the parameter names its SSM
-    /// steps write (provision, configure). Other kinds realise nothing.
-    pub fn of_plan(kind: crate::jobs::JobKind, steps: &[crate::jobs::model::PlanStep]) -> Self {
-        use crate::jobs::JobKind;
-        let services = matches!(kind, JobKind::Provision | JobKind::Deploy);
-        let parameters = matches!(kind, JobKind::Provision | JobKind::Configure);
-        let mut touched = JobTouched::default();
-        for step in steps {
-            if services {
-                for value in [&step.before["service"], &step.after["service"]] {
-                    if let Some(s) = value.as_str() {
-                        if !touched.services.iter().any(|x| x == s) {
-                            touched.services.push(s.to_owned());
-                        }
-                    }
-                }
-            }
-            if parameters && step.action.starts_with("ssm.") {
-                collect_paths(&step.after, &mut touched.parameters);
-            }
-        }
-        touched
-    }
-
     fn realises(&self, realiser: &Realiser) -> bool {
         match realiser {
             Realiser::EcsService(s) => self.services.iter().any(|x| x == s),
             Realiser::SsmPrefix(p) => self.parameters.iter().any(|n| n.starts_with(p.as_str())),
         }
-    }
-}
-
-/// Every string (key or value) in `value` that looks like a parameter name.
-fn collect_paths(value: &serde_json::Value, out: &mut Vec<String>) {
-    match value {
-        serde_json::Value::String(s) if s.starts_with('/') => out.push(s.clone()),
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_paths(v, out)),
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                if k.starts_with('/') {
-                    out.push(k.clone());
-                }
-                collect_paths(v, out);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -191,8 +150,7 @@ pub async fn set(
     text: &str,
 ) -> CoreResult<Vec<Realiser>> {
     let realisers = Realiser::parse_lines(text)?;
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     store::load_module_with(&mut tx, slug)
         .await?
         .ok_or_else(|| CoreError::NotFound(format!("module {:?}", slug.as_str())))?;
@@ -223,8 +181,7 @@ pub async fn set(
     let mut entry = actor.audit("roadmap.module.realisers", format!("module:{slug}"));
     entry.before = Some(serde_json::json!(before));
     entry.after = Some(serde_json::json!(after));
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(realisers)
 }
 

@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::model::{ModuleSlug, NextStep, Phase};
 use super::store;
-use crate::audit;
+use crate::audit::AuditedTx;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
 use crate::shared::Actor;
@@ -176,8 +176,7 @@ async fn record(
 
 /// Adds a step at the end of its phase, at `now`. Returns its id.
 pub async fn add(db: &Db, actor: &Actor, input: &StepInput, now: DateTime<Utc>) -> CoreResult<i64> {
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     check_module(&mut tx, input.module.as_ref()).await?;
     let position = end_of(&mut tx, input.phase).await?;
     let row = sqlx::query(
@@ -198,8 +197,7 @@ pub async fn add(db: &Db, actor: &Actor, input: &StepInput, now: DateTime<Utc>) 
     record(&mut tx, &stamp, &modules, None, &step).await?;
     let mut entry = actor.audit("roadmap.step.add", format!("step:{id}"));
     entry.after = Some(serde_json::json!(step));
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(id)
 }
 
@@ -212,8 +210,7 @@ pub async fn update(
     input: &StepInput,
     now: DateTime<Utc>,
 ) -> CoreResult<()> {
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     let row = sqlx::query(
         "SELECT id, phase, text, completed, module_slug FROM roadmap_next_steps WHERE id = $1",
     )
@@ -250,8 +247,7 @@ pub async fn update(
     let mut entry = actor.audit("roadmap.step.update", format!("step:{id}"));
     entry.before = Some(serde_json::json!(current));
     entry.after = Some(serde_json::json!(wanted));
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(())
 }
 

@@ -785,7 +785,7 @@ async fn receiver(
 /// is in no stored row, error or audit record.
 #[tokio::test]
 async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
-    use gantry_core::approvals::outbox::{self, Deliverer, Webhooks};
+    use gantry_core::outbox::{self, Deliverer, Webhooks};
     let db = gantry_core::db::testing::sqlite().await;
     production(&db, 1, &[], 0).await;
     // The requester's reason tries to ping the channel and to show a link of
@@ -802,7 +802,7 @@ async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
         decide(&db, &april, id, Decision::Approve).await.unwrap(),
         Outcome::Queued
     );
-    let events: Vec<_> = outbox::for_job(&db, id)
+    let events: Vec<_> = outbox::for_job(&db, id.0)
         .await
         .unwrap()
         .into_iter()
@@ -824,7 +824,7 @@ async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
     assert_eq!((round.delivered, round.failed), (2, 1), "{round:?}");
     // The failed one waits for its backoff: not due again at once.
     assert_eq!(first.deliver_due(now()).await.unwrap().delivered, 0);
-    let failed = outbox::for_job(&db, id).await.unwrap();
+    let failed = outbox::for_job(&db, id.0).await.unwrap();
     let pending: Vec<_> = failed.iter().filter(|n| !n.delivered).collect();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].attempts, 1);
@@ -841,7 +841,7 @@ async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
         .await
         .unwrap();
     assert_eq!(round.delivered, 1, "{round:?}");
-    assert!(outbox::for_job(&db, id)
+    assert!(outbox::for_job(&db, id.0)
         .await
         .unwrap()
         .iter()
@@ -893,9 +893,8 @@ async fn notifications_reach_the_webhook_with_retries_and_survive_a_restart() {
         .await
         .unwrap();
     assert!(!format!("{audit:?}").contains("SECRET-webhook-token"));
-    assert!(
-        !format!("{:?}", outbox::for_job(&db, id).await.unwrap()).contains("SECRET-webhook-token")
-    );
+    assert!(!format!("{:?}", outbox::for_job(&db, id.0).await.unwrap())
+        .contains("SECRET-webhook-token"));
 }
 
 /// A weekly freeze whose policy is to wait: the last approval during the

@@ -8,7 +8,7 @@ use gantry_core::audit::export::{self, ExportFormat, CSV_HEADER};
 use gantry_core::audit::keys::testing as test_keys;
 use gantry_core::audit::store;
 use gantry_core::audit::{
-    AuditFilter, AuditKey, AuditKeyring, AuditRecord, AuditSettings, CheckpointCheck,
+    AuditFilter, AuditKey, AuditKeyring, AuditRecord, AuditSettings, AuditedTx, CheckpointCheck,
     NewAuditEntry, PageRequest, VerifyReport,
 };
 use gantry_core::db::Backend;
@@ -32,17 +32,16 @@ fn entry(actor: &str, action: &str, target: &str) -> NewAuditEntry {
 }
 
 /// Appends `n` records (actor `user{i}`) in one transaction, committed with
-/// [`store::commit`] (which checkpoints the head).
+/// [`AuditedTx::commit`] (which checkpoints the head).
 async fn append_many(db: &Db, n: usize) -> Vec<AuditRecord> {
-    let mut tx = db.pool().begin().await.unwrap();
+    let mut tx = AuditedTx::begin(db).await.unwrap();
     let mut records = Vec::with_capacity(n);
     for i in 1..=n {
         let e = entry(&format!("user{i}"), "roadmap.module.update", "module:waf");
-        records.push(store::append(&mut tx, db, &e).await.unwrap());
+        records.push(tx.record(&e).await.unwrap());
     }
-    store::commit(tx, db, records.last().unwrap())
-        .await
-        .unwrap();
+    let last = tx.commit().await.unwrap();
+    assert_eq!(&last, records.last().unwrap());
     records
 }
 
@@ -146,13 +145,13 @@ async fn appended_records_form_a_verified_chain(db: Db) {
         matches!(checkpoint, CheckpointCheck::Empty { missing: true, .. }),
         "{checkpoint:?}"
     );
-    let mut tx = db.pool().begin().await.unwrap();
+    let mut tx = AuditedTx::begin(&db).await.unwrap();
     let mut appended = Vec::new();
     for action in ["roadmap.import", "roadmap.module.update", "auth.sign_in"] {
         let e = entry("alice", action, "roadmap");
-        appended.push(store::append(&mut tx, &db, &e).await.unwrap());
+        appended.push(tx.record(&e).await.unwrap());
     }
-    store::commit(tx, &db, &appended[2]).await.unwrap();
+    tx.commit().await.unwrap();
 
     assert_eq!(
         appended.iter().map(|r| r.id).collect::<Vec<_>>(),
@@ -198,14 +197,15 @@ async fn rolled_back_transaction_leaves_no_record(db: Db) {
         .await
         .unwrap();
 
-    let mut tx = db.pool().begin().await.unwrap();
+    let mut tx = AuditedTx::begin(&db).await.unwrap();
     sqlx::query("INSERT INTO roadmap_meta (key, value) VALUES ($1, $2)")
         .bind("audit-test")
         .bind("the change being recorded")
         .execute(&mut *tx)
         .await
         .unwrap();
-    let doomed = store::append(&mut tx, &db, &entry("alice", "roadmap.import", "roadmap"))
+    let doomed = tx
+        .record(&entry("alice", "roadmap.import", "roadmap"))
         .await
         .unwrap();
     assert_eq!(doomed.id, 2);
@@ -953,10 +953,9 @@ async fn concurrent_appends_keep_one_chain(db: Db) {
                 let mut last_error = None;
                 for attempt in 0..5 {
                     let result = async {
-                        let mut tx = db.pool().begin().await?;
-                        let record = store::append(&mut tx, &db, &e).await?;
-                        store::commit(tx, &db, &record).await?;
-                        Ok::<_, CoreError>(record)
+                        let mut tx = AuditedTx::begin(&db).await?;
+                        tx.record(&e).await?;
+                        tx.commit().await
                     }
                     .await;
                     match result {
@@ -987,7 +986,54 @@ async fn concurrent_appends_keep_one_chain(db: Db) {
     }
 }
 
+/// The guard's promise, attacked the way a forgetful caller would: a change
+/// written and committed without a record is refused and rolled back, as is
+/// a "maybe" commit that recorded nothing; a change with its record commits
+/// both.
+async fn a_change_never_commits_without_its_record(db: Db) {
+    let meta = |key: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT value FROM roadmap_meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(db.pool())
+                .await
+                .unwrap()
+        }
+    };
+    let write = |key: &'static str| {
+        sqlx::query("INSERT INTO roadmap_meta (key, value) VALUES ($1, 'changed')").bind(key)
+    };
+
+    let mut tx = AuditedTx::begin(&db).await.unwrap();
+    write("unrecorded").execute(&mut *tx).await.unwrap();
+    let refused = tx.commit().await.unwrap_err();
+    assert!(matches!(refused, CoreError::Unaudited(_)), "{refused:?}");
+    assert_eq!(meta("unrecorded").await, None, "the change was rolled back");
+
+    let mut tx = AuditedTx::begin_serialized(&db).await.unwrap();
+    write("maybe").execute(&mut *tx).await.unwrap();
+    assert_eq!(tx.commit_if_recorded().await.unwrap(), None);
+    assert_eq!(
+        meta("maybe").await,
+        None,
+        "nothing recorded, nothing committed"
+    );
+    assert!(all_newest_first(&db).await.is_empty());
+
+    let mut tx = AuditedTx::begin(&db).await.unwrap();
+    write("recorded").execute(&mut *tx).await.unwrap();
+    let record = tx
+        .commit_with(&entry("alice", "roadmap.import", "roadmap"))
+        .await
+        .unwrap();
+    assert_eq!(meta("recorded").await.as_deref(), Some("changed"));
+    assert_eq!(all_newest_first(&db).await, vec![record]);
+    assert!(store::verify(&db).await.unwrap().is_ok());
+}
+
 gantry_core::on_both_backends!(
+    a_change_never_commits_without_its_record,
     appended_records_form_a_verified_chain,
     rolled_back_transaction_leaves_no_record,
     database_refuses_updates_and_deletes,

@@ -5,11 +5,12 @@
 //! and SSM, query-protocol XML for ELBv2, RDS and CloudWatch).
 
 use gantry_core::aws::testing::{demo_environment, demo_environment_input};
+use gantry_core::aws::AwsHealthSource;
 use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::environments::model::{Environment, EnvironmentInput};
 use gantry_core::health::model::{Component, HealthStatus, SourceErrorKind};
 use gantry_core::health::snapshot::EnvironmentSnapshot;
-use gantry_core::health::source::{AwsHealthSource, HealthSource};
+use gantry_core::health::source::HealthSource;
 
 use crate::support::fake_aws::FakeAwsEndpoint;
 

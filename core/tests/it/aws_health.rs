@@ -11,11 +11,12 @@
 use std::time::{Duration, Instant};
 
 use gantry_core::aws::testing::{demo_environment, demo_environment_input, moto_settings};
+use gantry_core::aws::AwsHealthSource;
 use gantry_core::aws::{AwsCallCounter, AwsClients, AwsSettings, StaticCredentials};
 use gantry_core::environments::model::{Environment, EnvironmentInput, ServiceInput};
 use gantry_core::health::model::{AlarmState, Component, HealthStatus, SourceErrorKind};
 use gantry_core::health::snapshot::{EnvironmentSnapshot, ParameterKind};
-use gantry_core::health::source::{AwsHealthSource, HealthSource};
+use gantry_core::health::source::HealthSource;
 
 fn source(settings: AwsSettings) -> (AwsHealthSource, AwsCallCounter) {
     let calls = AwsCallCounter::new();

@@ -6,9 +6,10 @@
 //! the alarm.
 
 use gantry_core::aws::testing::{demo_environment, PrivateMoto};
+use gantry_core::aws::AwsHealthSource;
 use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::health::model::{AlarmState, HealthStatus};
-use gantry_core::health::source::{AwsHealthSource, HealthSource};
+use gantry_core::health::source::HealthSource;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_degraded_scenario_degrades_prod_and_names_the_alarm() {

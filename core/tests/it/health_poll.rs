@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use gantry_core::aws::testing::{demo_environment_input, moto_settings};
+use gantry_core::aws::AwsHealthSource;
 use gantry_core::aws::{AwsCallCounter, AwsClients};
 use gantry_core::environments::model::{Environment, EnvironmentInput};
 use gantry_core::environments::service;
@@ -18,7 +19,7 @@ use gantry_core::health::model::{
 use gantry_core::health::poll::Poller;
 use gantry_core::health::scripted::ScriptedHealthSource;
 use gantry_core::health::snapshot::EnvironmentSnapshot;
-use gantry_core::health::source::{AwsHealthSource, HealthSource, Observed, ObservedService};
+use gantry_core::health::source::{HealthSource, Observed, ObservedService};
 use gantry_core::health::store;
 use gantry_core::shared::Actor;
 use gantry_core::Db;

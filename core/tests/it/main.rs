@@ -27,6 +27,7 @@ mod jobs_scale;
 mod jobs_stall;
 mod jobs_store;
 mod jobs_worker;
+mod layers;
 mod markdown_roundtrip;
 mod roadmap_edit;
 mod roadmap_editions;

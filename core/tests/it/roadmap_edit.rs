@@ -244,7 +244,7 @@ async fn drift_is_corrected_on_request_only(db: Db) {
             .statuses[&env("prod")]
     };
     // No snapshot yet: no drift, nothing to correct.
-    let err = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod", now())
+    let err = gantry_core::compose::roadmap::correct_drift(&db, &oscar(), &rds, "prod", now())
         .await
         .unwrap_err()
         .public_message();
@@ -262,7 +262,7 @@ async fn drift_is_corrected_on_request_only(db: Db) {
     let before = service::roadmap(&db).await.unwrap();
     assert_eq!(prod_status(&before), ModuleStatus::Ready);
 
-    let status = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod", now())
+    let status = gantry_core::compose::roadmap::correct_drift(&db, &oscar(), &rds, "prod", now())
         .await
         .unwrap();
     assert_eq!(status, ModuleStatus::Deployed);
@@ -275,18 +275,18 @@ async fn drift_is_corrected_on_request_only(db: Db) {
     assert!(audit_actions(&db)
         .await
         .contains(&"roadmap.module.update".to_owned()));
-    let again = gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "prod", now())
+    let again = gantry_core::compose::roadmap::correct_drift(&db, &oscar(), &rds, "prod", now())
         .await
         .unwrap_err()
         .public_message();
     assert!(again.starts_with("nothing to correct"), "{again}");
     // Bad input: an environment the roadmap does not track, an unknown module.
     assert!(matches!(
-        gantry_core::roadmap::correct::correct_drift(&db, &oscar(), &rds, "staging", now()).await,
+        gantry_core::compose::roadmap::correct_drift(&db, &oscar(), &rds, "staging", now()).await,
         Err(CoreError::Invalid(_))
     ));
     assert!(matches!(
-        gantry_core::roadmap::correct::correct_drift(
+        gantry_core::compose::roadmap::correct_drift(
             &db,
             &oscar(),
             &ModuleSlug::parse("nope").unwrap(),

@@ -155,9 +155,7 @@ pub async fn events(
     };
     let after = last_event_id.or(query.after).unwrap_or(0).max(0);
     // A job that does not exist is a 404 now, not an empty stream.
-    service::progress(&services.db, id, i64::MAX)
-        .await
-        .map_err(|e| RouteError::Core(e.into()))?;
+    service::progress(&services.db, id, i64::MAX).await?;
     // Subscribed before the first read: no change after it is missed.
     let progress = gantry_core::jobs::notify::progress();
     let slot = jobs.streams.open(&who);

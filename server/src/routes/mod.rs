@@ -8,7 +8,6 @@ pub mod metrics;
 pub mod readyz;
 pub mod roadmap;
 
-use axum::http::StatusCode;
 use gantry_core::auth::{Permission, Principal};
 
 pub use error::RouteError;
@@ -17,15 +16,5 @@ pub use error::RouteError;
 /// (The session middleware already refused anonymous requests; this is the
 /// per-route permission check.)
 pub fn require(user: Option<&Principal>, permission: Permission) -> Result<Principal, RouteError> {
-    match user {
-        None => Err(RouteError::Refused(
-            StatusCode::UNAUTHORIZED,
-            "sign in required".to_owned(),
-        )),
-        Some(u) if u.can(permission) => Ok(u.clone()),
-        Some(_) => Err(RouteError::Refused(
-            StatusCode::FORBIDDEN,
-            format!("your roles do not allow this ({permission:?})"),
-        )),
-    }
+    Ok(gantry_core::auth::require(user, permission)?)
 }

@@ -3,22 +3,20 @@
 //!
 //! - [`assemble()`]: raw observations to an [`EnvironmentSnapshot`] by the
 //!   rules, each failed source beside its last good reading.
-//! - [`AwsHealthSource`]: the AWS implementation (`aws.rs`), with its
-//!   once-per-key caches (`cache.rs`) and the HTTP [`probe()`] of health URLs.
+//! - [`probe()`]: the HTTP probe of health URLs.
+//! - The AWS implementation is `crate::aws::AwsHealthSource` (the AWS
+//!   adapter sits above the health area and implements its [`HealthSource`]).
 //!
 //! The scripted test double, for what the AWS stand-in cannot simulate, is
 //! `health::scripted` (feature `testing`).
 
 mod assemble;
-mod aws;
-mod cache;
 mod probe;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
 pub use assemble::assemble;
-pub use aws::AwsHealthSource;
 pub use probe::probe;
 
 use super::model::{

@@ -13,14 +13,7 @@ use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
 use crate::jobs::model::JobId;
 use crate::jobs::store::LogLevel;
-use sqlx::{Any, AnyConnection, Transaction};
-
-/// A write transaction in which job rows may be locked: SQLite's `BEGIN
-/// IMMEDIATE` (one writer), PostgreSQL's default (rows locked with
-/// [`lock_job`]).
-pub async fn begin(db: &Db) -> JobsResult<Transaction<'static, Any>> {
-    super::begin_write(db).await
-}
+use sqlx::AnyConnection;
 
 /// Job `id`, its row locked until the transaction ends (PostgreSQL `FOR
 /// UPDATE`; SQLite's write transaction holds the whole database).

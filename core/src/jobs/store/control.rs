@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{
-    audit, begin_write, commit, db_now_ms, insert_log, job_with, skip_remaining_steps,
-    system_entry, LogLevel,
+    begin_audited, commit, db_now_ms, insert_log, job_with, skip_remaining_steps, system_entry,
+    LogLevel,
 };
 use crate::db::codec::timestamp;
 use crate::db::Db;
@@ -40,7 +40,7 @@ pub async fn request_cancel(
     now: DateTime<Utc>,
 ) -> JobsResult<CancelOutcome> {
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     let reason = format!("cancelled by {}", actor.name);
     let cancelled = sqlx::query(
         "UPDATE jobs SET state = 'cancelled', cancel_requested = 1, cancel_requested_by = $2, \
@@ -96,8 +96,8 @@ pub async fn request_cancel(
     };
     let mut entry = actor.audit(action, id.audit_target());
     entry.after = Some(json!({"reason": reason}));
-    let record = audit(&mut tx, db, &entry).await?;
-    commit(tx, db, &record).await?;
+    tx.record(&entry).await?;
+    commit(tx).await?;
     Ok(outcome)
 }
 
@@ -195,7 +195,7 @@ async fn mark_one(
     now: DateTime<Utc>,
 ) -> JobsResult<bool> {
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     let updated = sqlx::query(
         "UPDATE jobs SET state = 'stuck', reason = $3, updated_at = $4, lease_expires_ms = NULL \
          WHERE id = $1 AND lease_token = $2 AND state = 'running' RETURNING id",
@@ -219,17 +219,13 @@ async fn mark_one(
         now,
     )
     .await?;
-    let record = audit(
-        &mut tx,
-        db,
-        &system_entry(
-            "job.stuck",
-            id,
-            json!({"reason": reason, "lease_token": token}),
-        ),
-    )
+    tx.record(&system_entry(
+        "job.stuck",
+        id,
+        json!({"reason": reason, "lease_token": token}),
+    ))
     .await?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     tracing::warn!(job = %id, reason, "job marked stuck");
     Ok(true)
 }
@@ -242,7 +238,7 @@ async fn mark_one(
 #[tracing::instrument(skip(db, actor, now), fields(actor = %actor.name))]
 pub async fn retry(db: &Db, id: JobId, actor: &Actor, now: DateTime<Utc>) -> JobsResult<()> {
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     let previous = job_with(&mut tx, id)
         .await?
         .ok_or(JobsError::NotFound(id))?;
@@ -290,7 +286,7 @@ pub async fn retry(db: &Db, id: JobId, actor: &Actor, now: DateTime<Utc>) -> Job
     let mut entry = actor.audit("job.retried", id.audit_target());
     entry.before = Some(json!({"state": previous.state.as_str(), "reason": previous.reason}));
     entry.after = Some(json!({"state": "queued", "from_step": from + 1}));
-    let record = audit(&mut tx, db, &entry).await?;
+    tx.record(&entry).await?;
     if db.backend() == crate::db::Backend::Postgres {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(super::NOTIFY_CHANNEL)
@@ -298,6 +294,6 @@ pub async fn retry(db: &Db, id: JobId, actor: &Actor, now: DateTime<Utc>) -> Job
             .execute(&mut *tx)
             .await?;
     }
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     Ok(())
 }

@@ -5,8 +5,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    audit, begin_write, commit, job_with, to_json_text, Job, DEFAULT_STEP_TIMEOUT_SECS,
-    NOTIFY_CHANNEL,
+    begin_audited, commit, job_with, to_json_text, Job, DEFAULT_STEP_TIMEOUT_SECS, NOTIFY_CHANNEL,
 };
 use crate::db::codec::timestamp;
 use crate::db::{Backend, Db};
@@ -53,7 +52,7 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
     };
     let plan_hash = new.plan.hash();
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     if let Some(env) = &new.creates {
         if crate::environments::store::get_with(&mut tx, &env.name)
             .await?
@@ -69,7 +68,7 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
             .requested_by
             .audit("environment.create", format!("environment:{}", env.name));
         entry.after = Some(env.settings_json());
-        audit(&mut tx, db, &entry).await?;
+        tx.record(&entry).await?;
     }
     let row = sqlx::query(
         "INSERT INTO jobs (environment, kind, state, requested_by, requested_role, request_id, \
@@ -113,7 +112,7 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
         "steps": new.plan.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         "source": new.requested_by.source,
     }));
-    let record = audit(&mut tx, db, &entry).await?;
+    tx.record(&entry).await?;
     if state == JobState::AwaitingApproval {
         let text = format!(
             "Job #{id} ({} on {}) requested by {}{}: it waits for approval",
@@ -125,9 +124,9 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
                 .map(|r| format!(" (\u{201c}{r}\u{201d})"))
                 .unwrap_or_default()
         );
-        crate::approvals::outbox::record(
+        crate::outbox::record(
             &mut tx,
-            id,
+            id.0,
             new.environment.as_str(),
             "requested",
             &text,
@@ -147,7 +146,7 @@ pub async fn enqueue(db: &Db, new: &NewJob, now: DateTime<Utc>) -> JobsResult<Jo
     let job = job_with(&mut tx, id)
         .await?
         .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while enqueueing")))?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     tracing::info!(job = %id, state = %state, "job enqueued");
     Ok(job)
 }
@@ -185,7 +184,7 @@ pub async fn replace_plan(
     plan.validate()?;
     let hash = plan.hash();
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     let current = super::approval::lock_job(&mut tx, db.backend(), id).await?;
     if current.state != JobState::AwaitingApproval {
         return Err(JobsError::InvalidTransition {
@@ -201,11 +200,11 @@ pub async fn replace_plan(
         "steps": plan.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         "approvals": "void: approvals count for the plan they were given on",
     }));
-    let record = audit(&mut tx, db, &entry).await?;
+    tx.record(&entry).await?;
     let job = job_with(&mut tx, id)
         .await?
         .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while re-planning")))?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     Ok(job)
 }
 
@@ -229,7 +228,7 @@ pub async fn retry_for_approval(
     plan.validate()?;
     let hash = plan.hash();
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     let current = super::approval::lock_job(&mut tx, db.backend(), id).await?;
     current.state.check_transition(JobState::AwaitingApproval)?;
     rewrite_plan(
@@ -278,14 +277,14 @@ pub async fn retry_for_approval(
         "steps": plan.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         "approvals": "void: approvals count for the attempt they were given on",
     }));
-    let record = audit(&mut tx, db, &entry).await?;
+    tx.record(&entry).await?;
     let text = format!(
         "Job #{id} ({} on {}) retried by {} after it ended {was}: attempt {number} waits for approval",
         current.kind, current.environment, actor.name
     );
-    crate::approvals::outbox::record(
+    crate::outbox::record(
         &mut tx,
-        id,
+        id.0,
         current.environment.as_str(),
         "requested",
         &text,
@@ -295,7 +294,7 @@ pub async fn retry_for_approval(
     let job = job_with(&mut tx, id)
         .await?
         .ok_or_else(|| JobsError::Corrupt(format!("job {id} vanished while retrying")))?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     Ok(job)
 }
 

@@ -15,13 +15,14 @@ use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::{
-    audit, begin_write, commit, db_now_ms, insert_log, is_lock_violation, skip_remaining_steps,
+    begin_audited, commit, db_now_ms, insert_log, is_lock_violation, skip_remaining_steps,
     steps_with, system_entry, ClaimedJob, Job, JobRow, Lease, LogLevel, JOB_COLUMNS,
 };
 use crate::db::codec::{flag, number, timestamp};
 use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
 use crate::jobs::model::{JobId, JobKind, JobState};
+use crate::roadmap::realise::JobTouched;
 
 /// Claims attempted when a concurrent claim took the same environment's
 /// lock first (PostgreSQL only; each attempt is a new transaction).
@@ -91,7 +92,7 @@ async fn claim_once(
     let db_now = db_now_ms(backend);
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 4);
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     let set = |prefix: &str| {
         format!(
             "state = 'running', lease_owner = $1, lease_token = {prefix}lease_token + 1, \
@@ -170,22 +171,18 @@ async fn claim_once(
         ("job.started", format!("started by {worker_id}"))
     };
     insert_log(&mut tx, job.id, LogLevel::Info, None, &message, now).await?;
-    let record = audit(
-        &mut tx,
-        db,
-        &system_entry(
-            action,
-            job.id,
-            json!({
-                "worker": worker_id,
-                "lease_token": job.lease_token,
-                "current_step": job.current_step,
-                "previous_owner": previous_owner,
-            }),
-        ),
-    )
+    tx.record(&system_entry(
+        action,
+        job.id,
+        json!({
+            "worker": worker_id,
+            "lease_token": job.lease_token,
+            "current_step": job.current_step,
+            "previous_owner": previous_owner,
+        }),
+    ))
     .await?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     tracing::info!(job = %job.id, token = job.lease_token, reclaimed, "job claimed");
     Ok(Some(ClaimedJob {
         lease: Lease {
@@ -271,7 +268,7 @@ pub async fn start_step(
     now: DateTime<Utc>,
 ) -> JobsResult<u32> {
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
     let (attempts, name): (i64, String) = sqlx::query_as(&format!(
         "UPDATE job_steps SET state = 'running', attempts = attempts + 1, \
@@ -302,17 +299,13 @@ pub async fn start_step(
         now,
     )
     .await?;
-    let record = audit(
-        &mut tx,
-        db,
-        &system_entry(
-            "job.step_started",
-            lease.job_id,
-            json!({"step": position + 1, "name": name, "attempt": attempt, "worker": lease.worker_id}),
-        ),
-    )
+    tx.record(&system_entry(
+        "job.step_started",
+        lease.job_id,
+        json!({"step": position + 1, "name": name, "attempt": attempt, "worker": lease.worker_id}),
+    ))
     .await?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     Ok(attempt)
 }
 
@@ -326,7 +319,7 @@ pub async fn finish_step(
     now: DateTime<Utc>,
 ) -> JobsResult<()> {
     let at = timestamp(now);
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
     let name: String = sqlx::query_scalar(
         "UPDATE job_steps SET state = 'succeeded', output_json = $3, finished_at = $4, error = NULL \
@@ -359,17 +352,13 @@ pub async fn finish_step(
         now,
     )
     .await?;
-    let record = audit(
-        &mut tx,
-        db,
-        &system_entry(
-            "job.step_done",
-            lease.job_id,
-            json!({"step": position + 1, "name": name, "worker": lease.worker_id}),
-        ),
-    )
+    tx.record(&system_entry(
+        "job.step_done",
+        lease.job_id,
+        json!({"step": position + 1, "name": name, "worker": lease.worker_id}),
+    ))
     .await?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -387,7 +376,7 @@ pub async fn set_fault(
 ) -> JobsResult<()> {
     let at = timestamp(now);
     let fault: Option<String> = fault.map(|f| f.chars().take(super::MAX_LOG_LINE).collect());
-    let mut tx = begin_write(db).await?;
+    let mut tx = super::begin_quiet(db).await?;
     fence(&mut tx, lease, &at).await?;
     let before: Option<String> = sqlx::query_scalar("SELECT reason FROM jobs WHERE id = $1")
         .bind(lease.job_id.0)
@@ -430,7 +419,7 @@ pub async fn fail_step(
 ) -> JobsResult<()> {
     let at = timestamp(now);
     let error: String = error.chars().take(super::MAX_LOG_LINE).collect();
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     check_position(fence(&mut tx, lease, &at).await?, position, lease)?;
     let (name, attempt): (String, i64) = sqlx::query_as(
         "UPDATE job_steps SET state = 'failed', error = $3, finished_at = $4 \
@@ -461,17 +450,13 @@ pub async fn fail_step(
         now,
     )
     .await?;
-    let record = audit(
-        &mut tx,
-        db,
-        &system_entry(
-            "job.step_failed",
-            lease.job_id,
-            json!({"step": position + 1, "name": name, "attempt": attempt, "error": error}),
-        ),
-    )
+    tx.record(&system_entry(
+        "job.step_failed",
+        lease.job_id,
+        json!({"step": position + 1, "name": name, "attempt": attempt, "error": error}),
+    ))
     .await?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -484,7 +469,7 @@ pub async fn append_log(
     message: &str,
     now: DateTime<Utc>,
 ) -> JobsResult<i64> {
-    let mut tx = begin_write(db).await?;
+    let mut tx = super::begin_quiet(db).await?;
     fence(&mut tx, lease, &timestamp(now)).await?;
     let seq = insert_log(&mut tx, lease.job_id, level, position, message, now).await?;
     super::commit_quiet(tx).await?;
@@ -506,10 +491,79 @@ async fn realised_modules(
     let kind = JobKind::parse(&kind)?;
     let plan: crate::jobs::model::Plan = serde_json::from_str(&plan_json)
         .map_err(|e| JobsError::Corrupt(format!("job {id}: its plan does not parse: {e}")))?;
-    let touched = crate::roadmap::realise::JobTouched::of_plan(kind, &plan.steps);
+    let touched = touched_by(kind, &plan.steps);
     let changed =
         crate::roadmap::realise::apply_job(&mut *conn, id.0, &environment, &touched, now).await?;
     Ok(changed.iter().map(ToString::to_string).collect())
+}
+
+/// Writes the outcome notice of job `id` ended as `state`, when the job
+/// went through approval (it has decisions or a break-glass): the approvers
+/// learn how the change they approved ended.
+async fn record_outcome(
+    conn: &mut AnyConnection,
+    id: JobId,
+    state: JobState,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> JobsResult<()> {
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT environment, kind FROM jobs WHERE id = $1 AND (break_glass_by IS NOT NULL \
+         OR EXISTS (SELECT 1 FROM job_approvals WHERE job_id = $1))",
+    )
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((environment, kind)) = row else {
+        return Ok(());
+    };
+    let text = format!(
+        "Job #{id} ({kind} on {environment}) {state}{}",
+        reason.map(|r| format!(": {r}")).unwrap_or_default()
+    );
+    crate::outbox::record(conn, id.0, &environment, "outcome", &text, now).await?;
+    Ok(())
+}
+
+/// What a succeeded job of `kind` touched, from its plan: the services its
+/// steps name (provision, deploy), and the parameter names its SSM steps
+/// write (provision, configure). Other kinds realise nothing.
+fn touched_by(kind: JobKind, steps: &[crate::jobs::model::PlanStep]) -> JobTouched {
+    let services = matches!(kind, JobKind::Provision | JobKind::Deploy);
+    let parameters = matches!(kind, JobKind::Provision | JobKind::Configure);
+    let mut touched = JobTouched::default();
+    for step in steps {
+        if services {
+            for value in [&step.before["service"], &step.after["service"]] {
+                if let Some(s) = value.as_str() {
+                    if !touched.services.iter().any(|x| x == s) {
+                        touched.services.push(s.to_owned());
+                    }
+                }
+            }
+        }
+        if parameters && step.action.starts_with("ssm.") {
+            collect_paths(&step.after, &mut touched.parameters);
+        }
+    }
+    touched
+}
+
+/// Every string (key or value) in `value` that looks like a parameter name.
+fn collect_paths(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) if s.starts_with('/') => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_paths(v, out)),
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                if k.starts_with('/') {
+                    out.push(k.clone());
+                }
+                collect_paths(v, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Ends the leased job in `state` (succeeded, failed, cancelled,
@@ -532,7 +586,7 @@ pub async fn finish_job(
     }
     let at = timestamp(now);
     let reason: Option<String> = reason.map(|r| r.chars().take(super::MAX_LOG_LINE).collect());
-    let mut tx = begin_write(db).await?;
+    let mut tx = begin_audited(db).await?;
     let row = sqlx::query_as::<_, (i64, i64)>(
         "UPDATE jobs SET state = $3, reason = $4, updated_at = $5, \
          finished_at = CASE WHEN $3 = 'stuck' THEN NULL ELSE $5 END, \
@@ -579,26 +633,16 @@ pub async fn finish_job(
     };
     insert_log(&mut tx, lease.job_id, level, None, &message, now).await?;
     if state.is_final() {
-        crate::approvals::outbox::record_outcome(
-            &mut tx,
-            lease.job_id,
-            state,
-            reason.as_deref(),
-            now,
-        )
-        .await?;
+        record_outcome(&mut tx, lease.job_id, state, reason.as_deref(), now).await?;
     }
-    let record = audit(
-        &mut tx,
-        db,
-        &system_entry(
+    tx.record(&system_entry(
             &format!("job.{state}"),
             lease.job_id,
             json!({"state": state.as_str(), "reason": reason, "step": current + 1, "worker": lease.worker_id, "roadmap_deployed": realised}),
         ),
     )
     .await?;
-    commit(tx, db, &record).await?;
+    commit(tx).await?;
     tracing::info!(job = %lease.job_id, state = %state, "job finished");
     Ok(())
 }

@@ -37,7 +37,7 @@ pub use read::{every, get, job, list, lock_holder, logs, state_counts};
 
 use super::error::{JobsError, JobsResult};
 use super::model::{JobId, JobKind, JobState, Plan, StepState};
-use crate::audit::{self, AuditRecord, NewAuditEntry};
+use crate::audit::{AuditRecord, AuditedTx, NewAuditEntry};
 use crate::db::codec::{
     flag, from_json, number, parse_optional_timestamp, parse_timestamp, timestamp, Corrupt,
 };
@@ -282,28 +282,29 @@ pub(crate) fn db_now_ms(backend: Backend) -> &'static str {
     }
 }
 
-/// A write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock up front,
-/// so a read-then-write never fails to upgrade), a plain one on PostgreSQL.
-async fn begin_write(db: &Db) -> JobsResult<Transaction<'static, Any>> {
+/// A job change and its audit record in one transaction ([`AuditedTx`]:
+/// `BEGIN IMMEDIATE` on SQLite, job rows locked with `FOR UPDATE` on
+/// PostgreSQL); finish with [`commit`].
+async fn begin_audited(db: &Db) -> JobsResult<AuditedTx<'_>> {
+    Ok(AuditedTx::begin(db).await?)
+}
+
+/// Commits an audited job change and wakes whoever watches jobs.
+async fn commit(tx: AuditedTx<'_>) -> JobsResult<AuditRecord> {
+    let record = tx.commit().await?;
+    super::notify::progressed();
+    Ok(record)
+}
+
+/// A job write that is not an action and needs no audit record (a log line,
+/// a fault): `BEGIN IMMEDIATE` on SQLite (the write lock up front, so a
+/// read-then-write never fails to upgrade), a plain one on PostgreSQL.
+/// Finish with [`commit_quiet`].
+async fn begin_quiet(db: &Db) -> JobsResult<Transaction<'static, Any>> {
     Ok(match db.backend() {
         Backend::Sqlite => db.pool().begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => db.pool().begin().await?,
     })
-}
-
-/// Appends `entry` in `tx`; the caller commits with [`commit`].
-async fn audit(
-    conn: &mut AnyConnection,
-    db: &Db,
-    entry: &NewAuditEntry,
-) -> JobsResult<AuditRecord> {
-    Ok(audit::store::append(conn, db, entry).await?)
-}
-
-async fn commit(tx: Transaction<'static, Any>, db: &Db, last: &AuditRecord) -> JobsResult<()> {
-    audit::store::commit(tx, db, last).await?;
-    super::notify::progressed();
-    Ok(())
 }
 
 /// Commits a job write that needs no audit record (a log line, a fault).

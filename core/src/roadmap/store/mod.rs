@@ -25,7 +25,7 @@ pub(crate) use write::{create, record_history, touch, write_change, Stamp};
 use super::editions::{self, EditionDate, NewEdition, Summary};
 use super::identity;
 use super::model::{Module, ModuleSlug, Roadmap};
-use crate::audit::{self, NewAuditEntry};
+use crate::audit::{AuditedTx, NewAuditEntry};
 use crate::db::codec::timestamp;
 use crate::db::Db;
 use crate::error::{CoreError, CoreResult};
@@ -130,8 +130,7 @@ pub async fn apply_import(
 ) -> CoreResult<ImportReport> {
     let (actor, source) = (who.name.as_str(), who.source.as_str());
     let mut incoming = incoming.clone();
-    let mut tx = db.pool().begin().await?;
-    audit::store::lock_for_write(&mut tx, db.backend()).await?;
+    let mut tx = AuditedTx::begin_serialized(db).await?;
     let newest = editions::latest_dated(&mut tx).await?;
     let mut forced = false;
     if let (Some(dated), Some(newest)) = (&edition.dated, &newest) {
@@ -238,7 +237,6 @@ pub async fn apply_import(
         "unchanged": report.unchanged,
         "warnings": report.warnings,
     }));
-    let record = audit::store::append(&mut tx, db, &entry).await?;
-    audit::store::commit(tx, db, &record).await?;
+    tx.commit_with(&entry).await?;
     Ok(report)
 }

@@ -241,8 +241,7 @@ impl TestApp {
     pub async fn poll_health(&self) -> Vec<gantry_core::health::snapshot::EnvironmentSnapshot> {
         let clients =
             gantry_core::aws::AwsClients::new(self.aws_settings.clone(), self.aws_calls.clone());
-        let source =
-            gantry_core::health::source::AwsHealthSource::new(clients).expect("health source");
+        let source = gantry_core::aws::AwsHealthSource::new(clients).expect("health source");
         gantry_core::health::poll::Poller::new(
             self.services.db.clone(),
             std::sync::Arc::new(source),

@@ -70,22 +70,7 @@ pub struct Parsed {
     pub warnings: Vec<ParseError>,
 }
 
-/// Why a document was refused, with the 1-based line it concerns.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
-pub struct ParseError {
-    pub line: usize,
-    pub message: String,
-}
-
-impl ParseError {
-    fn new(line: usize, message: impl Into<String>) -> Self {
-        Self {
-            line,
-            message: message.into(),
-        }
-    }
-}
+pub use crate::error::ParseError;
 
 type Result<T> = std::result::Result<T, ParseError>;
 

@@ -1,5 +1,6 @@
-//! Approval notifications: a Slack-compatible webhook per environment, fed
-//! from a durable outbox. A notice is a row written in the same transaction
+//! Notifications: a Slack-compatible webhook per environment, fed from a
+//! durable outbox (its own area, below jobs and approvals, which both write
+//! to it; it knows a job only by its id). A notice is a row written in the same transaction
 //! as what it tells (the request, each decision, a break-glass, the
 //! outcome), so none is lost and none is sent for a change that rolled back;
 //! a [`Deliverer`] posts due rows, retries failures with exponential backoff
@@ -19,9 +20,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use sqlx::AnyConnection;
 
+use crate::backoff::Backoff;
 use crate::db::codec::timestamp;
 use crate::db::Db;
-use crate::jobs::{JobId, JobState};
 
 /// Tries of one notice before it is given up (kept, marked dead).
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -29,15 +30,17 @@ pub const MAX_ATTEMPTS: i64 = 10;
 const CLAIM_MS: i64 = 60_000;
 /// Rows one round delivers at most.
 const BATCH: i64 = 20;
+/// When a failed notice is tried again.
+const RETRY: Backoff = Backoff::new(Duration::from_secs(30), Duration::from_secs(3600));
 
 fn now_ms(at: DateTime<Utc>) -> i64 {
     at.timestamp_millis()
 }
 
-/// Writes a notice on `conn` (the caller's transaction).
+/// Writes a notice about job `job_id` on `conn` (the caller's transaction).
 pub async fn record(
     conn: &mut AnyConnection,
-    job: JobId,
+    job_id: i64,
     environment: &str,
     event: &str,
     text: &str,
@@ -47,7 +50,7 @@ pub async fn record(
         "INSERT INTO notification_outbox (job_id, environment, event, text, attempts, \
          next_attempt_ms, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)",
     )
-    .bind(job.0)
+    .bind(job_id)
     .bind(environment)
     .bind(event)
     .bind(text)
@@ -56,33 +59,6 @@ pub async fn record(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// Writes the outcome notice of job `id` ended as `state`, when the job
-/// went through approval (it has decisions or a break-glass): the approvers
-/// learn how the change they approved ended.
-pub async fn record_outcome(
-    conn: &mut AnyConnection,
-    id: JobId,
-    state: JobState,
-    reason: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT environment, kind FROM jobs WHERE id = $1 AND (break_glass_by IS NOT NULL \
-         OR EXISTS (SELECT 1 FROM job_approvals WHERE job_id = $1))",
-    )
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((environment, kind)) = row else {
-        return Ok(());
-    };
-    let text = format!(
-        "Job #{id} ({kind} on {environment}) {state}{}",
-        reason.map(|r| format!(": {r}")).unwrap_or_default()
-    );
-    record(conn, id, &environment, "outcome", &text, now).await
 }
 
 /// The webhook URL of each environment that has one, and where links point.
@@ -205,7 +181,9 @@ impl Deliverer {
                 }
                 Err(error) => {
                     let tries = attempts + 1;
-                    let backoff = 30_000_i64.saturating_mul(1 << tries.min(7)).min(3_600_000);
+                    // 30 s doubling per try (60 s after the first), at most an hour.
+                    let wait = RETRY.after(u32::try_from(tries + 1).unwrap_or(u32::MAX));
+                    let backoff = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                     sqlx::query(
                         "UPDATE notification_outbox SET attempts = $2, next_attempt_ms = $3, \
                          last_error = $4 WHERE id = $1",
@@ -269,13 +247,13 @@ pub struct Notice {
     pub last_error: Option<String>,
 }
 
-/// The notices of job `id`, oldest first.
-pub async fn for_job(db: &Db, id: JobId) -> Result<Vec<Notice>, sqlx::Error> {
+/// The notices of job `job_id`, oldest first.
+pub async fn for_job(db: &Db, job_id: i64) -> Result<Vec<Notice>, sqlx::Error> {
     let rows: Vec<NoticeRow> = sqlx::query_as(
         "SELECT event, text, attempts, delivered_at, last_error FROM notification_outbox \
          WHERE job_id = $1 ORDER BY id",
     )
-    .bind(id.0)
+    .bind(job_id)
     .fetch_all(db.pool())
     .await?;
     Ok(rows

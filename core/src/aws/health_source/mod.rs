@@ -10,15 +10,19 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::cache::{OnceCache, CACHE_LIMIT};
-use super::{assemble, probe, HealthSource, Observed, ObservedService, PARAMETERS_SOURCE};
-use crate::aws::cloudwatch::{self, AlarmScope};
-use crate::aws::ecs::{self, ServiceReading, TaskDefinitionInfo};
-use crate::aws::{elbv2, rds, ssm, AwsClients, AwsError, AwsErrorKind, EnvClients};
+mod cache;
+
+use self::cache::{OnceCache, CACHE_LIMIT};
+use super::cloudwatch::{self, AlarmScope};
+use super::ecs::{self, ServiceReading, TaskDefinitionInfo};
+use super::{elbv2, rds, ssm, AwsClients, AwsError, AwsErrorKind, EnvClients};
 use crate::environments::model::{Environment, ServiceSpec};
 use crate::error::{CoreError, CoreResult};
 use crate::health::model::{Source, TargetHealthObservation};
 use crate::health::snapshot::EnvironmentSnapshot;
+use crate::health::source::{
+    assemble, probe, HealthSource, Observed, ObservedService, PARAMETERS_SOURCE,
+};
 
 /// Reads each environment from AWS (ECS, ELBv2, CloudWatch, RDS, SSM) and
 /// probes the services' health URLs.

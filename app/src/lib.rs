@@ -15,7 +15,7 @@ pub mod jobs;
 pub mod roadmap;
 pub mod routes;
 #[cfg(feature = "ssr")]
-pub(crate) mod wire;
+pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};

@@ -11,6 +11,12 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// A job log line's time, to the millisecond (lines written within one
+/// second keep their order on the page and in the event stream).
+pub fn ts_millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// The environment name a request gives, or a 404 (a malformed name names no
 /// environment).
 pub fn name(raw: &str) -> Result<EnvName, AppError> {

@@ -8,9 +8,8 @@ use leptos::prelude::*;
 use super::api::{job_approvals, BreakGlass, Decide, ReviewBreakGlass};
 use super::dto::{CostDeltaView, JobApprovalsView};
 use crate::components::data::{page_data, Data};
+use crate::components::form::INPUT;
 use crate::components::page::ErrorPanel;
-
-const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 
 /// The panel's actions and data, made once by the job's page (not by the
 /// job view it sits in, which is rendered again at each change of the job):

@@ -3,6 +3,7 @@
 pub mod badge;
 pub mod chart;
 pub mod data;
+pub mod form;
 pub mod layout;
 pub mod money;
 pub mod not_found;

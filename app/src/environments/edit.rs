@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 
 use super::dto::EnvironmentView;
+use crate::components::form::INPUT;
 use crate::error::AppError;
 
 /// The settings form's fields, as typed (inputs are named `form[region]`…).
@@ -221,8 +222,6 @@ mod parse {
         }
     }
 }
-
-const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
 
 #[component]
 fn Field(

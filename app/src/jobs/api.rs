@@ -76,10 +76,18 @@ pub async fn plan_job(
 ) -> Result<PlanView, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let form = convert::form(
-        [kind, service, desired, image, revision, ttl_hours],
-        [set, delete, sealed],
-    );
+    let form = gantry_core::jobs::kinds::request::JobForm {
+        kind,
+        service,
+        desired,
+        image,
+        revision,
+        ttl_hours,
+        set,
+        delete,
+        sealed,
+        reason: String::new(),
+    };
     let planned = gantry_core::jobs::service::plan_requested(
         &services.db,
         &convert::handle()?,
@@ -169,11 +177,18 @@ pub async fn confirm_job(
 ) -> Result<i64, AppError> {
     let user = crate::auth::require(gantry_core::auth::Permission::RunJobs)?;
     let services = crate::services()?;
-    let mut form = convert::form(
-        [kind, service, desired, image, revision, ttl_hours],
-        [set, delete, sealed],
-    );
-    form.reason = reason;
+    let form = gantry_core::jobs::kinds::request::JobForm {
+        kind,
+        service,
+        desired,
+        image,
+        revision,
+        ttl_hours,
+        set,
+        delete,
+        sealed,
+        reason,
+    };
     let job = gantry_core::jobs::service::confirm(
         &services.db,
         &convert::handle()?,
@@ -262,8 +277,7 @@ pub async fn replan_job(id: i64) -> Result<String, AppError> {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod convert {
-    use chrono::{DateTime, SecondsFormat, Utc};
-    use gantry_core::jobs::kinds::request::JobForm;
+    use crate::wire::ts;
     use gantry_core::jobs::service::{JobsHandle, Planned};
     use gantry_core::jobs::store::{CancelOutcome, Job, JobFilter};
     use gantry_core::jobs::{JobId, JobKind, JobState};
@@ -271,10 +285,6 @@ pub(crate) mod convert {
 
     use super::super::dto::*;
     use crate::error::AppError;
-
-    fn ts(t: DateTime<Utc>) -> String {
-        t.to_rfc3339_opts(SecondsFormat::Secs, true)
-    }
 
     use gantry_core::jobs::model::pretty_json as pretty;
 
@@ -291,25 +301,6 @@ pub(crate) mod convert {
             Ok(JobId(raw))
         } else {
             Err(AppError::not_found(format!("job {raw}")))
-        }
-    }
-
-    /// The form: `[kind, service, desired, image, revision, ttl_hours]`
-    /// and the configure fields `[set, delete, sealed]`.
-    pub fn form(fields: [String; 6], configure: [String; 3]) -> JobForm {
-        let [kind, service, desired, image, revision, ttl_hours] = fields;
-        let [set, delete, sealed] = configure;
-        JobForm {
-            kind,
-            service,
-            desired,
-            image,
-            revision,
-            ttl_hours,
-            set,
-            delete,
-            sealed,
-            reason: String::new(),
         }
     }
 
@@ -407,7 +398,7 @@ pub(crate) mod convert {
                 .iter()
                 .map(|l| LogLineView {
                     seq: l.seq,
-                    at: l.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                    at: crate::wire::ts_millis(l.at),
                     level: l.level.as_str().to_owned(),
                     step: l.position.map(|p| p + 1),
                     message: l.message.clone(),

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use super::api::{job_targets, plan_job, ConfirmJob};
 use super::dto::{JobTargetView, PlanView};
 use crate::components::data::page_data;
+use crate::components::form::INPUT;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 
 const KINDS: [(&str, &str); 6] = [
@@ -20,8 +21,6 @@ const KINDS: [(&str, &str); 6] = [
     ("rollback", "Roll back to a revision"),
     ("teardown", "Tear down the environment"),
 ];
-
-const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 px-2 py-1 text-sm";
 
 #[component]
 pub fn NewJobPage() -> impl IntoView {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use super::dto::ModuleDetail;
+use crate::components::form::INPUT;
 use crate::error::AppError;
 
 #[server(prefix = "/api", endpoint = "roadmap/module/update")]
@@ -206,8 +207,6 @@ mod parse {
         })
     }
 }
-
-const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
 
 /// The edit panel of a module's page. The actions belong to the page, whose
 /// data refreshes when they complete.

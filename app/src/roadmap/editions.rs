@@ -10,11 +10,11 @@ use leptos_router::hooks::use_query_map;
 
 use super::dto::{EditionDiffView, EditionRow, EditionsView, ImportOutcome};
 use crate::components::data::page_data;
+use crate::components::form::INPUT;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::error::AppError;
 
-const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
 /// The largest document the page accepts (the seed is 7 KB).
 #[cfg(feature = "ssr")]
 const MAX_DOCUMENT: usize = 512 * 1024;

@@ -5,13 +5,13 @@
 
 use super::dto::{StepRow, StepsView};
 use crate::components::data::page_data;
+use crate::components::form::INPUT;
 use crate::components::layout::MeResource;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-const INPUT: &str = "mt-1 w-full rounded-md border border-slate-300 bg-white px-2 py-1 text-sm";
 const PHASES: [(&str, &str); 4] = [
     ("immediate", "Immediate"),
     ("short", "Short Term"),

@@ -137,13 +137,12 @@ async fn check_module(conn: &mut AnyConnection, module: Option<&ModuleSlug>) -> 
 /// The position after the last step of `phase` (the export groups by
 /// phase and keeps this order within it).
 async fn end_of(conn: &mut AnyConnection, phase: Phase) -> CoreResult<i64> {
-    let row = sqlx::query(
+    Ok(sqlx::query_scalar(
         "SELECT COALESCE(MAX(position), -1) + 1 AS next FROM roadmap_next_steps WHERE phase = $1",
     )
     .bind(phase.as_str())
     .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get("next")?)
+    .await?)
 }
 
 /// A history row on each module a step change concerns; the roadmap's last
@@ -179,7 +178,7 @@ pub async fn add(db: &Db, actor: &Actor, input: &StepInput, now: DateTime<Utc>) 
     let mut tx = AuditedTx::begin_serialized(db).await?;
     check_module(&mut tx, input.module.as_ref()).await?;
     let position = end_of(&mut tx, input.phase).await?;
-    let row = sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO roadmap_next_steps (phase, position, text, completed, module_slug) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -190,7 +189,6 @@ pub async fn add(db: &Db, actor: &Actor, input: &StepInput, now: DateTime<Utc>) 
     .bind(input.module.as_ref().map(ModuleSlug::as_str))
     .fetch_one(&mut *tx)
     .await?;
-    let id: i64 = row.try_get("id")?;
     let step = input.step();
     let modules: Vec<&ModuleSlug> = step.module.iter().collect();
     let stamp = store::Stamp::new(&actor.name, &actor.source, now);

@@ -211,7 +211,7 @@ fn feed(
                 feed.after = line.seq;
                 let data = json!({
                     "seq": line.seq,
-                    "at": line.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "at": app::wire::ts_millis(line.at),
                     "level": line.level.as_str(),
                     "step": line.position.map(|p| p + 1),
                     "message": line.message,

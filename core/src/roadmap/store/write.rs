@@ -110,35 +110,46 @@ pub(crate) async fn touch(conn: &mut AnyConnection, at: &str) -> CoreResult<()> 
     Ok(())
 }
 
+/// A module row's 20 values, `$1` (the slug) to `$20` (the time), in the
+/// order both [`insert_module`] and [`update_module`] name them.
+fn bind_module<'q>(
+    query: ModuleQuery<'q>,
+    m: &'q Module,
+    now: &'q str,
+) -> CoreResult<ModuleQuery<'q>> {
+    Ok(query
+        .bind(m.slug.as_str())
+        .bind(&m.name)
+        .bind(m.section.as_str())
+        .bind(m.group.as_deref())
+        .bind(i64::from(m.position))
+        .bind(m.path.as_deref())
+        .bind(m.path_note.as_deref())
+        .bind(m.purpose.as_deref())
+        .bind(to_json(&m.features)?)
+        .bind(to_json(&m.priority)?)
+        .bind(m.status_note.as_deref())
+        .bind(m.current_note.as_deref())
+        .bind(m.config.as_ref().map(|c| c.lang.clone()))
+        .bind(m.config.as_ref().map(|c| c.body.clone()))
+        .bind(m.phase.map(Phase::as_str))
+        .bind(m.owner.as_deref())
+        .bind(m.target_date.as_deref())
+        .bind(m.notes.as_deref())
+        .bind(to_json(&m.dependencies)?)
+        .bind(now))
+}
+
+type ModuleQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 async fn insert_module(conn: &mut AnyConnection, m: &Module, now: &str) -> CoreResult<()> {
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO roadmap_modules (slug, name, section, grp, position, path, path_note, purpose, \
          features, priority, status_note, current_note, config_lang, config_body, phase, owner, \
          target_date, notes, dependencies, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
-    )
-    .bind(m.slug.as_str())
-    .bind(&m.name)
-    .bind(m.section.as_str())
-    .bind(m.group.as_deref())
-    .bind(i64::from(m.position))
-    .bind(m.path.as_deref())
-    .bind(m.path_note.as_deref())
-    .bind(m.purpose.as_deref())
-    .bind(to_json(&m.features)?)
-    .bind(to_json(&m.priority)?)
-    .bind(m.status_note.as_deref())
-    .bind(m.current_note.as_deref())
-    .bind(m.config.as_ref().map(|c| c.lang.clone()))
-    .bind(m.config.as_ref().map(|c| c.body.clone()))
-    .bind(m.phase.map(Phase::as_str))
-    .bind(m.owner.as_deref())
-    .bind(m.target_date.as_deref())
-    .bind(m.notes.as_deref())
-    .bind(to_json(&m.dependencies)?)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    );
+    bind_module(insert, m, now)?.execute(&mut *conn).await?;
     write_statuses(conn, m).await
 }
 
@@ -147,34 +158,13 @@ pub(super) async fn update_module(
     m: &Module,
     now: &str,
 ) -> CoreResult<()> {
-    sqlx::query(
+    let update = sqlx::query(
         "UPDATE roadmap_modules SET name = $2, section = $3, grp = $4, position = $5, path = $6, \
          path_note = $7, purpose = $8, features = $9, priority = $10, status_note = $11, \
          current_note = $12, config_lang = $13, config_body = $14, phase = $15, owner = $16, \
          target_date = $17, notes = $18, dependencies = $19, updated_at = $20 WHERE slug = $1",
-    )
-    .bind(m.slug.as_str())
-    .bind(&m.name)
-    .bind(m.section.as_str())
-    .bind(m.group.as_deref())
-    .bind(i64::from(m.position))
-    .bind(m.path.as_deref())
-    .bind(m.path_note.as_deref())
-    .bind(m.purpose.as_deref())
-    .bind(to_json(&m.features)?)
-    .bind(to_json(&m.priority)?)
-    .bind(m.status_note.as_deref())
-    .bind(m.current_note.as_deref())
-    .bind(m.config.as_ref().map(|c| c.lang.clone()))
-    .bind(m.config.as_ref().map(|c| c.body.clone()))
-    .bind(m.phase.map(Phase::as_str))
-    .bind(m.owner.as_deref())
-    .bind(m.target_date.as_deref())
-    .bind(m.notes.as_deref())
-    .bind(to_json(&m.dependencies)?)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    );
+    bind_module(update, m, now)?.execute(&mut *conn).await?;
     sqlx::query("DELETE FROM roadmap_module_statuses WHERE module_slug = $1")
         .bind(m.slug.as_str())
         .execute(&mut *conn)

@@ -40,122 +40,24 @@ impl FromStr for JobId {
     }
 }
 
-/// Declares a text-backed enum with `as_str`, `parse`, `ALL`, `Display`,
-/// `FromStr` and serde as the same snake_case words.
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident, $what:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
+pub use gantry_wire::{JobKind, JobState, StepState, UnknownWord};
 
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// The value a stored or submitted word names, or a
-            /// [`JobsError::Validation`] listing the accepted words.
-            pub fn parse(raw: &str) -> Result<Self, JobsError> {
-                match raw {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(JobsError::Validation(format!(
-                        concat!("unknown ", $what, " {:?}: use one of {}"),
-                        other,
-                        [$($text),+].join(", ")
-                    ))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = JobsError;
-            fn from_str(raw: &str) -> Result<Self, Self::Err> {
-                Self::parse(raw)
-            }
-        }
-    };
+impl From<UnknownWord> for JobsError {
+    /// A stored or submitted word that names no value: refused with the
+    /// accepted words.
+    fn from(refused: UnknownWord) -> Self {
+        JobsError::Validation(refused.to_string())
+    }
 }
 
-text_enum!(
-    /// What a job does to its environment.
-    JobKind, "job kind", {
-        Provision => "provision",
-        Deploy => "deploy",
-        Scale => "scale",
-        Configure => "configure",
-        Rollback => "rollback",
-        Teardown => "teardown",
-    }
-);
-
-text_enum!(
-    /// Where a job is in its life. See [`JobState::can_become`].
-    JobState, "job state", {
-        AwaitingApproval => "awaiting_approval",
-        Queued => "queued",
-        Running => "running",
-        Succeeded => "succeeded",
-        Failed => "failed",
-        Cancelled => "cancelled",
-        RolledBack => "rolled_back",
-        Stale => "stale",
-        Stuck => "stuck",
-    }
-);
-
-text_enum!(
-    /// Where one step of a job's plan is (`skipped`: never run, the job ended
-    /// before it).
-    StepState, "step state", {
-        Pending => "pending",
-        Running => "running",
-        Succeeded => "succeeded",
-        Failed => "failed",
-        Skipped => "skipped",
-    }
-);
-
-impl JobState {
-    /// Whether a job in this state may move to `next`. Running → running is
-    /// a re-claim after an expired lease (a new fencing token).
-    ///
-    /// - awaiting_approval → queued (approved), cancelled (rejected, withdrawn)
-    /// - queued → running (claimed), cancelled
-    /// - running → running (re-claimed), succeeded, failed, cancelled,
-    ///   rolled_back, stale, stuck
-    /// - stuck → queued (retried at its current step), awaiting_approval
-    ///   (retried where approvals are needed: planned and decided again),
-    ///   cancelled, failed
-    /// - failed → queued (retried from the failed step), awaiting_approval
-    ///   (likewise)
-    /// - succeeded, cancelled, rolled_back, stale: final (a stale plan is
-    ///   re-planned as a new job)
-    pub fn can_become(self, next: JobState) -> bool {
-        use JobState::*;
-        matches!(
-            (self, next),
-            (AwaitingApproval, Queued | Cancelled)
-                | (Queued, Running | Cancelled)
-                | (
-                    Running,
-                    Running | Succeeded | Failed | Cancelled | RolledBack | Stale | Stuck
-                )
-                | (Stuck, Queued | AwaitingApproval | Cancelled | Failed)
-                | (Failed, Queued | AwaitingApproval)
-        )
-    }
-
+/// A job's state change checked against [`JobState::can_become`].
+pub trait CheckTransition {
     /// `self → next`, or [`JobsError::InvalidTransition`].
-    pub fn check_transition(self, next: JobState) -> Result<(), JobsError> {
+    fn check_transition(self, next: JobState) -> Result<(), JobsError>;
+}
+
+impl CheckTransition for JobState {
+    fn check_transition(self, next: JobState) -> Result<(), JobsError> {
         if self.can_become(next) {
             Ok(())
         } else {
@@ -164,29 +66,6 @@ impl JobState {
                 to: next,
             })
         }
-    }
-
-    /// No worker will touch the job again by itself.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobState::Succeeded
-                | JobState::Failed
-                | JobState::Cancelled
-                | JobState::RolledBack
-                | JobState::Stale
-        )
-    }
-
-    /// The states a running job may end in (by its worker).
-    pub fn is_outcome(self) -> bool {
-        self != JobState::Running && JobState::Running.can_become(self)
-    }
-
-    /// The environment's lock is held (the database's unique index covers
-    /// these states).
-    pub fn holds_lock(self) -> bool {
-        matches!(self, JobState::Running | JobState::Stuck)
     }
 }
 
@@ -407,7 +286,7 @@ mod tests {
         for state in StepState::ALL {
             assert_eq!(StepState::parse(state.as_str()).ok(), Some(*state));
         }
-        let err = JobKind::parse("explode").unwrap_err();
+        let err = JobsError::from(JobKind::parse("explode").unwrap_err());
         assert!(matches!(err, JobsError::Validation(_)));
         assert!(err.to_string().contains("provision, deploy"), "{err}");
         assert!(JobState::parse("Running").is_err());

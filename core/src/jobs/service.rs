@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::kinds::provision::template::ProvisionTemplate;
 use super::kinds::request::{JobForm, JobRequest};
-use super::model::{JobId, JobKind, Plan};
+use super::model::{CheckTransition, JobId, JobKind, Plan};
 use super::notify::JobsNotifier;
 use super::store::{
     self, CancelOutcome, Job, JobDetail, JobFilter, JobPage, JobPageRequest, LogPage, NewJob,

@@ -12,7 +12,7 @@ use super::{
 use crate::db::codec::timestamp;
 use crate::db::Db;
 use crate::jobs::error::{JobsError, JobsResult};
-use crate::jobs::model::{JobId, JobState};
+use crate::jobs::model::{CheckTransition, JobId, JobState};
 use crate::shared::Actor;
 
 /// What [`request_cancel`] did.

@@ -10,7 +10,7 @@ use super::{
 use crate::db::codec::timestamp;
 use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
-use crate::jobs::model::{canonical_json, JobId, JobKind, JobState, Plan};
+use crate::jobs::model::{canonical_json, CheckTransition, JobId, JobKind, JobState, Plan};
 use crate::shared::{Actor, EnvName};
 
 /// A job to enqueue, as its request made it.

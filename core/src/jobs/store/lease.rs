@@ -21,7 +21,7 @@ use super::{
 use crate::db::codec::{flag, number, timestamp};
 use crate::db::{Backend, Db};
 use crate::jobs::error::{JobsError, JobsResult};
-use crate::jobs::model::{JobId, JobKind, JobState};
+use crate::jobs::model::{CheckTransition, JobId, JobKind, JobState};
 use crate::roadmap::realise::JobTouched;
 
 /// Claims attempted when a concurrent claim took the same environment's

@@ -38,7 +38,7 @@ pub async fn refresh_cost() -> Result<RefreshView, AppError> {
         .await
     {
         Ok(outcome) => Ok(convert::refreshed(&outcome)),
-        Err(error) => Err(convert::refusal(error)),
+        Err(error) => Err(AppError::refused(error)),
     }
 }
 
@@ -46,10 +46,9 @@ pub async fn refresh_cost() -> Result<RefreshView, AppError> {
 mod convert {
     use chrono::{NaiveDate, SecondsFormat};
     use gantry_core::cost::model::{CostReview, EstimateVsActual, ForecastSource, YearMonth};
-    use gantry_core::cost::refresh::{RefreshError, RefreshOutcome};
+    use gantry_core::cost::refresh::RefreshOutcome;
 
     use super::super::dto::*;
-    use crate::error::AppError;
 
     fn day(d: NaiveDate) -> String {
         d.format("%Y-%m-%d").to_string()
@@ -180,12 +179,5 @@ mod convert {
                 }
             ),
         }
-    }
-
-    /// A refusal the admin can act on keeps its message: too soon is a 429
-    /// with `Retry-After`, a Cost Explorer failure a 502 with the reason. An
-    /// internal failure is logged and reported generically.
-    pub fn refusal(error: RefreshError) -> AppError {
-        AppError::refused(error)
     }
 }

@@ -57,11 +57,6 @@ impl<'d> AuditedTx<'d> {
         Ok(tx)
     }
 
-    /// The database this transaction writes to.
-    pub fn db(&self) -> &'d Db {
-        self.db
-    }
-
     /// Appends `entry` to the audit chain inside this transaction and returns
     /// the record as it will be stored. Refused entries (see
     /// [`store::append`]) fail the call; the transaction stays open, and

@@ -1,11 +1,31 @@
 //! The words that cross Gantry's wire, as enums: each variant's word is its
-//! serde name, its `Display`, what [`Word::parse`] accepts and what the
-//! database stores. WebAssembly-safe: serde and strum only, no I/O.
+//! serde name, what [`Word::parse`] accepts and what the database stores.
+//! WebAssembly-safe: serde and strum only, no I/O. The core, the pages and
+//! (next) the API and CLI use these types, so a status is never a string
+//! matched again at the other end.
 //!
-//! - [`JobKind`], [`JobState`] (and its transition rules), [`StepState`].
+//! - [`jobs`]: [`JobKind`], [`JobState`] (and its transition rules),
+//!   [`StepState`], [`LogLevel`].
+//! - [`auth`]: [`Role`], [`Permission`] (and which role grants what).
+//! - [`roadmap`]: [`Section`], [`ModuleStatus`], [`PriorityLevel`], [`Phase`].
+//! - [`health`]: [`HealthStatus`], [`Component`].
+//! - [`approvals`]: [`Decision`]; [`environments`]: [`FreezeMode`].
 
-use serde::{Deserialize, Serialize};
-use strum::{IntoStaticStr, VariantArray};
+use strum::VariantArray;
+
+pub mod approvals;
+pub mod auth;
+pub mod environments;
+pub mod health;
+pub mod jobs;
+pub mod roadmap;
+
+pub use approvals::Decision;
+pub use auth::{Permission, Role};
+pub use environments::FreezeMode;
+pub use health::{Component, HealthStatus};
+pub use jobs::{JobKind, JobState, LogLevel, StepState};
+pub use roadmap::{ModuleStatus, Phase, PriorityLevel, Section};
 
 /// A word that names none of an enum's values; the message lists the
 /// accepted words.
@@ -46,191 +66,85 @@ pub trait Word: Copy + Into<&'static str> + VariantArray + 'static {
                     .join(", "),
             })
     }
+
+    /// The value `raw` names as a person writes it: trimmed, any case, a
+    /// space or a hyphen for the underscore ("In progress" is
+    /// `in_progress`).
+    fn parse_loose(raw: &str) -> Result<Self, UnknownWord> {
+        let folded = raw.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        Self::parse(&folded).map_err(|refused| UnknownWord {
+            word: raw.to_owned(),
+            ..refused
+        })
+    }
 }
 
-/// `Display` and `FromStr` from [`Word`].
+/// [`Word`], `ALL`, inherent `as_str` and `parse` (exact, or `loose`: as
+/// [`Word::parse_loose`]) and `FromStr`. `Display` writes the word unless
+/// the type's own `Display` is asked for (`own_display`).
 macro_rules! word_traits {
     ($name:ident, $what:literal) => {
-        impl Word for $name {
-            const WHAT: &'static str = $what;
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = <$name as VariantArray>::VARIANTS;
-
-            /// The value's word.
-            pub fn as_str(self) -> &'static str {
-                Word::as_str(self)
-            }
-
-            /// The value `raw` names (exactly), or why not.
-            pub fn parse(raw: &str) -> Result<Self, UnknownWord> {
-                <Self as Word>::parse(raw)
-            }
-        }
-
+        word_traits!(@base $name, $what, parse);
+        word_traits!(@display $name);
+    };
+    ($name:ident, $what:literal, loose) => {
+        word_traits!(@base $name, $what, parse_loose);
+        word_traits!(@display $name);
+    };
+    ($name:ident, $what:literal, loose, own_display) => {
+        word_traits!(@base $name, $what, parse_loose);
+    };
+    (@display $name:ident) => {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
+    };
+    (@base $name:ident, $what:literal, $parse:ident) => {
+        impl $crate::Word for $name {
+            const WHAT: &'static str = $what;
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = <$name as strum::VariantArray>::VARIANTS;
+
+            /// The value's word.
+            pub fn as_str(self) -> &'static str {
+                $crate::Word::as_str(self)
+            }
+
+            /// The value `raw` names, or why not.
+            pub fn parse(raw: &str) -> Result<Self, $crate::UnknownWord> {
+                <Self as $crate::Word>::$parse(raw)
+            }
+        }
 
         impl std::str::FromStr for $name {
-            type Err = UnknownWord;
-            fn from_str(raw: &str) -> Result<Self, UnknownWord> {
+            type Err = $crate::UnknownWord;
+            fn from_str(raw: &str) -> Result<Self, $crate::UnknownWord> {
                 Self::parse(raw)
             }
         }
     };
 }
+pub(crate) use word_traits;
 
-/// What a job does to its environment.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum JobKind {
-    Provision,
-    Deploy,
-    Scale,
-    Configure,
-    Rollback,
-    Teardown,
+/// The derives every word enum has.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            serde::Serialize, serde::Deserialize, strum::IntoStaticStr, strum::VariantArray,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        $vis enum $name { $($body)* }
+    };
 }
-word_traits!(JobKind, "job kind");
-
-/// Where a job is in its life. See [`JobState::can_become`].
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum JobState {
-    AwaitingApproval,
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-    RolledBack,
-    Stale,
-    Stuck,
-}
-word_traits!(JobState, "job state");
-
-/// Where one step of a job's plan is (`skipped`: never run, the job ended
-/// before it).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum StepState {
-    Pending,
-    Running,
-    Succeeded,
-    Failed,
-    Skipped,
-}
-word_traits!(StepState, "step state");
-
-impl JobState {
-    /// Whether a job in this state may move to `next`. Running → running is
-    /// a re-claim after an expired lease (a new fencing token).
-    ///
-    /// - awaiting_approval → queued (approved), cancelled (rejected, withdrawn)
-    /// - queued → running (claimed), cancelled
-    /// - running → running (re-claimed), succeeded, failed, cancelled,
-    ///   rolled_back, stale, stuck
-    /// - stuck → queued (retried at its current step), awaiting_approval
-    ///   (retried where approvals are needed: planned and decided again),
-    ///   cancelled, failed
-    /// - failed → queued (retried from the failed step), awaiting_approval
-    ///   (likewise)
-    /// - succeeded, cancelled, rolled_back, stale: final (a stale plan is
-    ///   re-planned as a new job)
-    pub fn can_become(self, next: JobState) -> bool {
-        use JobState::*;
-        matches!(
-            (self, next),
-            (AwaitingApproval, Queued | Cancelled)
-                | (Queued, Running | Cancelled)
-                | (
-                    Running,
-                    Running | Succeeded | Failed | Cancelled | RolledBack | Stale | Stuck
-                )
-                | (Stuck, Queued | AwaitingApproval | Cancelled | Failed)
-                | (Failed, Queued | AwaitingApproval)
-        )
-    }
-
-    /// No worker will touch the job again by itself.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobState::Succeeded
-                | JobState::Failed
-                | JobState::Cancelled
-                | JobState::RolledBack
-                | JobState::Stale
-        )
-    }
-
-    /// The states a running job may end in (by its worker).
-    pub fn is_outcome(self) -> bool {
-        self != JobState::Running && JobState::Running.can_become(self)
-    }
-
-    /// The environment's lock is held (the database's unique index covers
-    /// these states).
-    pub fn holds_lock(self) -> bool {
-        matches!(self, JobState::Running | JobState::Stuck)
-    }
-}
+pub(crate) use word_enum;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The words are the ones stored and sent before this crate existed.
-    #[test]
-    fn each_value_keeps_its_word_on_the_wire_in_text_and_in_parse() {
-        let words = |all: &[&'static str]| all.join(",");
-        assert_eq!(
-            words(&JobKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>()),
-            "provision,deploy,scale,configure,rollback,teardown"
-        );
-        assert_eq!(
-            words(&JobState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-            "awaiting_approval,queued,running,succeeded,failed,cancelled,rolled_back,stale,stuck"
-        );
-        assert_eq!(
-            words(
-                &StepState::ALL
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-            ),
-            "pending,running,succeeded,failed,skipped"
-        );
-        for state in JobState::ALL {
-            let json = format!("\"{state}\"");
-            assert_eq!(serde_json::to_string(state).unwrap(), json);
-            assert_eq!(serde_json::from_str::<JobState>(&json).unwrap(), *state);
-            assert_eq!(JobState::parse(state.as_str()), Ok(*state));
-            assert_eq!(state.to_string().parse::<JobState>(), Ok(*state));
-        }
-    }
-
-    #[test]
-    fn an_unknown_word_is_refused_naming_the_accepted_ones() {
-        let refused = JobKind::parse("Deploy").unwrap_err();
-        assert_eq!(
-            refused.to_string(),
-            "unknown job kind \"Deploy\": use one of provision, deploy, scale, configure, rollback, teardown"
-        );
-        assert!(" queued".parse::<JobState>().is_err());
-    }
-}
+mod tests;

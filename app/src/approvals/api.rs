@@ -48,7 +48,7 @@ pub async fn decide(
     let user = crate::auth::require(gantry_core::auth::Permission::Approve)?;
     let services = crate::services()?;
     let decision =
-        gantry_core::approvals::rules::Decision::parse(decision.trim()).ok_or_else(|| {
+        gantry_core::approvals::rules::Decision::parse(decision.trim()).map_err(|_| {
             AppError::invalid(format!(
                 "decision must be approve or reject, not {decision:?}"
             ))

@@ -312,7 +312,8 @@ mod convert {
             statuses: statuses(roadmap, m),
         };
         let mut columns: Vec<BoardColumn> = Phase::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .map(|phase| {
                 let modules: Vec<&Module> = roadmap
                     .modules

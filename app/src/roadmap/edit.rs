@@ -141,7 +141,7 @@ mod parse {
         }
         PriorityLevel::parse(raw)
             .map(Some)
-            .ok_or_else(|| invalid(format!("{field}: {raw:?} is not low, medium or high")))
+            .map_err(|_| invalid(format!("{field}: {raw:?} is not low, medium or high")))
     }
 
     pub fn edit(
@@ -156,7 +156,7 @@ mod parse {
         for (env, value) in status {
             let env = EnvName::parse(&env).map_err(invalid)?;
             let value = ModuleStatus::parse(&value)
-                .ok_or_else(|| invalid(format!("status for {env}: {value:?} is not a status")))?;
+                .map_err(|_| invalid(format!("status for {env}: {value:?} is not a status")))?;
             statuses.insert(env, value);
         }
         let mut parsed = Priority::default();
@@ -174,7 +174,7 @@ mod parse {
             "" | "none" => None,
             other => Some(
                 Phase::parse(other)
-                    .ok_or_else(|| invalid(format!("phase: {other:?} is not a phase")))?,
+                    .map_err(|_| invalid(format!("phase: {other:?} is not a phase")))?,
             ),
         };
         Ok(ModuleEdit {
@@ -196,7 +196,7 @@ mod parse {
     ) -> Result<NewModule, AppError> {
         Ok(NewModule {
             name,
-            section: Section::parse(section).ok_or_else(|| {
+            section: Section::parse(section).map_err(|_| {
                 invalid(format!(
                     "stage: {section:?} is not implemented, ready or future"
                 ))

@@ -24,30 +24,7 @@ use crate::jobs::JobState;
 /// Longest reason kept with a decision.
 pub use crate::shared::MAX_REASON_CHARS;
 
-/// Approve or reject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Decision {
-    Approve,
-    Reject,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approve => "approve",
-            Decision::Reject => "reject",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "approve" => Some(Decision::Approve),
-            "reject" => Some(Decision::Reject),
-            _ => None,
-        }
-    }
-}
+pub use gantry_wire::Decision;
 
 /// A decision already recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -60,7 +60,7 @@ impl TryFrom<ApprovalRow> for Approval {
             subject: row.subject,
             name: row.name,
             groups: from_json("job_approvals.groups_json", &row.groups_json)?,
-            decision: Decision::parse(&row.decision).ok_or_else(|| {
+            decision: Decision::parse(&row.decision).map_err(|_| {
                 Corrupt::column("job_approvals.decision", format_args!("{:?}", row.decision))
             })?,
             reason: row.reason,

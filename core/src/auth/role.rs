@@ -1,75 +1,11 @@
 //! Roles (from the identity provider's groups, mapped in config) and the
-//! permissions each grants. This table is the single source of truth for
-//! authorization; every server function and route asks it.
+//! permissions each grants ([`Role::grants`], in the wire crate, is the single
+//! source of truth for authorization; every server function and route asks it
+//! through [`super::require`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Viewer,
-    Operator,
-    Approver,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Operator, Role::Approver, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Operator => "operator",
-            Role::Approver => "approver",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Role> {
-        Self::ALL.into_iter().find(|r| r.as_str() == raw)
-    }
-
-    /// What this role may do. Every role reads; admin may do everything.
-    pub fn grants(self, permission: Permission) -> bool {
-        use Permission::*;
-        match self {
-            Role::Admin => true,
-            Role::Viewer => matches!(permission, Read),
-            Role::Operator => matches!(permission, Read | EditRoadmap | RunJobs),
-            Role::Approver => matches!(permission, Read | Approve | ReadAudit),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    /// See every page and read API.
-    Read,
-    /// Change the roadmap: statuses, priority, phase, owner, modules.
-    EditRoadmap,
-    /// Run jobs against non-production environments.
-    RunJobs,
-    /// Approve or reject production changes.
-    Approve,
-    /// Read and export the audit log.
-    ReadAudit,
-    /// Settings, environments, break-glass.
-    Administer,
-}
-
-impl Permission {
-    pub const ALL: [Permission; 6] = [
-        Permission::Read,
-        Permission::EditRoadmap,
-        Permission::RunJobs,
-        Permission::Approve,
-        Permission::ReadAudit,
-        Permission::Administer,
-    ];
-}
+pub use gantry_wire::{Permission, Role};
 
 /// Which identity-provider groups confer which role.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,7 +49,7 @@ mod tests {
             (Role::Admin, Permission::ALL.to_vec()),
         ];
         for (role, allowed) in expect {
-            for p in Permission::ALL {
+            for &p in Permission::ALL {
                 assert_eq!(role.grants(p), allowed.contains(&p), "{role:?} {p:?}");
             }
         }

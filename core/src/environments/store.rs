@@ -227,7 +227,7 @@ impl TryFrom<EnvironmentRow> for Environment {
                 freeze_windows: from_json("environments.freeze_windows", &row.freeze_windows)?,
                 weekly_freezes: from_json("environments.weekly_freezes", &row.weekly_freezes)?,
                 time_zone: row.freeze_time_zone,
-                freeze_mode: FreezeMode::parse(&row.freeze_mode).ok_or_else(|| {
+                freeze_mode: FreezeMode::parse(&row.freeze_mode).map_err(|_| {
                     Corrupt::column(
                         "environments.freeze_mode",
                         format_args!("{:?}", row.freeze_mode),

@@ -11,81 +11,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// One health status, in Argo CD's vocabulary (minus Suspended: nothing Gantry
-/// watches is paused on purpose).
-///
-/// Variants are declared from best to worst, so `Ord` is badness and the
-/// worst-of rule is `max`:
-///
-/// **Healthy < Progressing < Unknown < Missing < Degraded**
-///
-/// Argo CD orders Healthy, Suspended, Progressing, Missing, Degraded, Unknown.
-/// Gantry keeps Argo's order for everything it knows and moves Unknown between
-/// Progressing and Missing:
-/// - Unknown is worse than Healthy and Progressing: a source that could not be
-///   read is a blind spot, and a green page with a blind spot lies to the person
-///   on call.
-/// - Unknown is better than Missing and Degraded: those are facts someone can act
-///   on now ("0/3 tasks running"), while an Unknown is usually throttling or a
-///   missing IAM permission. Ranked worst, as in Argo, one throttled CloudWatch
-///   call would hide a confirmed outage behind "AWS throttled the request".
-/// - Missing stays below Degraded, as in Argo: a missing service is usually one
-///   not provisioned yet (a new preview environment); a degraded one is a
-///   running service that fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HealthStatus {
-    Healthy,
-    Progressing,
-    Unknown,
-    Missing,
-    Degraded,
-}
-
-impl HealthStatus {
-    /// Best to worst.
-    pub const ALL: [HealthStatus; 5] = [
-        HealthStatus::Healthy,
-        HealthStatus::Progressing,
-        HealthStatus::Unknown,
-        HealthStatus::Missing,
-        HealthStatus::Degraded,
-    ];
-
-    /// The stored form: "healthy".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HealthStatus::Healthy => "healthy",
-            HealthStatus::Progressing => "progressing",
-            HealthStatus::Unknown => "unknown",
-            HealthStatus::Missing => "missing",
-            HealthStatus::Degraded => "degraded",
-        }
-    }
-
-    /// Case-insensitive: "Healthy", "healthy".
-    pub fn parse(raw: &str) -> Option<Self> {
-        let lower = raw.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|s| s.as_str() == lower)
-    }
-
-    /// Human label, as Argo CD writes it: "Healthy".
-    pub fn label(self) -> &'static str {
-        match self {
-            HealthStatus::Healthy => "Healthy",
-            HealthStatus::Progressing => "Progressing",
-            HealthStatus::Unknown => "Unknown",
-            HealthStatus::Missing => "Missing",
-            HealthStatus::Degraded => "Degraded",
-        }
-    }
-}
-
-impl fmt::Display for HealthStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
+pub use gantry_wire::{Component, HealthStatus};
 
 /// A status with the one-line reason a human on call can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,54 +45,6 @@ pub fn one_line(text: &str, max: usize) -> String {
     cut.truncate(cut.trim_end().len());
     cut.push('…');
     cut
-}
-
-/// What a service's status is made of; one part each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Component {
-    /// The ECS service and its deployments.
-    Ecs,
-    /// The ALB target group the service registers into.
-    Targets,
-    /// The CloudWatch alarms attached to the service.
-    Alarms,
-    /// Gantry's HTTP probe of the service's health endpoint.
-    Probe,
-}
-
-impl Component {
-    /// In the order the parts are listed, most fundamental first.
-    pub const ALL: [Component; 4] = [
-        Component::Ecs,
-        Component::Targets,
-        Component::Alarms,
-        Component::Probe,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Component::Ecs => "ecs",
-            Component::Targets => "targets",
-            Component::Alarms => "alarms",
-            Component::Probe => "probe",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        let lower = raw.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|c| c.as_str() == lower)
-    }
-
-    /// "Load balancer targets"
-    pub fn label(self) -> &'static str {
-        match self {
-            Component::Ecs => "ECS service",
-            Component::Targets => "Load balancer targets",
-            Component::Alarms => "CloudWatch alarms",
-            Component::Probe => "Health probe",
-        }
-    }
 }
 
 /// One service's health: the overall status and the part each source played.
@@ -525,20 +403,20 @@ mod tests {
 
     #[test]
     fn status_text_round_trips() {
-        for s in HealthStatus::ALL {
-            assert_eq!(HealthStatus::parse(s.as_str()), Some(s));
-            assert_eq!(HealthStatus::parse(s.label()), Some(s));
+        for &s in HealthStatus::ALL {
+            assert_eq!(HealthStatus::parse(s.as_str()), Ok(s));
+            assert_eq!(HealthStatus::parse(s.label()), Ok(s));
             let json = serde_json::to_string(&s).unwrap();
             assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
-        assert_eq!(HealthStatus::parse("suspended"), None);
+        assert!(HealthStatus::parse("suspended").is_err());
         assert_eq!(
             RolloutState::parse("in_progress"),
             Some(RolloutState::InProgress)
         );
         assert_eq!(AlarmState::InsufficientData.as_str(), "INSUFFICIENT_DATA");
         assert_eq!(Source::parse("ELBV2"), Some(Source::Elbv2));
-        assert_eq!(Component::parse("probe"), Some(Component::Probe));
+        assert_eq!(Component::parse("probe"), Ok(Component::Probe));
     }
 
     #[test]

@@ -243,7 +243,7 @@ impl TryFrom<TransitionRow> for HealthTransition {
     fn try_from(row: TransitionRow) -> Result<Self, Corrupt> {
         let status = |column: &str, raw: &str| {
             HealthStatus::parse(raw)
-                .ok_or_else(|| Corrupt::column(column, format_args!("unknown status {raw:?}")))
+                .map_err(|_| Corrupt::column(column, format_args!("unknown status {raw:?}")))
         };
         Ok(HealthTransition {
             environment: row.environment,

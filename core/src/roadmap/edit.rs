@@ -156,7 +156,7 @@ pub async fn add_module(
     let module = Module {
         statuses: environments
             .iter()
-            .map(|env| (env.clone(), new.section.default_status(env)))
+            .map(|env| (env.clone(), new.section.default_status(env.as_str())))
             .collect(),
         slug: slug.clone(),
         name,

@@ -79,7 +79,10 @@ pub fn path(
                 history.iter().filter(|h| h.field == field).collect();
             changes.sort_by(|a, b| a.at.cmp(&b.at));
             let first = match changes.first() {
-                Some(change) => change.from.as_deref().and_then(ModuleStatus::parse),
+                Some(change) => change
+                    .from
+                    .as_deref()
+                    .and_then(|from| ModuleStatus::parse(from).ok()),
                 None => current(env),
             };
             let mut steps: Vec<PathStep> = first
@@ -91,7 +94,7 @@ pub fn path(
                 .collect();
             steps.extend(changes.into_iter().filter_map(|h| {
                 Some(PathStep {
-                    status: ModuleStatus::parse(h.to.as_deref()?)?,
+                    status: ModuleStatus::parse(h.to.as_deref()?).ok()?,
                     at: h.at.clone(),
                 })
             }));
@@ -163,7 +166,7 @@ mod tests {
         assert_eq!(dev.total, roadmap.modules.len());
         // The phases and the modules without one add up to the whole.
         let mut summed = 0;
-        for phase in Phase::ALL.map(Some).into_iter().chain([None]) {
+        for phase in Phase::ALL.iter().copied().map(Some).chain([None]) {
             let of_phase: Vec<&Module> = roadmap
                 .modules
                 .iter()

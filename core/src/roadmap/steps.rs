@@ -41,8 +41,8 @@ impl StepInput {
     pub fn parse(phase: &str, text: &str, completed: bool, module: &str) -> CoreResult<Self> {
         let mut problems = Vec::new();
         let phase = match Phase::parse(phase) {
-            Some(p) => Some(p),
-            None => {
+            Ok(p) => Some(p),
+            Err(_) => {
                 problems.push(format!(
                     "phase: {:?} is not a phase (immediate, short, medium or long)",
                     phase.trim()

@@ -108,8 +108,8 @@ impl TimelineFilter {
         let priority = match priority.trim() {
             "" => None,
             raw => match PriorityLevel::parse(raw) {
-                Some(level) => Some(level),
-                None => {
+                Ok(level) => Some(level),
+                Err(_) => {
                     problems.push(format!(
                         "priority: must be low, medium or high, not {raw:?}"
                     ));

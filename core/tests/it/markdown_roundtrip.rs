@@ -573,7 +573,7 @@ fn edited_roadmap_round_trips() {
     let staging = env("staging");
     r.environments = vec![dev(), staging.clone(), prod()];
     for m in &mut r.modules {
-        let status = m.section.default_status(&staging);
+        let status = m.section.default_status(staging.as_str());
         m.statuses.insert(staging.clone(), status);
     }
     let opts = ImportOptions {

@@ -64,34 +64,7 @@ pub struct WeeklyFreeze {
     pub reason: String,
 }
 
-/// What to do with a production change during a freeze.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FreezeMode {
-    /// Requests are refused and nothing is approved (break-glass only).
-    #[default]
-    Refuse,
-    /// Requests and approvals are taken; an approved change waits for the
-    /// freeze to end, then runs.
-    Wait,
-}
-
-impl FreezeMode {
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "refuse" => Some(FreezeMode::Refuse),
-            "wait" => Some(FreezeMode::Wait),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FreezeMode::Refuse => "refuse",
-            FreezeMode::Wait => "wait",
-        }
-    }
-}
+pub use gantry_wire::FreezeMode;
 
 /// Checks an IANA time zone name (`Europe/Berlin`).
 pub fn check_time_zone(name: &str) -> Result<(), String> {

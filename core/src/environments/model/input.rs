@@ -413,7 +413,7 @@ impl EnvironmentInput {
         }
         let freeze_mode = match self.freeze_mode.as_deref().map(str::trim) {
             None => super::FreezeMode::default(),
-            Some(raw) => super::FreezeMode::parse(raw).unwrap_or_else(|| {
+            Some(raw) => super::FreezeMode::parse(raw).unwrap_or_else(|_| {
                 p.push(
                     "freeze_mode",
                     format!("must be refuse or wait (got {raw:?})"),

@@ -917,8 +917,8 @@ fn status_order_is_argo_with_unknown_below_known_bad() {
     for pair in HealthStatus::ALL.windows(2) {
         assert!(pair[0] < pair[1], "{:?} < {:?}", pair[0], pair[1]);
     }
-    for x in HealthStatus::ALL {
-        for y in HealthStatus::ALL {
+    for &x in HealthStatus::ALL {
+        for &y in HealthStatus::ALL {
             let (ax, ay) = (a(x, "x"), a(y, "y"));
             assert_eq!(roll_up([("x", &ax), ("y", &ay)]).status, x.max(y));
         }

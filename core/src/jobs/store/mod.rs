@@ -171,32 +171,7 @@ pub struct ClaimedJob {
     pub reclaimed: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogLevel {
-    Info,
-    Warn,
-    Error,
-}
-
-impl LogLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Info => "info",
-            LogLevel::Warn => "warn",
-            LogLevel::Error => "error",
-        }
-    }
-
-    fn parse(raw: &str) -> JobsResult<Self> {
-        match raw {
-            "info" => Ok(LogLevel::Info),
-            "warn" => Ok(LogLevel::Warn),
-            "error" => Ok(LogLevel::Error),
-            other => Err(JobsError::Corrupt(format!("job_logs.level {other:?}"))),
-        }
-    }
-}
+pub use gantry_wire::LogLevel;
 
 /// One log line of a job; `seq` runs 1, 2, 3, … per job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

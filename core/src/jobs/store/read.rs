@@ -128,7 +128,8 @@ pub async fn logs(db: &Db, id: JobId, after_seq: i64, limit: u32) -> JobsResult<
             Ok(LogLine {
                 seq,
                 at: parse_timestamp("job_logs.at", &at)?,
-                level: LogLevel::parse(&level)?,
+                level: LogLevel::parse(&level)
+                    .map_err(|_| JobsError::Corrupt(format!("job_logs.level {level:?}")))?,
                 position: position.map(|p| usize::try_from(p).unwrap_or_default()),
                 message,
             })

@@ -178,7 +178,7 @@ impl TryFrom<NextStepRow> for NextStep {
 
     fn try_from(row: NextStepRow) -> Result<Self, Corrupt> {
         Ok(NextStep {
-            phase: Phase::parse(&row.phase).ok_or_else(|| {
+            phase: Phase::parse(&row.phase).map_err(|_| {
                 Corrupt::column(
                     "roadmap_next_steps.phase",
                     format_args!("unknown phase {:?}", row.phase),
@@ -217,7 +217,7 @@ impl StatusRow {
     ) -> Result<(), Corrupt> {
         let env = EnvName::parse(&self.environment)
             .map_err(|e| Corrupt::column("roadmap_module_statuses.environment", e))?;
-        let status = ModuleStatus::parse(&self.status).ok_or_else(|| {
+        let status = ModuleStatus::parse(&self.status).map_err(|_| {
             Corrupt::column(
                 "roadmap_module_statuses.status",
                 format_args!("unknown status {:?}", self.status),
@@ -266,7 +266,7 @@ impl ModuleRow {
             slug: ModuleSlug::parse(&self.slug)
                 .map_err(|e| Corrupt::column("roadmap_modules.slug", e))?,
             name: self.name,
-            section: Section::parse(&self.section).ok_or_else(|| {
+            section: Section::parse(&self.section).map_err(|_| {
                 Corrupt::column(
                     "roadmap_modules.section",
                     format_args!("unknown section {:?}", self.section),
@@ -288,7 +288,7 @@ impl ModuleRow {
             phase: self
                 .phase
                 .map(|p| {
-                    Phase::parse(&p).ok_or_else(|| {
+                    Phase::parse(&p).map_err(|_| {
                         Corrupt::column(
                             "roadmap_modules.phase",
                             format_args!("unknown phase {p:?}"),

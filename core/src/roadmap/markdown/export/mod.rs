@@ -44,7 +44,7 @@ pub fn render_document(roadmap: &Roadmap) -> String {
     let derived = derived_phases(roadmap);
     let mut modules: Vec<&Module> = roadmap.modules.iter().collect();
     modules.sort_by_key(|m| (m.section, m.position));
-    for section in Section::ALL {
+    for section in Section::ALL.iter().copied() {
         w.section(section_heading(section));
         let in_section: Vec<&Module> = modules
             .iter()
@@ -68,7 +68,7 @@ pub fn render_document(roadmap: &Roadmap) -> String {
     let horizons = &roadmap.meta.phase_horizons;
     if !roadmap.next_steps.is_empty() || !horizons.is_empty() {
         w.section("🎯 Next Steps Recommendations");
-        for phase in Phase::ALL {
+        for phase in Phase::ALL.iter().copied() {
             let steps: Vec<_> = roadmap
                 .next_steps
                 .iter()

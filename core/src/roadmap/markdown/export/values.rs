@@ -12,11 +12,11 @@ pub(super) fn environments_value(m: &Module, envs: &[EnvName]) -> Option<String>
         m.statuses
             .get(env)
             .copied()
-            .unwrap_or_else(|| m.section.default_status(env))
+            .unwrap_or_else(|| m.section.default_status(env.as_str()))
     };
     let differs = envs
         .iter()
-        .any(|e| status(e) != m.section.default_status(e));
+        .any(|e| status(e) != m.section.default_status(e.as_str()));
     differs.then(|| {
         envs.iter()
             .map(|e| format!("{e} {}", status(e).label()))

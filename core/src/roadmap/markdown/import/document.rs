@@ -186,7 +186,8 @@ impl<'o> DocParser<'o> {
     /// Links steps and costs to modules and derives phases.
     pub(super) fn finish(self) -> Result<Roadmap> {
         let has_modules = Section::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .any(|s| self.sections_seen.contains_key(&SectionKind::Modules(s)));
         if !has_modules {
             return Err(ParseError::new(

@@ -55,7 +55,7 @@ impl DocParser<'_> {
         let statuses = self
             .envs()
             .iter()
-            .map(|e| (e.clone(), section.default_status(e)))
+            .map(|e| (e.clone(), section.default_status(e.as_str())))
             .collect();
         Draft {
             line,

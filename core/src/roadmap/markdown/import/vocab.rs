@@ -33,7 +33,7 @@ pub(super) fn resolve_env(word: &str, configured: &[EnvName]) -> Option<EnvName>
 pub(super) fn phase_from_words(text: &str) -> Option<Phase> {
     let lower = text.trim().to_lowercase();
     let lower = lower.strip_suffix(" term").unwrap_or(&lower).trim();
-    Phase::parse(lower)
+    Phase::parse(lower).ok()
 }
 
 /// "High", "High for Production", "Low for Dev, High for Prod",
@@ -53,7 +53,7 @@ pub(super) fn parse_priority(raw: &str, envs: &[EnvName]) -> std::result::Result
         let part = part.trim();
         let lower = part.to_lowercase();
         let Some(at) = lower.find(" for ") else {
-            let level = PriorityLevel::parse(part).ok_or_else(unreadable)?;
+            let level = PriorityLevel::parse(part).map_err(|_| unreadable())?;
             if priority.default.is_some() {
                 return Err(format!(
                     "priority {raw:?} gives more than one level for all environments"
@@ -64,7 +64,7 @@ pub(super) fn parse_priority(raw: &str, envs: &[EnvName]) -> std::result::Result
         };
         let level = lower
             .get(..at)
-            .and_then(PriorityLevel::parse)
+            .and_then(|level| PriorityLevel::parse(level).ok())
             .ok_or_else(unreadable)?;
         let env_words = lower.get(at + " for ".len()..).unwrap_or_default();
         let env_words = env_words.replace(" and ", "&");
@@ -118,7 +118,7 @@ pub(super) fn parse_env_statuses(
                     env_list(envs)
                 )
             })?;
-        let status = ModuleStatus::parse(status).ok_or_else(|| {
+        let status = ModuleStatus::parse(status).map_err(|_| {
             format!(
                 "unknown status {:?} for {env}: expected planned, ready, in progress, deployed or retired",
                 status.trim()

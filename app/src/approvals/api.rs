@@ -147,7 +147,7 @@ mod convert {
         DecisionView {
             job_id: a.job_id.0,
             name: a.name.clone(),
-            decision: a.decision.as_str().to_owned(),
+            decision: a.decision,
             reason: a.reason.clone(),
             at: ts(a.at),
             void: plan_hash.is_some_and(|h| h != a.plan_hash),

@@ -9,7 +9,7 @@ use crate::jobs::dto::JobSummaryView;
 pub struct DecisionView {
     pub job_id: i64,
     pub name: String,
-    pub decision: String,
+    pub decision: gantry_wire::Decision,
     pub reason: Option<String>,
     pub at: String,
     /// Made on an earlier plan of the job: void.

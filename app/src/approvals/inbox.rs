@@ -38,7 +38,7 @@ fn JobList(jobs: Vec<JobSummaryView>, testid: &'static str, empty: &'static str)
             {jobs.into_iter().map(|job| view! {
                 <li data-job=job.id class="flex flex-wrap items-center gap-2 px-4 py-2 text-sm">
                     <a href=format!("/jobs/{}", job.id) class="font-medium text-indigo-800 underline">{format!("#{} {} on {}", job.id, job.kind, job.environment)}</a>
-                    <JobStateBadge state=job.state.clone() />
+                    <JobStateBadge state=job.state />
                     <span class="text-slate-700">{format!("requested by {} at {}", job.requested_by, job.created_at)}</span>
                 </li>
             }).collect_view()}

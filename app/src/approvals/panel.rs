@@ -139,7 +139,7 @@ fn Body(
             <p data-testid="approval-health" class="mt-1">
                 {format!(
                     "Health now: {} (read {}){}",
-                    h.overall.label,
+                    h.overall.status.label(),
                     crate::health::panel::ago(h.age_secs),
                     h.image.map(|i| format!("; it runs {i}")).unwrap_or_default()
                 )}
@@ -171,11 +171,11 @@ fn Body(
         {(!view.decisions.is_empty()).then(|| view! {
             <ul data-testid="decisions" class="mt-2 list-disc pl-5">
                 {view.decisions.iter().map(|d| view! {
-                    <li data-decision=d.decision.clone()>
+                    <li data-decision=d.decision.as_str()>
                         {format!(
                             "{} {} at {}{}{}",
                             d.name,
-                            if d.decision == "approve" { "approved" } else { "rejected" },
+                            if d.decision == gantry_wire::Decision::Approve { "approved" } else { "rejected" },
                             d.at,
                             d.reason.as_ref().map(|r| format!(": “{r}”")).unwrap_or_default(),
                             if d.void { " (earlier plan: void)" } else { "" },

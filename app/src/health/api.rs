@@ -75,8 +75,7 @@ pub(crate) mod convert {
 
     fn badge(a: &Assessment) -> HealthBadgeView {
         HealthBadgeView {
-            status: a.status.as_str().to_owned(),
-            label: a.status.label().to_owned(),
+            status: a.status,
             reason: a.reason.clone(),
         }
     }
@@ -146,12 +145,7 @@ pub(crate) mod convert {
                 ServiceHealthView {
                     name: s.name.clone(),
                     overall: badge(&s.health.overall),
-                    parts: s
-                        .health
-                        .parts
-                        .iter()
-                        .map(|(c, a)| (c.label().to_owned(), badge(a)))
-                        .collect(),
+                    parts: s.health.parts.iter().map(|(c, a)| (*c, badge(a))).collect(),
                     ecs: reading(&s.ecs, now),
                     found: ecs.found,
                     desired: ecs.desired,
@@ -273,10 +267,9 @@ pub(crate) mod convert {
                 .iter()
                 .map(|t| TransitionView {
                     subject: t.subject.clone(),
-                    from: t.from.map(|s| s.label().to_owned()),
+                    from: t.from,
                     to: HealthBadgeView {
-                        status: t.to.as_str().to_owned(),
-                        label: t.to.label().to_owned(),
+                        status: t.to,
                         reason: t.reason.clone(),
                     },
                     at: ts(t.at),

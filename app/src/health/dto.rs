@@ -1,14 +1,14 @@
 //! Wire types of the live health panel and the environments overview's health
 //! column. No secrets: a SecureString's value never appears here.
 
+use gantry_wire::{Component, HealthStatus};
 use serde::{Deserialize, Serialize};
 
-/// A status with its one-line reason. `status` is the stored form
-/// ("degraded"), `label` the human one ("Degraded").
+/// A status with its one-line reason (the human label is the status's:
+/// "Degraded").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthBadgeView {
-    pub status: String,
-    pub label: String,
+    pub status: HealthStatus,
     pub reason: String,
 }
 
@@ -100,8 +100,8 @@ pub struct ProbeView {
 pub struct ServiceHealthView {
     pub name: String,
     pub overall: HealthBadgeView,
-    /// (component label, its assessment), most fundamental first.
-    pub parts: Vec<(String, HealthBadgeView)>,
+    /// Each part's assessment, most fundamental first.
+    pub parts: Vec<(Component, HealthBadgeView)>,
     pub ecs: ReadingView,
     pub found: bool,
     pub desired: u32,
@@ -150,7 +150,7 @@ pub struct DriftView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransitionView {
     pub subject: String,
-    pub from: Option<String>,
+    pub from: Option<HealthStatus>,
     pub to: HealthBadgeView,
     pub at: String,
 }

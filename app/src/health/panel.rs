@@ -3,6 +3,7 @@
 //! with the time it was last read; "Check health now"; and the badge and age
 //! the environments overview shares.
 
+use gantry_wire::HealthStatus;
 use leptos::prelude::*;
 
 use super::api::CheckHealthNow;
@@ -16,22 +17,22 @@ use crate::components::page::{ErrorPanel, Loading};
 /// A health status: colour, icon-free text and the reason on hover.
 #[component]
 pub fn HealthBadge(badge: HealthBadgeView) -> impl IntoView {
-    let colours = match badge.status.as_str() {
-        "healthy" => "bg-emerald-100 text-emerald-800 ring-emerald-600/20",
-        "progressing" => "bg-sky-100 text-sky-800 ring-sky-600/20",
-        "missing" => "bg-amber-100 text-amber-900 ring-amber-600/20",
-        "degraded" => "bg-rose-100 text-rose-800 ring-rose-600/20",
-        _ => "bg-slate-200 text-slate-700 ring-slate-500/20",
+    let colours = match badge.status {
+        HealthStatus::Healthy => "bg-emerald-100 text-emerald-800 ring-emerald-600/20",
+        HealthStatus::Progressing => "bg-sky-100 text-sky-800 ring-sky-600/20",
+        HealthStatus::Missing => "bg-amber-100 text-amber-900 ring-amber-600/20",
+        HealthStatus::Degraded => "bg-rose-100 text-rose-800 ring-rose-600/20",
+        HealthStatus::Unknown => "bg-slate-200 text-slate-700 ring-slate-500/20",
     };
     view! {
         <span
-            data-health=badge.status
+            data-health=badge.status.as_str()
             title=badge.reason
             class=format!(
                 "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {colours}",
             )
         >
-            {badge.label}
+            {badge.status.label()}
         </span>
     }
 }
@@ -233,10 +234,10 @@ fn ServiceCard(s: ServiceHealthView) -> impl IntoView {
                     {s
                         .parts
                         .into_iter()
-                        .map(|(label, badge)| {
+                        .map(|(component, badge)| {
                             view! {
                                 <tr class="border-t border-slate-100">
-                                    <th scope="row" class="py-1 pr-4 text-left font-normal">{label}</th>
+                                    <th scope="row" class="py-1 pr-4 text-left font-normal">{component.label()}</th>
                                     <td class="py-1 pr-4"><HealthBadge badge=badge.clone() /></td>
                                     <td class="py-1 text-slate-700">{badge.reason}</td>
                                 </tr>
@@ -459,7 +460,7 @@ fn TransitionsCard(transitions: Vec<super::dto::TransitionView>) -> impl IntoVie
                 {transitions
                     .into_iter()
                     .map(|t| {
-                        let from = t.from.unwrap_or_else(|| "first reading".into());
+                        let from = t.from.map_or("first reading", HealthStatus::label);
                         view! {
                             <li>
                                 <span class="text-xs text-slate-500">{t.at.replace('T', " ")}</span>

@@ -333,8 +333,8 @@ pub(crate) mod convert {
         JobSummaryView {
             id: job.id.0,
             environment: job.environment.to_string(),
-            kind: job.kind.to_string(),
-            state: job.state.to_string(),
+            kind: job.kind,
+            state: job.state,
             requested_by: job.requested_by.clone(),
             created_at: ts(job.created_at),
             finished_at: job.finished_at.map(ts),
@@ -349,7 +349,7 @@ pub(crate) mod convert {
         PlanView {
             environment: planned.environment.to_string(),
             production: planned.production,
-            kind: planned.kind.to_string(),
+            kind: planned.kind,
             steps: planned
                 .plan
                 .steps
@@ -381,7 +381,7 @@ pub(crate) mod convert {
                     StepView {
                         position: step.position,
                         name: step.name.clone(),
-                        state: step.state.to_string(),
+                        state: step.state,
                         attempts: step.attempts,
                         error: step.error.clone(),
                         started_at: step.started_at.map(ts),
@@ -399,7 +399,7 @@ pub(crate) mod convert {
                 .map(|l| LogLineView {
                     seq: l.seq,
                     at: crate::wire::ts_millis(l.at),
-                    level: l.level.as_str().to_owned(),
+                    level: l.level,
                     step: l.position.map(|p| p + 1),
                     message: l.message.clone(),
                 })

@@ -5,13 +5,14 @@
 //! without JavaScript, the Refresh link. The state shown is always the
 //! database's, never the stream's.
 
+use gantry_wire::JobState;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::api::{get_job, CancelJob, ReplanJob, RetryJob};
 use super::dto::{JobView, LogLineView, StepView};
-use super::{JobStateBadge, Progress};
+use super::{JobStateBadge, Progress, StepStateBadge};
 use crate::approvals::panel::{ApprovalsPanel, JobApprovals};
 use crate::components::data::{page_data, Data};
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
@@ -69,7 +70,7 @@ type JobResource = Data<JobView>;
 #[cfg(feature = "hydrate")]
 #[derive(serde::Deserialize, PartialEq)]
 struct ShownState {
-    state: String,
+    state: gantry_wire::JobState,
     done: usize,
     steps: usize,
     #[serde(default)]
@@ -142,7 +143,7 @@ fn follow_events(
         let closer = source.clone();
         let on_end = Listener::new(move |event: web_sys::MessageEvent| {
             closer.close();
-            let shown = ShownState::of(&job).map(|s| s.state);
+            let shown = ShownState::of(&job).map(|s| s.state.as_str().to_owned());
             if shown.is_none() || event.data().as_string() != shown {
                 read_again();
             }
@@ -179,9 +180,9 @@ fn JobDetail(
     let last_read = view.log.last().map_or(0, |l| l.seq);
     let job = view.job.clone();
     let id = job.id;
-    let awaiting_approval = job.state == "awaiting_approval";
+    let awaiting_approval = job.state == JobState::AwaitingApproval;
     let retry_needs_approval = view.retry_needs_approval;
-    let running = job.state == "running";
+    let running = job.state == JobState::Running;
     let title = format!("Job #{id}: {} on {}", job.kind, job.environment);
     let message = move || {
         let result = cancel
@@ -202,7 +203,7 @@ fn JobDetail(
         <Title text=title.clone() />
         <PageHeader title=title subtitle=format!("Requested by {} at {}", job.requested_by, job.created_at)>
             <div class="flex items-center gap-3">
-                <JobStateBadge state=job.state.clone() />
+                <JobStateBadge state=job.state />
                 <Progress done=job.done steps=job.steps />
                 <a href="" data-testid="refresh" class="text-sm text-indigo-700 underline">"Refresh"</a>
             </div>
@@ -294,10 +295,10 @@ fn JobDetail(
 #[component]
 fn LogLine(line: LogLineView) -> impl IntoView {
     view! {
-        <li data-seq=line.seq data-level=line.level.clone()>
+        <li data-seq=line.seq data-level=line.level.as_str()>
             <span class="text-slate-300">{line.at}</span>
             " "
-            <span class="uppercase">{line.level.clone()}</span>
+            <span class="uppercase">{line.level.as_str()}</span>
             {line.step.map(|s| format!(" [step {s}]"))}
             " "
             {line.message}
@@ -308,10 +309,10 @@ fn LogLine(line: LogLineView) -> impl IntoView {
 #[component]
 fn Step(step: StepView) -> impl IntoView {
     view! {
-        <li data-step=step.position + 1 data-state=step.state.clone() class="rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
+        <li data-step=step.position + 1 data-state=step.state.as_str() class="rounded-lg border border-slate-200 bg-white p-3 shadow-sm">
             <div class="flex flex-wrap items-center gap-2">
                 <span class="text-sm font-medium">{format!("{}. {}", step.position + 1, step.name)}</span>
-                <JobStateBadge state=step.state.clone() />
+                <StepStateBadge state=step.state />
                 {(step.attempts > 1).then(|| view! { <span class="text-xs text-slate-700">{format!("{} attempts", step.attempts)}</span> })}
             </div>
             {step.error.map(|e| view! { <p class="mt-1 text-sm text-rose-800">{e}</p> })}

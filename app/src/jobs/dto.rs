@@ -1,6 +1,7 @@
 //! What the jobs pages receive: plain data, no secrets (plans hold masked
 //! values only; the lease and its token never leave the server).
 
+use gantry_wire::{JobKind, JobState, LogLevel, StepState};
 use serde::{Deserialize, Serialize};
 
 /// One job in a list, or the head of its page.
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct JobSummaryView {
     pub id: i64,
     pub environment: String,
-    pub kind: String,
-    pub state: String,
+    pub kind: JobKind,
+    pub state: JobState,
     pub requested_by: String,
     pub created_at: String,
     pub finished_at: Option<String>,
@@ -18,16 +19,6 @@ pub struct JobSummaryView {
     pub steps: usize,
     pub reason: Option<String>,
     pub cancel_requested: bool,
-}
-
-impl JobSummaryView {
-    /// No worker will touch it again by itself.
-    pub fn is_final(&self) -> bool {
-        matches!(
-            self.state.as_str(),
-            "succeeded" | "failed" | "cancelled" | "rolled_back" | "stale"
-        )
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +43,7 @@ pub struct PlanStepView {
 pub struct PlanView {
     pub environment: String,
     pub production: bool,
-    pub kind: String,
+    pub kind: JobKind,
     pub steps: Vec<PlanStepView>,
     pub plan_hash: String,
     /// The job holding the environment's lock: the new one queues behind it.
@@ -66,7 +57,7 @@ pub struct PlanView {
 pub struct StepView {
     pub position: usize,
     pub name: String,
-    pub state: String,
+    pub state: StepState,
     pub attempts: u32,
     pub error: Option<String>,
     pub started_at: Option<String>,
@@ -80,7 +71,7 @@ pub struct StepView {
 pub struct LogLineView {
     pub seq: i64,
     pub at: String,
-    pub level: String,
+    pub level: LogLevel,
     /// 1-based step number, if the line belongs to a step.
     pub step: Option<usize>,
     pub message: String,

@@ -1,5 +1,6 @@
 //! `/jobs`: every job, newest first, paginated on the server, with filters.
 
+use gantry_wire::JobState;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -107,13 +108,13 @@ fn JobsTable(page: JobListView, filters: String) -> impl IntoView {
                                             {format!("#{}", job.id)}
                                         </A>
                                     </td>
-                                    <td class="px-3 py-2">{job.kind.clone()}</td>
+                                    <td class="px-3 py-2">{job.kind.as_str()}</td>
                                     <td class="px-3 py-2">
                                         <A href=format!("/environments/{}", job.environment) attr:class="underline">{job.environment.clone()}</A>
                                     </td>
                                     <td class="px-3 py-2">
-                                        <JobStateBadge state=job.state.clone() />
-                                        {(job.state == "running").then_some(()).and(job.reason.clone()).map(|fault| view! {
+                                        <JobStateBadge state=job.state />
+                                        {(job.state == JobState::Running).then_some(()).and(job.reason.clone()).map(|fault| view! {
                                             <span data-testid="job-fault" title=fault.clone() class="ml-1 rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-950">
                                                 "not making progress"
                                                 <span class="sr-only">{format!(": {fault}")}</span>

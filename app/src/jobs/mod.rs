@@ -9,40 +9,58 @@ pub mod list;
 pub mod new;
 pub mod panel;
 
+use gantry_wire::{JobState, StepState};
 use leptos::prelude::*;
+
+const SUCCEEDED: &str = "bg-emerald-100 text-emerald-800 ring-emerald-600/20";
+const RUNNING: &str = "bg-sky-100 text-sky-800 ring-sky-600/20";
+const WAITING: &str = "bg-slate-100 text-slate-700 ring-slate-500/20";
+const FAILED: &str = "bg-rose-100 text-rose-800 ring-rose-600/20";
 
 /// A job's state: text and colour, never colour alone.
 #[component]
-pub fn JobStateBadge(state: String) -> impl IntoView {
-    let (label, colours) = match state.as_str() {
-        "succeeded" => (
-            "Succeeded",
-            "bg-emerald-100 text-emerald-800 ring-emerald-600/20",
-        ),
-        "running" => ("Running", "bg-sky-100 text-sky-800 ring-sky-600/20"),
-        "queued" => ("Queued", "bg-slate-100 text-slate-700 ring-slate-500/20"),
-        "awaiting_approval" => (
+pub fn JobStateBadge(state: JobState) -> impl IntoView {
+    let (label, colours) = match state {
+        JobState::Succeeded => ("Succeeded", SUCCEEDED),
+        JobState::Running => ("Running", RUNNING),
+        JobState::Queued => ("Queued", WAITING),
+        JobState::AwaitingApproval => (
             "Awaiting approval",
             "bg-amber-100 text-amber-900 ring-amber-600/20",
         ),
-        "failed" => ("Failed", "bg-rose-100 text-rose-800 ring-rose-600/20"),
-        "stuck" => ("Stuck", "bg-rose-100 text-rose-800 ring-rose-600/20"),
-        "rolled_back" => (
+        JobState::Failed => ("Failed", FAILED),
+        JobState::Stuck => ("Stuck", FAILED),
+        JobState::RolledBack => (
             "Rolled back",
             "bg-orange-100 text-orange-900 ring-orange-600/20",
         ),
-        "stale" => (
+        JobState::Stale => (
             "Stale plan",
             "bg-amber-100 text-amber-900 ring-amber-600/20",
         ),
-        "cancelled" => ("Cancelled", "bg-zinc-200 text-zinc-700 ring-zinc-500/20"),
-        "pending" => ("Pending", "bg-slate-100 text-slate-700 ring-slate-500/20"),
-        "skipped" => ("Skipped", "bg-zinc-100 text-zinc-700 ring-zinc-500/20"),
-        _ => ("Unknown", "bg-rose-100 text-rose-800 ring-rose-600/20"),
+        JobState::Cancelled => ("Cancelled", "bg-zinc-200 text-zinc-700 ring-zinc-500/20"),
     };
+    view! { <StateBadge word=state.as_str() label colours /> }
+}
+
+/// One step's state, in the job badge's colours.
+#[component]
+pub fn StepStateBadge(state: StepState) -> impl IntoView {
+    let (label, colours) = match state {
+        StepState::Succeeded => ("Succeeded", SUCCEEDED),
+        StepState::Running => ("Running", RUNNING),
+        StepState::Pending => ("Pending", WAITING),
+        StepState::Failed => ("Failed", FAILED),
+        StepState::Skipped => ("Skipped", "bg-zinc-100 text-zinc-700 ring-zinc-500/20"),
+    };
+    view! { <StateBadge word=state.as_str() label colours /> }
+}
+
+#[component]
+fn StateBadge(word: &'static str, label: &'static str, colours: &'static str) -> impl IntoView {
     view! {
         <span
-            data-state=state
+            data-state=word
             class=format!(
                 "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium whitespace-nowrap ring-1 ring-inset {colours}",
             )

@@ -49,8 +49,8 @@ pub fn EnvironmentJobs(
                                     {view.recent.into_iter().map(|job| view! {
                                         <li class="flex flex-wrap items-center gap-3 py-2">
                                             <a href=format!("/jobs/{}", job.id) class="font-medium text-indigo-700 underline">{format!("#{}", job.id)}</a>
-                                            <span>{job.kind.clone()}</span>
-                                            <JobStateBadge state=job.state.clone() />
+                                            <span>{job.kind.as_str()}</span>
+                                            <JobStateBadge state=job.state />
                                             <Progress done=job.done steps=job.steps />
                                             <span class="text-slate-700">{job.created_at.clone()}</span>
                                         </li>

@@ -172,13 +172,13 @@ mod convert {
                 .map(|(env, level)| format!("{} for {env}", level.title())),
         );
         PriorityView {
-            level: p.highest().map(|l| l.as_str().to_owned()),
+            level: p.highest(),
             text: parts.join(", "),
-            default: p.default.map(|l| l.as_str().to_owned()),
+            default: p.default,
             per_env: p
                 .per_env
                 .iter()
-                .map(|(env, l)| (env.to_string(), l.as_str().to_owned()))
+                .map(|(env, l)| (env.to_string(), *l))
                 .collect(),
         }
     }
@@ -197,8 +197,8 @@ mod convert {
                 status: m
                     .statuses
                     .get(env)
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_else(|| "planned".to_owned()),
+                    .copied()
+                    .unwrap_or(gantry_wire::ModuleStatus::Planned),
                 drift: drift
                     .iter()
                     .find(|d| d.module == m.slug.as_str() && d.environment == env.as_str())
@@ -206,11 +206,7 @@ mod convert {
                 correction: drift
                     .iter()
                     .find(|d| d.module == m.slug.as_str() && d.environment == env.as_str())
-                    .map(|d| {
-                        gantry_core::compose::roadmap::correction(d)
-                            .as_str()
-                            .to_owned()
-                    }),
+                    .map(gantry_core::compose::roadmap::correction),
             })
             .collect()
     }
@@ -241,11 +237,11 @@ mod convert {
             .map(|m| MatrixRow {
                 slug: m.slug.to_string(),
                 name: m.name.clone(),
-                section: m.section.as_str().to_owned(),
+                section: m.section,
                 group: m.group.clone(),
                 path: m.path.clone(),
                 priority: priority(&m.priority),
-                phase: m.phase.map(|p| p.as_str().to_owned()),
+                phase: m.phase,
                 statuses: statuses_with(roadmap, m, drift),
                 costs: roadmap
                     .environments
@@ -307,7 +303,7 @@ mod convert {
         let card = |m: &Module| BoardCard {
             slug: m.slug.to_string(),
             name: m.name.clone(),
-            section: m.section.as_str().to_owned(),
+            section: m.section,
             priority: priority(&m.priority),
             statuses: statuses(roadmap, m),
         };
@@ -321,7 +317,7 @@ mod convert {
                     .filter(|m| m.phase == Some(phase))
                     .collect();
                 BoardColumn {
-                    phase: phase.as_str().to_owned(),
+                    phase: Some(phase),
                     title: phase.title().to_owned(),
                     horizon: roadmap.meta.phase_horizons.get(&phase).cloned(),
                     cards: modules.iter().map(|m| card(m)).collect(),
@@ -338,7 +334,7 @@ mod convert {
             })
             .collect();
         columns.push(BoardColumn {
-            phase: "unscheduled".to_owned(),
+            phase: None,
             title: "Unscheduled".to_owned(),
             horizon: None,
             cards: unscheduled.iter().map(|m| card(m)).collect(),
@@ -363,7 +359,7 @@ mod convert {
         Some(ModuleDetail {
             slug: m.slug.to_string(),
             name: m.name.clone(),
-            section: m.section.as_str().to_owned(),
+            section: m.section,
             group: m.group.clone(),
             path: m.path.clone(),
             path_note: m.path_note.clone(),
@@ -375,7 +371,7 @@ mod convert {
             config_lang: m.config.as_ref().map(|c| c.lang.clone()),
             config_body: m.config.as_ref().map(|c| c.body.clone()),
             statuses: statuses_with(roadmap, m, &drift),
-            phase: m.phase.map(|p| p.as_str().to_owned()),
+            phase: m.phase,
             owner: m.owner.clone(),
             target_date: m.target_date.clone(),
             notes: m.notes.clone(),

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::api::roadmap_board;
-use super::dto::{section_label, BoardColumn, BoardView};
+use super::dto::{phase_word, section_label, BoardColumn, BoardView};
 use crate::components::badge::{PriorityBadge, StatusBadge};
 use crate::components::data::page_data;
 use crate::components::page::{ErrorPanel, Loading, PageHeader};
@@ -40,13 +40,13 @@ fn Board(board: BoardView) -> impl IntoView {
 
 #[component]
 fn Column(column: BoardColumn) -> impl IntoView {
-    let heading_id = format!("phase-{}", column.phase);
+    let heading_id = format!("phase-{}", phase_word(column.phase));
     let count = column.cards.len();
     let labelled_by = heading_id.clone();
     let progress_label = format!("{} modules deployed per environment", column.title);
     view! {
         <section
-            data-phase=column.phase.clone()
+            data-phase=phase_word(column.phase)
             aria-labelledby=labelled_by
             class="flex flex-col rounded-lg border border-slate-200 bg-slate-100/60 p-3"
         >
@@ -69,7 +69,7 @@ fn Column(column: BoardColumn) -> impl IntoView {
                                     {card.name}
                                 </a>
                                 <div class="mt-1 flex flex-wrap items-center gap-2 text-xs text-slate-500">
-                                    <span>{section_label(&card.section)}</span>
+                                    <span>{section_label(card.section)}</span>
                                     <PriorityBadge level=card.priority.level text=card.priority.text />
                                 </div>
                                 <div class="mt-2 flex flex-wrap gap-1">

@@ -112,7 +112,7 @@ fn Detail(
     // correction (re-checked on the server when asked for).
     let drift_notes = statuses
         .iter()
-        .filter_map(|cell| Some((cell.environment.clone(), cell.drift.clone()?, cell.correction.clone())))
+        .filter_map(|cell| Some((cell.environment.clone(), cell.drift.clone()?, cell.correction)))
         .map(|(env, message, correction)| {
             let form = correct.zip(correction).map(|(action, status)| {
                 let label = format!("Correct the roadmap: {status} in {env}");
@@ -142,7 +142,7 @@ fn Detail(
         <nav aria-label="Breadcrumb" class="mb-2 text-sm text-slate-500">
             <a href="/roadmap" class="hover:underline">"Roadmap"</a>
             " / "
-            {group.clone().unwrap_or_else(|| section_label(&section).to_owned())}
+            {group.clone().unwrap_or_else(|| section_label(section).to_owned())}
         </nav>
         <header class="mb-6">
             <h1 class="text-2xl font-semibold tracking-tight">{name}</h1>
@@ -285,11 +285,11 @@ fn Detail(
             </div>
             <aside aria-label="About this module" class="space-y-6">
                 <dl class="grid grid-cols-2 gap-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
-                    <Fact label="Stage">{section_label(&section)}</Fact>
+                    <Fact label="Stage">{section_label(section)}</Fact>
                     <Fact label="Priority">
                         <PriorityBadge level=priority.level text=priority.text />
                     </Fact>
-                    <Fact label="Phase">{phase.as_deref().map(phase_label).unwrap_or("—")}</Fact>
+                    <Fact label="Phase">{phase.map_or("—", phase_label)}</Fact>
                     <Fact label="Owner">{owner.unwrap_or_else(|| "—".into())}</Fact>
                     <Fact label="Target date">{target_date.unwrap_or_else(|| "—".into())}</Fact>
                     <Fact label="Depends on">

@@ -1,5 +1,6 @@
 //! Wire types of the roadmap pages: plain data, no secrets, no server types.
 
+use gantry_wire::{ModuleStatus, Phase, PriorityLevel, Section};
 use serde::{Deserialize, Serialize};
 
 /// A monthly amount or range in whole cents.
@@ -30,37 +31,36 @@ impl Money {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusCell {
     pub environment: String,
-    /// Stored form: "deployed", "in_progress".
-    pub status: String,
+    pub status: ModuleStatus,
     /// Where AWS disagrees with this status (from the latest health poll):
     /// "Roadmap says deployed in prod, but AWS shows no RDS instance".
     pub drift: Option<String>,
-    /// The status that would end the drift ("deployed", "ready"): offered to
+    /// The status that would end the drift (deployed, ready): offered to
     /// operators as a one-click correction on the module's page.
     #[serde(default)]
-    pub correction: Option<String>,
+    pub correction: Option<ModuleStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PriorityView {
-    /// Highest level anywhere: "high", for the badge colour and sorting.
-    pub level: Option<String>,
+    /// Highest level anywhere, for the badge colour and sorting.
+    pub level: Option<PriorityLevel>,
     /// As people say it: "High", "Low for dev, High for prod".
     pub text: String,
     /// The structured value, for the edit form.
-    pub default: Option<String>,
-    pub per_env: Vec<(String, String)>,
+    pub default: Option<PriorityLevel>,
+    pub per_env: Vec<(String, PriorityLevel)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatrixRow {
     pub slug: String,
     pub name: String,
-    pub section: String,
+    pub section: Section,
     pub group: Option<String>,
     pub path: Option<String>,
     pub priority: PriorityView,
-    pub phase: Option<String>,
+    pub phase: Option<Phase>,
     pub statuses: Vec<StatusCell>,
     /// Estimated monthly cost per environment, in `environments` order.
     pub costs: Vec<Option<Money>>,
@@ -118,15 +118,15 @@ pub struct StepView {
 pub struct BoardCard {
     pub slug: String,
     pub name: String,
-    pub section: String,
+    pub section: Section,
     pub priority: PriorityView,
     pub statuses: Vec<StatusCell>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoardColumn {
-    /// "immediate" … "long", or "unscheduled".
-    pub phase: String,
+    /// `None`: the unscheduled column.
+    pub phase: Option<Phase>,
     pub title: String,
     pub horizon: Option<String>,
     pub cards: Vec<BoardCard>,
@@ -160,7 +160,7 @@ pub struct EnvCost {
 pub struct ModuleDetail {
     pub slug: String,
     pub name: String,
-    pub section: String,
+    pub section: Section,
     pub group: Option<String>,
     pub path: Option<String>,
     pub path_note: Option<String>,
@@ -172,7 +172,7 @@ pub struct ModuleDetail {
     pub config_lang: Option<String>,
     pub config_body: Option<String>,
     pub statuses: Vec<StatusCell>,
-    pub phase: Option<String>,
+    pub phase: Option<Phase>,
     pub owner: Option<String>,
     pub target_date: Option<String>,
     pub notes: Option<String>,
@@ -188,24 +188,27 @@ pub struct ModuleDetail {
 }
 
 /// Human label of a section.
-pub fn section_label(section: &str) -> &'static str {
+pub fn section_label(section: Section) -> &'static str {
     match section {
-        "implemented" => "Implemented",
-        "ready" => "Ready, not deployed",
-        "future" => "Future",
-        _ => "Unknown",
+        Section::Implemented => "Implemented",
+        Section::Ready => "Ready, not deployed",
+        Section::Future => "Future",
     }
 }
 
 /// Human label of a phase.
-pub fn phase_label(phase: &str) -> &'static str {
+pub fn phase_label(phase: Phase) -> &'static str {
     match phase {
-        "immediate" => "Immediate",
-        "short" => "Short term",
-        "medium" => "Medium term",
-        "long" => "Long term",
-        _ => "Unscheduled",
+        Phase::Immediate => "Immediate",
+        Phase::Short => "Short term",
+        Phase::Medium => "Medium term",
+        Phase::Long => "Long term",
     }
+}
+
+/// The word of a board column's phase: "short", or "unscheduled".
+pub fn phase_word(phase: Option<Phase>) -> &'static str {
+    phase.map_or("unscheduled", Phase::as_str)
 }
 
 #[cfg(test)]

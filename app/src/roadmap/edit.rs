@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use gantry_wire::{ModuleStatus, Phase, PriorityLevel};
 use leptos::prelude::*;
 
-use super::dto::ModuleDetail;
+use super::dto::{phase_label, ModuleDetail};
 use crate::components::form::INPUT;
 use crate::error::AppError;
 
@@ -210,6 +211,18 @@ mod parse {
 
 /// The edit panel of a module's page. The actions belong to the page, whose
 /// data refreshes when they complete.
+/// The options of a priority select: none (`none_label`), then each level.
+fn level_options(current: Option<PriorityLevel>, none_label: &'static str) -> impl IntoView {
+    let none = view! { <option value="" selected=current.is_none()>{none_label}</option> };
+    let levels = PriorityLevel::ALL
+        .iter()
+        .map(|&level| {
+            view! { <option value=level.as_str() selected=current == Some(level)>{level.as_str()}</option> }
+        })
+        .collect_view();
+    (none, levels)
+}
+
 #[component]
 pub fn EditPanel(
     module: ModuleDetail,
@@ -235,21 +248,21 @@ pub fn EditPanel(
         .iter()
         .map(|cell| {
             let env = cell.environment.clone();
-            let current = cell.status.clone();
+            let current = cell.status;
             view! {
                 <label class="text-sm">
                     {format!("Status in {env}")}
                     <select name=format!("status[{env}]") class=INPUT>
-                        {["planned", "ready", "in_progress", "deployed", "retired"]
-                            .into_iter()
-                            .map(|s| view! { <option value=s selected=current == s>{s.replace('_', " ")}</option> })
+                        {ModuleStatus::ALL
+                            .iter()
+                            .map(|&s| view! { <option value=s.as_str() selected=current == s>{s.label()}</option> })
                             .collect_view()}
                     </select>
                 </label>
             }
         })
         .collect_view();
-    let default_priority = module.priority.default.clone().unwrap_or_default();
+    let default_priority = module.priority.default;
     let env_priority_selects = environments
         .iter()
         .map(|env| {
@@ -258,22 +271,18 @@ pub fn EditPanel(
                 .per_env
                 .iter()
                 .find(|(e, _)| e == env)
-                .map(|(_, l)| l.clone())
-                .unwrap_or_default();
+                .map(|(_, l)| *l);
             view! {
                 <label class="text-sm">
                     {format!("Priority in {env}")}
                     <select name=format!("priority[{env}]") class=INPUT>
-                        {["", "low", "medium", "high"]
-                            .into_iter()
-                            .map(|p| view! { <option value=p selected=current == p>{if p.is_empty() { "as default" } else { p }}</option> })
-                            .collect_view()}
+                        {level_options(current, "as default")}
                     </select>
                 </label>
             }
         })
         .collect_view();
-    let phase = module.phase.clone().unwrap_or_else(|| "none".to_owned());
+    let phase = module.phase;
     let slug = module.slug.clone();
     let retire_slug = module.slug.clone();
     view! {
@@ -286,22 +295,17 @@ pub fn EditPanel(
                     <label class="text-sm">
                         "Priority"
                         <select name="priority[default]" class=INPUT>
-                            {["", "low", "medium", "high"]
-                                .into_iter()
-                                .map(|p| {
-                                    let selected = default_priority == p;
-                                    view! { <option value=p selected=selected>{if p.is_empty() { "—" } else { p }}</option> }
-                                })
-                                .collect_view()}
+                            {level_options(default_priority, "—")}
                         </select>
                     </label>
                     {env_priority_selects}
                     <label class="text-sm">
                         "Phase"
                         <select name="phase" class=INPUT>
-                            {[("none", "—"), ("immediate", "Immediate"), ("short", "Short term"), ("medium", "Medium term"), ("long", "Long term")]
-                                .into_iter()
-                                .map(|(v, l)| view! { <option value=v selected=phase == v>{l}</option> })
+                            <option value="none" selected=phase.is_none()>"—"</option>
+                            {Phase::ALL
+                                .iter()
+                                .map(|&p| view! { <option value=p.as_str() selected=phase == Some(p)>{phase_label(p)}</option> })
                                 .collect_view()}
                         </select>
                     </label>

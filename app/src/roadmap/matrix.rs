@@ -47,7 +47,7 @@ fn haystack(row: &MatrixRow) -> String {
         row.slug,
         row.path.as_deref().unwrap_or_default(),
         row.group.as_deref().unwrap_or_default(),
-        section_label(&row.section)
+        section_label(row.section)
     ))
 }
 
@@ -166,11 +166,11 @@ fn Row(
                 </a>
                 {row.path.map(|p| view! { <div class="font-mono text-xs font-normal text-slate-500">{p}</div> })}
             </th>
-            <td class="px-4 py-2 text-slate-600">{section_label(&row.section)}</td>
+            <td class="px-4 py-2 text-slate-600">{section_label(row.section)}</td>
             <td class="px-4 py-2">
                 <PriorityBadge level=row.priority.level text=row.priority.text />
             </td>
-            <td class="px-4 py-2 text-slate-600">{row.phase.as_deref().map(phase_label).unwrap_or("—")}</td>
+            <td class="px-4 py-2 text-slate-600">{row.phase.map_or("—", phase_label)}</td>
             {row
                 .statuses
                 .into_iter()
